@@ -1,0 +1,59 @@
+package flagmigrate
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors shared by every [EventStore]. Stores wrap them with %w, so
+// callers test with [errors.Is] while the native cause (a driver's error type)
+// stays reachable with [errors.As]. Context errors ([context.Canceled],
+// [context.DeadlineExceeded]) are passed through as they are.
+var (
+	// ErrNotFound reports that no event has the requested (AccountID, ID),
+	// including when the ID exists under another account.
+	ErrNotFound = errors.New("flagmigrate: event not found")
+
+	// ErrConflict reports that an event with the same (AccountID, ID) but
+	// different content is already stored. The stored event is unchanged.
+	ErrConflict = errors.New("flagmigrate: conflicting event already stored")
+
+	// ErrInvalidEvent reports an event refused by [Event.Validate]. The
+	// wrapping [*ValidationError] names the field.
+	ErrInvalidEvent = errors.New("flagmigrate: invalid event")
+
+	// ErrInvalidCursor reports a ListOptions.Cursor that is malformed or was
+	// issued for another account.
+	ErrInvalidCursor = errors.New("flagmigrate: invalid cursor")
+
+	// ErrInvalidArgument reports arguments that make no sense, such as an
+	// empty account ID in a read, a negative limit or an end before the start.
+	ErrInvalidArgument = errors.New("flagmigrate: invalid argument")
+
+	// ErrClosed reports a call on a store that has been closed.
+	ErrClosed = errors.New("flagmigrate: store closed")
+)
+
+// ValidationError is returned by [Event.Validate] and [Canonicalize]. It
+// names the offending field (for Data, a path such as "Data.items[2].name")
+// and matches [ErrInvalidEvent] with [errors.Is].
+type ValidationError struct {
+	Field  string // the offending field or Data path
+	Reason string // what is wrong with it
+}
+
+// Error implements error.
+func (e *ValidationError) Error() string {
+	return fmt.Sprintf("flagmigrate: invalid event: %s: %s", e.Field, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrInvalidEvent) true.
+func (e *ValidationError) Unwrap() error { return ErrInvalidEvent }
+
+func invalid(field, format string, args ...any) error {
+	return &ValidationError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+func argError(format string, args ...any) error {
+	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
+}
