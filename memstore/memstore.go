@@ -260,3 +260,20 @@ func (s *Store) nextBatch(opts flagmigrate.ScanOptions, after flagmigrate.EventK
 	}
 	return out
 }
+
+// CountEvents returns how many events one account ("" for all) holds; the
+// backfill uses it to estimate the time remaining.
+func (s *Store) CountEvents(ctx context.Context, accountID string) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if accountID == "" {
+		return int64(s.count), nil
+	}
+	if a := s.accounts[accountID]; a != nil {
+		return int64(len(a.ids)), nil
+	}
+	return 0, nil
+}

@@ -1,0 +1,557 @@
+package backfill
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+)
+
+// Defaults of [Options].
+const (
+	DefaultBatchSize       = 100
+	DefaultWorkers         = 4
+	DefaultMaxRetries      = 5
+	DefaultProgressEvery   = time.Second
+	DefaultCheckpointEvery = 250 * time.Millisecond
+)
+
+// Options tune a [Run]. The zero value copies the whole store with the
+// defaults above and no checkpoint.
+type Options struct {
+	// Accounts, when set, copies only these accounts, one after another.
+	Accounts []string
+	// Segment and Segments select one of Segments disjoint parts of a
+	// whole-store copy (see flagmigrate.ScanOptions), so that many processes
+	// can share a large copy, each with its own checkpoint.
+	Segment, Segments int
+	// BatchSize is how many events one worker looks up and writes at once.
+	BatchSize int
+	// Workers is how many batches are in flight at once.
+	Workers int
+	// Rate limits the copy to this many events per second; 0 is unlimited.
+	Rate float64
+	// MaxRetries is how often a failing batch is retried, with exponential
+	// backoff and jitter, before the run stops with its error.
+	MaxRetries int
+	// Checkpoint, when set, is loaded to resume and saved as the run goes.
+	Checkpoint CheckpointStore
+	// CheckpointEvery is the least time between two checkpoint saves.
+	CheckpointEvery time.Duration
+	// DryRun looks everything up but writes nothing; Copied counts what
+	// would have been copied.
+	DryRun bool
+	// Progress, when set, is called every ProgressEvery and once at the end.
+	Progress func(Progress)
+	// ProgressEvery is the interval of Progress calls.
+	ProgressEvery time.Duration
+	// OnConflict, when set, is called for each event stored differently in
+	// the destination; the destination is never overwritten.
+	OnConflict func(Conflict)
+	// OnError, when set, is called for each event that could not be copied
+	// for a reason retrying cannot fix (such as an invalid source event).
+	OnError func(flagmigrate.EventKey, error)
+}
+
+// Stats count what a run did. Events found again after a resume are counted
+// again (as skipped), so Scanned may exceed the source's size.
+type Stats struct {
+	Scanned   int64 `json:"scanned"`   // events read from the source
+	Copied    int64 `json:"copied"`    // events written to the destination
+	Skipped   int64 `json:"skipped"`   // already in the destination, identical
+	Conflicts int64 `json:"conflicts"` // in the destination with other content
+	Errors    int64 `json:"errors"`    // could not be copied
+}
+
+// Progress is a snapshot of a running copy.
+type Progress struct {
+	Stats
+	Elapsed time.Duration
+	// Rate is events scanned per second since the run started.
+	Rate float64
+	// Total is the number of events the run will scan, or -1 when the
+	// source cannot count them.
+	Total int64
+	// Remaining is the estimated time left, or -1 when unknown.
+	Remaining time.Duration
+	// Done is true in the final call.
+	Done bool
+}
+
+// Conflict is an event that the destination holds with other content.
+type Conflict struct {
+	Source, Destination flagmigrate.Event
+}
+
+// Counter is an optional capability of a source, used for progress
+// estimates: how many events a scan of one account ("" for all) yields.
+type Counter interface {
+	CountEvents(ctx context.Context, accountID string) (int64, error)
+}
+
+// ErrJobMismatch reports a checkpoint saved by a run of another shape
+// (other accounts or segment).
+var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
+
+// Run copies events from src to dst: idempotent (identical events are
+// skipped, conflicting ones reported and never overwritten, a second run
+// writes nothing), batched (dst's [flagmigrate.BatchStorer] and
+// [flagmigrate.BatchFinder] when it has them), concurrent, rate-limited and
+// resumable from a checkpoint. It returns the run's stats, cumulative over
+// resumes. On cancellation it saves the checkpoint and returns the context's
+// error.
+//
+// Events written to dst concurrently (by a MigratingStore's dual writes) are
+// safe: the same immutable event is found identical, or stored idempotently.
+func Run(ctx context.Context, src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Options) (Stats, error) {
+	r, err := newRunner(src, dst, opts)
+	if err != nil {
+		return Stats{}, err
+	}
+	return r.run(ctx)
+}
+
+type runner struct {
+	src   flagmigrate.EventScanner
+	dst   flagmigrate.EventStore
+	opts  Options
+	job   string
+	stats struct{ scanned, copied, skipped, conflicts, errors atomic.Int64 }
+	start time.Time
+	total int64
+}
+
+func newRunner(src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Options) (*runner, error) {
+	if src == nil || dst == nil {
+		return nil, fmt.Errorf("backfill: %w: source and destination are required", flagmigrate.ErrInvalidArgument)
+	}
+	if opts.BatchSize == 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.Workers == 0 {
+		opts.Workers = DefaultWorkers
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = DefaultMaxRetries
+	}
+	if opts.ProgressEvery == 0 {
+		opts.ProgressEvery = DefaultProgressEvery
+	}
+	if opts.CheckpointEvery == 0 {
+		opts.CheckpointEvery = DefaultCheckpointEvery
+	}
+	switch {
+	case opts.BatchSize < 0 || opts.Workers < 0 || opts.MaxRetries < 0 || opts.Rate < 0:
+		return nil, fmt.Errorf("backfill: %w: negative batch size, workers, retries or rate", flagmigrate.ErrInvalidArgument)
+	case len(opts.Accounts) > 0 && opts.Segments > 1:
+		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", flagmigrate.ErrInvalidArgument)
+	}
+	if err := (flagmigrate.ScanOptions{Segment: opts.Segment, Segments: opts.Segments}).Validate(); err != nil {
+		return nil, fmt.Errorf("backfill: %w", err)
+	}
+	return &runner{src: src, dst: dst, opts: opts, job: jobID(opts)}, nil
+}
+
+// jobID names a run's shape, so a checkpoint is never applied to another scan.
+func jobID(o Options) string {
+	if len(o.Accounts) == 0 {
+		return fmt.Sprintf("segment %d/%d", o.Segment, max(o.Segments, 1))
+	}
+	h := sha256.Sum256([]byte(strings.Join(o.Accounts, "\x00")))
+	return fmt.Sprintf("accounts %d %s", len(o.Accounts), hex.EncodeToString(h[:8]))
+}
+
+// A job is one batch of one account's (or the whole store's) scan. Batches
+// are numbered in scan order; the checkpoint follows the highest number up to
+// which every batch is done.
+type job struct {
+	seq     int
+	account int                   // index in Options.Accounts (0 for a whole-store run)
+	events  []flagmigrate.Event   // empty for the marker that starts an account
+	last    *flagmigrate.EventKey // the checkpoint once this batch and all before it are done
+}
+
+func (r *runner) snapshot() Stats {
+	return Stats{
+		Scanned: r.stats.scanned.Load(), Copied: r.stats.copied.Load(), Skipped: r.stats.skipped.Load(),
+		Conflicts: r.stats.conflicts.Load(), Errors: r.stats.errors.Load(),
+	}
+}
+
+func (r *runner) add(s Stats) {
+	r.stats.scanned.Add(s.Scanned)
+	r.stats.copied.Add(s.Copied)
+	r.stats.skipped.Add(s.Skipped)
+	r.stats.conflicts.Add(s.Conflicts)
+	r.stats.errors.Add(s.Errors)
+}
+
+func (r *runner) run(ctx context.Context) (Stats, error) {
+	r.start = time.Now()
+	resume := Checkpoint{Job: r.job}
+	if cp := r.opts.Checkpoint; cp != nil {
+		saved, ok, err := cp.Load(ctx)
+		switch {
+		case err != nil:
+			return Stats{}, fmt.Errorf("backfill: loading checkpoint: %w", err)
+		case ok && saved.Job != r.job:
+			return Stats{}, fmt.Errorf("%w: saved %q, this run %q", ErrJobMismatch, saved.Job, r.job)
+		case ok && !saved.Done: // a finished run's checkpoint starts a new pass
+			resume = saved
+		}
+	}
+	r.add(resume.Stats)
+	r.total = r.count(ctx)
+
+	stopProgress := r.reportProgress()
+	var wg sync.WaitGroup
+	jobs := make(chan job, r.opts.Workers)
+	results := make(chan job, r.opts.Workers)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { defer close(jobs); return r.produce(gctx, resume, jobs) })
+	for range r.opts.Workers {
+		wg.Add(1)
+		g.Go(func() error { defer wg.Done(); return r.work(gctx, jobs, results) })
+	}
+	go func() { wg.Wait(); close(results) }()
+
+	last, saveErr := r.track(ctx, resume, results)
+	err := g.Wait()
+	if err == nil && saveErr == nil {
+		last.Done = true
+	}
+	last.Stats = r.snapshot()
+	if cp := r.opts.Checkpoint; cp != nil && !r.opts.DryRun {
+		// Saved even when ctx is cancelled: that is what Ctrl-C relies on.
+		if e := cp.Save(context.WithoutCancel(ctx), last); e != nil && saveErr == nil {
+			saveErr = fmt.Errorf("backfill: saving checkpoint: %w", e)
+		}
+	}
+	stopProgress(last.Done)
+	if err == nil {
+		err = saveErr
+	}
+	if ctx.Err() != nil {
+		err = ctx.Err()
+	}
+	return last.Stats, err
+}
+
+// track follows finished batches and saves the checkpoint of the contiguous
+// prefix, at most every CheckpointEvery. It returns the final checkpoint.
+func (r *runner) track(ctx context.Context, cp Checkpoint, results <-chan job) (Checkpoint, error) {
+	next := 0
+	done := make(map[int]job)
+	var lastSave time.Time
+	var saveErr error
+	for j := range results {
+		done[j.seq] = j
+		advanced := false
+		for {
+			d, ok := done[next]
+			if !ok {
+				break
+			}
+			delete(done, next)
+			next++
+			cp.AccountIndex, cp.After, advanced = d.account, d.last, true
+		}
+		if advanced && r.opts.Checkpoint != nil && !r.opts.DryRun && time.Since(lastSave) >= r.opts.CheckpointEvery {
+			cp.Stats = r.snapshot()
+			if err := r.opts.Checkpoint.Save(ctx, cp); err != nil && ctx.Err() == nil && saveErr == nil {
+				saveErr = fmt.Errorf("backfill: saving checkpoint: %w", err)
+			}
+			lastSave = time.Now()
+		}
+	}
+	return cp, saveErr
+}
+
+// produce scans the source in batches.
+func (r *runner) produce(ctx context.Context, cp Checkpoint, jobs chan<- job) error {
+	var limiter *rate.Limiter
+	if r.opts.Rate > 0 {
+		limiter = rate.NewLimiter(rate.Limit(r.opts.Rate), r.opts.BatchSize)
+	}
+	seq := 0
+	send := func(j job) error {
+		if limiter != nil && len(j.events) > 0 {
+			if err := limiter.WaitN(ctx, len(j.events)); err != nil {
+				return err
+			}
+		}
+		j.seq = seq
+		seq++
+		select {
+		case jobs <- j:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	scans := []flagmigrate.ScanOptions{{Segment: r.opts.Segment, Segments: r.opts.Segments}}
+	if len(r.opts.Accounts) > 0 {
+		scans = scans[:0]
+		for _, a := range r.opts.Accounts {
+			scans = append(scans, flagmigrate.ScanOptions{AccountID: a})
+		}
+	}
+	for i := cp.AccountIndex; i < len(scans); i++ {
+		so := scans[i]
+		so.BatchSize = r.opts.BatchSize
+		if i == cp.AccountIndex {
+			so.After = cp.After
+		} else if err := send(job{account: i}); err != nil { // marks the account's start
+			return err
+		}
+		batch := make([]flagmigrate.Event, 0, r.opts.BatchSize)
+		flush := func() error {
+			if len(batch) == 0 {
+				return nil
+			}
+			k := batch[len(batch)-1].Key()
+			err := send(job{account: i, events: batch, last: &k})
+			batch = make([]flagmigrate.Event, 0, r.opts.BatchSize)
+			return err
+		}
+		for e, err := range r.src.ScanEvents(ctx, so) {
+			if err != nil {
+				return fmt.Errorf("backfill: scanning source: %w", err)
+			}
+			batch = append(batch, e)
+			if len(batch) == r.opts.BatchSize {
+				if err := flush(); err != nil {
+					return err
+				}
+			}
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// work copies batches, retrying a failing one with backoff.
+func (r *runner) work(ctx context.Context, jobs <-chan job, results chan<- job) error {
+	for j := range jobs {
+		var err error
+		for attempt := 0; ; attempt++ {
+			var s Stats
+			s, err = r.copyBatch(ctx, j.events)
+			if err == nil {
+				r.add(s)
+				break
+			}
+			if ctx.Err() != nil || attempt >= r.opts.MaxRetries {
+				return err
+			}
+			if err := sleep(ctx, backoff(attempt)); err != nil {
+				return err
+			}
+		}
+		select {
+		case results <- j:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// backoff is exponential with full jitter: up to 50ms, 100ms, ... 5s.
+func backoff(attempt int) time.Duration {
+	d := min(50*time.Millisecond<<attempt, 5*time.Second)
+	return time.Duration(rand.Int64N(int64(d)) + 1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// copyBatch looks the batch up in the destination and writes what is
+// missing. A non-nil error means the batch must be retried; per-event
+// problems that retrying cannot fix are counted and reported.
+func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Stats, error) {
+	s := Stats{Scanned: int64(len(events))}
+	if len(events) == 0 {
+		return s, nil
+	}
+	existing, err := findAll(ctx, r.dst, events)
+	if err != nil {
+		return Stats{}, fmt.Errorf("backfill: reading destination: %w", err)
+	}
+	missing := make([]flagmigrate.Event, 0, len(events))
+	for _, e := range events {
+		d, ok := existing[e.Key()]
+		switch {
+		case !ok:
+			missing = append(missing, e)
+		case flagmigrate.EqualEvents(d, e):
+			s.Skipped++
+		default:
+			s.Conflicts++
+			r.conflict(e, d)
+		}
+	}
+	if r.opts.DryRun || len(missing) == 0 {
+		s.Copied += int64(len(missing))
+		return s, nil
+	}
+	errs, err := storeAll(ctx, r.dst, missing)
+	if err != nil {
+		return Stats{}, fmt.Errorf("backfill: writing destination: %w", err)
+	}
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			s.Copied++
+		case errors.Is(err, flagmigrate.ErrConflict):
+			// Written concurrently with other content between lookup and write.
+			s.Conflicts++
+			d, _ := r.dst.FindEventByID(ctx, missing[i].AccountID, missing[i].ID)
+			r.conflict(missing[i], d)
+		case errors.Is(err, flagmigrate.ErrInvalidEvent):
+			s.Errors++
+			if r.opts.OnError != nil {
+				r.opts.OnError(missing[i].Key(), err)
+			}
+		default:
+			return Stats{}, fmt.Errorf("backfill: writing %v: %w", missing[i].Key(), err)
+		}
+	}
+	return s, nil
+}
+
+func (r *runner) conflict(src, dst flagmigrate.Event) {
+	if r.opts.OnConflict != nil {
+		r.opts.OnConflict(Conflict{Source: src, Destination: dst})
+	}
+}
+
+// findAll returns the destination's events for the batch's keys.
+func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[flagmigrate.EventKey]flagmigrate.Event, error) {
+	out := make(map[flagmigrate.EventKey]flagmigrate.Event, len(events))
+	if bf, ok := dst.(flagmigrate.BatchFinder); ok {
+		keys := make([]flagmigrate.EventKey, len(events))
+		for i, e := range events {
+			keys[i] = e.Key()
+		}
+		found, err := bf.FindEvents(ctx, keys)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range found {
+			out[e.Key()] = e
+		}
+		return out, nil
+	}
+	for _, e := range events {
+		d, err := dst.FindEventByID(ctx, e.AccountID, e.ID)
+		switch {
+		case err == nil:
+			out[e.Key()] = d
+		case !errors.Is(err, flagmigrate.ErrNotFound):
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// storeAll writes events, one error per event, or an error for the batch.
+func storeAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) ([]error, error) {
+	if bs, ok := dst.(flagmigrate.BatchStorer); ok {
+		return bs.StoreEvents(ctx, events)
+	}
+	errs := make([]error, len(events))
+	for i, e := range events {
+		errs[i] = dst.StoreEvent(ctx, e)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+	}
+	return errs, nil
+}
+
+// count asks the source how many events the run will scan, or -1.
+func (r *runner) count(ctx context.Context) int64 {
+	c, ok := r.src.(Counter)
+	if !ok || r.opts.Progress == nil {
+		return -1
+	}
+	accounts := r.opts.Accounts
+	if len(accounts) == 0 {
+		accounts = []string{""}
+	}
+	var total int64
+	for _, a := range accounts {
+		n, err := c.CountEvents(ctx, a)
+		if err != nil {
+			return -1
+		}
+		total += n
+	}
+	if r.opts.Segments > 1 {
+		total /= int64(r.opts.Segments) // an estimate: segments are about equal
+	}
+	return total
+}
+
+// reportProgress calls Options.Progress periodically until the returned
+// function is called, which makes the final call.
+func (r *runner) reportProgress() func(done bool) {
+	if r.opts.Progress == nil {
+		return func(bool) {}
+	}
+	stop := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(r.opts.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.opts.Progress(r.progress(false))
+			case <-stop:
+				return
+			}
+		}
+	}()
+	return func(done bool) {
+		close(stop)
+		<-finished
+		r.opts.Progress(r.progress(done))
+	}
+}
+
+func (r *runner) progress(done bool) Progress {
+	p := Progress{Stats: r.snapshot(), Elapsed: time.Since(r.start), Total: r.total, Remaining: -1, Done: done}
+	if secs := p.Elapsed.Seconds(); secs > 0 {
+		p.Rate = float64(p.Scanned) / secs
+	}
+	if p.Total >= 0 && p.Rate > 0 {
+		p.Remaining = time.Duration(float64(max(p.Total-p.Scanned, 0)) / p.Rate * float64(time.Second))
+	}
+	if done {
+		p.Remaining = 0
+	}
+	return p
+}

@@ -1,0 +1,297 @@
+package backfill
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// Kinds of [Difference].
+const (
+	MissingInDestination = "missing-in-destination"
+	MissingInSource      = "missing-in-source"
+	Different            = "different"
+)
+
+// VerifyOptions tune [Verify].
+type VerifyOptions struct {
+	// Accounts, when set, verifies only these accounts.
+	Accounts []string
+	// BatchSize is how many events are looked up at once (whole-store runs).
+	BatchSize int
+	// MaxReported caps Report.Differences (the counts stay exact); 0 means 100.
+	MaxReported int
+	// ShowValues puts both values of each differing field in the report.
+	// Off by default: events can hold personal data.
+	ShowValues bool
+}
+
+// Difference is one event on which the stores disagree.
+type Difference struct {
+	Kind string               `json:"kind"`
+	Key  flagmigrate.EventKey `json:"key"`
+	// Fields are the paths that differ (Type, Time, Data.a.b[2], ...).
+	Fields []string `json:"fields,omitempty"`
+	// Values holds "source → destination" per field, only with ShowValues.
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// Report is the outcome of [Verify].
+type Report struct {
+	SourceEvents         int64        `json:"sourceEvents"`
+	DestinationEvents    int64        `json:"destinationEvents"`
+	Matching             int64        `json:"matching"`
+	MissingInDestination int64        `json:"missingInDestination"`
+	MissingInSource      int64        `json:"missingInSource"`
+	Different            int64        `json:"different"`
+	Differences          []Difference `json:"differences,omitempty"`
+	// Truncated is true when more differences were found than reported.
+	Truncated bool `json:"truncated,omitempty"`
+}
+
+// Clean reports whether the stores agree on every event.
+func (r Report) Clean() bool {
+	return r.MissingInDestination == 0 && r.MissingInSource == 0 && r.Different == 0
+}
+
+// String is a one-line human summary.
+func (r Report) String() string {
+	verdict := "CLEAN"
+	if !r.Clean() {
+		verdict = "DIFFERENCES"
+	}
+	return fmt.Sprintf("%s: source %d, destination %d, matching %d, missing in destination %d, missing in source %d, different %d",
+		verdict, r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
+}
+
+// Verify streams both stores and reports events missing on either side and
+// events that differ, with memory independent of the stores' size. With
+// Accounts, each account's two ID-ordered scans are merged by key; for a
+// whole store (whose scan orders differ between stores), each store's scan is
+// looked up in the other in batches.
+func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOptions) (Report, error) {
+	ss, ok1 := src.(flagmigrate.EventScanner)
+	ds, ok2 := dst.(flagmigrate.EventScanner)
+	if !ok1 || !ok2 {
+		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement flagmigrate.EventScanner", flagmigrate.ErrInvalidArgument)
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultBatchSize
+	}
+	if opts.MaxReported <= 0 {
+		opts.MaxReported = 100
+	}
+	v := &verifier{opts: opts}
+	if len(opts.Accounts) > 0 {
+		for _, a := range opts.Accounts {
+			if err := v.merge(ctx, ss.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a}), ds.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a})); err != nil {
+				return v.r, err
+			}
+		}
+		return v.r, nil
+	}
+	// Source events: found, missing or different in the destination.
+	err := v.lookup(ctx, ss, dst, func(e flagmigrate.Event, other *flagmigrate.Event) {
+		v.r.SourceEvents++
+		v.compare(&e, other)
+	})
+	if err != nil {
+		return v.r, err
+	}
+	// Destination events: only those missing in the source are new findings.
+	err = v.lookup(ctx, ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
+		v.r.DestinationEvents++
+		if other == nil {
+			v.compare(nil, &e)
+		}
+	})
+	return v.r, err
+}
+
+type verifier struct {
+	opts VerifyOptions
+	r    Report
+}
+
+// lookup scans s in batches and calls fn with each event and its counterpart
+// in other (nil when absent).
+func (v *verifier) lookup(ctx context.Context, s flagmigrate.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
+	batch := make([]flagmigrate.Event, 0, v.opts.BatchSize)
+	flush := func() error {
+		found, err := findAll(ctx, other, batch)
+		if err != nil {
+			return fmt.Errorf("backfill: verify lookup: %w", err)
+		}
+		for _, e := range batch {
+			if o, ok := found[e.Key()]; ok {
+				fn(e, &o)
+			} else {
+				fn(e, nil)
+			}
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: v.opts.BatchSize}) {
+		if err != nil {
+			return fmt.Errorf("backfill: verify scan: %w", err)
+		}
+		batch = append(batch, e)
+		if len(batch) == cap(batch) {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// merge walks two ID-ordered scans of one account side by side.
+func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, error]) error {
+	nextA, stopA := iter.Pull2(a)
+	defer stopA()
+	nextB, stopB := iter.Pull2(b)
+	defer stopB()
+	pull := func(next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
+		e, err, ok := next()
+		if !ok {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("backfill: verify scan: %w", err)
+		}
+		return &e, nil
+	}
+	ea, err := pull(nextA)
+	if err != nil {
+		return err
+	}
+	eb, err := pull(nextB)
+	if err != nil {
+		return err
+	}
+	for ea != nil || eb != nil {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		switch {
+		case eb == nil || (ea != nil && ea.ID < eb.ID):
+			v.r.SourceEvents++
+			v.compare(ea, nil)
+			ea, err = pull(nextA)
+		case ea == nil || eb.ID < ea.ID:
+			v.r.DestinationEvents++
+			v.compare(nil, eb)
+			eb, err = pull(nextB)
+		default:
+			v.r.SourceEvents++
+			v.r.DestinationEvents++
+			v.compare(ea, eb)
+			if ea, err = pull(nextA); err == nil {
+				eb, err = pull(nextB)
+			}
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compare records one key's outcome; a or b is nil when absent on that side.
+func (v *verifier) compare(a, b *flagmigrate.Event) {
+	var d Difference
+	switch {
+	case b == nil:
+		v.r.MissingInDestination++
+		d = Difference{Kind: MissingInDestination, Key: a.Key()}
+	case a == nil:
+		v.r.MissingInSource++
+		d = Difference{Kind: MissingInSource, Key: b.Key()}
+	case flagmigrate.EqualEvents(*a, *b):
+		v.r.Matching++
+		return
+	default:
+		v.r.Different++
+		d = Difference{Kind: Different, Key: a.Key()}
+		vals := map[string]string{}
+		diffPaths("", eventFields(*a), eventFields(*b), vals)
+		d.Fields = slices.Sorted(maps.Keys(vals))
+		if v.opts.ShowValues {
+			d.Values = vals
+		}
+	}
+	if len(v.r.Differences) < v.opts.MaxReported {
+		v.r.Differences = append(v.r.Differences, d)
+	} else {
+		v.r.Truncated = true
+	}
+}
+
+func eventFields(e flagmigrate.Event) map[string]any {
+	m := map[string]any{"Type": e.Type, "Time": e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
+	if e.Data != nil {
+		m["Data"] = e.Data
+	}
+	return m
+}
+
+// diffPaths records into out every path at which a and b differ, with both
+// values as "a → b".
+func diffPaths(path string, a, b any, out map[string]string) {
+	join := func(k string) string {
+		if path == "" {
+			return k
+		}
+		return path + "." + k
+	}
+	switch x := a.(type) {
+	case map[string]any:
+		if y, ok := b.(map[string]any); ok {
+			for _, k := range slices.Sorted(maps.Keys(x)) {
+				yv, ok := y[k]
+				if !ok {
+					out[join(k)] = fmt.Sprintf("%s → (absent)", show(x[k]))
+					continue
+				}
+				diffPaths(join(k), x[k], yv, out)
+			}
+			for k, yv := range y {
+				if _, ok := x[k]; !ok {
+					out[join(k)] = fmt.Sprintf("(absent) → %s", show(yv))
+				}
+			}
+			return
+		}
+	case []any:
+		if y, ok := b.([]any); ok && len(x) == len(y) {
+			for i := range x {
+				diffPaths(path+"["+strconv.Itoa(i)+"]", x[i], y[i], out)
+			}
+			return
+		}
+	}
+	if !equalCanonical(a, b) {
+		out[path] = show(a) + " → " + show(b)
+	}
+}
+
+func equalCanonical(a, b any) bool {
+	return flagmigrate.EqualEvents(
+		flagmigrate.Event{Data: map[string]any{"v": a}},
+		flagmigrate.Event{Data: map[string]any{"v": b}})
+}
+
+func show(v any) string {
+	s := fmt.Sprintf("%#v", v)
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return strings.ReplaceAll(s, "\n", " ")
+}
