@@ -261,13 +261,16 @@ func TestConcurrentDualWrites(t *testing.T) {
 	wg.Go(func() {
 		for i := 0; ctx.Err() == nil; i++ {
 			e := event(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("e-%04d", (i*7)%200), (i*7)%200)
-			if err := dst.StoreEvent(ctx, e); err != nil && ctx.Err() == nil {
+			if err := dst.StoreEvent(t.Context(), e); err != nil {
 				writeErrs.Add(1)
 			}
 			// New events, written to both stores as a MigratingStore would.
 			n := event(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("new-%06d", i), i)
-			if err := src.StoreEvent(ctx, n); err == nil {
-				_ = dst.StoreEvent(ctx, n)
+			if err := src.StoreEvent(t.Context(), n); err != nil {
+				writeErrs.Add(1)
+			}
+			if err := dst.StoreEvent(t.Context(), n); err != nil {
+				writeErrs.Add(1)
 			}
 		}
 	})

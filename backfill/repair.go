@@ -1,0 +1,91 @@
+package backfill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// RepairStats count what [Repair] did.
+type RepairStats struct {
+	Entries         int64 `json:"entries"`         // repair entries read
+	Copied          int64 `json:"copied"`          // events written to the store that lacked them
+	AlreadyThere    int64 `json:"alreadyThere"`    // identical in both stores already
+	MissingInSource int64 `json:"missingInSource"` // the store named as having the event lacks it
+	Conflicts       int64 `json:"conflicts"`       // both hold the key with other content
+	Errors          int64 `json:"errors"`          // entries that could not be replayed
+}
+
+// Repair replays a MigratingStore's repair log: for each entry it reads the
+// event from the store that has it (entry.Source) and writes it to the one
+// that lacks it (entry.Target), idempotently: replaying a log twice writes
+// nothing the second time. old and new are the migration's two stores.
+//
+// An entry whose source lacks the event (a write that failed everywhere) is
+// counted, not an error. onProblem, when set, is told of every entry that
+// was not copied or already there. Repair stops at the first error reading
+// the log or reaching a store.
+func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, error], old, new flagmigrate.EventStore, onProblem func(flagmigrate.RepairEntry, error)) (RepairStats, error) {
+	var st RepairStats
+	store := func(s flagmigrate.Side) flagmigrate.EventStore {
+		if s == flagmigrate.SideNew {
+			return new
+		}
+		return old
+	}
+	problem := func(e flagmigrate.RepairEntry, err error) {
+		if onProblem != nil {
+			onProblem(e, err)
+		}
+	}
+	for e, err := range entries {
+		if err != nil {
+			return st, fmt.Errorf("backfill: reading the repair log: %w", err)
+		}
+		st.Entries++
+		if err := e.Validate(); err != nil {
+			st.Errors++
+			problem(e, err)
+			continue
+		}
+		k := e.EventKey()
+		src, err := store(e.Source).FindEventByID(ctx, k.AccountID, k.ID)
+		if errors.Is(err, flagmigrate.ErrNotFound) {
+			st.MissingInSource++
+			problem(e, err)
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("backfill: repair: reading %v from the %v store: %w", k, e.Source, err)
+		}
+		dst := store(e.Target)
+		have, err := dst.FindEventByID(ctx, k.AccountID, k.ID)
+		switch {
+		case err == nil && flagmigrate.EqualEvents(have, src):
+			st.AlreadyThere++
+			continue
+		case err == nil:
+			st.Conflicts++
+			problem(e, fmt.Errorf("%w: the %v store holds other content", flagmigrate.ErrConflict, e.Target))
+			continue
+		case !errors.Is(err, flagmigrate.ErrNotFound):
+			return st, fmt.Errorf("backfill: repair: reading %v from the %v store: %w", k, e.Target, err)
+		}
+		switch err := dst.StoreEvent(ctx, src); {
+		case err == nil:
+			st.Copied++
+		case errors.Is(err, flagmigrate.ErrConflict): // written meanwhile with other content
+			st.Conflicts++
+			problem(e, err)
+		case errors.Is(err, flagmigrate.ErrInvalidEvent):
+			st.Errors++
+			problem(e, err)
+		default:
+			return st, fmt.Errorf("backfill: repair: writing %v to the %v store: %w", k, e.Target, err)
+		}
+	}
+	return st, nil
+}
