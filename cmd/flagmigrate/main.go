@@ -1,0 +1,313 @@
+// Command flagmigrate is the operators' tool of a migration: it copies
+// history between stores (backfill), proves that they agree (verify) and
+// replays the writes that failed on the secondary store (repair).
+//
+//	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
+//	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000' --checkpoint cp.json
+//	flagmigrate verify --from ... --to ... --json report.json
+//	flagmigrate repair --log repair.jsonl --from ... --to ...
+//
+// Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
+// the run failed or verify found differences, 2 for a usage error, 130 when
+// interrupted (the checkpoint is saved: run the same command to resume).
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/backfill"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+const usage = `flagmigrate: copy, verify and repair events between two stores.
+
+Usage:
+  flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
+  flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
+  flagmigrate repair   --log FILE --from URL --to URL  replay failed secondary writes
+  flagmigrate help [COMMAND]
+
+Examples:
+  # Copy the whole MongoDB collection into DynamoDB, resumable:
+  flagmigrate backfill --from 'mongodb://127.0.0.1:27017/app?collection=events' \
+      --to 'dynamodb://events?endpoint=http://127.0.0.1:8000' --checkpoint cp.json
+
+  # The same as 4 processes, each one segment with its own checkpoint:
+  flagmigrate backfill --from ... --to ... --segment 0/4 --checkpoint cp-0.json
+
+  # Two accounts first, then prove they agree:
+  flagmigrate backfill --from ... --to ... --accounts acct-1,acct-2
+  flagmigrate verify --from ... --to ... --accounts acct-1,acct-2 --json report.json
+
+  # Roll back: copy DynamoDB's events back into MongoDB.
+  flagmigrate backfill --from 'dynamodb://events?endpoint=...' --to 'mongodb://.../app'
+
+` + storeURLHelp + `
+`
+
+// exit codes
+const (
+	exitOK          = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitInterrupted = 130
+)
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	cmds := map[string]func(context.Context, []string, io.Writer, io.Writer) int{
+		"backfill": runBackfill,
+		"verify":   runVerify,
+		"repair":   runRepair,
+	}
+	switch name := args[0]; name {
+	case "help", "-h", "--help", "-help":
+		if len(args) > 1 && cmds[args[1]] != nil {
+			return cmds[args[1]](ctx, []string{"-h"}, stdout, stdout)
+		}
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	default:
+		cmd, ok := cmds[name]
+		if !ok {
+			fmt.Fprintf(stderr, "flagmigrate: unknown command %q (run 'flagmigrate help')\n", name)
+			return exitUsage
+		}
+		return cmd(ctx, args[1:], stdout, stderr)
+	}
+}
+
+// common are the flags every subcommand has.
+type common struct {
+	from, to string
+	timeout  time.Duration
+	accounts string
+}
+
+func (c *common) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.from, "from", "", "source store URL (the authoritative one for repair)")
+	fs.StringVar(&c.to, "to", "", "destination store URL")
+	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
+	fs.StringVar(&c.accounts, "accounts", "", "comma-separated account IDs (default: every account)")
+}
+
+func (c *common) accountList() []string {
+	if c.accounts == "" {
+		return nil
+	}
+	var out []string
+	for _, a := range strings.Split(c.accounts, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// parse parses args; it returns a non-negative exit code when the command
+// must stop (help shown, or a usage error).
+func parse(fs *flag.FlagSet, args []string, c *common, stderr io.Writer) int {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "flagmigrate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return exitUsage
+	}
+	if c.from == "" || c.to == "" {
+		fmt.Fprintf(stderr, "flagmigrate %s: --from and --to are required (run 'flagmigrate help %s')\n", fs.Name(), fs.Name())
+		return exitUsage
+	}
+	return -1
+}
+
+// open opens both stores, printing a one-line error on failure.
+func (c *common) open(ctx context.Context, cmd string, createTable bool, stderr io.Writer) (src, dst *store, code int) {
+	src, err := openStore(ctx, c.from, asSource, false, c.timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "flagmigrate %s: source: %v\n", cmd, err)
+		return nil, nil, exitFailed
+	}
+	dst, err = openStore(ctx, c.to, asDestination, createTable, c.timeout)
+	if err != nil {
+		src.close()
+		fmt.Fprintf(stderr, "flagmigrate %s: destination: %v\n", cmd, err)
+		return nil, nil, exitFailed
+	}
+	return src, dst, -1
+}
+
+func newFlagSet(name, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: flagmigrate %s\n\n", summary)
+		fs.PrintDefaults()
+		fmt.Fprintf(fs.Output(), "\n%s\n", storeURLHelp)
+	}
+	return fs
+}
+
+func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("backfill", "backfill --from URL --to URL [flags]\n\nCopies every event (or --accounts', or one --segment's) that the destination lacks.\nIdentical events are skipped, conflicting ones reported and never overwritten.")
+	var c common
+	c.register(fs)
+	var (
+		segment     = fs.String("segment", "", "I/N: copy only segment I of N (0-based), for N processes sharing one copy")
+		batch       = fs.Int("batch", backfill.DefaultBatchSize, "events per batch")
+		workers     = fs.Int("workers", backfill.DefaultWorkers, "batches in flight")
+		rate        = fs.Float64("rate", 0, "at most this many events per second (0: unlimited)")
+		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended)")
+		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
+		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
+		progress    = fs.String("progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
+		every       = fs.Duration("progress-every", 2*time.Second, "interval of progress output")
+	)
+	if code := parse(fs, args, &c, stderr); code >= 0 {
+		return code
+	}
+	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: *every}
+	if *segment != "" {
+		i, n, err := parseSegment(*segment)
+		if err != nil {
+			fmt.Fprintf(stderr, "flagmigrate backfill: --segment: %v\n", err)
+			return exitUsage
+		}
+		opts.Segment, opts.Segments = i, n
+	}
+	switch *progress {
+	case "auto":
+		opts.Progress = progressPrinter{w: stderr, bar: isTerminal(stderr)}.print
+	case "bar", "lines":
+		opts.Progress = progressPrinter{w: stderr, bar: *progress == "bar"}.print
+	case "none":
+	default:
+		fmt.Fprintf(stderr, "flagmigrate backfill: --progress %q: want auto, bar, lines or none\n", *progress)
+		return exitUsage
+	}
+	if *checkpoint != "" {
+		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
+	}
+	var conflicts []backfill.Conflict
+	opts.OnConflict = func(cf backfill.Conflict) {
+		if len(conflicts) < 20 {
+			conflicts = append(conflicts, cf)
+		}
+	}
+	opts.OnError = func(k flagmigrate.EventKey, err error) {
+		fmt.Fprintf(stderr, "flagmigrate backfill: account %q event %q: %v\n", k.AccountID, k.ID, err)
+	}
+	src, dst, code := c.open(ctx, "backfill", *createTable, stderr)
+	if code >= 0 {
+		return code
+	}
+	defer src.close()
+	defer dst.close()
+	scanner, ok := src.EventStore.(flagmigrate.EventScanner)
+	if !ok {
+		fmt.Fprintf(stderr, "flagmigrate backfill: source %s cannot be scanned\n", src.name)
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "backfill: %s -> %s%s\n", src.name, dst.name, map[bool]string{true: " (dry run)"}[*dryRun])
+	start := time.Now()
+	st, err := backfill.Run(ctx, scanner, dst.EventStore, opts)
+	printStats(stdout, "backfill summary", st, time.Since(start))
+	fmt.Fprintf(stdout, "backfill result: scanned=%d copied=%d skipped=%d conflicts=%d errors=%d\n", st.Scanned, st.Copied, st.Skipped, st.Conflicts, st.Errors)
+	for _, cf := range conflicts {
+		fmt.Fprintf(stdout, "  conflict: account %q event %q differs in the destination (not overwritten)\n", cf.Source.AccountID, cf.Source.ID)
+	}
+	switch {
+	case ctx.Err() != nil:
+		msg := "no checkpoint file: the next run starts over (and skips what is copied)"
+		if *checkpoint != "" {
+			msg = "checkpoint saved to " + *checkpoint + ": run the same command to resume"
+		}
+		fmt.Fprintf(stderr, "flagmigrate backfill: interrupted; %s\n", msg)
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "flagmigrate backfill: %v\n", firstLine(err))
+		return exitFailed
+	case st.Conflicts > 0 || st.Errors > 0:
+		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts and %d errors\n", st.Conflicts, st.Errors)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func parseSegment(s string) (int, int, error) {
+	a, b, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(a)
+	n, err2 := strconv.Atoi(b)
+	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("%q: want I/N with 0 <= I < N", s)
+	}
+	return i, n, nil
+}
+
+func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("verify", "verify --from URL --to URL [flags]\n\nStreams both stores and reports events missing on either side and events that differ.\nExit status 1 when they differ.")
+	var c common
+	c.register(fs)
+	var (
+		jsonOut     = fs.String("json", "", "also write the report as JSON to this file (- for standard output)")
+		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
+		maxReported = fs.Int("max-reported", 100, "list at most this many differences (counts stay exact)")
+	)
+	if code := parse(fs, args, &c, stderr); code >= 0 {
+		return code
+	}
+	src, dst, code := c.open(ctx, "verify", false, stderr)
+	if code >= 0 {
+		return code
+	}
+	defer src.close()
+	defer dst.close()
+	fmt.Fprintf(stdout, "verify: %s against %s\n", src.name, dst.name)
+	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported})
+	if err != nil {
+		fmt.Fprintf(stderr, "flagmigrate verify: %v\n", firstLine(err))
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
+		return exitFailed
+	}
+	printReport(stdout, r)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(r, "", "  ")
+		b = append(b, '\n')
+		if *jsonOut == "-" {
+			stdout.Write(b)
+		} else if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, err)
+			return exitFailed
+		}
+	}
+	if !r.Clean() {
+		return exitFailed
+	}
+	return exitOK
+}

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/mongodao"
+	"github.com/flagmigrate/flagmigrate/repairlog"
+)
+
+// The CLI is tested end to end: the built binary against the real servers
+// that scripts/test starts.
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "flagmigrate-cli-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "flagmigrate")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func cli(t *testing.T, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, binary(t), args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	r := result{stdout: out.String(), stderr: errb.String()}
+	if ee, ok := err.(*exec.ExitError); ok {
+		r.code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running flagmigrate %v: %v", args, err)
+	}
+	return r
+}
+
+var resultLine = regexp.MustCompile(`backfill result: scanned=(\d+) copied=(\d+) skipped=(\d+) conflicts=(\d+) errors=(\d+)`)
+
+// stats parses the result line of a backfill run.
+func stats(t *testing.T, r result) backfill.Stats {
+	t.Helper()
+	m := resultLine.FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("no result line (exit %d):\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	n := func(i int) int64 { v, _ := strconv.ParseInt(m[i], 10, 64); return v }
+	return backfill.Stats{Scanned: n(1), Copied: n(2), Skipped: n(3), Conflicts: n(4), Errors: n(5)}
+}
+
+// servers holds one test's source collection and destination table.
+type servers struct {
+	mongo    *mongodao.Store
+	dynamo   *dynamodao.Store
+	mongoURL string
+	dynURL   string
+}
+
+func setup(t *testing.T, accounts, perAccount int) servers {
+	t.Helper()
+	coll := testutil.FreshCollection(t)
+	ms, err := mongodao.New(coll, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ms.EnsureIndexes(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	client := testutil.DynamoClient(t)
+	table := testutil.UniqueTableName(t)
+	if err := dynamodao.CreateTable(t.Context(), client, table); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := dynamodao.New(client, table, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var events []flagmigrate.Event
+	for a := range accounts {
+		for i := range perAccount {
+			events = append(events, flagmigrate.Event{
+				AccountID: fmt.Sprintf("acct-%02d", a), ID: fmt.Sprintf("evt-%05d", i), Type: "page.view",
+				Time: time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Second),
+				Data: map[string]any{"path": "/p/" + strconv.Itoa(i), "n": i, "tags": []any{"a", 1.5, nil}},
+			})
+		}
+	}
+	for lo := 0; lo < len(events); lo += 500 {
+		errs, err := ms.StoreEvents(t.Context(), events[lo:min(lo+500, len(events))])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range errs {
+			if e != nil {
+				t.Fatal(e)
+			}
+		}
+	}
+	mu, _ := url.Parse(testutil.MongoURI(t))
+	mu.Path = "/" + coll.Database().Name()
+	mu.RawQuery = "collection=" + coll.Name()
+	du := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1"
+	return servers{mongo: ms, dynamo: ds, mongoURL: mu.String(), dynURL: du}
+}
+
+func verifyClean(t *testing.T, s servers) backfill.Report {
+	t.Helper()
+	r, err := backfill.Verify(t.Context(), s.mongo, s.dynamo, backfill.VerifyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Clean() {
+		t.Fatalf("verify: %s %+v", r, r.Differences)
+	}
+	return r
+}
+
+func TestBackfillVerifyAndRerun(t *testing.T) {
+	s := setup(t, 5, 220) // 1,100 events
+	r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--progress", "lines", "--progress-every", "50ms")
+	if r.code != 0 {
+		t.Fatalf("backfill exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if st := stats(t, r); st.Copied != 1100 || st.Skipped != 0 {
+		t.Errorf("first backfill: %+v, want 1100 copied", st)
+	}
+	if !strings.Contains(r.stderr, "progress:") {
+		t.Errorf("no progress lines on a non-terminal:\n%s", r.stderr)
+	}
+	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--json", "-")
+	if v.code != 0 || !strings.Contains(v.stdout, "CLEAN") {
+		t.Fatalf("verify exit %d:\n%s\n%s", v.code, v.stdout, v.stderr)
+	}
+	var report backfill.Report
+	if err := json.Unmarshal([]byte(v.stdout[strings.Index(v.stdout, "{"):]), &report); err != nil || report.Matching != 1100 {
+		t.Errorf("verify JSON: %+v, %v", report, err)
+	}
+	r = cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--progress", "none")
+	if st := stats(t, r); r.code != 0 || st.Copied != 0 || st.Skipped != 1100 {
+		t.Errorf("second backfill: exit %d %+v, want zero writes", r.code, st)
+	}
+	// Rollback direction: DynamoDB back into an empty MongoDB collection.
+	back := setup(t, 0, 0)
+	r = cli(t, "backfill", "--from", s.dynURL, "--to", back.mongoURL, "--progress", "none")
+	if st := stats(t, r); r.code != 0 || st.Copied != 1100 {
+		t.Errorf("rollback backfill: exit %d %+v\n%s", r.code, st, r.stderr)
+	}
+}
+
+func TestBackfillConflictAndOneAccount(t *testing.T) {
+	s := setup(t, 3, 40)
+	mine := flagmigrate.Event{AccountID: "acct-01", ID: "evt-00007", Type: "other", Time: time.UnixMilli(1)}
+	if err := s.dynamo.StoreEvent(t.Context(), mine); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01", "--progress", "none")
+	if st := stats(t, r); r.code != 1 || st.Copied != 39 || st.Conflicts != 1 {
+		t.Errorf("backfill of one account with a conflict: exit %d %+v, want exit 1, 39 copied, 1 conflict", r.code, st)
+	}
+	if !strings.Contains(r.stdout, `conflict: account "acct-01" event "evt-00007"`) {
+		t.Errorf("the conflict is not reported:\n%s", r.stdout)
+	}
+	got, err := s.dynamo.FindEventByID(t.Context(), "acct-01", "evt-00007")
+	if err != nil || got.Type != "other" {
+		t.Errorf("the destination's event was overwritten: %+v %v", got, err)
+	}
+	for e, err := range s.dynamo.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.AccountID != "acct-01" {
+			t.Fatalf("an event of %s was copied", e.AccountID)
+		}
+	}
+	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01")
+	if v.code != 1 || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
+		t.Errorf("verify of the conflicting account: exit %d\n%s", v.code, v.stdout)
+	}
+	if strings.Contains(v.stdout, "page.view") {
+		t.Errorf("verify shows values without --show-values:\n%s", v.stdout)
+	}
+}
+
+func TestBackfillSurvivesKills(t *testing.T) {
+	s := setup(t, 4, 300)
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	args := []string{"backfill", "--from", s.mongoURL, "--to", s.dynURL, "--checkpoint", cp, "--batch", "25", "--rate", "3000", "--progress", "none"}
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := range 5 {
+		cmd := exec.CommandContext(t.Context(), binary(t), args...)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(30+rng.IntN(300)) * time.Millisecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		t.Logf("kill %d: %s", i+1, checkpointSummary(cp))
+	}
+	r := cli(t, args...)
+	if r.code != 0 {
+		t.Fatalf("resumed backfill exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if st := stats(t, r); st.Copied+st.Skipped < 1 {
+		t.Errorf("resumed run did nothing: %+v", st)
+	}
+	rep := verifyClean(t, s)
+	if rep.DestinationEvents != 1200 {
+		t.Errorf("destination holds %d events, want 1200", rep.DestinationEvents)
+	}
+}
+
+func checkpointSummary(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "no checkpoint yet"
+	}
+	var cp backfill.Checkpoint
+	if json.Unmarshal(b, &cp) != nil {
+		return "unreadable checkpoint"
+	}
+	return fmt.Sprintf("checkpoint after %v, %d copied so far", cp.After, cp.Stats.Copied)
+}
+
+func TestInterruptSavesCheckpoint(t *testing.T) {
+	s := setup(t, 2, 400)
+	cp := filepath.Join(t.TempDir(), "cp.json")
+	cmd := exec.CommandContext(t.Context(), binary(t), "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--checkpoint", cp, "--rate", "500", "--batch", "20", "--progress", "none")
+	var errb bytes.Buffer
+	cmd.Stderr = &errb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	_ = cmd.Process.Signal(os.Interrupt)
+	err := cmd.Wait()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
+		t.Fatalf("after SIGINT: %v, want exit %d\n%s", err, exitInterrupted, errb.String())
+	}
+	if !strings.Contains(errb.String(), "checkpoint saved to") {
+		t.Errorf("no word of the checkpoint:\n%s", errb.String())
+	}
+	saved, ok, err := backfill.NewFileCheckpoint(cp).Load(t.Context())
+	if err != nil || !ok || saved.Done || saved.After == nil || saved.Stats.Copied == 0 {
+		t.Fatalf("checkpoint after SIGINT: %+v ok=%v err=%v", saved, ok, err)
+	}
+	r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--checkpoint", cp, "--progress", "none")
+	// Batches written after the last save are found again and skipped.
+	if st := stats(t, r); r.code != 0 || st.Copied+st.Skipped < 800 || st.Scanned-saved.Stats.Scanned >= 800 {
+		t.Errorf("resumed: exit %d %+v; want every event copied, without starting over from %+v", r.code, st, saved.Stats)
+	}
+	verifyClean(t, s)
+}
+
+func TestFourSegmentProcesses(t *testing.T) {
+	s := setup(t, 8, 130)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	results := make([]result, 4)
+	for seg := range 4 {
+		wg.Go(func() {
+			results[seg] = cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--segment", fmt.Sprintf("%d/4", seg),
+				"--checkpoint", filepath.Join(dir, fmt.Sprintf("cp-%d.json", seg)), "--progress", "none")
+		})
+	}
+	wg.Wait()
+	var copied int64
+	for seg, r := range results {
+		st := stats(t, r)
+		if r.code != 0 || st.Skipped != 0 || st.Conflicts != 0 {
+			t.Errorf("segment %d: exit %d %+v (skips mean the segments overlap)", seg, r.code, st)
+		}
+		copied += st.Copied
+	}
+	if copied != 1040 {
+		t.Errorf("segments copied %d events in all, want each of 1040 exactly once", copied)
+	}
+	verifyClean(t, s)
+}
+
+func TestRepairCommand(t *testing.T) {
+	s := setup(t, 1, 10)
+	// The old store (MongoDB) has an event that the new one missed.
+	logPath := filepath.Join(t.TempDir(), "repair.jsonl")
+	l, err := repairlog.Open(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"evt-00003", "evt-00004"} {
+		if err := l.Record(t.Context(), flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: "acct-00", Key: id,
+			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l.Close()
+	r := cli(t, "repair", "--log", logPath, "--old", s.mongoURL, "--new", s.dynURL)
+	if r.code != 0 || !strings.Contains(r.stdout, "2 entries, 2 copied") {
+		t.Fatalf("repair: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, id := range []string{"evt-00003", "evt-00004"} {
+		if _, err := s.dynamo.FindEventByID(t.Context(), "acct-00", id); err != nil {
+			t.Errorf("%s not repaired: %v", id, err)
+		}
+	}
+	r = cli(t, "repair", "--log", logPath, "--old", s.mongoURL, "--new", s.dynURL)
+	if r.code != 0 || !strings.Contains(r.stdout, "0 copied, 2 already there") {
+		t.Errorf("second repair: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestErrorsAreOneLine(t *testing.T) {
+	s := setup(t, 1, 1)
+	endpoint := url.QueryEscape(testutil.DynamoEndpoint(t))
+	for _, tc := range []struct {
+		reason string
+		args   []string
+		code   int
+		want   string
+	}{
+		{"bad URL scheme", []string{"verify", "--from", "postgres://x/y", "--to", s.dynURL}, 1, `unknown scheme "postgres"`},
+		{"URL without a database", []string{"verify", "--from", "mongodb://127.0.0.1:1", "--to", s.dynURL}, 1, "want mongodb://HOST/DATABASE"},
+		{"bad endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=::nope"}, 1, "is not an http(s) URL"},
+		{"unreachable MongoDB", []string{"verify", "--from", "mongodb://127.0.0.1:1/db", "--to", s.dynURL, "--timeout", "1s"}, 1, "cannot reach MongoDB 127.0.0.1:1"},
+		{"unreachable DynamoDB", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=http://127.0.0.1:1", "--timeout", "2s"}, 1, "cannot reach DynamoDB http://127.0.0.1:1"},
+		{"missing table", []string{"backfill", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint=" + endpoint}, 1, `table "no-such-table" does not exist (pass --create-table`},
+		{"missing collection", []string{"verify", "--from", strings.Replace(s.mongoURL, "collection=", "collection=nope", 1), "--to", s.dynURL}, 1, "does not exist in database"},
+		{"missing flags", []string{"backfill", "--from", s.mongoURL}, 2, "--from and --to are required"},
+		{"bad segment", []string{"backfill", "--from", s.mongoURL, "--to", s.dynURL, "--segment", "4/4"}, 2, "want I/N"},
+		{"unknown command", []string{"copy"}, 2, `unknown command "copy"`},
+	} {
+		r := cli(t, tc.args...)
+		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || len(lines) != 1 {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d and one line containing %q", tc.reason, r.code, r.stderr, tc.code, tc.want)
+		}
+	}
+}
+
+func TestHelpShowsExamples(t *testing.T) {
+	r := cli(t, "help")
+	if r.code != 0 || !strings.Contains(r.stdout, "Examples:") || !strings.Contains(r.stdout, "--segment 0/4") {
+		t.Errorf("help: exit %d\n%s", r.code, r.stdout)
+	}
+	r = cli(t, "help", "backfill")
+	if r.code != 0 || !strings.Contains(r.stdout, "-checkpoint") {
+		t.Errorf("help backfill: exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate/backfill"
+)
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// progressPrinter draws a bar that rewrites itself on a terminal, or prints
+// a plain line per call elsewhere.
+type progressPrinter struct {
+	w   io.Writer
+	bar bool
+}
+
+func (p progressPrinter) print(pr backfill.Progress) {
+	counts := fmt.Sprintf("scanned %d  copied %d  skipped %d  conflicts %d  errors %d  %.0f ev/s",
+		pr.Scanned, pr.Copied, pr.Skipped, pr.Conflicts, pr.Errors, pr.Rate)
+	eta := ""
+	if pr.Remaining > 0 {
+		eta = "  eta " + pr.Remaining.Round(time.Second).String()
+	}
+	if !p.bar {
+		total := ""
+		if pr.Total >= 0 {
+			total = fmt.Sprintf(" of ~%d", pr.Total)
+		}
+		fmt.Fprintf(p.w, "progress: %s elapsed, %s%s%s\n", pr.Elapsed.Round(time.Millisecond), counts, total, eta)
+		return
+	}
+	const width = 30
+	bar := strings.Repeat("·", width)
+	pct := ""
+	if pr.Total > 0 {
+		frac := min(float64(pr.Scanned)/float64(pr.Total), 1)
+		if pr.Done {
+			frac = 1
+		}
+		n := int(frac * width)
+		bar = strings.Repeat("█", n) + strings.Repeat("·", width-n)
+		pct = fmt.Sprintf(" %3.0f%%", frac*100)
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s]%s %s%s", bar, pct, counts, eta)
+	if pr.Done {
+		fmt.Fprintln(p.w)
+	}
+}
+
+// printStats prints the end-of-run summary table.
+func printStats(w io.Writer, title string, st backfill.Stats, elapsed time.Duration) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(w, "%s\n", title)
+	fmt.Fprintf(tw, "scanned\tcopied\tskipped\tconflicts\terrors\telapsed\tevents/s\t\n")
+	rate := 0.0
+	if elapsed > 0 {
+		rate = float64(st.Scanned) / elapsed.Seconds()
+	}
+	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%s\t%.0f\t\n", st.Scanned, st.Copied, st.Skipped, st.Conflicts, st.Errors, elapsed.Round(time.Millisecond), rate)
+	tw.Flush()
+}
+
+// printReport prints a verify report as a table with its differences.
+func printReport(w io.Writer, r backfill.Report) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "source\tdestination\tmatching\tmissing in dest\tmissing in source\tdifferent\t\n")
+	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t\n", r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
+	tw.Flush()
+	for _, d := range r.Differences {
+		fmt.Fprintf(w, "  %-22s account %q id %q", d.Kind, d.Key.AccountID, d.Key.ID)
+		if len(d.Fields) > 0 {
+			fmt.Fprintf(w, " fields %s", strings.Join(d.Fields, ", "))
+		}
+		fmt.Fprintln(w)
+		for _, f := range d.Fields {
+			if v, ok := d.Values[f]; ok {
+				fmt.Fprintf(w, "      %s: %s\n", f, v)
+			}
+		}
+	}
+	if r.Truncated {
+		fmt.Fprintln(w, "  (more differences not listed; raise --max-reported)")
+	}
+	fmt.Fprintln(w, r.String())
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/repairlog"
+)
+
+func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := newFlagSet("repair", "repair --log FILE --old URL --new URL\n\nReplays a MigratingStore's repair log: each write that reached one store only is\ncopied from the store that has it to the one that lacks it. Safe to run twice.")
+	var (
+		logPath = fs.String("log", "", "the repair log file (package repairlog's JSON lines)")
+		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store")
+		newURL  = fs.String("new", "", "URL of the migration's new store")
+		timeout = fs.Duration("timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
+	)
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if *logPath == "" || *oldURL == "" || *newURL == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "flagmigrate repair: --log, --old and --new are required (run 'flagmigrate help repair')")
+		return exitUsage
+	}
+	if _, err := os.Stat(*logPath); err != nil {
+		fmt.Fprintf(stderr, "flagmigrate repair: repair log: %v\n", firstLine(err))
+		return exitFailed
+	}
+	old, err := openStore(ctx, *oldURL, asDestination, false, *timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "flagmigrate repair: old store: %v\n", err)
+		return exitFailed
+	}
+	defer old.close()
+	nu, err := openStore(ctx, *newURL, asDestination, false, *timeout)
+	if err != nil {
+		fmt.Fprintf(stderr, "flagmigrate repair: new store: %v\n", err)
+		return exitFailed
+	}
+	defer nu.close()
+	fmt.Fprintf(stdout, "repair: %s between %s (old) and %s (new)\n", *logPath, old.name, nu.name)
+	st, err := backfill.Repair(ctx, repairlog.ReadFile(ctx, *logPath), old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
+		fmt.Fprintf(stdout, "  not repaired: account %q event %q (%v store): %v\n", e.AccountID, e.Key, e.Target, err)
+	})
+	fmt.Fprintf(stdout, "repair summary: %d entries, %d copied, %d already there, %d missing in their source, %d conflicts, %d errors\n",
+		st.Entries, st.Copied, st.AlreadyThere, st.MissingInSource, st.Conflicts, st.Errors)
+	switch {
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "flagmigrate repair: interrupted; run it again (it is idempotent)")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "flagmigrate repair: %v\n", firstLine(err))
+		return exitFailed
+	case st.Conflicts > 0 || st.Errors > 0:
+		return exitFailed
+	}
+	return exitOK
+}
