@@ -1,0 +1,143 @@
+package testutil
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// setupTimeout bounds connecting to a server and cleaning up after a test.
+const setupTimeout = 10 * time.Second
+
+// MongoURI returns $MONGODB_URI. When it is unset, the test is skipped, or
+// fails when CI is true.
+func MongoURI(t testing.TB) string {
+	t.Helper()
+	return serverEnv(t, "MONGODB_URI")
+}
+
+// DynamoEndpoint returns $DYNAMODB_ENDPOINT. When it is unset, the test is
+// skipped, or fails when CI is true.
+func DynamoEndpoint(t testing.TB) string {
+	t.Helper()
+	return serverEnv(t, "DYNAMODB_ENDPOINT")
+}
+
+func serverEnv(t testing.TB, name string) string {
+	t.Helper()
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	msg := name + " is not set: run scripts/test, or scripts/servers run -- go test ./..., or set " + name
+	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+		t.Fatal(msg + " (CI is true, so this test may not skip)")
+	} else {
+		t.Skip(msg)
+	}
+	return ""
+}
+
+// MongoClient returns a client connected to MongoURI. It has pinged the
+// server, and is disconnected when the test ends.
+func MongoClient(t testing.TB) *mongo.Client {
+	t.Helper()
+	uri := MongoURI(t)
+	opts := options.Client().ApplyURI(uri).
+		SetConnectTimeout(5 * time.Second).
+		SetServerSelectionTimeout(5 * time.Second)
+	client, err := mongo.Connect(opts)
+	if err != nil {
+		t.Fatalf("connect to MongoDB at %s: %v", uri, err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		if err := client.Disconnect(ctx); err != nil {
+			t.Errorf("disconnect from MongoDB: %v", err)
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if err := client.Ping(ctx, nil); err != nil {
+		t.Fatalf("ping MongoDB at %s: %v", uri, err)
+	}
+	return client
+}
+
+// FreshCollection returns a collection in a database of its own, named after
+// the test. The database is dropped when the test ends.
+func FreshCollection(t testing.TB) *mongo.Collection {
+	t.Helper()
+	db := MongoClient(t).Database(uniqueName(t, 63))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		defer cancel()
+		if err := db.Drop(ctx); err != nil {
+			t.Errorf("drop database %s: %v", db.Name(), err)
+		}
+	})
+	return db.Collection("test")
+}
+
+// DynamoClient returns a DynamoDB client for DynamoEndpoint, with static
+// credentials test/test in region us-east-1 and quick retries (local servers
+// fail fast). It has checked that the server answers.
+func DynamoClient(t testing.TB) *dynamodb.Client {
+	t.Helper()
+	endpoint := DynamoEndpoint(t)
+	client := dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		BaseEndpoint: aws.String(endpoint),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.MaxBackoff = 200 * time.Millisecond
+			o.RateLimiter = ratelimit.None // no client-side retry quota
+		}),
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	defer cancel()
+	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)}); err != nil {
+		t.Fatalf("DynamoDB at %s does not answer: %v", endpoint, err)
+	}
+	return client
+}
+
+// UniqueTableName returns a DynamoDB table name made of the test's name and
+// a random suffix. It creates no table.
+func UniqueTableName(t testing.TB) string {
+	t.Helper()
+	return uniqueName(t, 255)
+}
+
+// uniqueName returns "t_<test name>_<random>", at most maxLen bytes long, made
+// only of ASCII letters, digits and underscores: valid as a MongoDB (and
+// FerretDB) database name and as a DynamoDB table name.
+func uniqueName(t testing.TB, maxLen int) string {
+	suffix := fmt.Sprintf("_%012x", rand.Uint64()&(1<<48-1))
+	name := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			return r
+		}
+		return '_'
+	}, t.Name())
+	name = "t_" + name
+	if keep := maxLen - len(suffix); len(name) > keep {
+		name = name[:keep]
+	}
+	return name + suffix
+}
