@@ -1,0 +1,309 @@
+package dynamodao_test
+
+// Benchmarks of the store against the raw SDK calls that do the same work,
+// side by side in one run (sub-benchmarks dynamodao and raw):
+//
+//	go test -run XXX -bench . ./dynamodao
+//
+// The raw side is what a team would write with the SDK alone: items built
+// with attributevalue.MarshalMap from a plain struct, read back with
+// attributevalue.UnmarshalMap, conditions and key conditions built once
+// with the expression package. BenchmarkBatchStore10k compares the batch
+// write path with one conditional PutItem per event on 10,000 events; run it
+// with -benchtime 1x (each iteration stores 10,000 new events).
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/dynamodao"
+)
+
+// rawItem is the item as a team would write it with the SDK alone. Its
+// Data goes through attributevalue's generic codec (numbers as float64 on
+// the way back: not exact, but the cheapest baseline).
+type rawItem struct {
+	PK   string         `dynamodbav:"pk"`
+	SK   string         `dynamodbav:"sk"`
+	TK   string         `dynamodbav:"tk"`
+	Time int64          `dynamodbav:"time"`
+	Type string         `dynamodbav:"type"`
+	Data map[string]any `dynamodbav:"data,omitempty"`
+}
+
+func toRaw(e flagmigrate.Event) rawItem {
+	ms := e.Time.UnixMilli()
+	return rawItem{PK: e.AccountID, SK: e.ID, TK: fmt.Sprintf("%015d#%s", ms, e.ID), Time: ms, Type: e.Type, Data: e.Data}
+}
+
+// benchData is a typical event payload.
+func benchData(i int) map[string]any {
+	return map[string]any{
+		"user":    fmt.Sprintf("user-%d", i%97),
+		"amount":  int64(i * 31),
+		"ratio":   float64(i) / 7,
+		"ok":      i%2 == 0,
+		"tags":    []any{"a", "b", "c"},
+		"address": map[string]any{"city": "Lyon", "zip": "69001", "geo": []any{45.76, 4.83}},
+		"note":    "",
+		"extra":   nil,
+	}
+}
+
+func benchEvent(account string, i int) flagmigrate.Event {
+	return flagmigrate.Event{AccountID: account, ID: fmt.Sprintf("evt-%08d", i), Type: "order.created",
+		Time: base.Add(time.Duration(i) * time.Millisecond), Data: benchData(i)}
+}
+
+// runs numbers the runs of sub-benchmarks, so that each run (of -count or
+// of the b.N probing) stores new events.
+var runs atomic.Int64
+
+// op is one benchmarked operation: call i of a run named run.
+type op func(b *testing.B, run string, i int)
+
+// sideBySide benchmarks dao and raw as sub-benchmarks of their own, then
+// both in one loop, alternating which goes first, and reports their mean
+// times and ratio: on a busy machine (and a single-threaded server) the
+// ratio of the interleaved run is the one to trust.
+func sideBySide(b *testing.B, dao, raw op) {
+	for _, side := range []struct {
+		name string
+		op   op
+	}{{"dynamodao", dao}, {"raw", raw}} {
+		b.Run(side.name, func(b *testing.B) {
+			run := fmt.Sprint(runs.Add(1))
+			for i := 0; b.Loop(); i++ {
+				side.op(b, run, i)
+			}
+		})
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		runD, runR := fmt.Sprint(runs.Add(1)), fmt.Sprint(runs.Add(1))
+		var td, tr time.Duration
+		for i := 0; b.Loop(); i++ {
+			if i%2 == 0 {
+				t0 := time.Now()
+				dao(b, runD, i)
+				t1 := time.Now()
+				raw(b, runR, i)
+				td, tr = td+t1.Sub(t0), tr+time.Since(t1)
+			} else {
+				t0 := time.Now()
+				raw(b, runR, i)
+				t1 := time.Now()
+				dao(b, runD, i)
+				tr, td = tr+t1.Sub(t0), td+time.Since(t1)
+			}
+		}
+		b.ReportMetric(float64(td.Nanoseconds())/float64(b.N), "dao-ns/op")
+		b.ReportMetric(float64(tr.Nanoseconds())/float64(b.N), "raw-ns/op")
+		b.ReportMetric(float64(td)/float64(tr), "dao/raw")
+	})
+}
+
+func BenchmarkStoreEvent(b *testing.B) {
+	s, c := newStore(b, nil, nil)
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	sideBySide(b, func(b *testing.B, run string, i int) {
+		if err := s.StoreEvent(b.Context(), benchEvent("dao-"+run, i)); err != nil {
+			b.Fatal(err)
+		}
+	}, func(b *testing.B, run string, i int) {
+		av, err := attributevalue.MarshalMap(toRaw(benchEvent("raw-"+run, i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := c.PutItem(b.Context(), &dynamodb.PutItemInput{
+			TableName: aws.String(s.Table()), Item: av,
+			ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+		}); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+// preload stores n events of one account.
+func preload(b *testing.B, s *dynamodao.Store, account string, n int) {
+	b.Helper()
+	events := make([]flagmigrate.Event, n)
+	for i := range events {
+		events[i] = benchEvent(account, i)
+	}
+	errs, err := s.StoreEvents(b.Context(), events)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, err := range errs {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkFindEventByID(b *testing.B) {
+	s, c := newStore(b, nil, nil)
+	const n = 1000
+	preload(b, s, "acct", n)
+	sideBySide(b, func(b *testing.B, _ string, i int) {
+		if _, err := s.FindEventByID(b.Context(), "acct", fmt.Sprintf("evt-%08d", i%n)); err != nil {
+			b.Fatal(err)
+		}
+	}, func(b *testing.B, _ string, i int) {
+		key, err := attributevalue.MarshalMap(struct {
+			PK string `dynamodbav:"pk"`
+			SK string `dynamodbav:"sk"`
+		}{"acct", fmt.Sprintf("evt-%08d", i%n)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := c.GetItem(b.Context(), &dynamodb.GetItemInput{
+			TableName: aws.String(s.Table()), Key: key, ConsistentRead: aws.Bool(true),
+		})
+		if err != nil || out.Item == nil {
+			b.Fatal(err, out.Item == nil)
+		}
+		var it rawItem
+		if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
+			b.Fatal(err)
+		}
+	})
+}
+
+func BenchmarkListEvents(b *testing.B) {
+	s, c := newStore(b, nil, nil)
+	const n, limit = 1000, 50
+	preload(b, s, "acct", n)
+	sideBySide(b, func(b *testing.B, _ string, i int) {
+		start := base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
+		page, err := s.ListEvents(b.Context(), "acct", flagmigrate.ListOptions{Start: start, Limit: limit})
+		if err != nil || len(page.Events) != limit {
+			b.Fatal(err, len(page.Events))
+		}
+	}, func(b *testing.B, _ string, i int) {
+		start := base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
+		kc := expression.Key("pk").Equal(expression.Value("acct")).
+			And(expression.Key("tk").Between(expression.Value(fmt.Sprintf("%015d", start.UnixMilli())), expression.Value("999999999999999")))
+		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
+		if err != nil {
+			b.Fatal(err)
+		}
+		out, err := c.Query(b.Context(), &dynamodb.QueryInput{
+			TableName: aws.String(s.Table()), IndexName: aws.String(dynamodao.IndexName),
+			KeyConditionExpression: expr.KeyCondition(), ExpressionAttributeNames: expr.Names(),
+			ExpressionAttributeValues: expr.Values(), ConsistentRead: aws.Bool(true), Limit: aws.Int32(limit),
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var items []rawItem
+		if err := attributevalue.UnmarshalListOfMaps(out.Items, &items); err != nil || len(items) != limit {
+			b.Fatal(err, len(items))
+		}
+	})
+}
+
+// BenchmarkBatchStore10k stores 10,000 new events per iteration: with one
+// StoreEvents call; with one conditional PutItem per event (the baseline);
+// with raw BatchWriteItem calls of 25 (no reads, no checks: the ceiling of
+// any batch path). The interleaved run alternates StoreEvents and PutItem
+// on chunks of 2,000 events and reports the speed-up, which a busy machine
+// distorts least. Run with -benchtime 1x.
+func BenchmarkBatchStore10k(b *testing.B) {
+	const n = 10000
+	s, c := newStore(b, nil, nil)
+	cond, err := expression.NewBuilder().WithCondition(expression.AttributeNotExists(expression.Name("pk"))).Build()
+	if err != nil {
+		b.Fatal(err)
+	}
+	events := func(account string, n int) []flagmigrate.Event {
+		out := make([]flagmigrate.Event, n)
+		for i := range out {
+			out[i] = benchEvent(account, i)
+		}
+		return out
+	}
+	storeEvents := func(b *testing.B, events []flagmigrate.Event) {
+		errs, err := s.StoreEvents(b.Context(), events)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	putItems := func(b *testing.B, events []flagmigrate.Event) {
+		for _, e := range events {
+			av, err := attributevalue.MarshalMap(toRaw(e))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.PutItem(b.Context(), &dynamodb.PutItemInput{
+				TableName: aws.String(s.Table()), Item: av,
+				ConditionExpression: cond.Condition(), ExpressionAttributeNames: cond.Names(),
+			}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	batchWrites := func(b *testing.B, events []flagmigrate.Event) {
+		for lo := 0; lo < len(events); lo += 25 {
+			var reqs []types.WriteRequest
+			for _, e := range events[lo:min(lo+25, len(events))] {
+				av, err := attributevalue.MarshalMap(toRaw(e))
+				if err != nil {
+					b.Fatal(err)
+				}
+				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+			}
+			out, err := c.BatchWriteItem(b.Context(), &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.Table(): reqs}})
+			if err != nil || len(out.UnprocessedItems) > 0 {
+				b.Fatal(err, out)
+			}
+		}
+	}
+	for _, side := range []struct {
+		name  string
+		store func(*testing.B, []flagmigrate.Event)
+	}{
+		{"dynamodao.StoreEvents", storeEvents},
+		{"raw.PutItem", putItems},
+		{"raw.BatchWriteItem", batchWrites},
+	} {
+		b.Run(side.name, func(b *testing.B) {
+			for b.Loop() {
+				side.store(b, events(fmt.Sprint("batch-", runs.Add(1)), n))
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+		})
+	}
+	b.Run("interleaved", func(b *testing.B) {
+		const chunk = 2000
+		var tBatch, tPuts time.Duration
+		for b.Loop() {
+			for range n / chunk {
+				t0 := time.Now()
+				storeEvents(b, events(fmt.Sprint("batch-", runs.Add(1)), chunk))
+				t1 := time.Now()
+				putItems(b, events(fmt.Sprint("puts-", runs.Add(1)), chunk))
+				tBatch, tPuts = tBatch+t1.Sub(t0), tPuts+time.Since(t1)
+			}
+		}
+		b.ReportMetric(float64(n)*float64(b.N)/tBatch.Seconds(), "batch-events/s")
+		b.ReportMetric(float64(n)*float64(b.N)/tPuts.Seconds(), "put-events/s")
+		b.ReportMetric(float64(tPuts)/float64(tBatch), "speedup")
+	})
+}

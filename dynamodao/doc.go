@@ -1,0 +1,122 @@
+// Package dynamodao is a [flagmigrate.EventStore] on Amazon DynamoDB, with
+// aws-sdk-go-v2. It also implements [flagmigrate.EventScanner],
+// [flagmigrate.BatchStorer] and [flagmigrate.BatchFinder], and passes the
+// storetest conformance suite: a round trip gives back exactly the canonical
+// event that was stored, and pages and cursors equal memstore's.
+//
+//	client := dynamodb.NewFromConfig(cfg)
+//	if err := dynamodao.CreateTable(ctx, client, "events"); err != nil { ... } // idempotent
+//	store, err := dynamodao.New(client, "events", nil)
+//
+// [New] takes any [API], the narrow part of [*dynamodb.Client] the store
+// calls, so tests can wrap the client.
+//
+// # Table schema
+//
+// One table holds every account's events, one item per event:
+//
+//	attribute  type  holds
+//	pk         S     AccountID                      partition key
+//	sk         S     ID                             sort key
+//	tk         S     time key (below)               sort key of the index by_time
+//	time       N     Time, Unix milliseconds (UTC)
+//	type       S     Type
+//	data       M     Data; absent when Data is nil
+//
+//	local secondary index "by_time": partition key pk, sort key tk,
+//	projection ALL
+//	billing: on demand (PAY_PER_REQUEST) unless WithProvisionedThroughput
+//
+// The time key is Time in Unix milliseconds, zero-padded to 15 digits (enough
+// for year 9999), then '#', then the ID: "001709294400000#order-17". The
+// time part has a fixed width, so DynamoDB's bytewise order of tk is exactly
+// the contract's (Time, ID bytewise) order.
+//
+// [CreateTable] creates this table and waits until it is ACTIVE; it is
+// idempotent and checks an existing table's keys and index
+// ([ErrSchemaMismatch]). Teams that create tables with other tools
+// (CloudFormation, Terraform) can start from [CreateTableInput], which
+// returns the same definition.
+//
+// Every operation is a key lookup, never a Scan, except the whole-table
+// scanner:
+//
+//   - StoreEvent: PutItem with the condition attribute_not_exists(pk).
+//   - FindEventByID: GetItem on (pk, sk).
+//   - ListEvents: Query on by_time, pk = account AND tk BETWEEN two bounds.
+//   - ScanEvents of one account: Query on the table, in sk (ID) order; of
+//     the whole table: Scan, with DynamoDB's parallel scan segments.
+//   - StoreEvents, FindEvents: BatchGetItem and BatchWriteItem.
+//
+// # Why a local secondary index
+//
+// Every read is strongly consistent (ConsistentRead): a read that follows a
+// write sees it. During a migration, a dual read that compares the old store
+// with DynamoDB right after a dual write would otherwise report false
+// mismatches. A global secondary index cannot be read consistently; a local
+// one can. The price:
+//
+//   - An LSI can only be created with the table.
+//   - An account's item collection (its items plus their by_time index
+//     entries, which project every attribute) is limited to 10 GB. With
+//     projection ALL each event counts about twice, so an account can hold
+//     roughly 5 GB of events; beyond that DynamoDB refuses writes to it with
+//     an ItemCollectionSizeLimitExceededException (returned wrapped). An
+//     application with larger accounts needs another schema, for example a
+//     global secondary index read eventually consistently, or accounts
+//     split over several partition keys.
+//   - Consistent reads cost twice the read capacity of eventual ones.
+//
+// # Values
+//
+// Canonical Data values map one to one onto DynamoDB types, so Data is
+// stored natively and readable by other tools: nil is NULL, bool BOOL,
+// string S, int64 and float64 N, []any L and map[string]any M. Empty strings,
+// empty lists and empty maps are stored as such (DynamoDB accepts empty
+// non-key strings since 2020, and empty L and M always; dynalite too).
+// Numbers are written as the shortest decimal that reads back as the same
+// value: int64 in plain digits (at most 19), float64 in 'g' format (at most
+// 17 significant digits, "1e+125", "1.5e-130"), inside DynamoDB's 38 digits
+// and its exponent range, which [flagmigrate.Event.Validate] enforces. They
+// are read back with [flagmigrate.CanonicalNumber], whatever notation the
+// server returns, and never through float64 for integers, so int64(2^53+1)
+// and math.MaxInt64 come back exactly. Items are built with the
+// attributevalue package, with a codec of the package's own for Data (the
+// generic one decodes every number as float64); expressions are built with
+// the expression package, so attribute names that are reserved words
+// ("time", "type", "data") are safe.
+//
+// Events valid for flagmigrate fit: an event of [flagmigrate.MaxEventSize]
+// with the longest keys and type makes an item of 393,759 bytes by
+// DynamoDB's documented count, 15,841 bytes under its 400 KB (409,600 bytes)
+// item limit.
+//
+// # Writes
+//
+// StoreEvent canonicalises and validates first: an invalid event is refused
+// before any call. On a failed condition, DynamoDB returns the stored item
+// (ReturnValuesOnConditionCheckFailure ALL_OLD; servers that ignore that
+// parameter, such as dynalite, make the store read it back consistently);
+// the same event gives nil, another ErrConflict. The batch path,
+// [Store.StoreEvents], reads before it writes and cannot check atomically:
+// see its documentation for the race this leaves.
+//
+// # Errors
+//
+// Errors match the flagmigrate sentinels ([flagmigrate.ErrNotFound],
+// [flagmigrate.ErrConflict], ...) with errors.Is, while the SDK's error stays
+// reachable with errors.As (for example a
+// [*types.ConditionalCheckFailedException] behind ErrConflict, or a
+// [*types.ProvisionedThroughputExceededException]). When the caller's
+// context ends, its error is returned as it is.
+//
+// # Testing against dynalite
+//
+// The tests run against dynalite, a DynamoDB implementation on Node.js. It
+// differs from DynamoDB in ways the tests work around: it never returns
+// UnprocessedItems or throttling errors (a fault-injecting [API] wrapper
+// does), it ignores ReturnValuesOnConditionCheckFailure, it returns numbers
+// in plain decimal notation (1e125 as 126 digits), and it counts string sizes
+// in UTF-16 units (so the tests check item sizes by DynamoDB's documented
+// rules themselves).
+package dynamodao

@@ -1,0 +1,65 @@
+package dynamodao
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// ItemSize returns the size DynamoDB counts against its 400 KB item limit for
+// the item of the canonical event e, by the rules AWS documents ("Item sizes
+// and formats"): attribute names plus values; strings in UTF-8 bytes; numbers
+// 1 byte plus 1 per two significant digits, plus 1 if negative; booleans and
+// nulls 1 byte; lists and maps 3 bytes plus 1 per element plus the elements
+// (and keys). dynalite counts strings in UTF-16 units, so its own check lets
+// multi-byte strings through that DynamoDB would count larger.
+func ItemSize(e flagmigrate.Event) (int, error) {
+	av, err := marshalEvent(e)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for name, v := range av {
+		n += len(name) + avSize(v)
+	}
+	return n, nil
+}
+
+func avSize(av types.AttributeValue) int {
+	switch x := av.(type) {
+	case *types.AttributeValueMemberS:
+		return len(x.Value)
+	case *types.AttributeValueMemberN:
+		return numberSize(x.Value)
+	case *types.AttributeValueMemberBOOL, *types.AttributeValueMemberNULL:
+		return 1
+	case *types.AttributeValueMemberL:
+		n := 3
+		for _, e := range x.Value {
+			n += 1 + avSize(e)
+		}
+		return n
+	case *types.AttributeValueMemberM:
+		n := 3
+		for k, e := range x.Value {
+			n += 1 + len(k) + avSize(e)
+		}
+		return n
+	}
+	panic(fmt.Sprintf("avSize: %T", av))
+}
+
+// numberSize counts the significant digits of a decimal number, as DynamoDB
+// does after trimming leading and trailing zeros.
+func numberSize(s string) int {
+	neg := strings.HasPrefix(s, "-")
+	mant, _, _ := strings.Cut(strings.ToLower(strings.TrimPrefix(s, "-")), "e")
+	digits := strings.Trim(strings.Replace(mant, ".", "", 1), "0")
+	n := 1 + (len(digits)+1)/2
+	if neg {
+		n++
+	}
+	return n
+}
