@@ -1,0 +1,395 @@
+package flagmigrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+// Verdict classifies a dual read: how the new store's result compares with
+// the old store's.
+type Verdict uint8
+
+// Verdicts.
+const (
+	// VerdictMatch: equal results, or both stores found nothing, or both
+	// refused the call for the same reason.
+	VerdictMatch Verdict = iota
+	// VerdictMissingInNew: the old store found the record, the new did not
+	// (typically: not yet backfilled).
+	VerdictMissingInNew
+	// VerdictMissingInOld: the new store found the record, the old did not.
+	VerdictMissingInOld
+	// VerdictDifferent: both returned a result and they differ; the
+	// Mismatch's Paths say where.
+	VerdictDifferent
+	// VerdictErrorInOld: the old store failed (whatever the new one did).
+	VerdictErrorInOld
+	// VerdictErrorInNew: the new store failed, the old one did not.
+	VerdictErrorInNew
+)
+
+var verdictNames = [...]string{"match", "missing_in_new", "missing_in_old", "different", "error_in_old", "error_in_new"}
+
+// String returns the verdict's name in snake case, as used in log records
+// and metric labels.
+func (v Verdict) String() string {
+	if int(v) < len(verdictNames) {
+		return verdictNames[v]
+	}
+	return "Verdict(" + strconv.Itoa(int(v)) + ")"
+}
+
+// Mismatch describes a dual read whose verdict is not [VerdictMatch].
+type Mismatch struct {
+	Op        string
+	AccountID string
+	Key       string
+	Verdict   Verdict
+	// Paths lists where the results differ, as field paths such as
+	// `Data["plan"]` or `Events[3].Time` (VerdictDifferent only).
+	Paths []string
+	// Authoritative is the store whose result the caller received.
+	Authoritative Side
+	// OldErr and NewErr are the stores' errors.
+	OldErr, NewErr error
+	// Old and New are the stores' results (nil on error). They may hold
+	// personal data: log them only if you mean to.
+	Old, New any
+}
+
+// MismatchHandler receives dual reads that did not match. It is called on
+// the reading goroutine, or on a background goroutine in shadow mode, and
+// must be safe for concurrent use.
+type MismatchHandler interface {
+	HandleMismatch(ctx context.Context, m Mismatch)
+}
+
+// MismatchHandlerFunc adapts a function to a [MismatchHandler].
+type MismatchHandlerFunc func(ctx context.Context, m Mismatch)
+
+// HandleMismatch calls f.
+func (f MismatchHandlerFunc) HandleMismatch(ctx context.Context, m Mismatch) { f(ctx, m) }
+
+// SlogMismatchHandler logs each mismatch at level Warn through logger (nil
+// means [slog.Default] at the time of the call): the operation, account,
+// key, verdict, errors and the paths that differ. The values themselves
+// (events can hold personal data) are logged, as a go-cmp diff, only when
+// showValues is true. It is the default handler.
+func SlogMismatchHandler(logger *slog.Logger, showValues bool) MismatchHandler {
+	return &slogMismatch{logger: logger, showValues: showValues}
+}
+
+type slogMismatch struct {
+	logger     *slog.Logger
+	showValues bool
+}
+
+func (h *slogMismatch) HandleMismatch(ctx context.Context, m Mismatch) {
+	l := h.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	attrs := []slog.Attr{
+		slog.String("op", m.Op), slog.String("account", m.AccountID), slog.String("key", m.Key),
+		slog.String("verdict", m.Verdict.String()), slog.String("served", m.Authoritative.String()),
+	}
+	if len(m.Paths) > 0 {
+		attrs = append(attrs, slog.Any("paths", m.Paths))
+	}
+	if m.OldErr != nil {
+		attrs = append(attrs, slog.String("old_error", m.OldErr.Error()))
+	}
+	if m.NewErr != nil {
+		attrs = append(attrs, slog.String("new_error", m.NewErr.Error()))
+	}
+	if h.showValues && m.Old != nil && m.New != nil {
+		attrs = append(attrs, slog.String("diff", diffValues(m.Old, m.New)))
+	}
+	l.LogAttrs(ctx, slog.LevelWarn, "flagmigrate: old and new stores differ", attrs...)
+}
+
+func diffValues(old, new any) (d string) {
+	defer func() {
+		if r := recover(); r != nil {
+			d = fmt.Sprintf("(diff failed: %v)", r)
+		}
+	}()
+	return cmp.Diff(old, new, DefaultCompareOptions()...)
+}
+
+// DefaultCompareOptions returns the go-cmp options dual reads are compared
+// with by default: [cmpopts.EquateEmpty], so that a nil and an empty slice
+// or map (such as an empty page's Events) are equal. Times compare with
+// their Equal method.
+func DefaultCompareOptions() []cmp.Option {
+	return []cmp.Option{cmpopts.EquateEmpty()}
+}
+
+// WithCompareOptions sets the go-cmp options dual reads are compared with,
+// replacing [DefaultCompareOptions] (include them again if you want them).
+func WithCompareOptions(opts ...cmp.Option) Option {
+	return func(c *config) { c.cmpOpts, c.customCmp = cmp.Options(opts), true }
+}
+
+// WithMismatchHandler sets the handler of dual reads that did not match
+// (default [SlogMismatchHandler] without values).
+func WithMismatchHandler(h MismatchHandler) Option {
+	return func(c *config) {
+		if h == nil {
+			c.fail("WithMismatchHandler: nil handler")
+			return
+		}
+		c.mismatch = h
+	}
+}
+
+// WithNotFound sets how an error meaning "no such record" is recognised
+// (default: errors.Is(err, ErrNotFound)), for a [Migration] over DAOs with
+// their own sentinel. Such errors are results, not failures: they classify
+// as missing, and count as success in stage-mode measurements.
+func WithNotFound(isNotFound func(error) bool) Option {
+	return func(c *config) {
+		if isNotFound == nil {
+			c.fail("WithNotFound: nil function")
+			return
+		}
+		c.notFound = isNotFound
+	}
+}
+
+// WithCompareSampling compares only a fraction rate (0 to 1) of the reads
+// that the flags send to both stores; the others read the authoritative
+// store alone. With byAccount, the choice is deterministic per account (a
+// hash of its ID): an account's reads are all compared or none are.
+// Otherwise each read is drawn at random. Default: every read (rate 1).
+// In stage mode an unsampled read invokes the authoritative store only,
+// and is reported so; LaunchDarkly's check ratio, by contrast, still reads
+// both stores and only skips the consistency measurement.
+func WithCompareSampling(rate float64, byAccount bool) Option {
+	return func(c *config) {
+		if !(rate >= 0 && rate <= 1) {
+			c.fail("WithCompareSampling: rate %v is outside [0, 1]", rate)
+			return
+		}
+		c.sampling = sampling{rate: rate, byAccount: byAccount}
+	}
+}
+
+type sampling struct {
+	rate      float64
+	byAccount bool
+}
+
+func (s sampling) sample(accountID string) bool {
+	switch {
+	case s.rate >= 1:
+		return true
+	case s.rate <= 0:
+		return false
+	case s.byAccount:
+		h := fnv.New64a()
+		h.Write([]byte(accountID))
+		return float64(mix64(h.Sum64())) < s.rate*math.MaxUint64
+	}
+	return rand.Float64() < s.rate
+}
+
+// mix64 is MurmurHash3's finaliser: FNV alone leaves the high bits of
+// similar short strings alike.
+func mix64(h uint64) uint64 {
+	h ^= h >> 33
+	h *= 0xff51afd7ed558ccd
+	h ^= h >> 33
+	h *= 0xc4ceb9fe1a85ec53
+	h ^= h >> 33
+	return h
+}
+
+// Classify compares the results of one read on the old and the new store
+// as a dual read does, with [DefaultCompareOptions] unless opts are given,
+// and returns the verdict and, for [VerdictDifferent], the differing paths.
+func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
+	quick := len(opts) == 0
+	if quick {
+		opts = DefaultCompareOptions()
+	}
+	return classify(old, oldErr, new, newErr, opts, quick, func(err error) bool { return errors.Is(err, ErrNotFound) })
+}
+
+// classify is Classify with the options and not-found test of a Migration.
+// With quick (default options), results of this package's types that are
+// identical are recognised without go-cmp, which costs microseconds.
+func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options, quick bool, notFound func(error) bool) (Verdict, []string) {
+	oldNF, newNF := oldErr != nil && notFound(oldErr), newErr != nil && notFound(newErr)
+	switch {
+	case oldErr != nil && newErr != nil && (oldNF && newNF || sameKind(oldErr, newErr)):
+		return VerdictMatch, nil
+	case oldErr != nil && !oldNF:
+		return VerdictErrorInOld, nil
+	case newErr != nil && !newNF:
+		return VerdictErrorInNew, nil
+	case oldNF:
+		return VerdictMissingInOld, nil
+	case newNF:
+		return VerdictMissingInNew, nil
+	}
+	if quick && identical(old, new) {
+		return VerdictMatch, nil
+	}
+	return diffPaths(old, new, opts)
+}
+
+// identical reports whether two results of this package's types are
+// identical (see [EqualEvents]); identical results are also equal under
+// the default options. false means "unknown".
+func identical(a, b any) bool {
+	switch x := a.(type) {
+	case Event:
+		return EqualEvents(x, b.(Event))
+	case listPage:
+		y := b.(listPage)
+		return x.NextCursor == y.NextCursor && slices.EqualFunc(x.Events, y.Events, EqualEvents)
+	}
+	return false
+}
+
+// sameKind reports whether two errors refuse a call for the same reason.
+func sameKind(a, b error) bool {
+	for _, s := range []error{ErrInvalidArgument, ErrInvalidCursor, ErrInvalidEvent, ErrConflict} {
+		if errors.Is(a, s) && errors.Is(b, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// diffPaths compares with go-cmp; a comparison that panics (for example on
+// unexported fields without an option) is reported as a difference.
+func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) {
+	defer func() {
+		if r := recover(); r != nil {
+			v, paths = VerdictDifferent, []string{fmt.Sprintf("(comparison failed: %v)", r)}
+		}
+	}()
+	if cmp.Equal(old, new, opts) {
+		return VerdictMatch, nil
+	}
+	var pc pathCollector
+	cmp.Equal(old, new, opts, cmp.Reporter(&pc))
+	if len(pc.paths) == 0 {
+		pc.paths = []string{"(root)"}
+	}
+	return VerdictDifferent, pc.paths
+}
+
+// pathCollector is a go-cmp reporter that collects the paths of unequal
+// leaves, never their values.
+type pathCollector struct {
+	path  cmp.Path
+	paths []string
+}
+
+func (p *pathCollector) PushStep(ps cmp.PathStep) { p.path = append(p.path, ps) }
+func (p *pathCollector) PopStep()                 { p.path = p.path[:len(p.path)-1] }
+
+func (p *pathCollector) Report(r cmp.Result) {
+	if r.Equal() {
+		return
+	}
+	s := formatPath(p.path)
+	if n := len(p.paths); n == 0 || p.paths[n-1] != s {
+		p.paths = append(p.paths, s)
+	}
+}
+
+// formatPath renders a path as struct fields, map keys and slice indexes:
+// Data["items"][2], Events[0].Time.
+func formatPath(path cmp.Path) string {
+	var b strings.Builder
+	for _, step := range path {
+		switch s := step.(type) {
+		case cmp.StructField:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name())
+		case cmp.MapIndex:
+			if k := s.Key(); k.Kind() == reflect.String {
+				b.WriteString("[" + strconv.Quote(k.String()) + "]")
+			} else {
+				fmt.Fprintf(&b, "[%v]", k)
+			}
+		case cmp.SliceIndex:
+			i, j := s.SplitKeys()
+			if i < 0 {
+				i = j
+			}
+			fmt.Fprintf(&b, "[%d]", i)
+		}
+	}
+	if b.Len() == 0 {
+		return "(root)"
+	}
+	return b.String()
+}
+
+// judge classifies an authoritative and a candidate result.
+func judge[S, T any](m *Migration[S], rt *route, auth, cand result[T]) (Verdict, []string) {
+	old, new := auth, cand
+	if rt.first == SideNew {
+		old, new = cand, auth
+	}
+	return classify(old.v, old.err, new.v, new.err, m.cfg.cmpOpts, !m.cfg.customCmp, m.cfg.notFound)
+}
+
+// rereadBoth reads both stores again, concurrently, without measuring the
+// reads for the stage tracker.
+func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (auth, cand result[T]) {
+	quiet := route{first: rt.first}
+	done := make(chan result[T], 1)
+	go func() { done <- candidateRead(ctx, m, call, &quiet, read) }()
+	auth.err = safely(func() error {
+		var err error
+		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleAuthoritative, read)
+		return err
+	})
+	return auth, <-done
+}
+
+// compare classifies an authoritative and a candidate result and reports
+// the verdict; mismatches go to the handler.
+func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], shadow, rechecked bool) {
+	old, new := auth, cand
+	if rt.first == SideNew {
+		old, new = cand, auth
+	}
+	verdict, paths := judge(m, rt, auth, cand)
+	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
+	m.cfg.observer.Compared(ctx, Comparison{Op: call.Op, AccountID: call.AccountID, Verdict: verdict, Shadow: shadow, Rechecked: rechecked})
+	if verdict == VerdictMatch {
+		return
+	}
+	mm := Mismatch{
+		Op: call.Op, AccountID: call.AccountID, Key: call.Key, Verdict: verdict, Paths: paths,
+		Authoritative: rt.first, OldErr: old.err, NewErr: new.err,
+	}
+	if old.err == nil {
+		mm.Old = old.v
+	}
+	if new.err == nil {
+		mm.New = new.v
+	}
+	_ = safely(func() error { m.cfg.mismatch.HandleMismatch(ctx, mm); return nil })
+}

@@ -1,0 +1,124 @@
+package flagmigrate_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestClassify(t *testing.T) {
+	e := migEvent("acct", "e1", "x")
+	other := migEvent("acct", "e1", "y")
+	later := e
+	later.Time = e.Time.Add(time.Millisecond)
+	nested := e
+	nested.Data = map[string]any{"items": []any{int64(1), map[string]any{"name": "a"}}}
+	nested2 := e
+	nested2.Data = map[string]any{"items": []any{int64(1), map[string]any{"name": "b"}}}
+	notFound := fmt.Errorf("store: %w", flagmigrate.ErrNotFound)
+	for _, tc := range []struct {
+		reason         string
+		old, new       any
+		oldErr, newErr error
+		want           flagmigrate.Verdict
+		wantPaths      []string
+	}{
+		{"equal events", e, e, nil, nil, flagmigrate.VerdictMatch, nil},
+		{"a data field differs", e, other, nil, nil, flagmigrate.VerdictDifferent, []string{`Data["v"]`}},
+		{"the time differs", e, later, nil, nil, flagmigrate.VerdictDifferent, []string{"Time"}},
+		{"a nested field differs: the path goes down to it", nested, nested2, nil, nil, flagmigrate.VerdictDifferent,
+			[]string{`Data["items"][1]["name"]`}},
+		{"both not found", flagmigrate.Event{}, flagmigrate.Event{}, notFound, notFound, flagmigrate.VerdictMatch, nil},
+		{"not backfilled yet", e, flagmigrate.Event{}, nil, notFound, flagmigrate.VerdictMissingInNew, nil},
+		{"only in new", flagmigrate.Event{}, e, notFound, nil, flagmigrate.VerdictMissingInOld, nil},
+		{"old fails", flagmigrate.Event{}, e, errMigBoom, nil, flagmigrate.VerdictErrorInOld, nil},
+		{"old fails while new finds nothing", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, notFound, flagmigrate.VerdictErrorInOld, nil},
+		{"both fail: old's error ranks first", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, errMigBoom, flagmigrate.VerdictErrorInOld, nil},
+		{"new fails", e, flagmigrate.Event{}, nil, errMigBoom, flagmigrate.VerdictErrorInNew, nil},
+		{"both refuse the same bad cursor", flagmigrate.Page{}, flagmigrate.Page{},
+			fmt.Errorf("a: %w", flagmigrate.ErrInvalidCursor), fmt.Errorf("b: %w", flagmigrate.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
+		{"a nil and an empty page are equal", flagmigrate.Page{}, flagmigrate.Page{Events: []flagmigrate.Event{}}, nil, nil, flagmigrate.VerdictMatch, nil},
+		{"an event missing from a page", flagmigrate.Page{Events: []flagmigrate.Event{e, other}}, flagmigrate.Page{Events: []flagmigrate.Event{e}},
+			nil, nil, flagmigrate.VerdictDifferent, []string{"Events[1]"}},
+		{"pages with different cursors", flagmigrate.Page{NextCursor: "a"}, flagmigrate.Page{NextCursor: "b"}, nil, nil,
+			flagmigrate.VerdictDifferent, []string{"NextCursor"}},
+	} {
+		got, paths := flagmigrate.Classify(tc.old, tc.oldErr, tc.new, tc.newErr)
+		if got != tc.want {
+			t.Errorf("%s: verdict %v, want %v", tc.reason, got, tc.want)
+		}
+		if diff := cmp.Diff(tc.wantPaths, paths); diff != "" {
+			t.Errorf("%s: paths (-want +got):\n%s", tc.reason, diff)
+		}
+	}
+}
+
+func TestClassifyOptions(t *testing.T) {
+	a, b := migEvent("acct", "e1", "x"), migEvent("acct", "e1", "y")
+	if v, _ := flagmigrate.Classify(a, nil, b, nil, cmpopts.IgnoreFields(flagmigrate.Event{}, "Data")); v != flagmigrate.VerdictMatch {
+		t.Errorf("ignoring Data: %v, want match", v)
+	}
+	type private struct{ x int }
+	v, paths := flagmigrate.Classify(private{1}, nil, private{2}, nil)
+	if v != flagmigrate.VerdictDifferent || len(paths) != 1 || !strings.Contains(paths[0], "comparison failed") {
+		t.Errorf("an uncomparable type: %v %v, want a reported failure, not a panic", v, paths)
+	}
+}
+
+func TestCompareOptionsConfigurable(t *testing.T) {
+	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
+		flagmigrate.WithCompareOptions(cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "v" })))
+	f.seed(t, "old", migEvent("acct", "e1", "x"))
+	f.seed(t, "new", migEvent("acct", "e1", "y"))
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+		t.Errorf("verdicts %v, want match with the ignored field", v)
+	}
+}
+
+func TestSlogMismatchHandlerHidesValues(t *testing.T) {
+	secret := "alice@example.com"
+	mm := flagmigrate.Mismatch{
+		Op: flagmigrate.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
+		Paths: []string{`Data["email"]`}, Authoritative: flagmigrate.SideOld,
+		Old: migEvent("acct", "e1", secret), New: migEvent("acct", "e1", "bob@example.com"),
+	}
+	for _, tc := range []struct {
+		reason     string
+		showValues bool
+		wantSecret bool
+	}{
+		{"by default the values stay out of the log", false, false},
+		{"values are shown when opted in", true, true},
+	} {
+		var buf bytes.Buffer
+		h := flagmigrate.SlogMismatchHandler(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
+		h.HandleMismatch(context.Background(), mm)
+		out := buf.String()
+		if !strings.Contains(out, `Data[\"email\"]`) || !strings.Contains(out, "verdict=different") || !strings.Contains(out, "level=WARN") {
+			t.Errorf("%s: the log lacks the path or verdict: %s", tc.reason, out)
+		}
+		if strings.Contains(out, secret) != tc.wantSecret {
+			t.Errorf("%s: secret in log = %v: %s", tc.reason, !tc.wantSecret, out)
+		}
+	}
+}
+
+func TestVerdictNames(t *testing.T) {
+	want := []string{"match", "missing_in_new", "missing_in_old", "different", "error_in_old", "error_in_new"}
+	for v, name := range want {
+		if got := flagmigrate.Verdict(v).String(); got != name {
+			t.Errorf("Verdict(%d) = %q, want %q", v, got, name)
+		}
+	}
+}

@@ -1,0 +1,511 @@
+package flagmigrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"time"
+)
+
+// Side names one of the two stores of a migration.
+type Side uint8
+
+// The two sides. The zero Side is invalid.
+const (
+	SideOld Side = 1 + iota // the incumbent store, migrated from
+	SideNew                 // the candidate store, migrated to
+)
+
+// String returns "old" or "new".
+func (s Side) String() string {
+	switch s {
+	case SideOld:
+		return "old"
+	case SideNew:
+		return "new"
+	}
+	return fmt.Sprintf("Side(%d)", uint8(s))
+}
+
+// Other returns the other side.
+func (s Side) Other() Side {
+	if s == SideNew {
+		return SideOld
+	}
+	return SideNew
+}
+
+// MarshalText implements [encoding.TextMarshaler] ("old" or "new").
+func (s Side) MarshalText() ([]byte, error) {
+	if s != SideOld && s != SideNew {
+		return nil, fmt.Errorf("%w: side %d", ErrInvalidArgument, uint8(s))
+	}
+	return []byte(s.String()), nil
+}
+
+// UnmarshalText implements [encoding.TextUnmarshaler].
+func (s *Side) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "old":
+		*s = SideOld
+	case "new":
+		*s = SideNew
+	default:
+		return fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", ErrInvalidArgument, b)
+	}
+	return nil
+}
+
+// Call describes one operation routed by a [Migration]: what the reports
+// call it, whose flags route it, and which record it touches.
+type Call struct {
+	// Op names the operation in reports, such as "StoreEvent".
+	Op string
+	// AccountID routes the call: the flags are evaluated for this account.
+	AccountID string
+	// Key identifies the record within the account (an event's ID) in
+	// repair entries and mismatch reports; it may be empty for queries.
+	Key string
+}
+
+// Migration is the generic dual-read/dual-write core: it routes calls on a
+// pair of implementations of the same interface S (an old and a new DAO) by
+// per-account flags, writes the authoritative store first, records failed
+// secondary writes in a [RepairLog], and compares dual reads. Use it through
+// [Write] and [Read]; [MigratingStore] is a thin typed use of it for events.
+//
+// A Migration is safe for concurrent use. Call [Migration.Close] when done
+// if shadow reads are enabled (see [WithShadowReads]).
+type Migration[S any] struct {
+	old, new S
+	cfg      config
+	route    router
+	shadow   *shadowPool
+}
+
+// NewMigration returns a Migration between old and new, routed by flags.
+// With [WithStageFlag], flags must also implement [StageFlagClient]. Errors
+// (missing parts, invalid options) match [ErrInvalidArgument].
+func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migration[S], error) {
+	if isNil(old) {
+		return nil, argError("NewMigration: the old store is nil")
+	}
+	if isNil(new) {
+		return nil, argError("NewMigration: the new store is nil")
+	}
+	if isNil(flags) {
+		return nil, argError("NewMigration: the flag client is nil")
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		if o != nil {
+			o(&cfg)
+		}
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	m := &Migration[S]{old: old, new: new, cfg: cfg}
+	if cfg.stageKey != "" {
+		sc, ok := flags.(StageFlagClient)
+		if !ok {
+			return nil, argError("NewMigration: WithStageFlag needs a flag client with MigrationVariationCtx and TrackMigrationOp (%T has not)", flags)
+		}
+		m.route = &stageRouter{client: sc, key: cfg.stageKey, cfg: &m.cfg}
+	} else {
+		m.route = newFlagRouter(flags, &m.cfg)
+	}
+	if cfg.shadow != nil {
+		m.shadow = newShadowPool(cfg.shadow.MaxInFlight)
+	}
+	return m, nil
+}
+
+func isNil(v any) bool {
+	if v == nil {
+		return true
+	}
+	switch rv := reflect.ValueOf(v); rv.Kind() {
+	case reflect.Pointer, reflect.Interface, reflect.Map, reflect.Slice, reflect.Func, reflect.Chan:
+		return rv.IsNil()
+	}
+	return false
+}
+
+// Flush waits until the shadow reads in flight when it was called have
+// finished, or ctx is done (returning its error). New shadow reads may start
+// meanwhile.
+func (m *Migration[S]) Flush(ctx context.Context) error {
+	if m == nil || m.shadow == nil {
+		return nil
+	}
+	return m.shadow.flush(ctx)
+}
+
+// Close stops starting shadow reads (later dual reads serve the
+// authoritative store only, counting the candidate as dropped), waits for
+// those in flight (each ends within its [ShadowOptions].Timeout) and stops
+// the background workers, so that no goroutine of the Migration survives.
+// Calls keep working after Close; the stores themselves are not closed.
+// Close is idempotent and returns nil. (Without Close, idle workers exit
+// after ten seconds.)
+func (m *Migration[S]) Close() error {
+	if m == nil || m.shadow == nil {
+		return nil
+	}
+	m.shadow.close()
+	return nil
+}
+
+func (m *Migration[S]) store(s Side) S {
+	if s == SideNew {
+		return m.new
+	}
+	return m.old
+}
+
+// Write runs write on the store(s) that call's flags select. The
+// authoritative store (the one reads are served from) is written first; if it
+// fails, Write returns its error and the other store is not written. The
+// other store's write runs on a context detached from ctx's cancellation,
+// with its own timeout ([WithSecondaryTimeout]); its failure does not fail
+// the call: it is reported to the observer and recorded in the [RepairLog].
+// Only if that record fails too does Write return an error, matching
+// [ErrUnrepaired]: retrying an idempotent write then heals the stores.
+//
+// With [WithConcurrentWrites] both stores are written at once.
+func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) error) error {
+	if m == nil || write == nil {
+		return argError("Write: nil migration or write function")
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	rt := m.route.write(ctx, call.AccountID)
+	defer rt.finish(ctx, m.cfg.observer)
+	if rt.both && m.cfg.concurrentWrites {
+		return writeConcurrently(ctx, m, call, rt, write)
+	}
+	first, second := rt.first, rt.first.Other()
+	start := time.Now()
+	err := write(ctx, m.store(first))
+	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, err)
+	if err != nil || !rt.both {
+		return err
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
+	defer cancel()
+	start = time.Now()
+	err = write(sctx, m.store(second))
+	m.observe(sctx, call, &rt, second, RoleSecondary, start, err)
+	if err == nil {
+		return nil
+	}
+	return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, err)
+}
+
+// writeConcurrently writes both stores at once and waits for both. When the
+// authoritative write fails and the other succeeds, the other store holds a
+// write the caller was told failed: it is recorded as an orphan.
+func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, write func(context.Context, S) error) error {
+	first, second := rt.first, rt.first.Other()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		start := time.Now()
+		err := safely(func() error { return write(sctx, m.store(second)) })
+		m.observe(sctx, call, &rt, second, RoleSecondary, start, err)
+		done <- err
+	}()
+	start := time.Now()
+	errA := write(ctx, m.store(first))
+	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, errA)
+	errB := <-done
+	switch {
+	case errA != nil && errB == nil:
+		// The caller sees errA; the repair log keeps the orphan visible.
+		_ = m.recordRepair(ctx, call, RepairEntry{Target: first, Source: second, Orphan: true}, errA)
+		return errA
+	case errA != nil:
+		return errA
+	case errB != nil:
+		return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, errB)
+	}
+	return nil
+}
+
+// recordRepair completes e, records it with a detached context, reports it,
+// and returns nil unless the record failed.
+func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntry, cause error) error {
+	e.Time = time.Now().UTC()
+	e.Op, e.AccountID, e.Key, e.Error = call.Op, call.AccountID, call.Key, cause.Error()
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
+	defer cancel()
+	err := safely(func() error { return m.cfg.repair.Record(rctx, e) })
+	m.cfg.observer.RepairRecorded(ctx, e, err)
+	if err != nil && !e.Orphan {
+		return fmt.Errorf("%w: %s %s/%s: the %s store's write failed (%v) and the repair log refused the entry: %w",
+			ErrUnrepaired, call.Op, call.AccountID, call.Key, e.Target, cause, err)
+	}
+	return nil
+}
+
+// Read runs read on the store(s) that call's flags select and returns the
+// authoritative store's result and error (the old store's, unless reads are
+// served from the new store alone or the migration stage is live or later).
+// When both stores are read, their results are compared with go-cmp
+// ([WithCompareOptions]), classified ([Verdict]), counted by the observer,
+// and mismatches passed to the [MismatchHandler]. By default both reads run
+// concurrently and Read waits for both; with [WithShadowReads] the
+// authoritative result returns at once and the comparison finishes in the
+// background.
+//
+// In shadow mode the result returned to the caller is compared after Read
+// returns: if T holds maps or slices the caller may change, give T a
+// Clone() T method (as [Event] has), which Read uses to keep a private copy.
+func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(ctx context.Context, store S) (T, error)) (T, error) {
+	var zero T
+	if m == nil || read == nil {
+		return zero, argError("Read: nil migration or read function")
+	}
+	if err := ctx.Err(); err != nil {
+		return zero, err
+	}
+	rt := m.route.read(ctx, call.AccountID)
+	if !rt.both || !m.cfg.sampling.sample(call.AccountID) {
+		defer rt.finish(ctx, m.cfg.observer)
+		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
+	}
+	if m.shadow != nil {
+		return shadowRead(ctx, m, call, rt, read)
+	}
+	return dualRead(ctx, m, call, rt, read)
+}
+
+// dualRead reads both stores concurrently, waits for both and compares.
+func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
+	defer rt.finish(ctx, m.cfg.observer)
+	done := make(chan result[T], 1)
+	go func() { done <- candidateRead(ctx, m, call, &rt, read) }()
+	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
+	c := <-done
+	if ctx.Err() == nil {
+		compare(ctx, m, call, &rt, result[T]{v, err}, c, false, false)
+	}
+	return v, err
+}
+
+type result[T any] struct {
+	v   T
+	err error
+}
+
+// shadowRead serves the authoritative read and leaves the candidate read and
+// the comparison to a bounded background goroutine.
+func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv route, read func(context.Context, S) (T, error)) (T, error) {
+	rt := &rtv
+	v, err := timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
+	if isContextErr(err) && ctx.Err() != nil {
+		rt.finish(ctx, m.cfg.observer) // the caller gave up: nothing to compare
+		return v, err
+	}
+	ep, reason := m.shadow.acquire()
+	if ep == nil {
+		m.cfg.observer.ShadowDropped(ctx, call.Op, reason)
+		rt.finish(ctx, m.cfg.observer)
+		return v, err
+	}
+	a := result[T]{cloneOf(v), err}
+	m.shadow.run(func() {
+		defer m.shadow.release(ep)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.shadow.Timeout)
+		defer cancel()
+		defer rt.finish(sctx, m.cfg.observer)
+		a, c := a, candidateRead(sctx, m, call, rt, read)
+		rechecked := false
+		switch v, _ := judge(m, rt, a, c); v {
+		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
+			// The candidate was read after the incumbent: confirm that a
+			// write landing in between is not the difference.
+			if a2, c2 := rereadBoth(sctx, m, call, rt, read); !isContextErr(a2.err) && !isContextErr(c2.err) {
+				a, c, rechecked = a2, c2, true
+			}
+		}
+		compare(sctx, m, call, rt, a, c, true, rechecked)
+	})
+	return v, err
+}
+
+// candidateRead reads the non-authoritative store, turning a panic into an
+// error: it runs on a goroutine of its own.
+func candidateRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (c result[T]) {
+	c.err = safely(func() error {
+		var err error
+		c.v, err = timedRead(ctx, m, call, rt, rt.first.Other(), RoleCandidate, read)
+		return err
+	})
+	return c
+}
+
+// cloneOf returns a private copy of v when T has a Clone() T method.
+func cloneOf[T any](v T) T {
+	if c, ok := any(v).(interface{ Clone() T }); ok {
+		return c.Clone()
+	}
+	return v
+}
+
+func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, role Role, read func(context.Context, S) (T, error)) (T, error) {
+	start := time.Now()
+	v, err := read(ctx, m.store(side))
+	m.observe(ctx, call, rt, side, role, start, err)
+	return v, err
+}
+
+// observe reports one store call, begun at start, to the observer and to
+// the stage tracker.
+func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side Side, role Role, start time.Time, err error) {
+	d := time.Since(start)
+	rt.track(side, d, err != nil && !m.cfg.notFound(err))
+	m.cfg.observer.StoreCalled(ctx, StoreCall{
+		Op: call.Op, AccountID: call.AccountID, Side: side, Role: role,
+		Outcome: outcomeOf(err, m.cfg.notFound), Latency: d, Err: err,
+	})
+}
+
+// safely runs fn, turning a panic into an error.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("flagmigrate: recovered panic: %v", r)
+		}
+	}()
+	return fn()
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// shadowPool runs background reads on reusable workers (a goroutine's
+// stack grows once, not per read), bounds them, and lets Flush wait for
+// those in flight when it is called: each read belongs to the current
+// epoch; Flush seals it, starts a new one, and waits for every sealed epoch
+// still draining.
+type shadowPool struct {
+	mu       sync.Mutex
+	max      int
+	n        int
+	closed   bool
+	cur      *epoch
+	draining []*epoch // sealed, not yet drained
+
+	work     chan func()   // hands a read to an idle worker
+	quit     chan struct{} // closed by close: workers exit
+	quitOnce sync.Once
+	workers  sync.WaitGroup
+}
+
+type epoch struct {
+	n      int
+	sealed bool
+	done   chan struct{}
+}
+
+// shadowWorkerIdle is how long an idle worker waits for work before exiting.
+const shadowWorkerIdle = 10 * time.Second
+
+func newShadowPool(max int) *shadowPool {
+	return &shadowPool{max: max, cur: &epoch{done: make(chan struct{})}, work: make(chan func()), quit: make(chan struct{})}
+}
+
+// acquire admits one shadow read, which must then call release with the
+// returned epoch; a nil epoch means the read is dropped, for the reason given.
+func (p *shadowPool) acquire() (*epoch, DropReason) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.closed:
+		return nil, DropClosed
+	case p.n >= p.max:
+		return nil, DropFull
+	}
+	p.n++
+	p.cur.n++
+	return p.cur, 0
+}
+
+func (p *shadowPool) release(e *epoch) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.n--
+	e.n--
+	if e.n == 0 && e.sealed {
+		close(e.done)
+		p.draining = slices.DeleteFunc(p.draining, func(d *epoch) bool { return d == e })
+	}
+}
+
+// run runs an admitted read on an idle worker, or on a new one. (Every run
+// happens between an acquire and its release, so none follows close.)
+func (p *shadowPool) run(fn func()) {
+	select {
+	case p.work <- fn:
+	default:
+		p.workers.Add(1)
+		go p.worker(fn)
+	}
+}
+
+func (p *shadowPool) worker(fn func()) {
+	defer p.workers.Done()
+	idle := time.NewTimer(shadowWorkerIdle)
+	defer idle.Stop()
+	for {
+		fn()
+		idle.Reset(shadowWorkerIdle)
+		select {
+		case fn = <-p.work:
+		case <-idle.C:
+			return
+		case <-p.quit:
+			return
+		}
+	}
+}
+
+func (p *shadowPool) flush(ctx context.Context) error {
+	p.mu.Lock()
+	e := p.cur
+	e.sealed = true
+	p.cur = &epoch{done: make(chan struct{})}
+	if e.n == 0 {
+		close(e.done)
+	} else {
+		p.draining = append(p.draining, e)
+	}
+	wait := slices.Clone(p.draining)
+	p.mu.Unlock()
+	for _, e := range wait {
+		select {
+		case <-e.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// close refuses new reads, waits for those admitted, and stops the workers.
+func (p *shadowPool) close() {
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
+	_ = p.flush(context.Background())
+	p.quitOnce.Do(func() { close(p.quit) })
+	p.workers.Wait()
+}

@@ -1,0 +1,300 @@
+package flagmigrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
+	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
+	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
+	ldclient "github.com/launchdarkly/go-server-sdk/v7"
+	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
+	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
+)
+
+// exampleEvent is the event the examples store.
+var exampleEvent = flagmigrate.Event{
+	AccountID: "acct-1", ID: "evt-1", Type: "signup",
+	Time: time.Date(2024, 6, 1, 12, 0, 0, 0, time.UTC), Data: map[string]any{"plan": "pro"},
+}
+
+// A service wraps its current store at construction, then moves accounts
+// by turning LaunchDarkly flags. Here the flags come from ldtestdata, with
+// no network: acct-1 writes both stores, reads both and compares.
+func ExampleNewMigratingStore() {
+	td := ldtestdata.DataSource()
+	keys := flagmigrate.DefaultFlagKeys()
+	for _, k := range []string{keys.OldWrite, keys.OldRead} {
+		td.Update(td.Flag(k).VariationForAll(true))
+	}
+	for _, k := range []string{keys.NewWrite, keys.NewRead} {
+		td.Update(td.Flag(k).VariationForAll(false).VariationForKey(flagmigrate.AccountContextKind, "acct-1", true))
+	}
+	client, err := ldclient.MakeCustomClient("sdk-key-unused", ldclient.Config{
+		DataSource:       td,
+		Events:           ldcomponents.NoEvents(),
+		DiagnosticOptOut: true,
+		Logging:          ldcomponents.NoLogging(),
+	}, 5*time.Second)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+
+	oldStore, newStore := memstore.New(), memstore.New() // MongoDB and DynamoDB in production
+	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, client)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer store.Close()
+
+	ctx := context.Background()
+	if err := store.StoreEvent(ctx, exampleEvent); err != nil {
+		fmt.Println(err)
+		return
+	}
+	evt, err := store.FindEventByID(ctx, "acct-1", "evt-1")
+	fmt.Println(evt.Data["plan"], err)
+	fmt.Println("old store:", oldStore.Len(), "new store:", newStore.Len())
+	// Output:
+	// pro <nil>
+	// old store: 1 new store: 1
+}
+
+// Stage mode routes by one LaunchDarkly migration flag, as LaunchDarkly's
+// Migrator does, and reports each operation back with TrackMigrationOp.
+func ExampleWithStageFlag() {
+	flags := flagtest.New().SetStage("events-migration", ldmigration.Live)
+	oldStore, newStore := memstore.New(), memstore.New()
+	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithStageFlag("events-migration"))
+	defer store.Close()
+
+	_ = store.StoreEvent(context.Background(), exampleEvent)
+	_, err := store.FindEventByID(context.Background(), "acct-1", "evt-1")
+	fmt.Println("read:", err)
+	for _, op := range flags.MigrationOps() {
+		_, old := op.Invoked[ldmigration.Old]
+		_, new := op.Invoked[ldmigration.New]
+		consistent := op.ConsistencyCheck != nil && op.ConsistencyCheck.Consistent()
+		fmt.Printf("%s: old %v, new %v, consistent %v\n", op.Op, old, new, consistent)
+	}
+	// Output:
+	// read: <nil>
+	// write: old true, new true, consistent false
+	// read: old true, new true, consistent true
+}
+
+// profiles is a DAO of a service's own, migrated with the generic core.
+type profiles interface {
+	Get(ctx context.Context, id string) (string, error)
+	Put(ctx context.Context, id, name string) error
+}
+
+// Any DAO can be migrated: Write and Read route one call each.
+func ExampleNewMigration() {
+	oldDAO, newDAO := newMemProfiles(), newMemProfiles()
+	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true).
+		Set("events-mongo-read", true).Set("events-dynamo-read", true)
+	m, err := flagmigrate.NewMigration[profiles](oldDAO, newDAO, flags,
+		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }),
+		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(_ context.Context, mm flagmigrate.Mismatch) {
+			fmt.Println("mismatch:", mm.Op, mm.Key, mm.Verdict)
+		})))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	ctx := context.Background()
+	put := func(id, name string) error {
+		return flagmigrate.Write(ctx, m, flagmigrate.Call{Op: "Put", AccountID: "acct-1", Key: id},
+			func(ctx context.Context, dao profiles) error { return dao.Put(ctx, id, name) })
+	}
+	get := func(id string) (string, error) {
+		return flagmigrate.Read(ctx, m, flagmigrate.Call{Op: "Get", AccountID: "acct-1", Key: id},
+			func(ctx context.Context, dao profiles) (string, error) { return dao.Get(ctx, id) })
+	}
+	_ = put("p1", "Ada")
+	_ = oldDAO.Put(ctx, "p2", "Grace") // written before the migration began
+	fmt.Println(get("p1"))
+	fmt.Println(get("p2"))
+	// Output:
+	// Ada <nil>
+	// mismatch: Get p2 missing_in_new
+	// Grace <nil>
+}
+
+// Write and Read are the two entry points of the generic core.
+func ExampleWrite() {
+	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", false)
+	m, _ := flagmigrate.NewMigration[flagmigrate.EventStore](memstore.New(), memstore.New(), flags)
+	err := flagmigrate.Write(context.Background(), m, flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-1"},
+		func(ctx context.Context, s flagmigrate.EventStore) error { return s.StoreEvent(ctx, exampleEvent) })
+	fmt.Println(err)
+	// Output: <nil>
+}
+
+// Read returns the authoritative store's result; with both read flags on it
+// compares the other store's.
+func ExampleRead() {
+	old := memstore.New()
+	_ = old.StoreEvent(context.Background(), exampleEvent)
+	flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", false)
+	m, _ := flagmigrate.NewMigration[flagmigrate.EventStore](old, memstore.New(), flags)
+	evt, err := flagmigrate.Read(context.Background(), m, flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1"},
+		func(ctx context.Context, s flagmigrate.EventStore) (flagmigrate.Event, error) {
+			return s.FindEventByID(ctx, "acct-1", "evt-1")
+		})
+	fmt.Println(evt.Type, err)
+	// Output: signup <nil>
+}
+
+// In shadow mode the incumbent's answer returns at once; the candidate is
+// read and compared in the background. Close waits for what is in flight.
+func ExampleWithShadowReads() {
+	stats := &flagmigrate.Stats{}
+	flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", true)
+	old := memstore.New()
+	_ = old.StoreEvent(context.Background(), exampleEvent)
+	store, _ := flagmigrate.NewMigratingStore(old, memstore.New(), flags,
+		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 100}),
+		flagmigrate.WithObserver(stats),
+		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+
+	evt, err := store.FindEventByID(context.Background(), "acct-1", "evt-1")
+	fmt.Println(evt.ID, err)
+	_ = store.Close()
+	fmt.Println(stats.Snapshot().Verdicts)
+	// Output:
+	// evt-1 <nil>
+	// map[{FindEventByID missing_in_new}:1]
+}
+
+// Classify compares two stores' answers the way a dual read does.
+func ExampleClassify() {
+	old := exampleEvent
+	new := exampleEvent
+	new.Data = map[string]any{"plan": "free"}
+	fmt.Println(flagmigrate.Classify(old, nil, new, nil))
+	fmt.Println(flagmigrate.Classify(old, nil, flagmigrate.Event{}, flagmigrate.ErrNotFound))
+	// Output:
+	// different [Data["plan"]]
+	// missing_in_new []
+}
+
+// The default mismatch handler logs which fields differ, not their values.
+func ExampleSlogMismatchHandler() {
+	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	h := flagmigrate.SlogMismatchHandler(logger, false)
+	h.HandleMismatch(context.Background(), flagmigrate.Mismatch{
+		Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1", Verdict: flagmigrate.VerdictDifferent,
+		Paths: []string{`Data["email"]`}, Authoritative: flagmigrate.SideOld,
+		Old: "alice@example.com", New: "bob@example.com",
+	})
+	// Output:
+	// level=WARN msg="flagmigrate: old and new stores differ" op=FindEventByID account=acct-1 key=evt-1 verdict=different served=old paths="[Data[\"email\"]]"
+}
+
+// A FlagState tells whether four flag values are safe together.
+func ExampleFlagState_Danger() {
+	fmt.Println(flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}.Danger())
+	fmt.Println(flagmigrate.FlagState{OldWrite: true, NewRead: true}.Danger())
+	// Output:
+	// none
+	// the new store is read but not written
+}
+
+// Writes that reach the authoritative store only are kept for repair.
+func ExampleMemRepairLog() {
+	repairs := flagmigrate.NewMemRepairLog(1000)
+	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true)
+	store, _ := flagmigrate.NewMigratingStore(memstore.New(), brokenStore{}, flags,
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+	fmt.Println(store.StoreEvent(context.Background(), exampleEvent))
+	for _, e := range repairs.Entries() {
+		fmt.Printf("%s %s/%s: copy from %s to %s (%s)\n", e.Op, e.AccountID, e.Key, e.Source, e.Target, e.Error)
+	}
+	// Output:
+	// <nil>
+	// StoreEvent acct-1/evt-1: copy from old to new (dynamodb unavailable)
+}
+
+type brokenStore struct{ flagmigrate.EventStore }
+
+func (brokenStore) StoreEvent(context.Context, flagmigrate.Event) error {
+	return errors.New("dynamodb unavailable")
+}
+
+// Stats counts what the store does, for tests and small services.
+func ExampleStats() {
+	stats := &flagmigrate.Stats{}
+	store, _ := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), flagtest.New(), flagmigrate.WithObserver(stats))
+	_ = store.StoreEvent(context.Background(), exampleEvent)
+	_, _ = store.FindEventByID(context.Background(), "acct-1", "evt-1")
+	s := stats.Snapshot()
+	fmt.Println(s.FlagFailures, "flag failures (no flags set: old store only)")
+	for k, v := range s.Calls {
+		fmt.Println(k.Op, k.Side, k.Role, k.Outcome, v.Count)
+	}
+	// Unordered output:
+	// 4 flag failures (no flags set: old store only)
+	// StoreEvent old authoritative ok 1
+	// FindEventByID old authoritative ok 1
+}
+
+// Targeting rules can match attributes of the account added to its
+// LaunchDarkly context: here, beta accounts write both stores.
+func ExampleWithLDContext() {
+	td := ldtestdata.DataSource()
+	keys := flagmigrate.DefaultFlagKeys()
+	td.Update(td.Flag(keys.OldWrite).VariationForAll(true))
+	td.Update(td.Flag(keys.OldRead).VariationForAll(true))
+	td.Update(td.Flag(keys.NewRead).VariationForAll(false))
+	td.Update(td.Flag(keys.NewWrite).VariationForAll(false).
+		IfMatchContext(flagmigrate.AccountContextKind, "tier", ldvalue.String("beta")).ThenReturn(true))
+	client, _ := ldclient.MakeCustomClient("sdk-key-unused", ldclient.Config{
+		DataSource: td, Events: ldcomponents.NoEvents(), DiagnosticOptOut: true, Logging: ldcomponents.NoLogging(),
+	}, 5*time.Second)
+	defer client.Close()
+
+	tiers := map[string]string{"acct-1": "beta", "acct-2": "standard"} // from the service's own data
+	oldStore, newStore := memstore.New(), memstore.New()
+	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, client,
+		flagmigrate.WithRoutingCheck(-1),
+		flagmigrate.WithLDContext(func(_ context.Context, accountID string) ldcontext.Context {
+			return ldcontext.NewBuilder(accountID).Kind(flagmigrate.AccountContextKind).
+				SetString("tier", tiers[accountID]).Build()
+		}))
+	for _, acct := range []string{"acct-1", "acct-2"} {
+		evt := exampleEvent
+		evt.AccountID = acct
+		_ = store.StoreEvent(context.Background(), evt)
+	}
+	fmt.Println("old store:", oldStore.Len(), "new store:", newStore.Len())
+	// Output: old store: 2 new store: 1
+}
+
+// Concurrent writes take the time of the slower store instead of the sum.
+func ExampleWithConcurrentWrites() {
+	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true).
+		Set("events-mongo-read", true).Set("events-dynamo-read", false)
+	oldStore, newStore := memstore.New(), memstore.New()
+	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithConcurrentWrites())
+	fmt.Println(store.StoreEvent(context.Background(), exampleEvent), oldStore.Len(), newStore.Len())
+	// Output: <nil> 1 1
+}

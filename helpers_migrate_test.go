@@ -1,0 +1,182 @@
+package flagmigrate_test
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/memstore"
+)
+
+// Shared by the MigratingStore tests (helpers are prefixed "mig" to stay
+// clear of the other tests of package flagmigrate_test).
+
+var migT0 = time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
+
+var errMigBoom = errors.New("boom")
+
+func migEvent(account, id string, v any) flagmigrate.Event {
+	return flagmigrate.Event{AccountID: account, ID: id, Type: "click", Time: migT0, Data: map[string]any{"v": v}}
+}
+
+// migObserver records everything an Observer is told.
+type migObserver struct {
+	mu          sync.Mutex
+	calls       []flagmigrate.StoreCall
+	comparisons []flagmigrate.Comparison
+	dropped     []flagmigrate.DropReason
+	dangers     []flagmigrate.DangerReport
+	repairs     []flagmigrate.RepairEntry
+	repairErrs  []error
+	flagErrs    []flagmigrate.FlagError
+}
+
+func (o *migObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.calls = append(o.calls, c)
+}
+
+func (o *migObserver) Compared(_ context.Context, c flagmigrate.Comparison) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.comparisons = append(o.comparisons, c)
+}
+
+func (o *migObserver) ShadowDropped(_ context.Context, _ string, r flagmigrate.DropReason) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dropped = append(o.dropped, r)
+}
+
+func (o *migObserver) DangerousRouting(_ context.Context, d flagmigrate.DangerReport) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.dangers = append(o.dangers, d)
+}
+
+func (o *migObserver) RepairRecorded(_ context.Context, e flagmigrate.RepairEntry, err error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.repairs = append(o.repairs, e)
+	o.repairErrs = append(o.repairErrs, err)
+}
+
+func (o *migObserver) FlagFailed(_ context.Context, e flagmigrate.FlagError) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.flagErrs = append(o.flagErrs, e)
+}
+
+func (o *migObserver) verdicts() []flagmigrate.Verdict {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []flagmigrate.Verdict
+	for _, c := range o.comparisons {
+		out = append(out, c.Verdict)
+	}
+	return out
+}
+
+func (o *migObserver) dangerKinds() []flagmigrate.Danger {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []flagmigrate.Danger
+	for _, d := range o.dangers {
+		out = append(out, d.Danger)
+	}
+	return out
+}
+
+func (o *migObserver) droppedCount() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.dropped)
+}
+
+// migMismatches records the mismatches handed to the handler.
+type migMismatches struct {
+	mu   sync.Mutex
+	list []flagmigrate.Mismatch
+}
+
+func (m *migMismatches) HandleMismatch(_ context.Context, mm flagmigrate.Mismatch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.list = append(m.list, mm)
+}
+
+func (m *migMismatches) all() []flagmigrate.Mismatch {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.list)
+}
+
+// migFixture is a MigratingStore over two fault-injecting memstores that
+// record their calls in one order.
+type migFixture struct {
+	oldMem, newMem *memstore.Store
+	old, new       *testutil.FaultStore
+	calls          *testutil.Recorder
+	obs            *migObserver
+	mismatches     *migMismatches
+	repairs        *flagmigrate.MemRepairLog
+	store          *flagmigrate.MigratingStore
+}
+
+func newMigFixture(t testing.TB, flags flagmigrate.FlagClient, opts ...flagmigrate.Option) *migFixture {
+	t.Helper()
+	f := &migFixture{
+		oldMem: memstore.New(), newMem: memstore.New(), calls: &testutil.Recorder{},
+		obs: &migObserver{}, mismatches: &migMismatches{}, repairs: flagmigrate.NewMemRepairLog(0),
+	}
+	f.old = testutil.NewFaultStore("old", f.oldMem, f.calls)
+	f.new = testutil.NewFaultStore("new", f.newMem, f.calls)
+	base := []flagmigrate.Option{
+		flagmigrate.WithObserver(f.obs), flagmigrate.WithMismatchHandler(f.mismatches),
+		flagmigrate.WithRepairLog(f.repairs),
+	}
+	s, err := flagmigrate.NewMigratingStore(f.old, f.new, flags, append(base, opts...)...)
+	if err != nil {
+		t.Fatalf("NewMigratingStore: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	f.store = s
+	return f
+}
+
+// seed stores events directly in one memstore, bypassing the recorder.
+func (f *migFixture) seed(t testing.TB, side string, events ...flagmigrate.Event) {
+	t.Helper()
+	s := f.oldMem
+	if side == "new" {
+		s = f.newMem
+	}
+	for _, e := range events {
+		if err := s.StoreEvent(context.Background(), e); err != nil {
+			t.Fatalf("seed %s: %v", side, err)
+		}
+	}
+}
+
+func (f *migFixture) has(side string, account, id string) bool {
+	s := f.oldMem
+	if side == "new" {
+		s = f.newMem
+	}
+	_, err := s.FindEventByID(context.Background(), account, id)
+	return err == nil
+}
+
+// migFlags returns a fake client with the four default flags set for all.
+func migFlags(s flagmigrate.FlagState) *flagtest.Client {
+	k := flagmigrate.DefaultFlagKeys()
+	return flagtest.New().Set(k.OldWrite, s.OldWrite).Set(k.NewWrite, s.NewWrite).
+		Set(k.OldRead, s.OldRead).Set(k.NewRead, s.NewRead)
+}

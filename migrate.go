@@ -1,0 +1,251 @@
+package flagmigrate
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
+)
+
+// Operation names of [MigratingStore] in reports.
+const (
+	OpStoreEvent    = "StoreEvent"
+	OpFindEventByID = "FindEventByID"
+	OpListEvents    = "ListEvents"
+)
+
+// MigratingStore is an [EventStore] that moves accounts from an old store
+// to a new one by flags: it routes each call by the account's flags, writes
+// the authoritative store first and the other after it (recording failures
+// for repair), and compares dual reads while serving the incumbent's result.
+// It drops in wherever the old store was used.
+//
+// Routing by the four boolean flags ([FlagKeys]), per call:
+//
+//	writes: the stores whose write flag is on (the old store when none is).
+//	  When both, the authoritative store first: the new store if it alone
+//	  is read, else the old store. A write evaluates the two write flags,
+//	  and the two read flags only when both write flags are on.
+//	reads: the stores whose read flag is on (the old store when none is).
+//	  When both, both are read and compared and the old store's result and
+//	  error are returned, even when they differ. A read evaluates the two
+//	  read flags.
+//	a flag that cannot be evaluated: the old store only.
+//
+// [WithStageFlag] routes by one LaunchDarkly migration flag instead.
+//
+// StoreEvent validates and canonicalises the event once, before any store is
+// touched, so that both stores receive the same canonical event and a dual
+// write is never refused by one store and accepted by the other for a
+// reason the event carries; ListEvents checks its options the same way.
+//
+// MigratingStore does not implement [EventScanner], [BatchStorer] or
+// [BatchFinder]: whole-store scans and batches are the backfill's work and
+// run on the two stores directly, not through per-account flags.
+type MigratingStore struct {
+	m *Migration[EventStore]
+}
+
+var _ EventStore = (*MigratingStore)(nil)
+
+// NewMigratingStore returns a MigratingStore from old to new, routed by
+// flags (a *ldclient.LDClient, or package flagtest's fake). Errors for
+// missing parts and invalid options match [ErrInvalidArgument].
+func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*MigratingStore, error) {
+	m, err := NewMigration(old, new, flags, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &MigratingStore{m: m}, nil
+}
+
+// Migration returns the generic core the store runs on, for calls of your
+// own on the same pair of stores with the same flags and options.
+func (s *MigratingStore) Migration() *Migration[EventStore] { return s.m }
+
+// StoreEvent implements [EventStore]: it canonicalises evt, then writes it
+// as [Write] does.
+func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
+	c, err := evt.Canonical()
+	if err != nil {
+		return err
+	}
+	return Write(ctx, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
+		func(ctx context.Context, st EventStore) error { return st.StoreEvent(ctx, c) })
+}
+
+// FindEventByID implements [EventStore], reading as [Read] does. Not
+// finding the event in one store while the other has it is a mismatch
+// (missing in old or in new).
+func (s *MigratingStore) FindEventByID(ctx context.Context, accountID, id string) (Event, error) {
+	return Read(ctx, s.m, Call{Op: OpFindEventByID, AccountID: accountID, Key: id},
+		func(ctx context.Context, st EventStore) (Event, error) { return st.FindEventByID(ctx, accountID, id) })
+}
+
+// ListEvents implements [EventStore], reading as [Read] does; on a dual read
+// the two pages (events and next cursor) are compared.
+func (s *MigratingStore) ListEvents(ctx context.Context, accountID string, opts ListOptions) (Page, error) {
+	if _, err := opts.Query(accountID); err != nil {
+		return Page{}, err
+	}
+	p, err := Read(ctx, s.m, Call{Op: OpListEvents, AccountID: accountID},
+		func(ctx context.Context, st EventStore) (listPage, error) {
+			p, err := st.ListEvents(ctx, accountID, opts)
+			return listPage(p), err
+		})
+	return Page(p), err
+}
+
+// listPage is a Page that Read can copy for a background comparison.
+type listPage Page
+
+func (p listPage) Clone() listPage {
+	p.Events = slices.Clone(p.Events)
+	for i := range p.Events {
+		p.Events[i] = p.Events[i].Clone()
+	}
+	return p
+}
+
+// Flush waits until the shadow reads in flight when it was called have
+// finished, or ctx is done. See [Migration.Flush].
+func (s *MigratingStore) Flush(ctx context.Context) error { return s.m.Flush(ctx) }
+
+// Close stops new shadow reads and waits for those in flight. It does not
+// close the stores. See [Migration.Close].
+func (s *MigratingStore) Close() error { return s.m.Close() }
+
+// Option configures a [Migration] or a [MigratingStore].
+type Option func(*config)
+
+type config struct {
+	// flags.go
+	keys       FlagKeys
+	stageKey   string
+	ldContext  func(ctx context.Context, accountID string) ldcontext.Context
+	checkEvery time.Duration
+	// observer.go, compare.go
+	logger    *slog.Logger
+	observer  Observer
+	mismatch  MismatchHandler
+	cmpOpts   cmp.Options
+	customCmp bool
+	notFound  func(error) bool
+	sampling  sampling
+	// repairlog.go
+	repair RepairLog
+	// migrate.go
+	secondaryTimeout time.Duration
+	concurrentWrites bool
+	shadow           *ShadowOptions
+
+	errs []error
+}
+
+// Defaults.
+const (
+	// DefaultSecondaryTimeout bounds the write to the non-authoritative store.
+	DefaultSecondaryTimeout = 5 * time.Second
+	// DefaultShadowTimeout bounds a background candidate read.
+	DefaultShadowTimeout = 2 * time.Second
+	// DefaultShadowMaxInFlight bounds the background candidate reads in flight.
+	DefaultShadowMaxInFlight = 64
+	// DefaultRoutingCheckInterval is how often each account's four flags are
+	// checked for a dangerous combination.
+	DefaultRoutingCheckInterval = time.Minute
+)
+
+func defaultConfig() config {
+	return config{
+		keys:             DefaultFlagKeys(),
+		ldContext:        func(_ context.Context, id string) ldcontext.Context { return AccountContext(id) },
+		checkEvery:       DefaultRoutingCheckInterval,
+		cmpOpts:          DefaultCompareOptions(),
+		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
+		sampling:         sampling{rate: 1},
+		repair:           NewMemRepairLog(DefaultMemRepairLimit),
+		secondaryTimeout: DefaultSecondaryTimeout,
+	}
+}
+
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, argError(format, args...))
+}
+
+// validate reports the options' errors and fills in the defaults that
+// depend on other options.
+func (c *config) validate() error {
+	if c.observer == nil {
+		c.observer = SlogObserver(c.logger)
+	}
+	if c.mismatch == nil {
+		c.mismatch = SlogMismatchHandler(c.logger, false)
+	}
+	return errors.Join(c.errs...)
+}
+
+// WithSecondaryTimeout bounds the write to the non-authoritative store, which
+// runs on a context detached from the caller's cancellation (default
+// [DefaultSecondaryTimeout]). It also bounds recording a repair entry.
+func WithSecondaryTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.fail("WithSecondaryTimeout: %v is not positive", d)
+			return
+		}
+		c.secondaryTimeout = d
+	}
+}
+
+// WithConcurrentWrites writes both stores at once instead of one after the
+// other, so a dual write takes as long as the slower store rather than the
+// sum of both. The cost: when the authoritative write fails, the other store
+// may already hold the write the caller is told failed. Such an orphan is
+// reported and recorded in the repair log (RepairEntry.Orphan) with the
+// authoritative store as its target; an idempotent retry by the caller, or a
+// repair run, brings the stores back together.
+func WithConcurrentWrites() Option {
+	return func(c *config) { c.concurrentWrites = true }
+}
+
+// ShadowOptions configure background comparison reads ([WithShadowReads]).
+type ShadowOptions struct {
+	// Timeout bounds each background candidate read; 0 means
+	// DefaultShadowTimeout.
+	Timeout time.Duration
+	// MaxInFlight bounds the background reads running at once; a dual read
+	// beyond it serves the authoritative store only and is counted as
+	// dropped. 0 means DefaultShadowMaxInFlight.
+	MaxInFlight int
+}
+
+// WithShadowReads makes dual reads return the authoritative result as soon
+// as it is read, while the candidate read (started once the incumbent has
+// answered) and the comparison run in the background: the candidate's
+// latency and failures never reach the caller. Background reads are
+// bounded (excess dropped and counted via [Observer].ShadowDropped), each has
+// its own timeout, and [Migration.Close] waits for them.
+//
+// Because the candidate is read after the incumbent, a write
+// landing in between could look like a mismatch: a shadow comparison whose
+// results differ or miss a record is confirmed by reading both stores again
+// (concurrently) before it is reported ([Comparison].Rechecked).
+func WithShadowReads(o ShadowOptions) Option {
+	return func(c *config) {
+		if o.Timeout < 0 || o.MaxInFlight < 0 {
+			c.fail("WithShadowReads: negative Timeout (%v) or MaxInFlight (%d)", o.Timeout, o.MaxInFlight)
+			return
+		}
+		if o.Timeout == 0 {
+			o.Timeout = DefaultShadowTimeout
+		}
+		if o.MaxInFlight == 0 {
+			o.MaxInFlight = DefaultShadowMaxInFlight
+		}
+		c.shadow = &o
+	}
+}

@@ -1,0 +1,40 @@
+package repairlog_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/repairlog"
+)
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "repairlog")
+	defer os.RemoveAll(dir)
+	log, err := repairlog.Open(filepath.Join(dir, "repair.jsonl"))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer log.Close()
+
+	// A MigratingStore records here (flagmigrate.WithRepairLog(log)) each
+	// write that reached one store only.
+	_ = log.Record(context.Background(), flagmigrate.RepairEntry{
+		Time: time.Now(), Op: flagmigrate.OpStoreEvent, AccountID: "acct-1", Key: "evt-1",
+		Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "dynamodb: throttled",
+	})
+
+	// The repair replays them: copy each event from Source to Target.
+	for e, err := range log.RepairEntries(context.Background()) {
+		if err != nil {
+			fmt.Println(err)
+			continue
+		}
+		fmt.Printf("copy %s/%s from %s to %s\n", e.AccountID, e.Key, e.Source, e.Target)
+	}
+	// Output: copy acct-1/evt-1 from old to new
+}

@@ -1,0 +1,245 @@
+// Package repairlog is a durable [flagmigrate.RepairLog]: a file of JSON
+// lines, one [flagmigrate.RepairEntry] per line, each written and fsynced
+// before Record returns, so that a write that reached one store only is
+// remembered across crashes until the backfill's repair replays it.
+//
+//	log, err := repairlog.Open("/var/lib/myservice/repair.jsonl")
+//	...
+//	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, ldClient,
+//		flagmigrate.WithRepairLog(log))
+//
+// The file only grows; replaying it is idempotent (stores are idempotent),
+// so an operator rotates it after a successful repair run. [ReadFile] and
+// [Read] read a log, for example one copied off a server.
+package repairlog
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// MaxLineBytes is the longest line Read accepts.
+const MaxLineBytes = 1 << 20
+
+// Log is an append-only, fsynced repair log file. It is safe for
+// concurrent use by the goroutines of one process; two processes must not
+// share a file.
+type Log struct {
+	path string
+
+	mu sync.Mutex
+	f  *os.File
+}
+
+var (
+	_ flagmigrate.RepairLog    = (*Log)(nil)
+	_ flagmigrate.RepairReader = (*Log)(nil)
+)
+
+// Open opens the log at path for appending, creating it (mode 0600, and
+// syncing its directory) if needed. A last line left incomplete by a crash
+// is cut off: it was never acknowledged.
+func Open(path string) (*Log, error) {
+	_, statErr := os.Stat(path)
+	created := errors.Is(statErr, os.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("repairlog: %w", err)
+	}
+	if err := cutTornTail(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("repairlog: %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekEnd); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("repairlog: %w", err)
+	}
+	if created {
+		if err := syncDir(filepath.Dir(path)); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("repairlog: %w", err)
+		}
+	}
+	return &Log{path: path, f: f}, nil
+}
+
+// cutTornTail truncates f after its last newline.
+func cutTornTail(f *os.File) error {
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	size := st.Size()
+	const block = 4096
+	buf := make([]byte, block)
+	for end := size; end > 0; {
+		start := max(0, end-block)
+		n, err := f.ReadAt(buf[:end-start], start)
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
+			if keep := start + int64(i) + 1; keep != size {
+				return truncate(f, keep)
+			}
+			return nil
+		}
+		end = start
+	}
+	if size > 0 {
+		return truncate(f, 0)
+	}
+	return nil
+}
+
+func truncate(f *os.File, size int64) error {
+	if err := f.Truncate(size); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+// Path returns the file's path.
+func (l *Log) Path() string { return l.path }
+
+// Record implements [flagmigrate.RepairLog]: it appends e as one JSON line
+// and fsyncs the file before returning. An incomplete entry matches
+// [flagmigrate.ErrInvalidArgument]; after Close, [flagmigrate.ErrClosed].
+func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := e.Validate(); err != nil {
+		return err
+	}
+	line, err := json.Marshal(e)
+	if err != nil {
+		return fmt.Errorf("repairlog: %w", err)
+	}
+	line = append(line, '\n')
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return fmt.Errorf("repairlog: %s: %w", l.path, flagmigrate.ErrClosed)
+	}
+	if _, err := l.f.Write(line); err != nil {
+		return fmt.Errorf("repairlog: %s: %w", l.path, err)
+	}
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("repairlog: %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// RepairEntries implements [flagmigrate.RepairReader]: it reads the file
+// from its start, as [ReadFile] does.
+func (l *Log) RepairEntries(ctx context.Context) iter.Seq2[flagmigrate.RepairEntry, error] {
+	return ReadFile(ctx, l.path)
+}
+
+// Close closes the file. Later Records fail with [flagmigrate.ErrClosed].
+func (l *Log) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.f == nil {
+		return nil
+	}
+	err := l.f.Close()
+	l.f = nil
+	return err
+}
+
+// ReadFile yields the entries of the log file at path, as [Read] does.
+func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntry, error] {
+	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+		f, err := os.Open(path)
+		if err != nil {
+			yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: %w", err))
+			return
+		}
+		defer f.Close()
+		for e, err := range Read(ctx, f) {
+			if !yield(e, err) {
+				return
+			}
+		}
+	}
+}
+
+// Read yields the entries of a log in the order recorded. A line that does
+// not hold a valid entry yields an error naming its line number, and the
+// sequence goes on; a last line without its newline (cut short by a crash)
+// is ignored. A read error or ctx's end yields an error and ends it.
+func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, error] {
+	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+		br := bufio.NewReaderSize(r, 64<<10)
+		for n := 1; ; n++ {
+			if err := ctx.Err(); err != nil {
+				yield(flagmigrate.RepairEntry{}, err)
+				return
+			}
+			line, err := readLine(br)
+			if errors.Is(err, io.EOF) {
+				return // a torn last line, or the end
+			}
+			if err != nil {
+				yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err))
+				return
+			}
+			var e flagmigrate.RepairEntry
+			err = json.Unmarshal(line, &e)
+			if err == nil {
+				err = e.Validate()
+			}
+			if err != nil {
+				if !yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err)) {
+					return
+				}
+				continue
+			}
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
+// readLine returns the next complete line without its newline, or io.EOF
+// when no complete line is left.
+func readLine(br *bufio.Reader) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		line = append(line, chunk...)
+		switch {
+		case err == nil:
+			return line[:len(line)-1], nil
+		case errors.Is(err, bufio.ErrBufferFull):
+			if len(line) > MaxLineBytes {
+				return nil, fmt.Errorf("a line longer than %d bytes", MaxLineBytes)
+			}
+		default:
+			return nil, err
+		}
+	}
+}

@@ -1,0 +1,268 @@
+package flagmigrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"go.uber.org/goleak"
+)
+
+func shadowFixture(t *testing.T, so flagmigrate.ShadowOptions, opts ...flagmigrate.Option) *migFixture {
+	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
+		append([]flagmigrate.Option{flagmigrate.WithShadowReads(so)}, opts...)...)
+	f.seed(t, "old", migEvent("acct", "e1", 1))
+	f.seed(t, "new", migEvent("acct", "e1", 1))
+	return f
+}
+
+// TestShadowLoad: concurrent dual reads in shadow mode with a slow, failing
+// candidate. The incumbent is served at once, excess shadow reads are
+// dropped and counted, Close waits, and no goroutine survives.
+func TestShadowLoad(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	const workers, reads = 16, 25
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 4})
+	f.new.Set("", testutil.Fault{Delay: 20 * time.Millisecond, Err: errMigBoom})
+
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*reads)
+	start := time.Now()
+	for w := range workers {
+		wg.Go(func() {
+			for i := range reads {
+				var err error
+				if i%2 == 0 {
+					_, err = f.store.FindEventByID(t.Context(), "acct", "e1")
+				} else {
+					_, err = f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
+				}
+				if err != nil {
+					errs <- fmt.Errorf("worker %d read %d: %w", w, i, err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	served := time.Since(start)
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// After Close: every dual read was either compared or dropped.
+	compared, dropped := len(f.obs.verdicts()), f.obs.droppedCount()
+	if compared+dropped != workers*reads {
+		t.Errorf("compared %d + dropped %d != %d reads: Close did not wait", compared, dropped, workers*reads)
+	}
+	if dropped == 0 || compared == 0 {
+		t.Errorf("compared %d, dropped %d: want both with 4 in flight", compared, dropped)
+	}
+	for _, v := range f.obs.verdicts() {
+		if v != flagmigrate.VerdictErrorInNew {
+			t.Fatalf("verdict %v, want error in new", v)
+		}
+	}
+	if limit := time.Duration(reads) * 20 * time.Millisecond; served >= limit {
+		t.Errorf("serving took %v: the slow candidate was waited for", served)
+	}
+}
+
+func TestShadowReturnsAtOnce(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: 2 * time.Second})
+	f.new.Set("", testutil.Fault{Delay: 300 * time.Millisecond})
+	start := time.Now()
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 150*time.Millisecond {
+		t.Errorf("served after %v, want at once", d)
+	}
+	if n := len(f.obs.verdicts()); n != 0 {
+		t.Errorf("%d comparisons before the candidate finished", n)
+	}
+	if err := f.store.Flush(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+		t.Errorf("after Flush: verdicts %v, want [match]", v)
+	}
+	_ = f.store.Close() // stops the idle shadow workers
+}
+
+func TestShadowTimeout(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: 20 * time.Millisecond})
+	f.new.Set("", testutil.Fault{Delay: 10 * time.Second})
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_ = f.store.Close()
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("Close took %v: the shadow read ignored its timeout", d)
+	}
+	mm := f.mismatches.all()
+	if len(mm) != 1 || mm[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
+		t.Errorf("mismatches %+v, want a timeout in new", mm)
+	}
+}
+
+func TestShadowCallerCancelDoesNotCancelShadow(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{})
+	f.new.Set("", testutil.Fault{Delay: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	if _, err := f.store.FindEventByID(ctx, "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	cancel() // the request ends; the comparison goes on
+	_ = f.store.Close()
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+		t.Errorf("verdicts %v, want [match]", v)
+	}
+}
+
+func TestShadowAfterClose(t *testing.T) {
+	f := shadowFixture(t, flagmigrate.ShadowOptions{})
+	_ = f.store.Close()
+	_ = f.store.Close() // idempotent
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatalf("reads keep working after Close: %v", err)
+	}
+	if got := f.calls.Names(); len(got) != 1 || got[0] != "old.FindEventByID" {
+		t.Errorf("after Close: calls %v, want the incumbent only", got)
+	}
+	if len(f.obs.dropped) != 1 || f.obs.dropped[0] != flagmigrate.DropClosed {
+		t.Errorf("dropped %v, want [closed]", f.obs.dropped)
+	}
+}
+
+func TestFlushHonoursContext(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Second})
+	f.new.Set("", testutil.Fault{Delay: 200 * time.Millisecond})
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+	defer cancel()
+	if err := f.store.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Flush with a short deadline = %v", err)
+	}
+	if err := f.store.Flush(t.Context()); err != nil {
+		t.Errorf("Flush = %v", err)
+	}
+	if n := len(f.obs.verdicts()); n != 1 {
+		t.Errorf("%d comparisons after Flush, want 1", n)
+	}
+	_ = f.store.Close()
+}
+
+// TestShadowCallerMayModifyResult: the caller owns what it is served, even
+// while the background comparison runs (checked by -race).
+func TestShadowCallerMayModifyResult(t *testing.T) {
+	f := shadowFixture(t, flagmigrate.ShadowOptions{})
+	f.new.Set("", testutil.Fault{Delay: 5 * time.Millisecond})
+	e, err := f.store.FindEventByID(t.Context(), "acct", "e1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Data["v"] = "changed by the caller"
+	p.Events[0].Data["v"] = "changed too"
+	p.Events[0] = flagmigrate.Event{}
+	_ = f.store.Close()
+	for _, v := range f.obs.verdicts() {
+		if v != flagmigrate.VerdictMatch {
+			t.Errorf("verdict %v: the comparison saw the caller's changes", v)
+		}
+	}
+}
+
+func TestCompareSampling(t *testing.T) {
+	for _, tc := range []struct {
+		reason    string
+		rate      float64
+		byAccount bool
+		accounts  int
+		check     func(perAccount map[string]int) error
+	}{
+		{"rate 0 compares nothing", 0, false, 4, func(m map[string]int) error {
+			if len(m) != 0 {
+				return fmt.Errorf("compared %v", m)
+			}
+			return nil
+		}},
+		{"by account: each account all or nothing, some of each", 0.5, true, 64, func(m map[string]int) error {
+			for a, n := range m {
+				if n != 3 {
+					return fmt.Errorf("account %s compared %d of 3 reads", a, n)
+				}
+			}
+			if len(m) == 0 || len(m) == 64 {
+				return fmt.Errorf("%d of 64 accounts sampled", len(m))
+			}
+			return nil
+		}},
+	} {
+		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithCompareSampling(tc.rate, tc.byAccount))
+		for a := range tc.accounts {
+			for range 3 {
+				_, _ = f.store.FindEventByID(t.Context(), fmt.Sprintf("acct-%d", a), "e1")
+			}
+		}
+		per := map[string]int{}
+		for _, c := range f.obs.comparisons {
+			per[c.AccountID]++
+		}
+		if err := tc.check(per); err != nil {
+			t.Errorf("%s: %v", tc.reason, err)
+		}
+	}
+}
+
+func TestShadowRechecksBeforeReporting(t *testing.T) {
+	for _, tc := range []struct {
+		reason      string
+		healed      bool
+		wantVerdict flagmigrate.Verdict
+	}{
+		{"a write landing between the two reads is not a mismatch", true, flagmigrate.VerdictMatch},
+		{"a lasting difference is reported after the recheck", false, flagmigrate.VerdictMissingInNew},
+	} {
+		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
+		f.seed(t, "old", migEvent("acct", "e1", 1))
+		var once sync.Once
+		f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() {
+			if tc.healed {
+				once.Do(func() { f.seed(t, "new", migEvent("acct", "e1", 1)) })
+			}
+		}})
+		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+			t.Fatal(err)
+		}
+		_ = f.store.Close()
+		if len(f.obs.comparisons) != 1 {
+			t.Fatalf("%s: %d comparisons", tc.reason, len(f.obs.comparisons))
+		}
+		c := f.obs.comparisons[0]
+		if c.Verdict != tc.wantVerdict || !c.Rechecked || !c.Shadow {
+			t.Errorf("%s: comparison %+v, want %v after a recheck", tc.reason, c, tc.wantVerdict)
+		}
+		if got := f.new.Count(flagmigrate.OpFindEventByID); got != 2 {
+			t.Errorf("%s: the new store was read %d times, want 2", tc.reason, got)
+		}
+	}
+}
