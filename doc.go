@@ -8,10 +8,22 @@
 //     canonical form that every store round-trips exactly.
 //   - [EventStore]: the contract every store honours (the DAO), with optional
 //     capabilities [EventScanner], [BatchStorer] and [BatchFinder].
+//   - [MigratingStore]: wraps the old and new stores at construction and
+//     routes each call by the account's four LaunchDarkly flags ([FlagKeys])
+//     or one migration flag ([WithStageFlag]): writes to every store whose
+//     write flag is on, reads one store or both, compares dual reads
+//     ([Verdict], [MismatchHandler]) and returns the old store's answer, and
+//     records half-done writes in a [RepairLog] for repair.
+//   - [Migration] with [Read] and [Write]: the generic core MigratingStore is
+//     built on, for migrating a DAO of your own.
+//   - [Observer] ([Stats], [SlogObserver]): counts and latencies per
+//     operation, store and outcome.
 //   - Sentinel errors ([ErrNotFound], [ErrConflict], [ErrInvalidEvent], ...),
 //     wrapped with %w so that native causes stay reachable with errors.As.
 //
 // Drivers live in their own packages: memstore (in memory, the reference),
 // mongodao (MongoDB) and dynamodao (DynamoDB). Package storetest is the
-// conformance suite every store passes.
+// conformance suite every store passes; flagtest is a fake flag client for
+// unit tests; repairlog a durable repair log; backfill copies, verifies and
+// repairs between stores, and cmd/flagmigrate runs it for operators.
 package flagmigrate

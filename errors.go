@@ -32,6 +32,15 @@ var (
 
 	// ErrClosed reports a call on a store that has been closed.
 	ErrClosed = errors.New("flagmigrate: store closed")
+
+	// ErrUnrepaired reports a dual write that reached the authoritative
+	// store only and could not be recorded in the repair log either: the
+	// stores are apart and nothing remembers it. Retrying the (idempotent)
+	// write heals it.
+	ErrUnrepaired = errors.New("flagmigrate: stores apart and the repair was not recorded")
+
+	// ErrRepairLogFull reports a [MemRepairLog] at its limit.
+	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
 )
 
 // ValidationError is returned by [Event.Validate] and [Canonicalize]. It

@@ -2,24 +2,11 @@ package flagmigrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
 	"sync"
 	"time"
-)
-
-// Errors of the repair log.
-var (
-	// ErrUnrepaired reports a dual write that reached the authoritative
-	// store only and could not be recorded in the repair log either: the
-	// stores are apart and nothing remembers it. Retrying the (idempotent)
-	// write heals it.
-	ErrUnrepaired = errors.New("flagmigrate: stores apart and the repair was not recorded")
-
-	// ErrRepairLogFull reports a [MemRepairLog] at its limit.
-	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
 )
 
 // RepairEntry records a write that reached one store and not the other,

@@ -25,3 +25,11 @@
 // (flags -listen ADDR -dir DIR) and DYNALITE_CLI (run with node; flags
 // --port PORT --path DIR).
 package testutil
+//
+// # Fault stores and LaunchDarkly clients
+//
+// FaultStore wraps an EventStore to delay, fail or record its calls, for the
+// MigratingStore's routing and shadow tests. MakeLDClient, NewLDClient and
+// NewRecordingLDClient build LaunchDarkly clients on ldtestdata that never
+// touch the network: no analytics events (or events kept in a recorder),
+// diagnostics opted out.
