@@ -24,7 +24,6 @@
 // server with its data on disk), scripts/servers also exports FERRETDB_BIN
 // (flags -listen ADDR -dir DIR) and DYNALITE_CLI (run with node; flags
 // --port PORT --path DIR).
-package testutil
 //
 // # Fault stores and LaunchDarkly clients
 //
@@ -33,3 +32,4 @@ package testutil
 // NewRecordingLDClient build LaunchDarkly clients on ldtestdata that never
 // touch the network: no analytics events (or events kept in a recorder),
 // diagnostics opted out.
+package testutil
