@@ -371,7 +371,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"bad endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=::nope"}, 1, "is not an http(s) URL"},
 		{"unreachable MongoDB", []string{"verify", "--from", "mongodb://127.0.0.1:1/db", "--to", s.dynURL, "--timeout", "1s"}, 1, "cannot reach MongoDB 127.0.0.1:1"},
 		{"unreachable DynamoDB", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=http://127.0.0.1:1", "--timeout", "2s"}, 1, "cannot reach DynamoDB http://127.0.0.1:1"},
-		{"missing table", []string{"backfill", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint=" + endpoint}, 1, `table "no-such-table" does not exist (pass --create-table`},
+		{"missing table", []string{"backfill", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint=" + endpoint}, 1, `table "no-such-table" does not exist; pass --create-table`},
 		{"missing collection", []string{"verify", "--from", strings.Replace(s.mongoURL, "collection=", "collection=nope", 1), "--to", s.dynURL}, 1, "does not exist in database"},
 		{"missing flags", []string{"backfill", "--from", s.mongoURL}, 2, "--from and --to are required"},
 		{"bad segment", []string{"backfill", "--from", s.mongoURL, "--to", s.dynURL, "--segment", "4/4"}, 2, "want I/N"},

@@ -121,7 +121,7 @@ func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Dura
 func openDynamo(ctx context.Context, u *url.URL, mode openMode, createTable bool, timeout time.Duration) (*store, error) {
 	table := u.Host
 	if table == "" || strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("bad store URL %q: want dynamodb://TABLE?endpoint=...&region=...", u.Redacted())
+		return nil, fmt.Errorf("bad store URL %q: want dynamodb://TABLE?endpoint=URL&region=REGION", u.Redacted())
 	}
 	q := u.Query()
 	region := q.Get("region")
@@ -165,7 +165,7 @@ func openDynamo(ctx context.Context, u *url.URL, mode openMode, createTable bool
 	case errors.As(err, &notFound):
 		hint := ""
 		if mode == asDestination {
-			hint = " (pass --create-table to create it)"
+			hint = "; pass --create-table to create it"
 		}
 		return nil, fmt.Errorf("%s: table %q does not exist%s", name, table, hint)
 	case err != nil:
