@@ -274,13 +274,21 @@ func checkpointSummary(path string) string {
 func TestInterruptSavesCheckpoint(t *testing.T) {
 	s := setup(t, 2, 400)
 	cp := filepath.Join(t.TempDir(), "cp.json")
-	cmd := exec.CommandContext(t.Context(), binary(t), "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--checkpoint", cp, "--rate", "500", "--batch", "20", "--progress", "none")
+	cmd := exec.CommandContext(t.Context(), binary(t), "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--checkpoint", cp, "--rate", "200", "--batch", "20", "--progress", "none")
 	var errb bytes.Buffer
 	cmd.Stderr = &errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(400 * time.Millisecond)
+	// Interrupt once the run has saved some progress (polled, bounded).
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if cp, ok, _ := backfill.NewFileCheckpoint(cp).Load(t.Context()); ok && cp.Stats.Copied > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress saved within 30s:\n%s", errb.String())
+		}
+	}
 	_ = cmd.Process.Signal(os.Interrupt)
 	err := cmd.Wait()
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
