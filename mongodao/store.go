@@ -1,0 +1,324 @@
+package mongodao
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// Defaults of [Options].
+const (
+	// DefaultScanBatchSize is the scan cursor's batch size when neither
+	// Options.ScanBatchSize nor ScanOptions.BatchSize is set.
+	DefaultScanBatchSize = 500
+	// DefaultFindBatchSize is how many keys one query of FindEvents looks up
+	// when Options.FindBatchSize is 0.
+	DefaultFindBatchSize = 500
+)
+
+// docBufSize is the initial buffer of an encoded event: most fit.
+const docBufSize = 512
+
+// Options configures a [Store]. The zero value (or a nil *Options) selects
+// the defaults.
+type Options struct {
+	// ScanBatchSize is how many events each round trip of ScanEvents fetches
+	// when ScanOptions.BatchSize is 0. Zero means DefaultScanBatchSize.
+	ScanBatchSize int
+	// FindBatchSize is the most keys FindEvents asks for in one query.
+	// Zero means DefaultFindBatchSize.
+	FindBatchSize int
+}
+
+// Store is a [flagmigrate.EventStore] on one MongoDB collection. It also
+// implements [flagmigrate.EventScanner], [flagmigrate.BatchStorer] and
+// [flagmigrate.BatchFinder]. It is safe for concurrent use and holds no
+// resources of its own: the caller owns the client.
+type Store struct {
+	coll      *mongo.Collection
+	primary   *mongo.Collection // coll, read from the primary with read concern "local"
+	scanBatch int
+	findBatch int
+}
+
+var (
+	_ flagmigrate.EventStore   = (*Store)(nil)
+	_ flagmigrate.EventScanner = (*Store)(nil)
+	_ flagmigrate.BatchStorer  = (*Store)(nil)
+	_ flagmigrate.BatchFinder  = (*Store)(nil)
+)
+
+// New returns a store on coll. It does no I/O: call [Store.EnsureIndexes]
+// once (at start-up or deployment) to create the index ListEvents needs.
+// Errors match [flagmigrate.ErrInvalidArgument].
+func New(coll *mongo.Collection, opts *Options) (*Store, error) {
+	if coll == nil {
+		return nil, fmt.Errorf("mongodao: %w: nil collection", flagmigrate.ErrInvalidArgument)
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	switch {
+	case o.ScanBatchSize < 0:
+		return nil, fmt.Errorf("mongodao: %w: negative ScanBatchSize %d", flagmigrate.ErrInvalidArgument, o.ScanBatchSize)
+	case o.FindBatchSize < 0:
+		return nil, fmt.Errorf("mongodao: %w: negative FindBatchSize %d", flagmigrate.ErrInvalidArgument, o.FindBatchSize)
+	}
+	// A duplicate key is resolved by reading the stored document back. The
+	// read must see the write that took the key: not a secondary that lags,
+	// nor a majority snapshot that does not hold it yet.
+	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
+	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize}
+	if s.scanBatch == 0 {
+		s.scanBatch = DefaultScanBatchSize
+	}
+	if s.findBatch == 0 {
+		s.findBatch = DefaultFindBatchSize
+	}
+	return s, nil
+}
+
+// Collection returns the collection the store reads and writes.
+func (s *Store) Collection() *mongo.Collection { return s.coll }
+
+// StoreEvent implements [flagmigrate.EventStore]: one insert; on a duplicate
+// key, one read of the stored event to tell an identical re-store (nil) from
+// a conflict (an error matching [flagmigrate.ErrConflict] that also wraps the
+// driver's duplicate-key error).
+func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := evt.Canonical()
+	if err != nil {
+		return err
+	}
+	doc, err := encodeEvent(make([]byte, 0, docBufSize), c)
+	if err != nil {
+		return err
+	}
+	_, err = s.coll.InsertOne(ctx, bson.Raw(doc))
+	if err == nil {
+		return nil
+	}
+	if !mongo.IsDuplicateKeyError(err) || ctx.Err() != nil {
+		return mapError(ctx, err, "store account %q event %q", c.AccountID, c.ID)
+	}
+	return s.compareStored(ctx, c, err)
+}
+
+// compareStored resolves a duplicate key on c: nil when the stored event is
+// identical, a conflict wrapping dupErr when it is not.
+func (s *Store) compareStored(ctx context.Context, c flagmigrate.Event, dupErr error) error {
+	stored, err := s.find(ctx, s.primary, c.AccountID, c.ID)
+	var decodeErr *decodeError
+	switch {
+	case errors.As(err, &decodeErr):
+		return conflict(c, err)
+	case errors.Is(err, flagmigrate.ErrNotFound) && ctx.Err() == nil:
+		return fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", c.AccountID, c.ID, dupErr)
+	case err != nil:
+		return err
+	case flagmigrate.EqualEvents(stored, c):
+		return nil
+	}
+	return conflict(c, dupErr)
+}
+
+// FindEventByID implements [flagmigrate.EventStore] with a point read on _id.
+// A key that fails [flagmigrate.ValidateKey] cannot be stored, so it is not
+// found without asking the server.
+func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return flagmigrate.Event{}, err
+	}
+	if flagmigrate.ValidateKey(accountID, id) != nil {
+		return flagmigrate.Event{}, notFound(accountID, id)
+	}
+	return s.find(ctx, s.coll, accountID, id)
+}
+
+func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id string) (flagmigrate.Event, error) {
+	raw, err := coll.FindOne(ctx, bson.D{{Key: fieldKey, Value: keyDoc(accountID, id)}}).Raw()
+	if err != nil {
+		return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+	}
+	return decodeEvent(raw)
+}
+
+// FindEvents implements [flagmigrate.BatchFinder]: one $in query on _id per
+// Options.FindBatchSize keys. Events come back in the order of keys (a key
+// given twice yields its event twice), as from memstore.
+func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return s.findEvents(ctx, s.coll, keys)
+}
+
+func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
+	found := make(map[flagmigrate.EventKey]flagmigrate.Event, len(keys))
+	ids := make(bson.A, 0, min(len(keys), s.findBatch))
+	flush := func() error {
+		if len(ids) == 0 {
+			return nil
+		}
+		filter := bson.D{{Key: fieldKey, Value: bson.D{{Key: "$in", Value: ids}}}}
+		cur, err := coll.Find(ctx, filter, options.Find().SetBatchSize(int32(len(ids))))
+		if err != nil {
+			return mapError(ctx, err, "find %d events", len(ids))
+		}
+		defer closeCursor(ctx, cur)
+		for cur.Next(ctx) {
+			evt, err := decodeEvent(cur.Current)
+			if err != nil {
+				return err
+			}
+			found[evt.Key()] = evt
+		}
+		ids = ids[:0]
+		return mapError(ctx, cur.Err(), "find events")
+	}
+	for _, k := range keys {
+		if flagmigrate.ValidateKey(k.AccountID, k.ID) != nil {
+			continue // cannot be stored, so absent
+		}
+		if _, dup := found[k]; dup {
+			continue
+		}
+		found[k] = flagmigrate.Event{} // asked for; replaced when found
+		ids = append(ids, keyDoc(k.AccountID, k.ID))
+		if len(ids) == s.findBatch {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	var out []flagmigrate.Event
+	emitted := make(map[flagmigrate.EventKey]bool, len(found))
+	for _, k := range keys {
+		e, ok := found[k]
+		if !ok || e.AccountID == "" {
+			continue
+		}
+		if emitted[k] {
+			e = e.Clone() // a key given again gets its own copy
+		}
+		emitted[k] = true
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// StoreEvents implements [flagmigrate.BatchStorer]: one unordered InsertMany
+// of the valid events, then one read of the events whose keys were already
+// taken, to tell identical re-stores (nil) from conflicts.
+func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(events))
+	canon := make([]flagmigrate.Event, len(events))
+	docs := make([]any, 0, len(events))
+	at := make([]int, 0, len(events)) // docs[j] is events[at[j]]
+	for i, evt := range events {
+		c, err := evt.Canonical()
+		if err == nil {
+			var doc []byte
+			if doc, err = encodeEvent(make([]byte, 0, docBufSize), c); err == nil {
+				canon[i] = c
+				docs = append(docs, bson.Raw(doc))
+				at = append(at, i)
+			}
+		}
+		errs[i] = err
+	}
+	if len(docs) == 0 {
+		return errs, nil
+	}
+	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil {
+		return errs, nil
+	}
+	var bwe mongo.BulkWriteException
+	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || ctx.Err() != nil {
+		return nil, mapError(ctx, err, "store %d events", len(docs))
+	}
+	var dups []int // indexes in events
+	for _, we := range bwe.WriteErrors {
+		if we.Index < 0 || we.Index >= len(at) {
+			return nil, fmt.Errorf("mongodao: store %d events: write error for unknown index %d: %w", len(docs), we.Index, we)
+		}
+		i := at[we.Index]
+		if mongo.IsDuplicateKeyError(we) {
+			dups = append(dups, i)
+			errs[i] = we
+			continue
+		}
+		errs[i] = mapError(ctx, we, "store account %q event %q", canon[i].AccountID, canon[i].ID)
+	}
+	if len(dups) == 0 {
+		return errs, nil
+	}
+	if err := s.compareStoredBatch(ctx, canon, dups, errs); err != nil {
+		return nil, err
+	}
+	return errs, nil
+}
+
+// compareStoredBatch resolves the duplicate keys of StoreEvents: errs[i]
+// holds the duplicate-key error of canon[i] for each i in dups, and is
+// replaced by nil or a conflict.
+func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Event, dups []int, errs []error) error {
+	keys := make([]flagmigrate.EventKey, len(dups))
+	for j, i := range dups {
+		keys[j] = canon[i].Key()
+	}
+	stored, err := s.findEvents(ctx, s.primary, keys)
+	var decodeErr *decodeError
+	if errors.As(err, &decodeErr) {
+		// Some stored document is not an event: compare one by one.
+		for _, i := range dups {
+			errs[i] = s.compareStored(ctx, canon[i], errs[i])
+		}
+		return ctx.Err()
+	}
+	if err != nil {
+		return err
+	}
+	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event, len(stored))
+	for _, e := range stored {
+		byKey[e.Key()] = e
+	}
+	for _, i := range dups {
+		st, ok := byKey[canon[i].Key()]
+		switch {
+		case !ok:
+			errs[i] = fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", canon[i].AccountID, canon[i].ID, errs[i])
+		case flagmigrate.EqualEvents(st, canon[i]):
+			errs[i] = nil
+		default:
+			errs[i] = conflict(canon[i], errs[i])
+		}
+	}
+	return nil
+}
+
+// closeCursor releases cur. It uses ctx even when ctx is done, so that it
+// never outlives the caller's deadline: the server then reaps a cursor that
+// could not be killed after its idle timeout (10 minutes by default).
+func closeCursor(ctx context.Context, cur *mongo.Cursor) {
+	_ = cur.Close(ctx)
+}
