@@ -1,0 +1,188 @@
+package backfill_test
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"net/http"
+	"runtime"
+	"runtime/metrics"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/mongodao"
+)
+
+// BenchmarkMongoToDynamo copies the same MongoDB collection into a fresh
+// DynamoDB table per iteration, with the backfill and with the naive loop
+// (scan the source, one StoreEvent per event), side by side. Compare the
+// events/s metrics:
+//
+//	scripts/servers run -- go test -run '^$' -bench MongoToDynamo -benchtime 3x ./backfill
+func BenchmarkMongoToDynamo(b *testing.B) {
+	const n = 2000
+	coll := testutil.FreshCollection(b)
+	src, err := mongodao.New(coll, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var events []flagmigrate.Event
+	for i := range n {
+		events = append(events, event(fmt.Sprintf("acct-%02d", i%20), fmt.Sprintf("e-%05d", i), i))
+	}
+	if _, err := src.StoreEvents(context.Background(), events); err != nil {
+		b.Fatal(err)
+	}
+	for _, rtt := range []time.Duration{0, 2 * time.Millisecond} {
+		b.Run(fmt.Sprintf("rtt=%v", rtt), func(b *testing.B) { benchCopy(b, src, n, rtt) })
+	}
+}
+
+// slowTransport adds a network round trip to every request, as between a
+// service and AWS (a local server answers in microseconds).
+type slowTransport struct {
+	http.RoundTripper
+	rtt time.Duration
+}
+
+func (t slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(t.rtt)
+	return t.RoundTripper.RoundTrip(r)
+}
+
+func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
+	client := testutil.DynamoClient(b)
+	if rtt > 0 {
+		transport := http.DefaultTransport.(*http.Transport).Clone()
+		b.Cleanup(transport.CloseIdleConnections)
+		client = dynamodb.New(client.Options(), func(o *dynamodb.Options) {
+			o.HTTPClient = &http.Client{Transport: slowTransport{transport, rtt}}
+		})
+	}
+	fresh := func(b *testing.B) *dynamodao.Store {
+		b.StopTimer()
+		defer b.StartTimer()
+		table := testutil.UniqueTableName(b)
+		if err := dynamodao.CreateTable(context.Background(), client, table); err != nil {
+			b.Fatal(err)
+		}
+		d, err := dynamodao.New(client, table, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return d
+	}
+	b.Run("backfill", func(b *testing.B) {
+		for b.Loop() {
+			dst := fresh(b)
+			st, err := backfill.Run(context.Background(), src, dst, backfill.Options{})
+			if err != nil || st.Copied != int64(n) {
+				b.Fatal(st, err)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+	b.Run("naive", func(b *testing.B) {
+		for b.Loop() {
+			dst := fresh(b)
+			copied := 0
+			for e, err := range src.ScanEvents(context.Background(), flagmigrate.ScanOptions{}) {
+				if err != nil {
+					b.Fatal(err)
+				}
+				if err := dst.StoreEvent(context.Background(), e); err != nil {
+					b.Fatal(err)
+				}
+				copied++
+			}
+			if copied != n {
+				b.Fatal(copied)
+			}
+		}
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "events/s")
+	})
+}
+
+// generated is a source that makes its events on the fly, so that the
+// backfill's own memory can be measured apart from any store's.
+type generated struct{ n int }
+
+func (g generated) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
+	return func(yield func(flagmigrate.Event, error) bool) {
+		for i := range g.n {
+			if !yield(event(fmt.Sprintf("acct-%03d", i%100), fmt.Sprintf("e-%08d", i), i), nil) {
+				return
+			}
+		}
+	}
+}
+
+// sink is a destination that keeps nothing.
+type sink struct{ stored atomic.Int64 }
+
+func (s *sink) StoreEvent(context.Context, flagmigrate.Event) error { s.stored.Add(1); return nil }
+func (s *sink) FindEventByID(context.Context, string, string) (flagmigrate.Event, error) {
+	return flagmigrate.Event{}, flagmigrate.ErrNotFound
+}
+func (s *sink) ListEvents(context.Context, string, flagmigrate.ListOptions) (flagmigrate.Page, error) {
+	return flagmigrate.Page{}, nil
+}
+
+// BenchmarkPeakMemory reports how much the live heap grows during a copy of
+// 10,000, 100,000 and 1,000,000 events, at its maximum and at its 95th
+// percentile over the run (sampled every millisecond): memory must not grow
+// with the number of events. The maximum is the largest of many noisy GC
+// cycles, so it creeps up with a longer run even without a leak; a leak
+// would show as growth in proportion to the events.
+func BenchmarkPeakMemory(b *testing.B) {
+	for _, n := range []int{10_000, 100_000, 1_000_000} {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			var peak, p95 uint64
+			for b.Loop() {
+				runtime.GC()
+				sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+				metrics.Read(sample)
+				base := sample[0].Value.Uint64()
+				stop := make(chan struct{})
+				var wg sync.WaitGroup
+				var seen []uint64
+				wg.Go(func() {
+					// The live heap as of the last GC: what the copy holds,
+					// not the garbage it has not collected yet.
+					sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+					for {
+						metrics.Read(sample)
+						seen = append(seen, sample[0].Value.Uint64()-min(base, sample[0].Value.Uint64()))
+						select {
+						case <-stop:
+							return
+						case <-time.After(time.Millisecond):
+						}
+					}
+				})
+				dst := &sink{}
+				if _, err := backfill.Run(context.Background(), generated{n}, dst, backfill.Options{}); err != nil {
+					b.Fatal(err)
+				}
+				close(stop)
+				wg.Wait()
+				if dst.stored.Load() != int64(n) {
+					b.Fatal(dst.stored.Load())
+				}
+				slices.Sort(seen)
+				peak = max(peak, seen[len(seen)-1])
+				p95 = max(p95, seen[len(seen)*95/100])
+			}
+			b.ReportMetric(float64(peak)/(1<<20), "max-live-growth-MiB")
+			b.ReportMetric(float64(p95)/(1<<20), "p95-live-growth-MiB")
+		})
+	}
+}
