@@ -360,11 +360,9 @@ func (r *runner) work(ctx context.Context, jobs <-chan job, results chan<- job) 
 				return err
 			}
 		}
-		select {
-		case results <- j:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		// Always delivered, even after cancellation: track reads until the
+		// channel closes, and a written batch must reach the checkpoint.
+		results <- j
 	}
 	return nil
 }
