@@ -6,13 +6,13 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/backoff"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 )
@@ -356,7 +356,7 @@ func (r *runner) work(ctx context.Context, jobs <-chan job, results chan<- job) 
 			if ctx.Err() != nil || attempt >= r.opts.MaxRetries {
 				return err
 			}
-			if err := sleep(ctx, backoff(attempt)); err != nil {
+			if err := backoff.Sleep(ctx, backoff.FullJitter(attempt, 50*time.Millisecond, 5*time.Second)); err != nil {
 				return err
 			}
 		}
@@ -365,23 +365,6 @@ func (r *runner) work(ctx context.Context, jobs <-chan job, results chan<- job) 
 		results <- j
 	}
 	return nil
-}
-
-// backoff is exponential with full jitter: up to 50ms, 100ms, ... 5s.
-func backoff(attempt int) time.Duration {
-	d := min(50*time.Millisecond<<attempt, 5*time.Second)
-	return time.Duration(rand.Int64N(int64(d)) + 1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // copyBatch looks the batch up in the destination and writes what is

@@ -3,8 +3,9 @@ package dynamodao
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/internal/backoff"
 )
 
 // retry calls attempt until nothing is left. attempt reports how many of its
@@ -32,7 +33,7 @@ func (s *Store) retry(ctx context.Context, op string, attempt func() (left int, 
 			}
 			return apiError(ctx, op, nil, fmt.Errorf("giving up after %d attempts in a row without progress: %w", fruitless, err))
 		}
-		if err := sleepCtx(ctx, s.backoff(fruitless)); err != nil {
+		if err := backoff.Sleep(ctx, s.backoff(fruitless)); err != nil {
 			return err
 		}
 	}
@@ -41,26 +42,5 @@ func (s *Store) retry(ctx context.Context, op string, attempt func() (left int, 
 // backoff returns the pause after n fruitless attempts in a row: a random
 // duration in [0, min(MaxBackoff, BaseBackoff * 2^n)] ("full jitter").
 func (s *Store) backoff(n int) time.Duration {
-	ceiling := s.opts.MaxBackoff
-	if n < 32 {
-		if d := s.opts.BaseBackoff << n; d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	return rand.N(ceiling + 1)
-}
-
-// sleepCtx pauses for d, or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return backoff.FullJitter(n, s.opts.BaseBackoff, s.opts.MaxBackoff)
 }

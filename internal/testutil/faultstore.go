@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/backoff"
 )
 
 // StoreCall is one call seen by a [FaultStore].
@@ -135,7 +136,7 @@ func (s *FaultStore) begin(ctx context.Context, op, account, id string) (Fault, 
 		s.rec.add(StoreCall{Store: s.name, Op: op, AccountID: account, ID: id})
 	}
 	if f.Delay > 0 {
-		wait := Sleep
+		wait := backoff.Sleep
 		if f.Spin {
 			wait = Spin
 		}
@@ -147,18 +148,6 @@ func (s *FaultStore) begin(ctx context.Context, op, account, id string) (Fault, 
 		return f, fmt.Errorf("%s: %w", s.name, f.Err)
 	}
 	return f, nil
-}
-
-// Sleep waits for d or until ctx is done, returning ctx's error then.
-func Sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // Spin busy-waits for d or until ctx is done, returning ctx's error then.
