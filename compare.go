@@ -362,7 +362,7 @@ func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *r
 	go func() { done <- candidateRead(ctx, m, call, &quiet, read) }()
 	auth.err = safely(func() error {
 		var err error
-		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleAuthoritative, read)
+		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleRecheck, read)
 		return err
 	})
 	return auth, <-done

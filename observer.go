@@ -62,9 +62,13 @@ const (
 	RoleSecondary
 	// RoleCandidate: the other store's read, compared with the served one.
 	RoleCandidate
+	// RoleRecheck: a background re-read of the authoritative store, made
+	// to confirm a shadow comparison that did not match; no caller waits
+	// for it.
+	RoleRecheck
 )
 
-// String returns "authoritative", "secondary" or "candidate".
+// String returns "authoritative", "secondary", "candidate" or "recheck".
 func (r Role) String() string {
 	switch r {
 	case RoleAuthoritative:
@@ -73,6 +77,8 @@ func (r Role) String() string {
 		return "secondary"
 	case RoleCandidate:
 		return "candidate"
+	case RoleRecheck:
+		return "recheck"
 	}
 	return "Role(" + strconv.Itoa(int(r)) + ")"
 }

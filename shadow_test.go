@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/memstore"
 	"go.uber.org/goleak"
 )
 
@@ -264,5 +266,39 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 		if got := f.new.Count(flagmigrate.OpFindEventByID); got != 2 {
 			t.Errorf("%s: the new store was read %d times, want 2", tc.reason, got)
 		}
+	}
+}
+
+// A shadow mismatch is confirmed by reading both stores again; the
+// re-read of the authoritative store is counted as a recheck, not as a
+// caller's read.
+func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
+	old := memstore.New()
+	if err := old.StoreEvent(t.Context(), flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: time.UnixMilli(1)}); err != nil {
+		t.Fatal(err)
+	}
+	stats := &flagmigrate.Stats{}
+	keys := flagmigrate.DefaultFlagKeys()
+	flags := flagtest.New().Set(keys.OldRead, true).Set(keys.NewRead, true)
+	s, err := flagmigrate.NewMigratingStore(old, memstore.New(), flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}),
+		flagmigrate.WithObserver(stats), flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.FindEventByID(t.Context(), "a", "1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	calls := stats.Snapshot().Calls
+	key := func(r flagmigrate.Role) flagmigrate.CallKey {
+		return flagmigrate.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
+	}
+	if got := calls[key(flagmigrate.RoleAuthoritative)].Count; got != 1 {
+		t.Errorf("authoritative reads counted: %d, want 1 (the caller's)", got)
+	}
+	if got := calls[key(flagmigrate.RoleRecheck)].Count; got != 1 {
+		t.Errorf("recheck reads counted: %d, want 1", got)
 	}
 }

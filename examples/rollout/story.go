@@ -291,7 +291,7 @@ func (s *story) print(d flagmigrate.StatsSnapshot, lat *latencies, wrong, errs i
 			switch {
 			case k.Op == flagmigrate.OpStoreEvent:
 				writes += c.Count
-			case k.Role == flagmigrate.RoleCandidate:
+			case k.Role == flagmigrate.RoleCandidate || k.Role == flagmigrate.RoleRecheck:
 				cand += c.Count
 			default:
 				reads += c.Count
