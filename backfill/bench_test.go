@@ -17,6 +17,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 )
@@ -29,11 +30,7 @@ import (
 //	scripts/servers run -- go test -run '^$' -bench MongoToDynamo -benchtime 3x ./backfill
 func BenchmarkMongoToDynamo(b *testing.B) {
 	const n = 2000
-	coll := testutil.FreshCollection(b)
-	src, err := mongodao.New(coll, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	src, _ := realstores.Mongo(b)
 	var events []flagmigrate.Event
 	for i := range n {
 		events = append(events, event(fmt.Sprintf("acct-%02d", i%20), fmt.Sprintf("e-%05d", i), i))
@@ -70,14 +67,7 @@ func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 	fresh := func(b *testing.B) *dynamodao.Store {
 		b.StopTimer()
 		defer b.StartTimer()
-		table := testutil.UniqueTableName(b)
-		if err := dynamodao.CreateTable(context.Background(), client, table); err != nil {
-			b.Fatal(err)
-		}
-		d, err := dynamodao.New(client, table, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
+		d, _ := realstores.Dynamo(b, client)
 		return d
 	}
 	b.Run("backfill", func(b *testing.B) {

@@ -9,30 +9,16 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
-	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/flagtest"
-	"github.com/flagmigrate/flagmigrate/internal/testutil"
-	"github.com/flagmigrate/flagmigrate/mongodao"
+	"github.com/flagmigrate/flagmigrate/internal/realstores"
 )
 
 // A MigratingStore dual-writes new events, and writes old ones again, while
 // the backfill copies MongoDB into DynamoDB: no errors, no false conflicts,
 // and the stores agree at the end.
 func TestBackfillDuringDualWritesOnRealServers(t *testing.T) {
-	coll := testutil.FreshCollection(t)
-	old, err := mongodao.New(coll, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	client := testutil.DynamoClient(t)
-	table := testutil.UniqueTableName(t)
-	if err := dynamodao.CreateTable(t.Context(), client, table); err != nil {
-		t.Fatal(err)
-	}
-	nu, err := dynamodao.New(client, table, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	old, _ := realstores.Mongo(t)
+	nu, _ := realstores.Dynamo(t, nil)
 	var history []flagmigrate.Event
 	for i := range 600 {
 		history = append(history, event(fmt.Sprintf("acct-%d", i%6), fmt.Sprintf("h-%04d", i), i))

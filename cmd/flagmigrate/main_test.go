@@ -21,6 +21,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -108,23 +109,8 @@ type servers struct {
 
 func setup(t *testing.T, accounts, perAccount int) servers {
 	t.Helper()
-	coll := testutil.FreshCollection(t)
-	ms, err := mongodao.New(coll, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ms.EnsureIndexes(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	client := testutil.DynamoClient(t)
-	table := testutil.UniqueTableName(t)
-	if err := dynamodao.CreateTable(t.Context(), client, table); err != nil {
-		t.Fatal(err)
-	}
-	ds, err := dynamodao.New(client, table, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ms, coll := realstores.Mongo(t)
+	ds, table := realstores.Dynamo(t, nil)
 	var events []flagmigrate.Event
 	for a := range accounts {
 		for i := range perAccount {
