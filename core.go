@@ -304,40 +304,61 @@ type result[T any] struct {
 	err error
 }
 
-// shadowRead serves the authoritative read and leaves the candidate read and
-// the comparison to a bounded background goroutine.
+// shadowRead hands the candidate read to a bounded background worker, then
+// serves the authoritative read and returns its result at once; the worker
+// compares the two when both are in.
+//
+// The candidate read starts before the authoritative one, not after it:
+// the two then see the store at nearly the same moment (fewer mismatches
+// from writes landing in between), and the hand-off to the worker overlaps
+// the authoritative read's own wait instead of adding to the caller's
+// latency. The authoritative result reaches the worker through a buffered
+// channel, which never blocks the caller and, in the usual case of a
+// slower candidate, wakes nobody.
 func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv route, read func(context.Context, S) (T, error)) (T, error) {
 	rt := &rtv
-	v, err := timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
-	if isContextErr(err) && ctx.Err() != nil {
-		rt.finish(ctx, m.cfg.observer) // the caller gave up: nothing to compare
-		return v, err
-	}
 	ep, reason := m.shadow.acquire()
 	if ep == nil {
 		m.cfg.observer.ShadowDropped(ctx, call.Op, reason)
-		rt.finish(ctx, m.cfg.observer)
-		return v, err
+		defer rt.finish(ctx, m.cfg.observer)
+		return timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
 	}
-	a := result[T]{cloneOf(v), err}
+	auth := make(chan shadowAuth[T], 1)
 	m.shadow.run(func() {
 		defer m.shadow.release(ep)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.shadow.Timeout)
 		defer cancel()
 		defer rt.finish(sctx, m.cfg.observer)
-		a, c := a, candidateRead(sctx, m, call, rt, read)
-		rechecked := false
+		c := candidateRead(sctx, m, call, rt, read)
+		got := <-auth
+		if got.gaveUp {
+			return // the caller gave up: nothing to compare
+		}
+		a, rechecked := got.result, false
 		switch v, _ := judge(m, rt, a, c); v {
 		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
-			// The candidate was read after the incumbent: confirm that a
-			// write landing in between is not the difference.
+			// A write landing between the two reads may be the
+			// difference: read both again to confirm it.
 			if a2, c2 := rereadBoth(sctx, m, call, rt, read); !isContextErr(a2.err) && !isContextErr(c2.err) {
 				a, c, rechecked = a2, c2, true
 			}
 		}
 		compare(sctx, m, call, rt, a, c, true, rechecked)
 	})
+	// The worker always gets an answer, even if the read panics.
+	sent := shadowAuth[T]{gaveUp: true}
+	defer func() { auth <- sent }()
+	v, err := timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
+	sent = shadowAuth[T]{result: result[T]{cloneOf(v), err}, gaveUp: isContextErr(err) && ctx.Err() != nil}
 	return v, err
+}
+
+// shadowAuth is the authoritative side of a shadow read, as the caller got
+// it; gaveUp means the caller's context ended it (or it panicked) and there
+// is nothing to compare.
+type shadowAuth[T any] struct {
+	result result[T]
+	gaveUp bool
 }
 
 // candidateRead reads the non-authoritative store, turning a panic into an

@@ -224,16 +224,19 @@ type ShadowOptions struct {
 }
 
 // WithShadowReads makes dual reads return the authoritative result as soon
-// as it is read, while the candidate read (started once the incumbent has
-// answered) and the comparison run in the background: the candidate's
-// latency and failures never reach the caller. Background reads are
-// bounded (excess dropped and counted via [Observer].ShadowDropped), each has
-// its own timeout, and [Migration.Close] waits for them.
+// as it is read, while the candidate read and the comparison run in the
+// background: the candidate's latency and failures never reach the caller.
+// The candidate read is handed to a background worker just before the
+// authoritative read starts, so both reads see the stores at nearly the same
+// moment and the hand-off overlaps the authoritative read's own wait.
+// Background reads are bounded (excess dropped and counted via
+// [Observer].ShadowDropped), each has its own timeout, and [Migration.Close]
+// waits for them.
 //
-// Because the candidate is read after the incumbent, a write
-// landing in between could look like a mismatch: a shadow comparison whose
-// results differ or miss a record is confirmed by reading both stores again
-// (concurrently) before it is reported ([Comparison].Rechecked).
+// Because the two reads are not atomic, a write landing between them could
+// look like a mismatch: a shadow comparison whose results differ or miss a
+// record is confirmed by reading both stores again (concurrently) before it
+// is reported ([Comparison].Rechecked).
 func WithShadowReads(o ShadowOptions) Option {
 	return func(c *config) {
 		if o.Timeout < 0 || o.MaxInFlight < 0 {
