@@ -302,3 +302,66 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 		t.Errorf("recheck reads counted: %d, want 1", got)
 	}
 }
+
+// closeWithin fails the test if Close does not return within d.
+func closeWithin(t *testing.T, s *flagmigrate.MigratingStore, d time.Duration) {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- s.Close() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	case <-time.After(d):
+		t.Fatalf("Close still waiting after %v", d)
+	}
+}
+
+// TestShadowIncumbentPanic: a panic of the authoritative store reaches the
+// caller as it would without the wrapper, and the candidate read already
+// handed to a worker finishes without a comparison: Close returns and no
+// goroutine survives.
+func TestShadowIncumbentPanic(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{})
+	f.old.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() { panic("incumbent exploded") }})
+	f.new.Set("", testutil.Fault{Delay: 10 * time.Millisecond})
+	got := func() (r any) {
+		defer func() { r = recover() }()
+		_, _ = f.store.FindEventByID(t.Context(), "acct", "e1")
+		return nil
+	}()
+	if got != "incumbent exploded" {
+		t.Errorf("recovered %v, want the incumbent's panic", got)
+	}
+	closeWithin(t, f.store, 5*time.Second)
+	if v := f.obs.verdicts(); len(v) != 0 {
+		t.Errorf("verdicts %v, want none: there is no authoritative result to compare", v)
+	}
+	if n := f.new.Count(flagmigrate.OpFindEventByID); n != 1 {
+		t.Errorf("candidate read %d times, want 1", n)
+	}
+}
+
+// TestShadowCallerGivesUp: a caller whose context ends during the
+// authoritative read gets the context's error at once; nothing is compared
+// or reported as a mismatch, and the background read ends.
+func TestShadowCallerGivesUp(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	f := shadowFixture(t, flagmigrate.ShadowOptions{})
+	f.old.Set("", testutil.Fault{Delay: time.Second})
+	f.new.Set("", testutil.Fault{Delay: 10 * time.Millisecond})
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+	defer cancel()
+	if _, err := f.store.FindEventByID(ctx, "acct", "e1"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("err %v, want the caller's deadline", err)
+	}
+	closeWithin(t, f.store, 5*time.Second)
+	if v := f.obs.verdicts(); len(v) != 0 {
+		t.Errorf("verdicts %v, want none", v)
+	}
+	if n := len(f.mismatches.all()); n != 0 {
+		t.Errorf("%d mismatches reported, want 0", n)
+	}
+}
