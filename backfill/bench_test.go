@@ -2,12 +2,17 @@ package backfill_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"iter"
 	"net/http"
+	"os"
+	"os/exec"
 	"runtime"
 	"runtime/metrics"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -175,4 +180,96 @@ func BenchmarkPeakMemory(b *testing.B) {
 			b.ReportMetric(float64(p95)/(1<<20), "p95-live-growth-MiB")
 		})
 	}
+}
+
+// peakChildEnv, set to a number of events, makes the test binary a child
+// process of BenchmarkPeakRSS that copies that many events and reports its
+// memory (see TestMain).
+const peakChildEnv = "FLAGMIGRATE_PEAK_RSS_EVENTS"
+
+// rssReport is what a peak-memory child prints: its resident set just
+// before the copy and its high-water mark at the end, in KiB.
+type rssReport struct {
+	BeforeKiB, PeakKiB int64
+	Copied             int64
+}
+
+// peakChild copies n generated events into a sink and prints an rssReport
+// as JSON; it returns the process's exit status.
+func peakChild(n string) int {
+	events, err := strconv.Atoi(n)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	before, err := procStatusKiB("VmRSS")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	dst := &sink{}
+	if _, err := backfill.Run(context.Background(), generated{events}, dst, backfill.Options{}); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	peak, err := procStatusKiB("VmHWM")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	_ = json.NewEncoder(os.Stdout).Encode(rssReport{BeforeKiB: before, PeakKiB: peak, Copied: dst.stored.Load()})
+	return 0
+}
+
+// procStatusKiB reads one "Name: N kB" line of /proc/self/status.
+func procStatusKiB(name string) (int64, error) {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, name+":"); ok {
+			return strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/self/status", name)
+}
+
+// BenchmarkPeakRSS measures what an operator sees: the peak resident memory
+// of a fresh process (this test binary, re-run as a child) that copies
+// 10,000, 100,000 and 1,000,000 events, and the ratios between the peaks
+// (the target: 10x more events, less than 1.5x the peak). It also reports
+// each child's growth above its resident set before the copy, so that the
+// baseline of the binary does not hide what the copy itself costs.
+func BenchmarkPeakRSS(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Fatalf("BenchmarkPeakRSS reads /proc/self/status: linux only, not %s", runtime.GOOS)
+	}
+	sizes := []int{10_000, 100_000, 1_000_000}
+	peak := make([]int64, len(sizes))
+	growth := make([]int64, len(sizes))
+	for b.Loop() {
+		for i, n := range sizes {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), fmt.Sprintf("%s=%d", peakChildEnv, n))
+			cmd.Stderr = os.Stderr
+			out, err := cmd.Output()
+			if err != nil {
+				b.Fatalf("child copying %d events: %v", n, err)
+			}
+			var r rssReport
+			if err := json.Unmarshal(out, &r); err != nil || r.Copied != int64(n) {
+				b.Fatalf("child copying %d events: %q, %v", n, out, err)
+			}
+			peak[i] = max(peak[i], r.PeakKiB)
+			growth[i] = max(growth[i], r.PeakKiB-r.BeforeKiB)
+		}
+	}
+	for i, n := range sizes {
+		b.ReportMetric(float64(peak[i])/1024, fmt.Sprintf("peak-MiB-%dk", n/1000))
+		b.ReportMetric(float64(growth[i])/1024, fmt.Sprintf("growth-MiB-%dk", n/1000))
+	}
+	b.ReportMetric(float64(peak[1])/float64(peak[0]), "peak-100k/10k")
+	b.ReportMetric(float64(peak[2])/float64(peak[1]), "peak-1M/100k")
+	b.ReportMetric(0, "ns/op")
 }
