@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"iter"
-	"net/http"
 	"os"
 	"os/exec"
 	"runtime"
@@ -18,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
@@ -48,26 +46,10 @@ func BenchmarkMongoToDynamo(b *testing.B) {
 	}
 }
 
-// slowTransport adds a network round trip to every request, as between a
-// service and AWS (a local server answers in microseconds).
-type slowTransport struct {
-	http.RoundTripper
-	rtt time.Duration
-}
-
-func (t slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	time.Sleep(t.rtt)
-	return t.RoundTripper.RoundTrip(r)
-}
-
 func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 	client := testutil.DynamoClient(b)
 	if rtt > 0 {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		b.Cleanup(transport.CloseIdleConnections)
-		client = dynamodb.New(client.Options(), func(o *dynamodb.Options) {
-			o.HTTPClient = &http.Client{Transport: slowTransport{transport, rtt}}
-		})
+		client = testutil.WithRoundTrip(b, client, rtt)
 	}
 	fresh := func(b *testing.B) *dynamodao.Store {
 		b.StopTimer()

@@ -146,3 +146,26 @@ func uniqueName(t testing.TB, maxLen int) string {
 	}
 	return name + suffix
 }
+
+// WithRoundTrip returns a copy of client whose every request first waits
+// rtt, as between a service and AWS: a local server answers in
+// microseconds, which hides what batching and concurrency save. (The wait
+// is a timer: on a loaded machine it can be up to a millisecond longer.)
+func WithRoundTrip(t testing.TB, client *dynamodb.Client, rtt time.Duration) *dynamodb.Client {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(transport.CloseIdleConnections)
+	return dynamodb.New(client.Options(), func(o *dynamodb.Options) {
+		o.HTTPClient = &http.Client{Transport: slowTransport{transport, rtt}}
+	})
+}
+
+// slowTransport adds a round trip to every request.
+type slowTransport struct {
+	http.RoundTripper
+	rtt time.Duration
+}
+
+func (t slowTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	time.Sleep(t.rtt)
+	return t.RoundTripper.RoundTrip(r)
+}
