@@ -228,7 +228,7 @@ type ShadowOptions struct {
 // background: the candidate's latency and failures never reach the caller.
 // The candidate read is handed to a background worker just before the
 // authoritative read starts, so both reads see the stores at nearly the same
-// moment and the hand-off overlaps the authoritative read's own wait.
+// moment; waking that worker is all the caller pays.
 // Background reads are bounded (excess dropped and counted via
 // [Observer].ShadowDropped), each has its own timeout, and [Migration.Close]
 // waits for them.

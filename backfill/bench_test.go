@@ -179,28 +179,31 @@ type rssReport struct {
 // peakChild copies n generated events into a sink and prints an rssReport
 // as JSON; it returns the process's exit status.
 func peakChild(n string) int {
+	if err := copyAndReport(n); err != nil {
+		fmt.Fprintln(os.Stderr, "peak-memory child:", err)
+		return 1
+	}
+	return 0
+}
+
+func copyAndReport(n string) error {
 	events, err := strconv.Atoi(n)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 2
+		return err
 	}
 	before, err := procStatusKiB("VmRSS")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	dst := &sink{}
 	if _, err := backfill.Run(context.Background(), generated{events}, dst, backfill.Options{}); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
 	peak, err := procStatusKiB("VmHWM")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
+		return err
 	}
-	_ = json.NewEncoder(os.Stdout).Encode(rssReport{BeforeKiB: before, PeakKiB: peak, Copied: dst.stored.Load()})
-	return 0
+	return json.NewEncoder(os.Stdout).Encode(rssReport{BeforeKiB: before, PeakKiB: peak, Copied: dst.stored.Load()})
 }
 
 // procStatusKiB reads one "Name: N kB" line of /proc/self/status.
