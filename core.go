@@ -173,6 +173,8 @@ func (m *Migration[S]) store(s Side) S {
 // other store's write runs on a context detached from ctx's cancellation,
 // with its own timeout ([WithSecondaryTimeout]); its failure does not fail
 // the call: it is reported to the observer and recorded in the [RepairLog].
+// A panic of that second write counts as its failure (recovered, reported
+// and recorded), since the caller's write has already landed.
 // Only if that record fails too does Write return an error, matching
 // [ErrUnrepaired]: retrying an idempotent write then heals the stores.
 //
@@ -196,15 +198,24 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 	if err != nil || !rt.both {
 		return err
 	}
+	if err := writeSecondary(ctx, m, call, &rt, second, write); err != nil {
+		return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, err)
+	}
+	return nil
+}
+
+// writeSecondary writes the non-authoritative store on a context detached
+// from ctx's cancellation, bounded by the secondary timeout, and reports
+// the call. A panic of the write becomes its error: the authoritative
+// write has landed, so the failure is the secondary's, to be recorded for
+// repair like any other, never the caller's.
+func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, write func(context.Context, S) error) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
 	defer cancel()
-	start = time.Now()
-	err = write(sctx, m.store(second))
-	m.observe(sctx, call, &rt, second, RoleSecondary, start, err)
-	if err == nil {
-		return nil
-	}
-	return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, err)
+	start := time.Now()
+	err := safely(func() error { return write(sctx, m.store(side)) })
+	m.observe(sctx, call, rt, side, RoleSecondary, start, err)
+	return err
 }
 
 // writeConcurrently writes both stores at once and waits for both. When the
@@ -212,15 +223,8 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 // write the caller was told failed: it is recorded as an orphan.
 func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, write func(context.Context, S) error) error {
 	first, second := rt.first, rt.first.Other()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
-	defer cancel()
 	done := make(chan error, 1)
-	go func() {
-		start := time.Now()
-		err := safely(func() error { return write(sctx, m.store(second)) })
-		m.observe(sctx, call, &rt, second, RoleSecondary, start, err)
-		done <- err
-	}()
+	go func() { done <- writeSecondary(ctx, m, call, &rt, second, write) }()
 	start := time.Now()
 	errA := write(ctx, m.store(first))
 	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, errA)
