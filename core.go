@@ -135,6 +135,11 @@ func isNil(v any) bool {
 	return false
 }
 
+// RepairLog returns the repair log in use: the one given with
+// [WithRepairLog], or the default in-memory one (a [RepairReader]), whose
+// entries the backfill's repair can replay.
+func (m *Migration[S]) RepairLog() RepairLog { return m.cfg.repair }
+
 // Flush waits until the shadow reads in flight when it was called have
 // finished, or ctx is done (returning its error). New shadow reads may start
 // meanwhile.

@@ -39,7 +39,8 @@ var (
 	// write heals it.
 	ErrUnrepaired = errors.New("flagmigrate: stores apart and the repair was not recorded")
 
-	// ErrRepairLogFull reports a [MemRepairLog] at its limit.
+	// ErrRepairLogFull reports a [MemRepairLog] made by [NewMemRepairLog]
+	// at its limit.
 	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
 )
 

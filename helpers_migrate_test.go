@@ -34,6 +34,7 @@ type migObserver struct {
 	dangers     []flagmigrate.DangerReport
 	repairs     []flagmigrate.RepairEntry
 	repairErrs  []error
+	repairDrops []flagmigrate.RepairEntry
 	flagErrs    []flagmigrate.FlagError
 }
 
@@ -66,6 +67,12 @@ func (o *migObserver) RepairRecorded(_ context.Context, e flagmigrate.RepairEntr
 	defer o.mu.Unlock()
 	o.repairs = append(o.repairs, e)
 	o.repairErrs = append(o.repairErrs, err)
+}
+
+func (o *migObserver) RepairDropped(_ context.Context, e flagmigrate.RepairEntry) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.repairDrops = append(o.repairDrops, e)
 }
 
 func (o *migObserver) FlagFailed(_ context.Context, e flagmigrate.FlagError) {

@@ -111,6 +111,11 @@ func (p listPage) Clone() listPage {
 	return p
 }
 
+// RepairLog returns the repair log in use: the one given with
+// [WithRepairLog], or the default in-memory one (a [RepairReader]), whose
+// entries the backfill's repair can replay.
+func (s *MigratingStore) RepairLog() RepairLog { return s.m.RepairLog() }
+
 // Flush waits until the shadow reads in flight when it was called have
 // finished, or ctx is done. See [Migration.Flush].
 func (s *MigratingStore) Flush(ctx context.Context) error { return s.m.Flush(ctx) }
@@ -167,7 +172,6 @@ func defaultConfig() config {
 		cmpOpts:          DefaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
-		repair:           NewMemRepairLog(DefaultMemRepairLimit),
 		secondaryTimeout: DefaultSecondaryTimeout,
 	}
 }
@@ -184,6 +188,10 @@ func (c *config) validate() error {
 	}
 	if c.mismatch == nil {
 		c.mismatch = SlogMismatchHandler(c.logger, false)
+	}
+	if c.repair == nil {
+		obs := c.observer
+		c.repair = NewRingRepairLog(defaultRepairLimit, func(e RepairEntry) { obs.RepairDropped(context.Background(), e) })
 	}
 	return errors.Join(c.errs...)
 }

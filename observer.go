@@ -28,6 +28,10 @@ type Observer interface {
 	// RepairRecorded reports a write that reached one store only, and
 	// whether recording it in the repair log failed (err).
 	RepairRecorded(ctx context.Context, e RepairEntry, err error)
+	// RepairDropped reports an entry the default, bounded repair log
+	// dropped to make room ([NewRingRepairLog]): the stores stay apart for
+	// its key until a backfill or verify finds it.
+	RepairDropped(ctx context.Context, e RepairEntry)
 	// FlagFailed reports a flag that could not be evaluated (the call went
 	// to the old store only) or a stage measurement that could not be sent.
 	FlagFailed(ctx context.Context, e FlagError)
@@ -173,17 +177,33 @@ func (NopObserver) DangerousRouting(context.Context, DangerReport) {}
 // RepairRecorded does nothing.
 func (NopObserver) RepairRecorded(context.Context, RepairEntry, error) {}
 
+// RepairDropped does nothing.
+func (NopObserver) RepairDropped(context.Context, RepairEntry) {}
+
 // FlagFailed does nothing.
 func (NopObserver) FlagFailed(context.Context, FlagError) {}
 
 // SlogObserver returns an Observer that logs through logger (nil means
 // [slog.Default] at the time of the call): store calls, comparisons and
 // dropped shadow reads at Debug; dangerous combinations, repair records and
-// flag failures at Warn (a repair that could not be recorded at Error). It
-// logs keys and outcomes, never event contents.
-func SlogObserver(logger *slog.Logger) Observer { return &slogObserver{logger: logger} }
+// flag failures at Warn (a repair that could not be recorded, or that the
+// default repair log dropped, at Error). It logs keys and outcomes, never
+// event contents.
+//
+// Failures that repeat on every call are logged once a minute per kind,
+// with the number held back since the last line ("suppressed"): flag
+// failures once per flag key (a wrapper deployed before its flags exist,
+// or a flag service outage, would otherwise log a line per call), and
+// dropped repair entries once in all. Every one still reaches the other
+// observers (metrics count them all).
+func SlogObserver(logger *slog.Logger) Observer {
+	return &slogObserver{logger: logger, limit: newLogLimiter(logRepeatEvery)}
+}
 
-type slogObserver struct{ logger *slog.Logger }
+type slogObserver struct {
+	logger *slog.Logger
+	limit  *logLimiter
+}
 
 func (o *slogObserver) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	l := o.logger
@@ -231,9 +251,23 @@ func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err er
 	o.log(ctx, slog.LevelWarn, "flagmigrate: write recorded for repair", attrs...)
 }
 
+func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
+	ok, suppressed := o.limit.allow("repair dropped")
+	if !ok {
+		return
+	}
+	o.log(ctx, slog.LevelError, "flagmigrate: repair log full, oldest entry dropped: run a backfill or verify",
+		slog.String("op", e.Op), slog.String("account", e.AccountID), slog.String("key", e.Key),
+		slog.String("target", e.Target.String()), slog.Int64("suppressed", suppressed))
+}
+
 func (o *slogObserver) FlagFailed(ctx context.Context, e FlagError) {
+	ok, suppressed := o.limit.allow("flag " + e.Key)
+	if !ok {
+		return
+	}
 	o.log(ctx, slog.LevelWarn, "flagmigrate: flag failed", slog.String("flag", e.Key), slog.String("account", e.AccountID),
-		slog.String("error", e.Err.Error()))
+		slog.String("error", e.Err.Error()), slog.Int64("suppressed", suppressed))
 }
 
 // MultiObserver returns an Observer that passes everything to each of obs
@@ -272,6 +306,12 @@ func (m multiObserver) RepairRecorded(ctx context.Context, e RepairEntry, err er
 	}
 }
 
+func (m multiObserver) RepairDropped(ctx context.Context, e RepairEntry) {
+	for _, o := range m {
+		o.RepairDropped(ctx, e)
+	}
+}
+
 func (m multiObserver) FlagFailed(ctx context.Context, e FlagError) {
 	for _, o := range m {
 		o.FlagFailed(ctx, e)
@@ -280,8 +320,8 @@ func (m multiObserver) FlagFailed(ctx context.Context, e FlagError) {
 
 // Stats is an Observer that counts, in memory: store calls with their
 // latencies by operation, store, role and outcome; verdicts by operation;
-// dropped shadow reads by reason; dangerous combinations, repair records
-// and flag failures. It suits tests and small services; for production
+// dropped shadow reads by reason; dangerous combinations, repair records,
+// dropped repair entries and flag failures. It suits tests and small services; for production
 // metrics, adapt [Observer] to your metrics library. The zero value is
 // ready to use.
 type Stats struct {
@@ -317,6 +357,7 @@ type StatsSnapshot struct {
 	Dangerous      int64 // dangerous combinations reported
 	Repairs        int64 // writes recorded for repair
 	RepairFailures int64 // repair records that failed
+	RepairDrops    int64 // entries the default repair log dropped
 	FlagFailures   int64
 }
 
@@ -379,6 +420,13 @@ func (s *Stats) RepairRecorded(_ context.Context, _ RepairEntry, err error) {
 	if err != nil {
 		s.s.RepairFailures++
 	}
+}
+
+// RepairDropped counts an entry dropped by the default repair log.
+func (s *Stats) RepairDropped(context.Context, RepairEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.RepairDrops++
 }
 
 // FlagFailed counts a flag failure.

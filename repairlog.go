@@ -57,10 +57,19 @@ type RepairReader interface {
 	RepairEntries(ctx context.Context) iter.Seq2[RepairEntry, error]
 }
 
-// WithRepairLog sets where failed secondary writes are recorded (default: a
-// [MemRepairLog] of [DefaultMemRepairLimit] entries, which does not survive
-// a restart; production services should use a durable log such as package
-// repairlog's).
+// WithRepairLog sets where failed secondary writes are recorded. A log of
+// your own is trusted to say when it cannot keep an entry: Write then
+// returns [ErrUnrepaired] (for example a [NewMemRepairLog] at its limit, or
+// a durable log on a full disk), so the caller can retry.
+//
+// Without this option the default is an in-memory [NewRingRepairLog] of
+// [DefaultMemRepairLimit] entries that never refuses an entry: when full it
+// drops the oldest one and reports it ([Observer].RepairDropped), so that no
+// default configuration ever turns a write that landed on the authoritative
+// store into a caller error. Its entries are read back through
+// [Migration.RepairLog] (a [RepairReader]) for the backfill's repair; they do
+// not survive a restart, so production services should use a durable log
+// such as package repairlog's.
 func WithRepairLog(l RepairLog) Option {
 	return func(c *config) {
 		if l == nil {
@@ -71,22 +80,44 @@ func WithRepairLog(l RepairLog) Option {
 	}
 }
 
-// DefaultMemRepairLimit is the default capacity of the default repair log.
+// DefaultMemRepairLimit is the capacity of the default repair log.
 const DefaultMemRepairLimit = 100_000
 
+// defaultRepairLimit is DefaultMemRepairLimit, smaller in tests.
+var defaultRepairLimit = DefaultMemRepairLimit
+
 // MemRepairLog is an in-memory [RepairLog] and [RepairReader] holding up to
-// a limit of entries; beyond it Record fails with [ErrRepairLogFull] (so a
-// write is never silently forgotten). The zero value is not usable; call
-// [NewMemRepairLog].
+// a limit of entries. What it does when full depends on its constructor:
+// [NewMemRepairLog]'s Record fails with [ErrRepairLogFull] (so a write is
+// never silently forgotten, and the caller hears of it); [NewRingRepairLog]'s
+// drops the oldest entry and counts it. The zero value is not usable.
 type MemRepairLog struct {
 	mu      sync.Mutex
 	limit   int
+	ring    bool
+	onDrop  func(RepairEntry)
+	dropped int64
 	entries []RepairEntry
 }
 
 // NewMemRepairLog returns an empty log holding at most limit entries
-// (limit <= 0 means no limit).
+// (limit <= 0 means no limit); beyond it Record fails with
+// [ErrRepairLogFull].
 func NewMemRepairLog(limit int) *MemRepairLog { return &MemRepairLog{limit: limit} }
+
+// NewRingRepairLog returns an empty log keeping the newest limit entries
+// (limit <= 0 means no limit): when full, Record drops the oldest entry,
+// counts it ([MemRepairLog.Dropped]) and passes it to onDrop (when not
+// nil; called with the log's lock held, so it must not call the log).
+// Record never fails. The stores stay apart for a dropped entry's key
+// until a backfill or verify finds it.
+//
+// The oldest entry goes rather than the newest: when the log overflows an
+// operator must run a backfill or verify anyway, and a replay right after
+// the outage then covers the latest writes, the ones most likely read next.
+func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
+	return &MemRepairLog{limit: limit, ring: true, onDrop: onDrop}
+}
 
 var (
 	_ RepairLog    = (*MemRepairLog)(nil)
@@ -95,16 +126,32 @@ var (
 
 // Record implements [RepairLog].
 func (l *MemRepairLog) Record(ctx context.Context, e RepairEntry) error {
-	if err := ctx.Err(); err != nil {
+	if err := ctx.Err(); err != nil && !l.ring {
 		return err
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.limit > 0 && len(l.entries) >= l.limit {
-		return fmt.Errorf("%w: %d entries", ErrRepairLogFull, l.limit)
+		if !l.ring {
+			return fmt.Errorf("%w: %d entries", ErrRepairLogFull, l.limit)
+		}
+		old := l.entries[0]
+		l.entries[0] = RepairEntry{}
+		l.entries = l.entries[1:]
+		l.dropped++
+		if l.onDrop != nil {
+			l.onDrop(old)
+		}
 	}
 	l.entries = append(l.entries, e)
 	return nil
+}
+
+// Dropped returns how many entries a ring log has dropped to make room.
+func (l *MemRepairLog) Dropped() int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.dropped
 }
 
 // RepairEntries implements [RepairReader], yielding a snapshot.
@@ -137,9 +184,10 @@ func (l *MemRepairLog) Len() int {
 	return len(l.entries)
 }
 
-// Reset removes every entry (once they have been replayed).
+// Reset removes every entry (once they have been replayed) and zeroes the
+// count of dropped ones.
 func (l *MemRepairLog) Reset() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.entries = nil
+	l.entries, l.dropped = nil, 0
 }

@@ -3,10 +3,13 @@ package flagmigrate_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -34,6 +37,65 @@ func TestMemRepairLog(t *testing.T) {
 	}
 }
 
+func TestRingRepairLogDropsTheOldest(t *testing.T) {
+	var dropped []string
+	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { dropped = append(dropped, e.Key) })
+	for _, k := range []string{"a", "b", "c", "d"} {
+		e := flagmigrate.RepairEntry{AccountID: "acct", Key: k, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+		if err := l.Record(t.Context(), e); err != nil {
+			t.Errorf("Record(%s) = %v: a ring log never refuses", k, err)
+		}
+	}
+	var kept []string
+	for e, err := range l.RepairEntries(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, e.Key)
+	}
+	if !slices.Equal(kept, []string{"c", "d"}) || !slices.Equal(dropped, []string{"a", "b"}) || l.Dropped() != 2 {
+		t.Errorf("kept %v, dropped %v (count %d); want the newest two kept and the oldest two dropped", kept, dropped, l.Dropped())
+	}
+}
+
+// TestDefaultRepairLogNeverFailsTheCall: without WithRepairLog, a full
+// repair log must not turn writes that landed into caller errors; the
+// overflow is reported, and the kept entries can be replayed.
+func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
+	defer flagmigrate.SetDefaultRepairLimit(2)()
+	obs, stats := &migObserver{}, &flagmigrate.Stats{}
+	nu := testutil.NewFaultStore("new", memstore.New(), nil)
+	nu.Set("", testutil.Fault{Err: errMigBoom})
+	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 {
+		if err := s.StoreEvent(t.Context(), migEvent("acct", fmt.Sprint("e", i), 1)); err != nil {
+			t.Errorf("write %d: %v, want nil: the authoritative write landed", i, err)
+		}
+	}
+	r, ok := s.RepairLog().(flagmigrate.RepairReader)
+	if !ok {
+		t.Fatalf("the default repair log %T cannot be read back for replay", s.RepairLog())
+	}
+	var kept []string
+	for e, err := range r.RepairEntries(t.Context()) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		kept = append(kept, e.Key)
+	}
+	if !slices.Equal(kept, []string{"e3", "e4"}) {
+		t.Errorf("kept %v, want the newest two", kept)
+	}
+	if st := stats.Snapshot(); st.RepairDrops != 3 || st.RepairFailures != 0 || len(obs.repairDrops) != 3 || obs.repairDrops[0].Key != "e0" {
+		t.Errorf("drops reported %d (%+v), repair failures %d; want 3 drops from e0, no failure", st.RepairDrops, obs.repairDrops, st.RepairFailures)
+	}
+}
+
+// TestFullRepairLogFailsTheWrite: a strict log the caller chose says so.
 func TestFullRepairLogFailsTheWrite(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(flagmigrate.NewMemRepairLog(1)))
 	f.new.Set("", testutil.Fault{Err: errMigBoom})
