@@ -1,6 +1,9 @@
 package flagmigrate
 
-import "time"
+import (
+	"log/slog"
+	"time"
+)
 
 // SetDefaultRepairLimit shrinks the default repair log's capacity for a
 // test (which must not run in parallel), returning the restore function.
@@ -16,4 +19,12 @@ func SetLogRepeatEvery(d time.Duration) (restore func()) {
 	old := logRepeatEvery
 	logRepeatEvery = d
 	return func() { logRepeatEvery = old }
+}
+
+// NewSlogObserverForTest is SlogObserver with a repeat interval and a clock
+// of the test's.
+func NewSlogObserverForTest(logger *slog.Logger, every time.Duration, now func() time.Time) Observer {
+	o := SlogObserver(logger).(*slogObserver)
+	o.limit.every, o.limit.now = every, now
+	return o
 }
