@@ -315,7 +315,10 @@ type result[T any] struct {
 
 // shadowRead hands the candidate read to a bounded background worker, then
 // serves the authoritative read and returns its result at once; the worker
-// compares the two when both are in.
+// compares the two when both are in. The worker waits for the
+// authoritative result no longer than the shadow timeout (counting the
+// read as dropped, DropTimeout, if it comes later), so that each shadow
+// read, and thus Close, ends within the timeout.
 //
 // The candidate read starts before the authoritative one, not after it, so
 // the two see the stores at nearly the same moment (fewer mismatches from
@@ -341,7 +344,19 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 		defer cancel()
 		defer rt.finish(sctx, m.cfg.observer)
 		c := candidateRead(sctx, m, call, rt, read)
-		got := <-auth
+		var got shadowAuth[T]
+		select {
+		case got = <-auth:
+		case <-sctx.Done():
+			select {
+			case got = <-auth: // in already (the candidate timed out)
+			default:
+				// The authoritative read outlasts the shadow timeout:
+				// give up on it rather than hold Close (and a worker).
+				m.cfg.observer.ShadowDropped(sctx, call.Op, DropTimeout)
+				return
+			}
+		}
 		if got.gaveUp {
 			return // the caller gave up: nothing to compare
 		}

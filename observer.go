@@ -21,7 +21,9 @@ type Observer interface {
 	StoreCalled(ctx context.Context, c StoreCall)
 	// Compared reports the verdict of one dual read.
 	Compared(ctx context.Context, c Comparison)
-	// ShadowDropped reports a dual read whose candidate read was not run.
+	// ShadowDropped reports a dual read whose candidate read was not run,
+	// or not compared because the authoritative read outlasted the shadow
+	// timeout (DropTimeout).
 	ShadowDropped(ctx context.Context, op string, reason DropReason)
 	// DangerousRouting reports a legal but dangerous flag combination.
 	DangerousRouting(ctx context.Context, d DangerReport)
@@ -452,15 +454,21 @@ const (
 	DropFull DropReason = iota + 1
 	// DropClosed: the migration was closed.
 	DropClosed
+	// DropTimeout: the candidate was read, but the caller's authoritative
+	// read had not finished within the shadow timeout; nothing was
+	// compared.
+	DropTimeout
 )
 
-// String returns "full" or "closed".
+// String returns "full", "closed" or "timeout".
 func (r DropReason) String() string {
 	switch r {
 	case DropFull:
 		return "full"
 	case DropClosed:
 		return "closed"
+	case DropTimeout:
+		return "timeout"
 	}
 	return "DropReason(" + strconv.Itoa(int(r)) + ")"
 }
