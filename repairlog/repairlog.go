@@ -11,6 +11,22 @@
 // The file only grows; replaying it is idempotent (stores are idempotent),
 // so an operator rotates it after a successful repair run. [ReadFile] and
 // [Read] read a log, for example one copied off a server.
+//
+// # Several writers
+//
+// Several processes (and several [Open]s in one process) may append to one
+// file: during a rolling restart on a shared volume the new instance starts
+// while the old one still writes, and refusing it would stop the rollout or
+// send its repairs nowhere. Every acknowledged entry survives: the file is
+// opened in append mode, each entry is one write of one whole line, and
+// each append (write and fsync) holds an exclusive flock(2) on the file, so
+// appends never interleave, even where append mode alone is not atomic
+// (NFS). Under that lock a writer that finds the file not ending in a
+// newline (another writer crashed mid-line) starts its line on a fresh one,
+// so a crash costs at most the crashed writer's unacknowledged line. The
+// lock is advisory and held only for one append: readers do not take it.
+// Where flock(2) is missing (Windows, Plan 9) appends rely on append mode
+// alone; share a file there only on a local file system.
 package repairlog
 
 import (
@@ -33,8 +49,8 @@ import (
 const MaxLineBytes = 1 << 20
 
 // Log is an append-only, fsynced repair log file. It is safe for
-// concurrent use by the goroutines of one process; two processes must not
-// share a file.
+// concurrent use, and other Logs, in this process or others, may append to
+// the same file (see the package documentation).
 type Log struct {
 	path string
 
@@ -53,17 +69,13 @@ var (
 func Open(path string) (*Log, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("repairlog: %w", err)
 	}
-	if err := cutTornTail(f); err != nil {
+	if err := withLock(f, func() error { return cutTornTail(f) }); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("repairlog: %s: %w", path, err)
-	}
-	if _, err := f.Seek(0, io.SeekEnd); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("repairlog: %w", err)
 	}
 	if created {
 		if err := syncDir(filepath.Dir(path)); err != nil {
@@ -72,6 +84,32 @@ func Open(path string) (*Log, error) {
 		}
 	}
 	return &Log{path: path, f: f}, nil
+}
+
+// withLock runs fn holding the file's append lock.
+func withLock(f *os.File, fn func() error) error {
+	unlock, err := lockFile(f)
+	if err != nil {
+		return err
+	}
+	err = fn()
+	if uerr := unlock(); err == nil {
+		err = uerr
+	}
+	return err
+}
+
+// endsLine reports whether f is empty or ends with a newline.
+func endsLine(f *os.File) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() == 0 {
+		return err == nil, err
+	}
+	var b [1]byte
+	if _, err := f.ReadAt(b[:], st.Size()-1); err != nil {
+		return false, err
+	}
+	return b[0] == '\n', nil
 }
 
 // cutTornTail truncates f after its last newline.
@@ -142,13 +180,26 @@ func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	if l.f == nil {
 		return fmt.Errorf("repairlog: %s: %w", l.path, flagmigrate.ErrClosed)
 	}
-	if _, err := l.f.Write(line); err != nil {
-		return fmt.Errorf("repairlog: %s: %w", l.path, err)
-	}
-	if err := l.f.Sync(); err != nil {
+	if err := withLock(l.f, func() error { return appendLine(l.f, line) }); err != nil {
 		return fmt.Errorf("repairlog: %s: %w", l.path, err)
 	}
 	return nil
+}
+
+// appendLine writes line at the end of f in one write, on a line of its
+// own, and fsyncs f. The caller holds the append lock.
+func appendLine(f *os.File, line []byte) error {
+	ok, err := endsLine(f)
+	if err != nil {
+		return err
+	}
+	if !ok { // a writer crashed mid-line: do not glue this entry to it
+		line = append([]byte{'\n'}, line...)
+	}
+	if _, err := f.Write(line); err != nil {
+		return err
+	}
+	return f.Sync()
 }
 
 // RepairEntries implements [flagmigrate.RepairReader]: it reads the file
