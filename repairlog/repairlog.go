@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"io"
 	"iter"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"sync"
@@ -54,6 +55,8 @@ const MaxLineBytes = 1 << 20
 type Log struct {
 	path string
 
+	torn int64 // the incomplete last line Open found
+
 	mu sync.Mutex
 	f  *os.File
 }
@@ -64,8 +67,14 @@ var (
 )
 
 // Open opens the log at path for appending, creating it (mode 0600, and
-// syncing its directory) if needed. A last line left incomplete by a crash
-// is cut off: it was never acknowledged.
+// syncing its directory) if needed.
+//
+// A last line left incomplete by a crash (its entry was never
+// acknowledged) is kept, not cut: Open never deletes what a file holds, so
+// a file that is not a repair log, or lost its newlines, is not destroyed.
+// Open reports it, with a warning through [slog.Default] and
+// [Log.TornTail]; [Read] reports it as a bad line by number, and the next
+// entry starts on a fresh line.
 func Open(path string) (*Log, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
@@ -73,7 +82,8 @@ func Open(path string) (*Log, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repairlog: %w", err)
 	}
-	if err := withLock(f, func() error { return cutTornTail(f) }); err != nil {
+	var torn int64
+	if err := withLock(f, func() (err error) { torn, err = tornTail(f); return err }); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("repairlog: %s: %w", path, err)
 	}
@@ -83,8 +93,16 @@ func Open(path string) (*Log, error) {
 			return nil, fmt.Errorf("repairlog: %w", err)
 		}
 	}
-	return &Log{path: path, f: f}, nil
+	if torn > 0 {
+		slog.Warn("repairlog: the log ends in an incomplete line, left by a writer that crashed mid-write; it is kept, "+
+			"and the next entry starts on a fresh line", slog.String("path", path), slog.Int64("bytes", torn))
+	}
+	return &Log{path: path, f: f, torn: torn}, nil
 }
+
+// TornTail returns the length in bytes of the incomplete last line Open
+// found (0 when the file ended with a whole line).
+func (l *Log) TornTail() int64 { return l.torn }
 
 // withLock runs fn holding the file's append lock.
 func withLock(f *os.File, fn func() error) error {
@@ -112,11 +130,11 @@ func endsLine(f *os.File) (bool, error) {
 	return b[0] == '\n', nil
 }
 
-// cutTornTail truncates f after its last newline.
-func cutTornTail(f *os.File) error {
+// tornTail returns the number of bytes after f's last newline.
+func tornTail(f *os.File) (int64, error) {
 	st, err := f.Stat()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	size := st.Size()
 	const block = 4096
@@ -125,27 +143,14 @@ func cutTornTail(f *os.File) error {
 		start := max(0, end-block)
 		n, err := f.ReadAt(buf[:end-start], start)
 		if err != nil && !errors.Is(err, io.EOF) {
-			return err
+			return 0, err
 		}
 		if i := bytes.LastIndexByte(buf[:n], '\n'); i >= 0 {
-			if keep := start + int64(i) + 1; keep != size {
-				return truncate(f, keep)
-			}
-			return nil
+			return size - (start + int64(i) + 1), nil
 		}
 		end = start
 	}
-	if size > 0 {
-		return truncate(f, 0)
-	}
-	return nil
-}
-
-func truncate(f *os.File, size int64) error {
-	if err := f.Truncate(size); err != nil {
-		return err
-	}
-	return f.Sync()
+	return size, nil
 }
 
 func syncDir(dir string) error {
@@ -239,8 +244,9 @@ func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntr
 
 // Read yields the entries of a log in the order recorded. A line that does
 // not hold a valid entry yields an error naming its line number, and the
-// sequence goes on; a last line without its newline (cut short by a crash)
-// is ignored. A read error or ctx's end yields an error and ends it.
+// sequence goes on; so does a last line without its newline (cut short by a
+// crash, or being written as the log is read), which yields an error last.
+// A read error or ctx's end yields an error and ends it.
 func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, error] {
 	return func(yield func(flagmigrate.RepairEntry, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
@@ -251,7 +257,11 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 			}
 			line, err := readLine(br)
 			if errors.Is(err, io.EOF) {
-				return // a torn last line, or the end
+				if len(line) > 0 { // a torn last line
+					yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: an incomplete last line of %d bytes (no newline): "+
+						"a writer crashed mid-write, or is writing it now", n, len(line)))
+				}
+				return
 			}
 			if err != nil {
 				yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err))
@@ -276,7 +286,7 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 }
 
 // readLine returns the next complete line without its newline, or io.EOF
-// when no complete line is left.
+// with what is left when no complete line is (empty at the end).
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
 	for {
@@ -289,6 +299,8 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 			if len(line) > MaxLineBytes {
 				return nil, fmt.Errorf("a line longer than %d bytes", MaxLineBytes)
 			}
+		case errors.Is(err, io.EOF):
+			return line, err
 		default:
 			return nil, err
 		}

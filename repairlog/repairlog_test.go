@@ -3,6 +3,7 @@ package repairlog_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,26 +77,47 @@ func TestRoundTripAndReopen(t *testing.T) {
 	}
 }
 
-func TestTornTailIsCutOnOpen(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "repair.jsonl")
-	l, _ := repairlog.Open(path)
-	_ = l.Record(context.Background(), entry(0))
-	_ = l.Close()
-	f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
-	_, _ = f.WriteString(`{"time":"2024-06-01T00:00:00Z","op":"Sto`) // a crash mid-write
-	_ = f.Close()
+// TestTornTailIsKeptAndReported: Open neither cuts a torn last line nor
+// hides it: the bytes stay, TornTail and Read report it by line number,
+// and the next entry starts on a fresh line.
+func TestTornTailIsKeptAndReported(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		whole  int    // whole entries before the torn line
+		torn   string // the incomplete last line
+	}{
+		{"a crash mid-write after one entry", 1, `{"time":"2024-06-01T00:00:00Z","op":"Sto`},
+		{"10 KB without a newline: not cut to nothing", 0, strings.Repeat("x", 10<<10)},
+	} {
+		path := filepath.Join(t.TempDir(), "repair.jsonl")
+		l := mustOpen(t, path)
+		for i := range tc.whole {
+			if err := l.Record(context.Background(), entry(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		_, _ = f.WriteString(tc.torn)
+		_ = f.Close()
+		before, _ := os.Stat(path)
 
-	got, errs := collect(t, mustOpen(t, path))
-	if len(errs) != 0 || len(got) != 1 {
-		t.Fatalf("reading before reopen: %v, %v: the torn line must be ignored", got, errs)
-	}
-	l = mustOpen(t, path)
-	if err := l.Record(context.Background(), entry(1)); err != nil {
-		t.Fatal(err)
-	}
-	got, errs = collect(t, l)
-	if len(errs) != 0 || len(got) != 2 || got[1].Key != entry(1).Key {
-		t.Errorf("after reopening and appending: %v, %v", got, errs)
+		l = mustOpen(t, path)
+		if after, _ := os.Stat(path); after.Size() != before.Size() || l.TornTail() != int64(len(tc.torn)) {
+			t.Errorf("%s: Open changed the size %d to %d, TornTail %d; want nothing cut and %d reported",
+				tc.reason, before.Size(), after.Size(), l.TornTail(), len(tc.torn))
+		}
+		torn := fmt.Sprintf("line %d", tc.whole+1)
+		got, errs := collect(t, l)
+		if len(got) != tc.whole || len(errs) != 1 || !strings.Contains(errs[0].Error(), torn) || !strings.Contains(errs[0].Error(), "incomplete") {
+			t.Errorf("%s: read %d entries and errors %v; want %d and the incomplete %s", tc.reason, len(got), errs, tc.whole, torn)
+		}
+		if err := l.Record(context.Background(), entry(5)); err != nil {
+			t.Fatal(err)
+		}
+		got, errs = collect(t, l)
+		if len(got) != tc.whole+1 || got[tc.whole].Key != entry(5).Key || len(errs) != 1 || !strings.Contains(errs[0].Error(), torn) {
+			t.Errorf("%s: after appending: %d entries, errors %v; want the new entry on its own line and %s bad", tc.reason, len(got), errs, torn)
+		}
 	}
 }
 
