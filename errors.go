@@ -39,6 +39,12 @@ var (
 	// write heals it.
 	ErrUnrepaired = errors.New("flagmigrate: stores apart and the repair was not recorded")
 
+	// ErrUnreadableEntry reports a record of a repair log that holds no
+	// readable entry (a corrupt line, or the incomplete last line of a
+	// crashed writer). A reader that yields it goes on past it, and the
+	// backfill's repair counts it and replays the rest.
+	ErrUnreadableEntry = errors.New("flagmigrate: unreadable repair entry")
+
 	// ErrRepairLogFull reports a [MemRepairLog] made by [NewMemRepairLog]
 	// at its limit.
 	ErrRepairLogFull = errors.New("flagmigrate: repair log full")

@@ -17,6 +17,7 @@ type RepairStats struct {
 	MissingInSource int64 `json:"missingInSource"` // the store named as having the event lacks it
 	Conflicts       int64 `json:"conflicts"`       // both hold the key with other content
 	Errors          int64 `json:"errors"`          // entries that could not be replayed
+	Unreadable      int64 `json:"unreadable"`      // records of the log that held no readable entry
 }
 
 // Repair replays a MigratingStore's repair log: for each entry it reads the
@@ -25,9 +26,13 @@ type RepairStats struct {
 // nothing the second time. old and new are the migration's two stores.
 //
 // An entry whose source lacks the event (a write that failed everywhere) is
-// counted, not an error. onProblem, when set, is told of every entry that
-// was not copied or already there. Repair stops at the first error reading
-// the log or reaching a store.
+// counted, not an error. So is a record of the log that holds no readable
+// entry (an error from entries matching [flagmigrate.ErrUnreadableEntry],
+// such as a corrupt line of a repairlog file): it is counted as Unreadable
+// and passed to onProblem with a zero entry, and the entries after it are
+// replayed. onProblem, when set, is told of every entry that was not copied
+// or already there. Repair stops at any other error reading the log, and
+// at the first error reaching a store.
 func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, error], old, new flagmigrate.EventStore, onProblem func(flagmigrate.RepairEntry, error)) (RepairStats, error) {
 	var st RepairStats
 	store := func(s flagmigrate.Side) flagmigrate.EventStore {
@@ -42,6 +47,11 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		}
 	}
 	for e, err := range entries {
+		if errors.Is(err, flagmigrate.ErrUnreadableEntry) {
+			st.Unreadable++
+			problem(flagmigrate.RepairEntry{}, err)
+			continue
+		}
 		if err != nil {
 			return st, fmt.Errorf("backfill: reading the repair log: %w", err)
 		}

@@ -1,11 +1,15 @@
 package backfill_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 func TestRepairReplaysTheLog(t *testing.T) {
@@ -45,4 +49,38 @@ func TestRepairReplaysTheLog(t *testing.T) {
 	if err != nil || st.Copied != 0 || st.AlreadyThere != 3 {
 		t.Errorf("second repair: %+v, %v; want nothing copied", st, err)
 	}
+}
+
+// TestRepairSkipsUnreadableLines: a log with a corrupt middle line and a
+// torn last line: every good entry is replayed, and each bad line is
+// counted and reported by its number.
+func TestRepairSkipsUnreadableLines(t *testing.T) {
+	old, nu := memstore.New(), memstore.New()
+	for _, id := range []string{"a", "b"} {
+		if err := old.StoreEvent(t.Context(), event("acct", id, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	line := func(id string) string {
+		return `{"op":"StoreEvent","accountId":"acct","key":"` + id + `","target":"new","source":"old","error":"x"}` + "\n"
+	}
+	log := line("a") + "{\"op\":\"Sto\x00garbage\n" + line("b") + `{"op":"StoreEvent","acc`
+	var bad []string
+	st, err := backfill.Repair(t.Context(), repairlog.Read(t.Context(), strings.NewReader(log)), old, nu,
+		func(e flagmigrate.RepairEntry, err error) {
+			if !errors.Is(err, flagmigrate.ErrUnreadableEntry) || e != (flagmigrate.RepairEntry{}) {
+				t.Errorf("problem %+v, %v: want only unreadable lines", e, err)
+			}
+			bad = append(bad, err.Error())
+		})
+	if err != nil {
+		t.Fatalf("Repair stopped: %v", err)
+	}
+	if want := (backfill.RepairStats{Entries: 2, Copied: 2, Unreadable: 2}); st != want {
+		t.Errorf("repair: %+v, want %+v", st, want)
+	}
+	if len(bad) != 2 || !strings.Contains(bad[0], "line 2") || !strings.Contains(bad[1], "line 4") {
+		t.Errorf("bad lines reported %q, want lines 2 and 4", bad)
+	}
+	verifyClean(t, old, nu)
 }

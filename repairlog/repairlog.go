@@ -225,6 +225,20 @@ func (l *Log) Close() error {
 	return err
 }
 
+// LineError is a line of a log that holds no valid entry: corrupt, too
+// long, or the incomplete last line of a crash. It matches
+// [flagmigrate.ErrUnreadableEntry] and its cause with [errors.Is].
+type LineError struct {
+	Line int   // the line's number, from 1
+	Err  error // what is wrong with it
+}
+
+// Error implements error.
+func (e *LineError) Error() string { return fmt.Sprintf("repairlog: line %d: %v", e.Line, e.Err) }
+
+// Unwrap returns [flagmigrate.ErrUnreadableEntry] and the cause.
+func (e *LineError) Unwrap() []error { return []error{flagmigrate.ErrUnreadableEntry, e.Err} }
+
 // ReadFile yields the entries of the log file at path, as [Read] does.
 func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntry, error] {
 	return func(yield func(flagmigrate.RepairEntry, error) bool) {
@@ -243,10 +257,11 @@ func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntr
 }
 
 // Read yields the entries of a log in the order recorded. A line that does
-// not hold a valid entry yields an error naming its line number, and the
-// sequence goes on; so does a last line without its newline (cut short by a
-// crash, or being written as the log is read), which yields an error last.
-// A read error or ctx's end yields an error and ends it.
+// not hold a valid entry yields a [*LineError] naming its line number, and
+// the sequence goes on; so does a line longer than [MaxLineBytes], and a
+// last line without its newline (cut short by a crash, or being written as
+// the log is read), which yields one last. A read error or ctx's end yields
+// an error and ends the sequence.
 func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, error] {
 	return func(yield func(flagmigrate.RepairEntry, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
@@ -258,22 +273,24 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 			line, err := readLine(br)
 			if errors.Is(err, io.EOF) {
 				if len(line) > 0 { // a torn last line
-					yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: an incomplete last line of %d bytes (no newline): "+
-						"a writer crashed mid-write, or is writing it now", n, len(line)))
+					yield(flagmigrate.RepairEntry{}, &LineError{Line: n, Err: fmt.Errorf("an incomplete last line of %d bytes (no newline): "+
+						"a writer crashed mid-write, or is writing it now", len(line))})
 				}
 				return
 			}
-			if err != nil {
+			if err != nil && !errors.Is(err, errLineTooLong) {
 				yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err))
 				return
 			}
 			var e flagmigrate.RepairEntry
-			err = json.Unmarshal(line, &e)
+			if err == nil {
+				err = json.Unmarshal(line, &e)
+			}
 			if err == nil {
 				err = e.Validate()
 			}
 			if err != nil {
-				if !yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err)) {
+				if !yield(flagmigrate.RepairEntry{}, &LineError{Line: n, Err: err}) {
 					return
 				}
 				continue
@@ -285,20 +302,30 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 	}
 }
 
+var errLineTooLong = fmt.Errorf("a line longer than %d bytes", MaxLineBytes)
+
 // readLine returns the next complete line without its newline, or io.EOF
-// with what is left when no complete line is (empty at the end).
+// with what is left when no complete line is (empty at the end). A line
+// longer than MaxLineBytes is skipped, returning errLineTooLong.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
+	long := false
 	for {
 		chunk, err := br.ReadSlice('\n')
-		line = append(line, chunk...)
+		if !long {
+			line = append(line, chunk...)
+		}
 		switch {
+		case err == nil && long:
+			return nil, errLineTooLong
 		case err == nil:
 			return line[:len(line)-1], nil
 		case errors.Is(err, bufio.ErrBufferFull):
-			if len(line) > MaxLineBytes {
-				return nil, fmt.Errorf("a line longer than %d bytes", MaxLineBytes)
+			if !long && len(line) > MaxLineBytes {
+				long, line = true, nil
 			}
+		case errors.Is(err, io.EOF) && long:
+			return nil, errLineTooLong // and the next call sees the end
 		case errors.Is(err, io.EOF):
 			return line, err
 		default:

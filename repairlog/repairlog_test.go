@@ -200,3 +200,27 @@ func TestMigratingStoreWithFileLog(t *testing.T) {
 		t.Errorf("got %+v", got)
 	}
 }
+
+// TestReadGoesOnPastBadLines: every bad line is a *LineError matching
+// ErrUnreadableEntry with its number, an overlong one included, and the
+// entries after it are still read.
+func TestReadGoesOnPastBadLines(t *testing.T) {
+	good := `{"op":"StoreEvent","accountId":"a","key":"1","target":"new","source":"old","error":"x"}` + "\n"
+	in := strings.Repeat("x", repairlog.MaxLineBytes+10) + "\n" + "not json\n" + good + strings.Repeat("y", repairlog.MaxLineBytes+10)
+	var lines []int
+	var keys []string
+	for e, err := range repairlog.Read(context.Background(), strings.NewReader(in)) {
+		var le *repairlog.LineError
+		switch {
+		case err == nil:
+			keys = append(keys, e.Key)
+		case errors.As(err, &le) && errors.Is(err, flagmigrate.ErrUnreadableEntry):
+			lines = append(lines, le.Line)
+		default:
+			t.Errorf("error %v is not a line error", err)
+		}
+	}
+	if !cmp.Equal(lines, []int{1, 2, 4}) || !cmp.Equal(keys, []string{"1"}) {
+		t.Errorf("bad lines %v, keys %v; want lines 1, 2, 4 bad and key 1 read", lines, keys)
+	}
+}

@@ -8,7 +8,8 @@
 //	flagmigrate repair --log repair.jsonl --from ... --to ...
 //
 // Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
-// the run failed or verify found differences, 2 for a usage error, 130 when
+// the run failed or verify found differences, 2 for a usage error, 3 when
+// repair completed but some lines of its log were unreadable, 130 when
 // interrupted (the checkpoint is saved: run the same command to resume).
 package main
 

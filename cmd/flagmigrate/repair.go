@@ -15,7 +15,10 @@ import (
 )
 
 func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("repair", "repair --log FILE --old URL --new URL\n\nReplays a MigratingStore's repair log: each write that reached one store only is\ncopied from the store that has it to the one that lacks it. Safe to run twice.")
+	fs := newFlagSet("repair", "repair --log FILE --old URL --new URL\n\nReplays a MigratingStore's repair log: each write that reached one store only is\ncopied from the store that has it to the one that lacks it. Safe to run twice.\n"+
+		"A line of the log that holds no readable entry (corrupt, or cut short by a crash) is\nreported by its number and skipped; every other entry is still replayed.\n\n"+
+		"Exit status: 0 when every entry was replayed or already there; 3 when the run\ncompleted but some lines of the log were unreadable (run verify for what they held);\n"+
+		"1 when the run failed, or entries conflict or could not be replayed; 2 for a usage\nerror; 130 when interrupted.")
 	var (
 		logPath = fs.String("log", "", "the repair log file (package repairlog's JSON lines)")
 		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store")
@@ -51,10 +54,14 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	defer nu.close()
 	fmt.Fprintf(stdout, "repair: %s between %s (old) and %s (new)\n", *logPath, old.name, nu.name)
 	st, err := backfill.Repair(ctx, repairlog.ReadFile(ctx, *logPath), old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
+		if errors.Is(err, flagmigrate.ErrUnreadableEntry) {
+			fmt.Fprintf(stdout, "  unreadable, skipped: %v\n", err)
+			return
+		}
 		fmt.Fprintf(stdout, "  not repaired: account %q event %q (%v store): %v\n", e.AccountID, e.Key, e.Target, err)
 	})
-	fmt.Fprintf(stdout, "repair summary: %d entries, %d copied, %d already there, %d missing in their source, %d conflicts, %d errors\n",
-		st.Entries, st.Copied, st.AlreadyThere, st.MissingInSource, st.Conflicts, st.Errors)
+	fmt.Fprintf(stdout, "repair summary: %d entries, %d copied, %d already there, %d missing in their source, %d conflicts, %d errors, %d unreadable lines\n",
+		st.Entries, st.Copied, st.AlreadyThere, st.MissingInSource, st.Conflicts, st.Errors, st.Unreadable)
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "flagmigrate repair: interrupted; run it again (it is idempotent)")
@@ -64,6 +71,14 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	case st.Conflicts > 0 || st.Errors > 0:
 		return exitFailed
+	case st.Unreadable > 0:
+		fmt.Fprintf(stderr, "flagmigrate repair: completed, but %d lines of the log were unreadable and skipped; run verify\n", st.Unreadable)
+		return exitRepairPartial
 	}
 	return exitOK
 }
+
+// exitRepairPartial is repair's status for a run that completed with some
+// lines of the log unreadable (the status 3 of "completed, some input
+// unreadable", as backfill's).
+const exitRepairPartial = 3
