@@ -84,6 +84,8 @@ type Migration[S any] struct {
 	cfg      config
 	route    router
 	shadow   *shadowPool
+	breakers [2]*breaker // by Side-1
+	probes   probes
 }
 
 // NewMigration returns a Migration between old and new, routed by flags.
@@ -109,6 +111,7 @@ func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migrati
 		return nil, err
 	}
 	m := &Migration[S]{old: old, new: new, cfg: cfg}
+	m.breakers = [2]*breaker{newBreaker(SideOld, cfg.breaker), newBreaker(SideNew, cfg.breaker)}
 	if cfg.stageKey != "" {
 		sc, ok := flags.(StageFlagClient)
 		if !ok {
@@ -153,17 +156,24 @@ func (m *Migration[S]) Flush(ctx context.Context) error {
 // Close stops starting shadow reads (later dual reads serve the
 // authoritative store only, counting the candidate as dropped), waits for
 // those in flight (each ends within its [ShadowOptions].Timeout) and stops
-// the background workers, so that no goroutine of the Migration survives.
+// the background workers; it also waits for a background probe of a store
+// that is down (bounded by the secondary timeout; later probes run on
+// their caller), so that no goroutine of the Migration survives.
 // Calls keep working after Close; the stores themselves are not closed.
 // Close is idempotent and returns nil. (Without Close, idle workers exit
 // after ten seconds.)
 func (m *Migration[S]) Close() error {
-	if m == nil || m.shadow == nil {
+	if m == nil {
 		return nil
 	}
-	m.shadow.close()
+	if m.shadow != nil {
+		m.shadow.close()
+	}
+	m.probes.close()
 	return nil
 }
+
+func (m *Migration[S]) breaker(s Side) *breaker { return m.breakers[s-1] }
 
 func (m *Migration[S]) store(s Side) S {
 	if s == SideNew {
@@ -183,7 +193,9 @@ func (m *Migration[S]) store(s Side) S {
 // Only if that record fails too does Write return an error, matching
 // [ErrUnrepaired]: retrying an idempotent write then heals the stores.
 //
-// With [WithConcurrentWrites] both stores are written at once.
+// With [WithConcurrentWrites] both stores are written at once. A secondary
+// store known to be down is not written (see [WithStoreBreaker]): the
+// write goes straight to the repair log.
 func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) error) error {
 	if m == nil || write == nil {
 		return argError("Write: nil migration or write function")
@@ -193,33 +205,48 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 	}
 	rt := m.route.write(ctx, call.AccountID)
 	defer rt.finish(ctx, m.cfg.observer)
-	if rt.both && m.cfg.concurrentWrites {
+	first, second := rt.first, rt.first.Other()
+	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
 		return writeConcurrently(ctx, m, call, rt, write)
 	}
-	first, second := rt.first, rt.first.Other()
 	start := time.Now()
 	err := write(ctx, m.store(first))
 	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, err)
 	if err != nil || !rt.both {
 		return err
 	}
-	if err := writeSecondary(ctx, m, call, &rt, second, write); err != nil {
+	ok, probe, skipErr := m.breaker(second).admit()
+	if !ok {
+		err := m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, skipErr)
+		if probe {
+			m.probes.start(func() {
+				prt := route{first: first} // not the caller's: its stage event is sent
+				_ = writeSecondary(ctx, m, call, &prt, second, RoleProbe, write)
+			})
+		}
+		return err
+	}
+	if err := writeSecondary(ctx, m, call, &rt, second, RoleSecondary, write); err != nil {
 		return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, err)
 	}
 	return nil
 }
 
 // writeSecondary writes the non-authoritative store on a context detached
-// from ctx's cancellation, bounded by the secondary timeout, and reports
-// the call. A panic of the write becomes its error: the authoritative
-// write has landed, so the failure is the secondary's, to be recorded for
-// repair like any other, never the caller's.
-func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, write func(context.Context, S) error) error {
+// from ctx's cancellation, bounded by the secondary timeout, reports the
+// call, and feeds the store's breaker. A panic of the write becomes its
+// error: the authoritative write has landed, so the failure is the
+// secondary's, to be recorded for repair like any other, never the
+// caller's.
+func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, role Role, write func(context.Context, S) error) error {
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
 	defer cancel()
 	start := time.Now()
 	err := safely(func() error { return write(sctx, m.store(side)) })
-	m.observe(sctx, call, rt, side, RoleSecondary, start, err)
+	m.observe(sctx, call, rt, side, role, start, err)
+	if change := m.breaker(side).done(err, role == RoleProbe, m.cfg.notFound); change != nil {
+		m.cfg.observer.StoreStateChanged(ctx, *change)
+	}
 	return err
 }
 
@@ -229,7 +256,7 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, write func(context.Context, S) error) error {
 	first, second := rt.first, rt.first.Other()
 	done := make(chan error, 1)
-	go func() { done <- writeSecondary(ctx, m, call, &rt, second, write) }()
+	go func() { done <- writeSecondary(ctx, m, call, &rt, second, RoleSecondary, write) }()
 	start := time.Now()
 	errA := write(ctx, m.store(first))
 	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, errA)

@@ -39,6 +39,11 @@ var (
 	// write heals it.
 	ErrUnrepaired = errors.New("flagmigrate: stores apart and the repair was not recorded")
 
+	// ErrStoreDown reports a write that was not sent to a store because
+	// the store is known to be down ([WithStoreBreaker]); such writes are
+	// recorded in the repair log with it as their error.
+	ErrStoreDown = errors.New("flagmigrate: store down")
+
 	// ErrUnreadableEntry reports a record of a repair log that holds no
 	// readable entry (a corrupt line, or the incomplete last line of a
 	// crashed writer). A reader that yields it goes on past it, and the

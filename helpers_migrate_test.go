@@ -35,6 +35,7 @@ type migObserver struct {
 	repairs     []flagmigrate.RepairEntry
 	repairErrs  []error
 	repairDrops []flagmigrate.RepairEntry
+	states      []flagmigrate.StoreState
 	flagErrs    []flagmigrate.FlagError
 }
 
@@ -73,6 +74,12 @@ func (o *migObserver) RepairDropped(_ context.Context, e flagmigrate.RepairEntry
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.repairDrops = append(o.repairDrops, e)
+}
+
+func (o *migObserver) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.states = append(o.states, s)
 }
 
 func (o *migObserver) FlagFailed(_ context.Context, e flagmigrate.FlagError) {

@@ -146,6 +146,7 @@ type config struct {
 	// migrate.go
 	secondaryTimeout time.Duration
 	concurrentWrites bool
+	breaker          BreakerOptions // breaker.go
 	shadow           *ShadowOptions
 
 	errs []error

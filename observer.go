@@ -3,6 +3,7 @@ package flagmigrate
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"strconv"
@@ -37,6 +38,10 @@ type Observer interface {
 	// FlagFailed reports a flag that could not be evaluated (the call went
 	// to the old store only) or a stage measurement that could not be sent.
 	FlagFailed(ctx context.Context, e FlagError)
+	// StoreStateChanged reports a secondary store taken as down (its
+	// writes now go straight to the repair log) or found back by a probe
+	// ([WithStoreBreaker]).
+	StoreStateChanged(ctx context.Context, s StoreState)
 }
 
 // WithObserver sets the observer (default [SlogObserver] with the logger of
@@ -72,9 +77,13 @@ const (
 	// to confirm a shadow comparison that did not match; no caller waits
 	// for it.
 	RoleRecheck
+	// RoleProbe: a background write to a store taken as down, to learn
+	// whether it is back ([WithStoreBreaker]); no caller waits for it.
+	RoleProbe
 )
 
-// String returns "authoritative", "secondary", "candidate" or "recheck".
+// String returns "authoritative", "secondary", "candidate", "recheck" or
+// "probe".
 func (r Role) String() string {
 	switch r {
 	case RoleAuthoritative:
@@ -85,6 +94,8 @@ func (r Role) String() string {
 		return "candidate"
 	case RoleRecheck:
 		return "recheck"
+	case RoleProbe:
+		return "probe"
 	}
 	return "Role(" + strconv.Itoa(int(r)) + ")"
 }
@@ -185,6 +196,9 @@ func (NopObserver) RepairDropped(context.Context, RepairEntry) {}
 // FlagFailed does nothing.
 func (NopObserver) FlagFailed(context.Context, FlagError) {}
 
+// StoreStateChanged does nothing.
+func (NopObserver) StoreStateChanged(context.Context, StoreState) {}
+
 // SlogObserver returns an Observer that logs through logger (nil means
 // [slog.Default] at the time of the call): store calls, comparisons and
 // dropped shadow reads at Debug; dangerous combinations, repair records and
@@ -250,7 +264,21 @@ func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err er
 		o.log(ctx, slog.LevelError, "flagmigrate: stores apart and the repair log failed", append(attrs, slog.String("error", err.Error()))...)
 		return
 	}
-	o.log(ctx, slog.LevelWarn, "flagmigrate: write recorded for repair", attrs...)
+	ok, suppressed := o.limit.allow("repair recorded " + e.Target.String())
+	if !ok {
+		return
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: write recorded for repair", append(attrs, slog.Int64("suppressed", suppressed))...)
+}
+
+func (o *slogObserver) StoreStateChanged(ctx context.Context, s StoreState) {
+	if s.Down {
+		o.log(ctx, slog.LevelWarn, "flagmigrate: store down: its writes go straight to the repair log until a probe lands",
+			slog.String("store", s.Side.String()), slog.Int("failures", s.Failures), slog.String("error", fmt.Sprint(s.Err)))
+		return
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: store back: replay the repair log", slog.String("store", s.Side.String()),
+		slog.Int64("skipped_writes", s.Skipped), slog.Int("failed_probes", s.Failures))
 }
 
 func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
@@ -320,10 +348,16 @@ func (m multiObserver) FlagFailed(ctx context.Context, e FlagError) {
 	}
 }
 
+func (m multiObserver) StoreStateChanged(ctx context.Context, s StoreState) {
+	for _, o := range m {
+		o.StoreStateChanged(ctx, s)
+	}
+}
+
 // Stats is an Observer that counts, in memory: store calls with their
 // latencies by operation, store, role and outcome; verdicts by operation;
 // dropped shadow reads by reason; dangerous combinations, repair records,
-// dropped repair entries and flag failures. It suits tests and small services; for production
+// dropped repair entries, flag failures and stores going down and back. It suits tests and small services; for production
 // metrics, adapt [Observer] to your metrics library. The zero value is
 // ready to use.
 type Stats struct {
@@ -361,6 +395,8 @@ type StatsSnapshot struct {
 	RepairFailures int64 // repair records that failed
 	RepairDrops    int64 // entries the default repair log dropped
 	FlagFailures   int64
+	StoreDowns     int64 // stores taken as down
+	StoreRecovered int64 // stores found back
 }
 
 // Snapshot returns a copy of the counters.
@@ -436,6 +472,17 @@ func (s *Stats) FlagFailed(context.Context, FlagError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.FlagFailures++
+}
+
+// StoreStateChanged counts stores going down and coming back.
+func (s *Stats) StoreStateChanged(_ context.Context, st StoreState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.Down {
+		s.s.StoreDowns++
+	} else {
+		s.s.StoreRecovered++
+	}
 }
 
 var (
