@@ -133,7 +133,7 @@ func TestMongoDiesWhileSecondary(t *testing.T) {
 
 // ldFlags returns an offline LaunchDarkly client serving the four routing
 // flags, the same for every account.
-func ldFlags(t *testing.T, oldWrite, newWrite, oldRead, newRead bool) flagmigrate.FlagClient {
+func ldFlags(t testing.TB, oldWrite, newWrite, oldRead, newRead bool) flagmigrate.FlagClient {
 	td := ldtestdata.DataSource()
 	keys := flagmigrate.DefaultFlagKeys()
 	for key, on := range map[string]bool{keys.OldWrite: oldWrite, keys.NewWrite: newWrite, keys.OldRead: oldRead, keys.NewRead: newRead} {

@@ -40,7 +40,7 @@ const (
 // toolEnv returns $name, the path of a server program exported by
 // scripts/servers. When it is unset, the test is skipped, or fails under
 // CI=true (the rule of internal/testutil: CI must never pass by skipping).
-func toolEnv(t *testing.T, name string) string {
+func toolEnv(t testing.TB, name string) string {
 	t.Helper()
 	if v := os.Getenv(name); v != "" {
 		return v
@@ -56,7 +56,7 @@ func toolEnv(t *testing.T, name string) string {
 // freePort returns a loopback port that nothing is bound to, below Linux's
 // ephemeral range (32768-60999), so that no outgoing connection takes it
 // while the server is down between a kill and its restart.
-func freePort(t *testing.T) int {
+func freePort(t testing.TB) int {
 	t.Helper()
 	for range 100 {
 		p := 20000 + rand.IntN(12000)
@@ -164,7 +164,7 @@ func (p *process) tail(run int) string {
 
 // newProcess returns a process whose logs go to a directory of the test; it
 // is killed when the test ends.
-func newProcess(t *testing.T, name string, argv []string, ready func(run int) error) *process {
+func newProcess(t testing.TB, name string, argv []string, ready func(run int) error) *process {
 	p := &process{name: name, argv: argv, dir: t.TempDir(), ready: ready}
 	t.Cleanup(p.kill)
 	return p
@@ -227,7 +227,7 @@ type ferretDB struct {
 // startFerretDB starts the FerretDB launcher ($FERRETDB_BIN) on a free
 // loopback port with its SQLite files in a directory of the test, so that it
 // keeps its data across a kill and restart.
-func startFerretDB(t *testing.T) *ferretDB {
+func startFerretDB(t testing.TB) *ferretDB {
 	t.Helper()
 	bin := toolEnv(t, "FERRETDB_BIN")
 	data := t.TempDir()
@@ -260,7 +260,7 @@ func startFerretDB(t *testing.T) *ferretDB {
 // while the server is down: each HTTP attempt is bounded by attemptTimeout
 // (connecting by less), and the SDK makes at most three attempts with short
 // backoffs. Its idle connections are closed when the test ends.
-func newDynamoClient(t *testing.T, endpoint string, attemptTimeout time.Duration) *dynamodb.Client {
+func newDynamoClient(t testing.TB, endpoint string, attemptTimeout time.Duration) *dynamodb.Client {
 	t.Helper()
 	tr := &http.Transport{
 		DialContext:         (&net.Dialer{Timeout: 500 * time.Millisecond, KeepAlive: 30 * time.Second}).DialContext,
