@@ -110,6 +110,34 @@ func (o *outageObserver) secondaryCalls() (secondary, probes int) {
 	return o.secondary, o.probes
 }
 
+// stateTimes keeps when the breaker reported a store back.
+type stateTimes struct {
+	flagmigrate.NopObserver
+	mu   sync.Mutex
+	back []time.Time
+}
+
+func (s *stateTimes) StoreStateChanged(_ context.Context, st flagmigrate.StoreState) {
+	if st.Down {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.back = append(s.back, time.Now())
+}
+
+// backAfter returns the first time after t the breaker reported a store back.
+func (s *stateTimes) backAfter(t time.Time) (time.Time, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, b := range s.back {
+		if b.After(t) {
+			return b, true
+		}
+	}
+	return time.Time{}, false
+}
+
 // outageRig is a MigratingStore over the two real servers, with a durable
 // repair log.
 type outageRig struct {

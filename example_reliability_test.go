@@ -1,0 +1,80 @@
+package flagmigrate_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/memstore"
+)
+
+// downStore is a store whose server is gone.
+type downStore struct{ flagmigrate.EventStore }
+
+func (downStore) StoreEvent(context.Context, flagmigrate.Event) error {
+	return errors.New("connection refused")
+}
+
+// stateLogger prints the breaker's reports.
+type stateLogger struct{ flagmigrate.NopObserver }
+
+func (stateLogger) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
+	fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
+}
+
+// A secondary store that is down is taken as such after two failed writes
+// here (five by default): later writes go straight to the repair log
+// without waiting for it, and no caller sees an error.
+func ExampleWithStoreBreaker() {
+	k := flagmigrate.DefaultFlagKeys()
+	flags := flagtest.New().Set(k.OldWrite, true).Set(k.NewWrite, true)
+	repairs := flagmigrate.NewMemRepairLog(0)
+	s, err := flagmigrate.NewMigratingStore(memstore.New(), downStore{memstore.New()}, flags,
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(stateLogger{}),
+		flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 2, Backoff: time.Hour}))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer s.Close()
+	for _, id := range []string{"e1", "e2", "e3", "e4"} {
+		e := exampleEvent
+		e.ID = id
+		if err := s.StoreEvent(context.Background(), e); err != nil {
+			fmt.Println(err)
+		}
+	}
+	for _, e := range repairs.Entries() {
+		fmt.Printf("%s: skipped=%v\n", e.Key, strings.HasPrefix(e.Error, flagmigrate.ErrStoreDown.Error()))
+	}
+	// Output:
+	// the new store: down=true after 2 failures
+	// e1: skipped=false
+	// e2: skipped=false
+	// e3: skipped=true
+	// e4: skipped=true
+}
+
+// Without WithRepairLog a Migration keeps its repair entries in a ring
+// like this one: when full, the oldest entry goes (and is reported), and
+// recording never fails.
+func ExampleNewRingRepairLog() {
+	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { fmt.Println("dropped", e.Key) })
+	for _, k := range []string{"e1", "e2", "e3"} {
+		_ = l.Record(context.Background(), flagmigrate.RepairEntry{AccountID: "acct-1", Key: k,
+			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld})
+	}
+	for _, e := range l.Entries() {
+		fmt.Println("kept", e.Key)
+	}
+	fmt.Println("dropped in all:", l.Dropped())
+	// Output:
+	// dropped e1
+	// kept e2
+	// kept e3
+	// dropped in all: 1
+}
