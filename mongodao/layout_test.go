@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/flagmigrate/flagmigrate"
@@ -340,6 +341,50 @@ func TestLayoutValidation(t *testing.T) {
 	} {
 		if _, err := mongodao.New(coll, &mongodao.Options{Layout: tc.layout}); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 			t.Errorf("%s: New = %v, want ErrInvalidArgument", tc.reason, err)
+		}
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		reason string
+		raw    string
+		want   *mongodao.URL // nil: refused
+		errHas string
+	}{
+		{"the default layout", "mongodb://h:1/app?collection=ev&w=majority",
+			&mongodao.URL{ClientURI: "mongodb://h:1/app?w=majority", Database: "app", Collection: "ev"}, ""},
+		{"collection defaults to events", "mongodb://h/app", &mongodao.URL{ClientURI: "mongodb://h/app", Database: "app", Collection: "events"}, ""},
+		{"the issue's layout", "mongodb://h/app?collection=c&account=accountId&id=_id&type=kind&time=createdAt&data=payload&idformat=objectid&retryWrites=false",
+			&mongodao.URL{ClientURI: "mongodb://h/app?retryWrites=false", Database: "app", Collection: "c",
+				Layout: mongodao.Layout{Account: "accountId", ID: "_id", Type: "kind", Time: "createdAt", Data: "payload", IDFormat: mongodao.IDObjectID}}, ""},
+		{"every unmapped field, epoch milliseconds, wrapped lists", "mongodb://h/app?account=a&id=i&type=t&time=ts&data=*&timeformat=unixms&nestedlists=wrap",
+			&mongodao.URL{ClientURI: "mongodb://h/app", Database: "app", Collection: "events",
+				Layout: mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "ts", Data: "*", TimeFormat: mongodao.TimeUnixMilli, WrapNestedLists: true}}, ""},
+		{"a misspelt layout parameter is refused with the list", "mongodb://h/app?acount=a", nil, "unknown parameter acount: neither a layout parameter (collection, account, id"},
+		{"a layout must be complete", "mongodb://h/app?account=a&id=i", nil, "missing: type, time, data"},
+		{"formats need a layout", "mongodb://h/app?idformat=objectid", nil, "need a layout"},
+		{"an unknown ID format", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&idformat=uuid", nil, "idformat=uuid"},
+		{"an unknown time format", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&timeformat=iso", nil, "timeformat=iso"},
+		{"a layout parameter twice", "mongodb://h/app?collection=a&collection=b", nil, "given 2 times"},
+		{"no database", "mongodb://h/?collection=a", nil, "want mongodb://HOST/DATABASE"},
+		{"an invalid layout", "mongodb://h/app?account=a&id=a&type=t&time=s&data=d", nil, "both name field"},
+		{"the password never shows", "mongodb://user:s3cret@h/app?acount=a", nil, "user:xxxxx@h"},
+	}
+	for _, tc := range tests {
+		got, err := mongodao.ParseURL(tc.raw)
+		if tc.want == nil {
+			if !errors.Is(err, flagmigrate.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.errHas) || strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("%s: ParseURL(%q) = %v, want ErrInvalidArgument containing %q", tc.reason, tc.raw, err, tc.errHas)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%s: %v", tc.reason, err)
+			continue
+		}
+		if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(mongodao.URL{}), cmpopts.IgnoreFields(mongodao.URL{}, "redacted")); d != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.reason, d)
 		}
 	}
 }
