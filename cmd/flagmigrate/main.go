@@ -8,8 +8,10 @@
 //	flagmigrate repair --log repair.jsonl --from ... --to ...
 //
 // Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
-// the run failed or verify found differences, 2 for a usage error, 130 when
-// interrupted (the checkpoint is saved: run the same command to resume).
+// the run failed or verify found differences, 2 for a usage error, 3 when
+// the run completed but some source documents are unreadable (listed; every
+// readable event was copied or compared), 130 when interrupted (the
+// checkpoint is saved: run the same command to resume).
 package main
 
 import (
@@ -61,6 +63,14 @@ Examples:
   flagmigrate backfill --from 'dynamodb://events?endpoint=...' --to 'mongodb://.../app'
 
 ` + storeURLHelp + `
+
+Exit status:
+  0    success
+  1    the run failed, or verify found differences or backfill conflicts
+  2    usage error
+  3    completed, some documents unreadable: every readable event was copied
+       (or compared); the unreadable ones are listed with their _id and reason
+  130  interrupted (the checkpoint is saved: run the same command to resume)
 `
 
 // exit codes
@@ -68,6 +78,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitUnreadable  = 3
 	exitInterrupted = 130
 )
 
@@ -159,6 +170,9 @@ func (c *common) open(ctx context.Context, cmd string, createTable bool, stderr 
 		fmt.Fprintf(stderr, "flagmigrate %s: destination: %v\n", cmd, err)
 		return nil, nil, exitFailed
 	}
+	for _, w := range src.warnings {
+		fmt.Fprintf(stderr, "flagmigrate %s: warning: source: %s\n", cmd, w)
+	}
 	return src, dst, -1
 }
 
@@ -221,6 +235,12 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	opts.OnError = func(k flagmigrate.EventKey, err error) {
 		fmt.Fprintf(stderr, "flagmigrate backfill: account %q event %q: %v\n", k.AccountID, k.ID, err)
 	}
+	var unreadable []backfill.Unreadable
+	opts.OnUnreadable = func(u *flagmigrate.UnreadableError) {
+		if len(unreadable) < maxUnreadableListed {
+			unreadable = append(unreadable, backfill.UnreadableOf("source", u))
+		}
+	}
 	src, dst, code := c.open(ctx, "backfill", *createTable, stderr)
 	if code >= 0 {
 		return code
@@ -240,6 +260,15 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, cf := range conflicts {
 		fmt.Fprintf(stdout, "  conflict: account %q event %q differs in the destination (not overwritten)\n", cf.Source.AccountID, cf.Source.ID)
 	}
+	if st.Unreadable > 0 {
+		fmt.Fprintf(stdout, "backfill unreadable: %d source documents are not readable events (not copied)\n", st.Unreadable)
+		for _, u := range unreadable {
+			fmt.Fprintf(stdout, "  unreadable %s\n", u)
+		}
+		if st.Unreadable > int64(len(unreadable)) {
+			fmt.Fprintf(stdout, "  (%d more not listed, or seen before a resume)\n", st.Unreadable-int64(len(unreadable)))
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		msg := "no checkpoint file: the next run starts over (and skips what is copied)"
@@ -254,9 +283,16 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case st.Conflicts > 0 || st.Errors > 0:
 		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts and %d errors\n", st.Conflicts, st.Errors)
 		return exitFailed
+	case st.Outcome(err) == backfill.CompletedUnreadable:
+		fmt.Fprintf(stderr, "flagmigrate backfill: %s: %d documents not copied (listed above)\n", backfill.CompletedUnreadable, st.Unreadable)
+		return exitUnreadable
 	}
 	return exitOK
 }
+
+// maxUnreadableListed bounds the unreadable documents a backfill lists (the
+// count stays exact).
+const maxUnreadableListed = 1000
 
 func parseSegment(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "/")
@@ -306,8 +342,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitFailed
 		}
 	}
-	if !r.Clean() {
+	switch {
+	case !r.Clean():
 		return exitFailed
+	case r.Unreadable > 0:
+		fmt.Fprintf(stderr, "flagmigrate verify: %s: %d records not compared (listed above)\n", backfill.CompletedUnreadable, r.Unreadable)
+		return exitUnreadable
 	}
 	return exitOK
 }
