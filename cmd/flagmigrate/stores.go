@@ -80,7 +80,10 @@ func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Dura
 	if err != nil {
 		return nil, err
 	}
-	name := "MongoDB " + mu.Redacted()
+	name := fmt.Sprintf("MongoDB %s (%s.%s)", u.Host, mu.Database, mu.Collection)
+	if !mu.Layout.IsDefault() {
+		name += " in the layout " + mu.Layout.String()
+	}
 	client, err := mongo.Connect(options.Client().ApplyURI(mu.ClientURI).SetServerSelectionTimeout(timeout).SetConnectTimeout(timeout))
 	if err != nil {
 		return nil, fmt.Errorf("bad store URL %q: %v", u.Redacted(), err)
