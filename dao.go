@@ -149,7 +149,10 @@ type EventScanner interface {
 	// ScanEvents yields events in the store's stable order (with
 	// opts.AccountID set: that account's events ordered by ID, bytewise),
 	// starting after opts.After. A scan stopped after event e is resumed by
-	// passing e.Key() as After. An error ends the sequence.
+	// passing e.Key() as After. An error ends the sequence, except one that
+	// matches ErrUnreadable (an [*UnreadableError]): the scanner yields it in
+	// place of a stored record it cannot read, and continues with the next
+	// record if the caller keeps iterating.
 	ScanEvents(ctx context.Context, opts ScanOptions) iter.Seq2[Event, error]
 }
 
@@ -215,4 +218,14 @@ type BatchFinder interface {
 	// FindEvents returns the stored events among keys, in any order;
 	// absent keys are left out.
 	FindEvents(ctx context.Context, keys []EventKey) ([]Event, error)
+}
+
+// EventValidator is an optional capability: a store that holds only some
+// valid events (a MongoDB layout whose IDs are ObjectIDs, say) refuses the
+// others before anything is written. [MigratingStore] asks both of its stores
+// before writing either, so that an event lands in both or in neither.
+type EventValidator interface {
+	// ValidateEvent reports whether the canonical event c can be stored,
+	// with an error matching ErrInvalidEvent that names the field.
+	ValidateEvent(c Event) error
 }

@@ -53,7 +53,42 @@ var (
 	// ErrRepairLogFull reports a [MemRepairLog] made by [NewMemRepairLog]
 	// at its limit.
 	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
+
+	// ErrUnreadable reports a stored record (a document, an item) that is not
+	// a readable event: a field of the wrong type, fields that disagree, a
+	// value without a canonical form, two records under one key. The
+	// wrapping [*UnreadableError] names the record and the field.
+	ErrUnreadable = errors.New("flagmigrate: stored record is not a readable event")
 )
+
+// UnreadableError is a stored record that cannot be read as a canonical
+// event. It matches [ErrUnreadable] with [errors.Is] and keeps the cause
+// (such as a [*ValidationError]) reachable with [errors.As].
+//
+// A scan ([EventScanner]) yields it in place of the record and goes on if
+// the caller keeps iterating, so that one bad record never hides the rest:
+// backfill and verify count and list these records and continue.
+type UnreadableError struct {
+	// Record names the record in the store's own terms, such as
+	// `_id ObjectID("65f1...")`.
+	Record string
+	// Field is the stored field at fault (a path such as "payload.items[2]"),
+	// or "" when the record as a whole is at fault.
+	Field string
+	// Err is the reason.
+	Err error
+}
+
+// Error implements error.
+func (e *UnreadableError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("flagmigrate: stored record %s is not a readable event: %v", e.Record, e.Err)
+	}
+	return fmt.Sprintf("flagmigrate: stored record %s is not a readable event: %s: %v", e.Record, e.Field, e.Err)
+}
+
+// Unwrap makes errors.Is(err, ErrUnreadable) true and keeps Err reachable.
+func (e *UnreadableError) Unwrap() []error { return []error{ErrUnreadable, e.Err} }
 
 // ValidationError is returned by [Event.Validate] and [Canonicalize]. It
 // names the offending field (for Data, a path such as "Data.items[2].name")

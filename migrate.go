@@ -67,12 +67,20 @@ func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*
 // own on the same pair of stores with the same flags and options.
 func (s *MigratingStore) Migration() *Migration[EventStore] { return s.m }
 
-// StoreEvent implements [EventStore]: it canonicalises evt, then writes it
-// as [Write] does.
+// StoreEvent implements [EventStore]: it canonicalises evt, checks it with
+// each store that is an [EventValidator] (both, whatever the flags, so that
+// the write can always be rolled back), then writes it as [Write] does.
 func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 	c, err := evt.Canonical()
 	if err != nil {
 		return err
+	}
+	for _, st := range []EventStore{s.m.old, s.m.new} {
+		if v, ok := st.(EventValidator); ok {
+			if err := v.ValidateEvent(c); err != nil {
+				return err
+			}
+		}
 	}
 	return Write(ctx, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
 		func(ctx context.Context, st EventStore) error { return st.StoreEvent(ctx, c) })

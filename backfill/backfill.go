@@ -61,6 +61,12 @@ type Options struct {
 	// OnError, when set, is called for each event that could not be copied
 	// for a reason retrying cannot fix (such as an invalid source event).
 	OnError func(flagmigrate.EventKey, error)
+	// OnUnreadable, when set, is called for each source record that the
+	// source's scan could not read as an event (a document of the wrong
+	// shape, two documents with one key): it is counted in
+	// Stats.Unreadable, not copied, and the run goes on. It is called from
+	// the scanning goroutine, one call at a time.
+	OnUnreadable func(*flagmigrate.UnreadableError)
 }
 
 // Stats count what a run did. Events found again after a resume are counted
@@ -71,6 +77,50 @@ type Stats struct {
 	Skipped   int64 `json:"skipped"`   // already in the destination, identical
 	Conflicts int64 `json:"conflicts"` // in the destination with other content
 	Errors    int64 `json:"errors"`    // could not be copied
+	// Unreadable counts source records that are not readable events
+	// (see Options.OnUnreadable); they are not in Scanned.
+	Unreadable int64 `json:"unreadable,omitempty"`
+}
+
+// Outcome is how a run ended, for a caller (or a command's exit status) to
+// tell a clean copy from one that left unreadable source records behind.
+type Outcome int
+
+// Outcomes of [Stats.Outcome].
+const (
+	// Succeeded: every source event is in the destination.
+	Succeeded Outcome = iota
+	// CompletedUnreadable: the run completed, every readable source event is
+	// in the destination, but some source records could not be read
+	// (Stats.Unreadable) and were not copied.
+	CompletedUnreadable
+	// Failed: the run stopped with an error, or some events conflict with or
+	// could not be written to the destination.
+	Failed
+)
+
+// String names the outcome.
+func (o Outcome) String() string {
+	switch o {
+	case Succeeded:
+		return "succeeded"
+	case CompletedUnreadable:
+		return "completed, some documents unreadable"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("Outcome(%d)", int(o))
+}
+
+// Outcome classifies a run from its stats and the error [Run] returned.
+func (s Stats) Outcome(err error) Outcome {
+	switch {
+	case err != nil || s.Conflicts > 0 || s.Errors > 0:
+		return Failed
+	case s.Unreadable > 0:
+		return CompletedUnreadable
+	}
+	return Succeeded
 }
 
 // Progress is a snapshot of a running copy.
@@ -109,7 +159,9 @@ var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
 // [flagmigrate.BatchFinder] when it has them), concurrent, rate-limited and
 // resumable from a checkpoint. It returns the run's stats, cumulative over
 // resumes. On cancellation it saves the checkpoint and returns the context's
-// error.
+// error. Source records the scan cannot read ([flagmigrate.ErrUnreadable])
+// are counted, reported to Options.OnUnreadable and skipped past: the run
+// then ends without error and [Stats.Outcome] says CompletedUnreadable.
 //
 // Events written to dst concurrently (by a MigratingStore's dual writes) are
 // safe: the same immutable event is found identical, or stored idempotently.
@@ -126,7 +178,7 @@ type runner struct {
 	dst   flagmigrate.EventStore
 	opts  Options
 	job   string
-	stats struct{ scanned, copied, skipped, conflicts, errors atomic.Int64 }
+	stats struct{ scanned, copied, skipped, conflicts, errors, unreadable atomic.Int64 }
 	start time.Time
 	total int64
 }
@@ -184,7 +236,7 @@ type job struct {
 func (r *runner) snapshot() Stats {
 	return Stats{
 		Scanned: r.stats.scanned.Load(), Copied: r.stats.copied.Load(), Skipped: r.stats.skipped.Load(),
-		Conflicts: r.stats.conflicts.Load(), Errors: r.stats.errors.Load(),
+		Conflicts: r.stats.conflicts.Load(), Errors: r.stats.errors.Load(), Unreadable: r.stats.unreadable.Load(),
 	}
 }
 
@@ -194,6 +246,7 @@ func (r *runner) add(s Stats) {
 	r.stats.skipped.Add(s.Skipped)
 	r.stats.conflicts.Add(s.Conflicts)
 	r.stats.errors.Add(s.Errors)
+	r.stats.unreadable.Add(s.Unreadable)
 }
 
 func (r *runner) run(ctx context.Context) (Stats, error) {
@@ -325,6 +378,14 @@ func (r *runner) produce(ctx context.Context, cp Checkpoint, jobs chan<- job) er
 			return err
 		}
 		for e, err := range r.src.ScanEvents(ctx, so) {
+			var u *flagmigrate.UnreadableError
+			if errors.As(err, &u) {
+				r.stats.unreadable.Add(1)
+				if r.opts.OnUnreadable != nil {
+					r.opts.OnUnreadable(u)
+				}
+				continue // the scanner goes on past it
+			}
 			if err != nil {
 				return fmt.Errorf("backfill: scanning source: %w", err)
 			}

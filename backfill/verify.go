@@ -2,6 +2,7 @@ package backfill
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"maps"
@@ -53,9 +54,40 @@ type Report struct {
 	Differences          []Difference `json:"differences,omitempty"`
 	// Truncated is true when more differences were found than reported.
 	Truncated bool `json:"truncated,omitempty"`
+	// Unreadable counts stored records (on either side) that are not
+	// readable events; they are not compared. UnreadableRecords lists them,
+	// at most MaxReported.
+	Unreadable        int64        `json:"unreadable,omitempty"`
+	UnreadableRecords []Unreadable `json:"unreadableRecords,omitempty"`
 }
 
-// Clean reports whether the stores agree on every event.
+// Unreadable is a stored record that a scan could not read as an event.
+type Unreadable struct {
+	Side   string `json:"side"`   // "source" or "destination"
+	Record string `json:"record"` // as the store names it, such as `_id ObjectID("...")`
+	Field  string `json:"field,omitempty"`
+	Reason string `json:"reason"`
+}
+
+// UnreadableOf describes u for a report.
+func UnreadableOf(side string, u *flagmigrate.UnreadableError) Unreadable {
+	reason := ""
+	if u.Err != nil {
+		reason = u.Err.Error()
+	}
+	return Unreadable{Side: side, Record: u.Record, Field: u.Field, Reason: reason}
+}
+
+// String is one line: the record, the field and the reason.
+func (u Unreadable) String() string {
+	if u.Field == "" {
+		return fmt.Sprintf("%s %s: %s", u.Side, u.Record, u.Reason)
+	}
+	return fmt.Sprintf("%s %s: %s: %s", u.Side, u.Record, u.Field, u.Reason)
+}
+
+// Clean reports whether the stores agree on every event they can read
+// (Unreadable records are not events; see Report.Unreadable).
 func (r Report) Clean() bool {
 	return r.MissingInDestination == 0 && r.MissingInSource == 0 && r.Different == 0
 }
@@ -66,15 +98,21 @@ func (r Report) String() string {
 	if !r.Clean() {
 		verdict = "DIFFERENCES"
 	}
-	return fmt.Sprintf("%s: source %d, destination %d, matching %d, missing in destination %d, missing in source %d, different %d",
+	s := fmt.Sprintf("%s: source %d, destination %d, matching %d, missing in destination %d, missing in source %d, different %d",
 		verdict, r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
+	if r.Unreadable > 0 {
+		s += fmt.Sprintf(", unreadable %d (not compared)", r.Unreadable)
+	}
+	return s
 }
 
 // Verify streams both stores and reports events missing on either side and
 // events that differ, with memory independent of the stores' size. With
 // Accounts, each account's two ID-ordered scans are merged by key; for a
 // whole store (whose scan orders differ between stores), each store's scan is
-// looked up in the other in batches.
+// looked up in the other in batches. Records a scan cannot read
+// ([flagmigrate.ErrUnreadable]) are counted and listed in the report, not
+// compared, and the scan goes on.
 func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOptions) (Report, error) {
 	ss, ok1 := src.(flagmigrate.EventScanner)
 	ds, ok2 := dst.(flagmigrate.EventScanner)
@@ -97,7 +135,7 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 		return v.r, nil
 	}
 	// Source events: found, missing or different in the destination.
-	err := v.lookup(ctx, ss, dst, func(e flagmigrate.Event, other *flagmigrate.Event) {
+	err := v.lookup(ctx, "source", ss, dst, func(e flagmigrate.Event, other *flagmigrate.Event) {
 		v.r.SourceEvents++
 		v.compare(&e, other)
 	})
@@ -105,7 +143,7 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 		return v.r, err
 	}
 	// Destination events: only those missing in the source are new findings.
-	err = v.lookup(ctx, ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
+	err = v.lookup(ctx, "destination", ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
 		v.r.DestinationEvents++
 		if other == nil {
 			v.compare(nil, &e)
@@ -121,7 +159,7 @@ type verifier struct {
 
 // lookup scans s in batches and calls fn with each event and its counterpart
 // in other (nil when absent).
-func (v *verifier) lookup(ctx context.Context, s flagmigrate.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
+func (v *verifier) lookup(ctx context.Context, side string, s flagmigrate.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
 	batch := make([]flagmigrate.Event, 0, v.opts.BatchSize)
 	flush := func() error {
 		found, err := findAll(ctx, other, batch)
@@ -139,6 +177,9 @@ func (v *verifier) lookup(ctx context.Context, s flagmigrate.EventScanner, other
 		return nil
 	}
 	for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: v.opts.BatchSize}) {
+		if v.unreadable(side, err) {
+			continue
+		}
 		if err != nil {
 			return fmt.Errorf("backfill: verify scan: %w", err)
 		}
@@ -158,8 +199,11 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 	defer stopA()
 	nextB, stopB := iter.Pull2(b)
 	defer stopB()
-	pull := func(next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
+	pull := func(side string, next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
 		e, err, ok := next()
+		for ok && v.unreadable(side, err) {
+			e, err, ok = next()
+		}
 		if !ok {
 			return nil, nil
 		}
@@ -168,11 +212,11 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		}
 		return &e, nil
 	}
-	ea, err := pull(nextA)
+	ea, err := pull("source", nextA)
 	if err != nil {
 		return err
 	}
-	eb, err := pull(nextB)
+	eb, err := pull("destination", nextB)
 	if err != nil {
 		return err
 	}
@@ -184,17 +228,17 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		case eb == nil || (ea != nil && ea.ID < eb.ID):
 			v.r.SourceEvents++
 			v.compare(ea, nil)
-			ea, err = pull(nextA)
+			ea, err = pull("source", nextA)
 		case ea == nil || eb.ID < ea.ID:
 			v.r.DestinationEvents++
 			v.compare(nil, eb)
-			eb, err = pull(nextB)
+			eb, err = pull("destination", nextB)
 		default:
 			v.r.SourceEvents++
 			v.r.DestinationEvents++
 			v.compare(ea, eb)
-			if ea, err = pull(nextA); err == nil {
-				eb, err = pull(nextB)
+			if ea, err = pull("source", nextA); err == nil {
+				eb, err = pull("destination", nextB)
 			}
 		}
 		if err != nil {
@@ -202,6 +246,22 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		}
 	}
 	return nil
+}
+
+// unreadable records err when it is an unreadable record, which the scan
+// goes on past.
+func (v *verifier) unreadable(side string, err error) bool {
+	var u *flagmigrate.UnreadableError
+	if !errors.As(err, &u) {
+		return false
+	}
+	v.r.Unreadable++
+	if len(v.r.UnreadableRecords) < v.opts.MaxReported {
+		v.r.UnreadableRecords = append(v.r.UnreadableRecords, UnreadableOf(side, u))
+	} else {
+		v.r.Truncated = true
+	}
+	return true
 }
 
 // compare records one key's outcome; a or b is nil when absent on that side.

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -71,7 +72,7 @@ func encodeEvent(dst []byte, c flagmigrate.Event) ([]byte, error) {
 	dst = bsoncore.AppendStringElement(dst, fieldType, c.Type)
 	dst = bsoncore.AppendDateTimeElement(dst, fieldTime, c.Time.UnixMilli())
 	if c.Data != nil {
-		if dst, err = appendMap(dst, fieldData, c.Data); err != nil {
+		if dst, err = appendMap(dst, fieldData, c.Data, true); err != nil {
 			return nil, err
 		}
 	}
@@ -80,8 +81,8 @@ func encodeEvent(dst []byte, c flagmigrate.Event) ([]byte, error) {
 }
 
 // appendMap appends m as an embedded document, its keys sorted so that an
-// event always has the same bytes.
-func appendMap(dst []byte, key string, m map[string]any) ([]byte, error) {
+// event always has the same bytes; wrap selects the nested-list wrapper.
+func appendMap(dst []byte, key string, m map[string]any, wrap bool) ([]byte, error) {
 	idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
 	var small [16]string
 	keys := small[:0]
@@ -91,18 +92,18 @@ func appendMap(dst []byte, key string, m map[string]any) ([]byte, error) {
 	slices.Sort(keys)
 	var err error
 	for _, k := range keys {
-		if dst, err = appendValue(dst, k, m[k], false); err != nil {
+		if dst, err = appendValue(dst, k, m[k], false, wrap); err != nil {
 			return nil, err
 		}
 	}
 	return bsoncore.AppendDocumentEnd(dst, idx)
 }
 
-func appendList(dst []byte, key string, l []any) ([]byte, error) {
+func appendList(dst []byte, key string, l []any, wrap bool) ([]byte, error) {
 	idx, dst := bsoncore.AppendArrayElementStart(dst, key)
 	var err error
 	for i, v := range l {
-		if dst, err = appendValue(dst, strconv.Itoa(i), v, true); err != nil {
+		if dst, err = appendValue(dst, strconv.Itoa(i), v, true, wrap); err != nil {
 			return nil, err
 		}
 	}
@@ -110,8 +111,10 @@ func appendList(dst []byte, key string, l []any) ([]byte, error) {
 }
 
 // appendValue appends one canonical value; inList tells whether it is an
-// array element, where lists and wrapper-like maps are wrapped.
-func appendValue(dst []byte, key string, v any, inList bool) ([]byte, error) {
+// array element, where lists and wrapper-like maps are wrapped when wrap is
+// set.
+func appendValue(dst []byte, key string, v any, inList, wrap bool) ([]byte, error) {
+	inList = inList && wrap
 	switch x := v.(type) {
 	case nil:
 		return bsoncore.AppendNullElement(dst, key), nil
@@ -125,19 +128,19 @@ func appendValue(dst []byte, key string, v any, inList bool) ([]byte, error) {
 		return bsoncore.AppendDoubleElement(dst, key, x), nil
 	case []any:
 		if !inList {
-			return appendList(dst, key, x)
+			return appendList(dst, key, x, wrap)
 		}
-		return wrap(dst, key, func(dst []byte) ([]byte, error) { return appendList(dst, wrapList, x) })
+		return wrapIn(dst, key, func(dst []byte) ([]byte, error) { return appendList(dst, wrapList, x, wrap) })
 	case map[string]any:
 		if !inList || !looksWrapped(x) {
-			return appendMap(dst, key, x)
+			return appendMap(dst, key, x, wrap)
 		}
-		return wrap(dst, key, func(dst []byte) ([]byte, error) { return appendMap(dst, wrapMap, x) })
+		return wrapIn(dst, key, func(dst []byte) ([]byte, error) { return appendMap(dst, wrapMap, x, wrap) })
 	}
 	return nil, fmt.Errorf("mongodao: %T is not a canonical value", v)
 }
 
-func wrap(dst []byte, key string, inner func([]byte) ([]byte, error)) ([]byte, error) {
+func wrapIn(dst []byte, key string, inner func([]byte) ([]byte, error)) ([]byte, error) {
 	idx, dst := bsoncore.AppendDocumentElementStart(dst, key)
 	dst, err := inner(dst)
 	if err != nil {
@@ -155,78 +158,171 @@ func looksWrapped(m map[string]any) bool {
 	return l || o
 }
 
-// decodeEvent reads a stored document back as a canonical event. Fields other
-// than account, id, type, time and data are ignored.
+// decodeEvent reads a document of the default layout back as a canonical
+// event. The key (_id.a, _id.i) must agree with account and id, and a seg
+// with the hash of the account: each Event field has one value. Other fields
+// are ignored. A document that is not a readable event gives a
+// [*flagmigrate.UnreadableError] naming its _id and the field.
 func decodeEvent(raw bson.Raw) (flagmigrate.Event, error) {
 	var (
-		e       flagmigrate.Event
-		hasTime bool
+		e                 flagmigrate.Event
+		hasAccount, hasID bool
+		hasTime, hasKey   bool
+		keyAcct, keyID    string
+		seg               int64
+		hasSeg            bool
 	)
 	err := forEach(raw, func(key string, v bsoncore.Value) error {
 		var ok bool
 		switch key {
+		case fieldKey:
+			a, i, err := readKeyDoc(v)
+			if err != nil {
+				return fieldErr(key, err)
+			}
+			keyAcct, keyID, hasKey = a, i, true
 		case fieldAccount:
 			if e.AccountID, ok = v.StringValueOK(); !ok {
-				return fmt.Errorf("%s is a BSON %s, not a string", key, v.Type)
+				return fieldErr(key, notA(v, "string"))
 			}
+			hasAccount = true
 		case fieldID:
 			if e.ID, ok = v.StringValueOK(); !ok {
-				return fmt.Errorf("%s is a BSON %s, not a string", key, v.Type)
+				return fieldErr(key, notA(v, "string"))
 			}
+			hasID = true
 		case fieldType:
 			if e.Type, ok = v.StringValueOK(); !ok {
-				return fmt.Errorf("%s is a BSON %s, not a string", key, v.Type)
+				return fieldErr(key, notA(v, "string"))
 			}
 		case fieldTime:
 			ms, ok := v.DateTimeOK()
 			if !ok {
-				return fmt.Errorf("%s is a BSON %s, not a date", key, v.Type)
+				return fieldErr(key, notA(v, "date"))
 			}
 			e.Time, hasTime = time.UnixMilli(ms).UTC(), true
 		case fieldData:
 			switch v.Type {
 			case bsoncore.TypeNull, bsoncore.TypeUndefined:
 			case bsoncore.TypeEmbeddedDocument:
-				m, err := decodeMap(v.Data)
+				m, err := decodeMap(v.Data, true)
 				if err != nil {
-					return atPath("Data", err)
+					return atPath(fieldData, err)
 				}
 				e.Data = m
 			default:
-				return fmt.Errorf("%s is a BSON %s, not a document", key, v.Type)
+				return fieldErr(key, notA(v, "document"))
+			}
+		case fieldSeg:
+			if seg, ok = v.AsInt64OK(); ok {
+				hasSeg = true
 			}
 		}
 		return nil
 	})
-	if err == nil && !hasTime {
-		err = errors.New("time is missing")
-	}
 	if err == nil {
-		e, err = e.Canonical()
+		switch {
+		case !hasKey:
+			err = fieldErr(fieldKey, errors.New("is missing"))
+		case !hasAccount:
+			err = fieldErr(fieldAccount, errors.New("is missing"))
+		case !hasID:
+			err = fieldErr(fieldID, errors.New("is missing"))
+		case !hasTime:
+			err = fieldErr(fieldTime, errors.New("is missing"))
+		case keyAcct != e.AccountID:
+			err = fieldErr(fieldAccount, fmt.Errorf("%q disagrees with _id.a %q", e.AccountID, keyAcct))
+		case keyID != e.ID:
+			err = fieldErr(fieldID, fmt.Errorf("%q disagrees with _id.i %q", e.ID, keyID))
+		case hasSeg && seg != segmentHash(e.AccountID):
+			err = fieldErr(fieldSeg, fmt.Errorf("%d is not the segment hash of account %q (%d)", seg, e.AccountID, segmentHash(e.AccountID)))
+		}
 	}
 	if err != nil {
-		return flagmigrate.Event{}, &decodeError{doc: describe(raw), err: err}
+		return flagmigrate.Event{}, unreadable(raw, err)
 	}
-	return e, nil
+	c, err := e.Canonical()
+	if err != nil {
+		return flagmigrate.Event{}, unreadable(raw, fromValidation(err, defaultFields))
+	}
+	return c, nil
 }
 
-// decodeError reports a stored document that is not a valid event. It wraps
-// the reason, which may be a [*flagmigrate.ValidationError].
-type decodeError struct {
-	doc string // the document's _id
-	err error
+// defaultFields are the document fields of the default layout's Event fields.
+var defaultFields = Layout{Account: fieldAccount, ID: fieldID, Type: fieldType, Time: fieldTime, Data: fieldData}
+
+// readKeyDoc reads a default-layout _id: {a: <string>, i: <string>}.
+func readKeyDoc(v bsoncore.Value) (account, id string, err error) {
+	if v.Type != bsoncore.TypeEmbeddedDocument {
+		return "", "", fmt.Errorf("is a BSON %s, not the document {a: <account>, i: <id>} of the default layout (declare the collection's layout)", v.Type)
+	}
+	var n int
+	var okA, okI bool
+	err = forEach(v.Data, func(k string, x bsoncore.Value) error {
+		n++
+		switch k {
+		case keyAccount:
+			account, okA = x.StringValueOK()
+		case keyID:
+			id, okI = x.StringValueOK()
+		}
+		return nil
+	})
+	if err == nil && (n != 2 || !okA || !okI) {
+		err = errors.New("is not the document {a: <account>, i: <id>} of two strings")
+	}
+	return account, id, err
 }
 
-func (e *decodeError) Error() string {
-	return fmt.Sprintf("mongodao: stored document %s is not a valid event: %v", e.doc, e.err)
+// fieldErr locates err at a top-level document field.
+func fieldErr(field string, err error) error { return &pathError{path: field, err: err} }
+
+func notA(v bsoncore.Value, want string) error {
+	return fmt.Errorf("is a BSON %s, not a %s", v.Type, want)
 }
 
-func (e *decodeError) Unwrap() error { return e.err }
+// fromValidation turns the error of Event.Canonical on a decoded event into
+// one located at the document field that holds the faulty Event field.
+func fromValidation(err error, l Layout) error {
+	var ve *flagmigrate.ValidationError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	field := ve.Field
+	switch {
+	case field == "AccountID":
+		field = l.Account
+	case field == "ID":
+		field = l.ID
+	case field == "Type":
+		field = l.Type
+	case field == "Time":
+		field = l.Time
+	case strings.HasPrefix(field, "Data"):
+		rest := strings.TrimPrefix(field, "Data")
+		if l.Data == DataRest {
+			field = strings.TrimPrefix(rest, ".")
+		} else {
+			field = l.Data + rest
+		}
+	}
+	return &pathError{path: field, err: errors.New(ve.Reason)}
+}
+
+// unreadable wraps the reason a document is not a readable event.
+func unreadable(raw bson.Raw, err error) error {
+	u := &flagmigrate.UnreadableError{Record: describe(raw), Err: err}
+	var pe *pathError
+	if errors.As(err, &pe) {
+		u.Field, u.Err = pe.path, pe.err
+	}
+	return u
+}
 
 // describe names a stored document in an error by its _id.
 func describe(raw bson.Raw) string {
 	if v, err := raw.LookupErr(fieldKey); err == nil {
-		return v.String()
+		return "_id " + v.String()
 	}
 	return "without _id"
 }
@@ -261,10 +357,10 @@ func forEach(doc []byte, fn func(key string, v bsoncore.Value) error) error {
 // decodeMap and decodeValue turn BSON into the JSON-like Go values that
 // [flagmigrate.Event.Canonical] then validates and canonicalises. Paths are
 // only built when there is an error.
-func decodeMap(doc []byte) (map[string]any, error) {
+func decodeMap(doc []byte, wrap bool) (map[string]any, error) {
 	m := make(map[string]any)
 	err := forEach(doc, func(key string, v bsoncore.Value) error {
-		x, err := decodeValue(v)
+		x, err := decodeValue(v, wrap)
 		if err != nil {
 			return atPath("."+key, err)
 		}
@@ -274,10 +370,10 @@ func decodeMap(doc []byte) (map[string]any, error) {
 	return m, err
 }
 
-func decodeList(arr []byte) ([]any, error) {
+func decodeList(arr []byte, wrap bool) ([]any, error) {
 	l := make([]any, 0)
 	err := forEach(arr, func(_ string, v bsoncore.Value) error {
-		x, err := decodeElement(v)
+		x, err := decodeElement(v, wrap)
 		if err != nil {
 			return atPath("["+strconv.Itoa(len(l))+"]", err)
 		}
@@ -306,20 +402,21 @@ func atPath(step string, err error) error {
 	return &pathError{path: step, err: err}
 }
 
-// decodeElement decodes an array element, unwrapping the reserved wrappers.
-func decodeElement(v bsoncore.Value) (any, error) {
-	if v.Type == bsoncore.TypeEmbeddedDocument {
+// decodeElement decodes an array element, unwrapping the reserved wrappers
+// when wrap is set.
+func decodeElement(v bsoncore.Value, wrap bool) (any, error) {
+	if wrap && v.Type == bsoncore.TypeEmbeddedDocument {
 		if el, rest, ok := single(v.Data); ok && len(rest) == 0 {
 			inner := el.Value()
 			switch {
 			case el.Key() == wrapList && inner.Type == bsoncore.TypeArray:
-				return decodeList(inner.Data)
+				return decodeList(inner.Data, wrap)
 			case el.Key() == wrapMap && inner.Type == bsoncore.TypeEmbeddedDocument:
-				return decodeMap(inner.Data)
+				return decodeMap(inner.Data, wrap)
 			}
 		}
 	}
-	return decodeValue(v)
+	return decodeValue(v, wrap)
 }
 
 // single returns the first element of doc and what follows it (without the
@@ -333,7 +430,7 @@ func single(doc []byte) (bsoncore.Element, []byte, bool) {
 	return el, rest, ok
 }
 
-func decodeValue(v bsoncore.Value) (any, error) {
+func decodeValue(v bsoncore.Value, wrap bool) (any, error) {
 	switch v.Type {
 	case bsoncore.TypeNull, bsoncore.TypeUndefined:
 		return nil, nil
@@ -368,9 +465,9 @@ func decodeValue(v bsoncore.Value) (any, error) {
 	case bsoncore.TypeObjectID:
 		return hex.EncodeToString(v.Data[:12]), nil
 	case bsoncore.TypeEmbeddedDocument:
-		return decodeMap(v.Data)
+		return decodeMap(v.Data, wrap)
 	case bsoncore.TypeArray:
-		return decodeList(v.Data)
+		return decodeList(v.Data, wrap)
 	}
 	return nil, fmt.Errorf("a BSON %s has no JSON-like equivalent", v.Type)
 }

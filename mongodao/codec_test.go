@@ -19,7 +19,7 @@ var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 // foreign returns a document as another tool might write it, with data.
 func foreign(data any) bson.D {
 	d := bson.D{
-		{Key: "_id", Value: bson.NewObjectID()},
+		{Key: "_id", Value: bson.D{{Key: "a", Value: "acct"}, {Key: "i", Value: "e1"}}},
 		{Key: "account", Value: "acct"},
 		{Key: "id", Value: "e1"},
 		{Key: "type", Value: "t"},
@@ -89,23 +89,27 @@ func TestDecodeRefusals(t *testing.T) {
 		doc    bson.D
 		want   string // in the error
 	}{
-		{"binary has no JSON-like form", foreign(bson.D{{Key: "b", Value: bson.Binary{Data: []byte{1}}}}), "Data.b"},
-		{"nor has a regular expression", foreign(bson.D{{Key: "l", Value: bson.A{bson.Regex{Pattern: "x"}}}}), "Data.l[0]"},
+		{"binary has no JSON-like form", foreign(bson.D{{Key: "b", Value: bson.Binary{Data: []byte{1}}}}), "data.b"},
+		{"nor has a regular expression", foreign(bson.D{{Key: "l", Value: bson.A{bson.Regex{Pattern: "x"}}}}), "data.l[0]"},
 		{"NaN is refused", foreign(bson.D{{Key: "f", Value: math.NaN()}}), "NaN"},
-		{"a NaN decimal is refused", foreign(bson.D{{Key: "d", Value: nan}}), "Data.d"},
+		{"a NaN decimal is refused", foreign(bson.D{{Key: "d", Value: nan}}), "data.d"},
 		{"infinity is refused", foreign(bson.D{{Key: "f", Value: math.Inf(-1)}}), "infinity"},
 		{"a $ key is refused", foreign(bson.D{{Key: "$k", Value: 1}}), "$k"},
 		{"a dotted key is refused", foreign(bson.D{{Key: "a.b", Value: 1}}), "a.b"},
-		{"data must be a document", foreign(bson.A{1}), "data is a BSON array"},
-		{"time must be a date", append(foreign(nil)[:4], bson.E{Key: "time", Value: int64(5)}), "time is a BSON 64-bit integer"},
-		{"time is required", foreign(nil)[:4], "time is missing"},
-		{"account must be a string", append(bson.D{{Key: "account", Value: int32(1)}}, foreign(nil)[2:]...), "account is a BSON 32-bit integer"},
-		{"the event must be valid", append(bson.D{{Key: "account", Value: ""}}, foreign(nil)[2:]...), "AccountID"},
+		{"data must be a document", foreign(bson.A{1}), "data: is a BSON array"},
+		{"time must be a date", append(foreign(nil)[:4], bson.E{Key: "time", Value: int64(5)}), "time: is a BSON 64-bit integer"},
+		{"time is required", foreign(nil)[:4], "time: is missing"},
+		{"account must be a string", append(bson.D{foreign(nil)[0], {Key: "account", Value: int32(1)}}, foreign(nil)[2:]...), "account: is a BSON 32-bit integer"},
+		{"the event must be valid", append(bson.D{{Key: "_id", Value: bson.D{{Key: "a", Value: ""}, {Key: "i", Value: "e1"}}}, {Key: "account", Value: ""}}, foreign(nil)[2:]...), "account: "},
+		{"account must agree with _id.a", append(bson.D{foreign(nil)[0], {Key: "account", Value: "other"}}, foreign(nil)[2:]...), `account: "other" disagrees with _id.a "acct"`},
+		{"id must agree with _id.i", append(bson.D{foreign(nil)[0], foreign(nil)[1], {Key: "id", Value: "e2"}}, foreign(nil)[3:]...), `id: "e2" disagrees with _id.i "e1"`},
+		{"an ObjectID _id is not the default layout's key", append(bson.D{{Key: "_id", Value: bson.NewObjectID()}}, foreign(nil)[1:]...), "_id: is a BSON objectID"},
+		{"a seg that is not the account's hash", append(foreign(nil), bson.E{Key: "seg", Value: int64(7)}), "seg: 7 is not the segment hash"},
 	}
 	for _, tc := range tests {
 		_, err := decodeEvent(mustMarshal(t, tc.doc))
-		var de *decodeError
-		if !errors.As(err, &de) || !strings.Contains(err.Error(), tc.want) {
+		var de *flagmigrate.UnreadableError
+		if !errors.As(err, &de) || !errors.Is(err, flagmigrate.ErrUnreadable) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want a decode error mentioning %q", tc.reason, err, tc.want)
 		}
 	}

@@ -8,9 +8,9 @@
 //	...
 //	err = store.EnsureIndexes(ctx) // once, at start-up or deployment
 //
-// # Document shape
+// # Document shape (the default layout)
 //
-// One document per event:
+// With the zero [Layout], one document per event:
 //
 //	{
 //	  _id:     {a: <account ID>, i: <event ID>},  // the key: point reads and scans use the _id index
@@ -36,20 +36,76 @@
 // key is "flagmigrate:list" or "flagmigrate:map" is stored as
 // {"flagmigrate:map": {...}}, so that the encoding stays one-to-one.
 //
+// Each Event field is read from one place: a document whose _id disagrees
+// with its account or id, or whose seg is not the hash of its account, is
+// unreadable (see below), never returned under either account.
+//
+// # Layouts: the collection you already have
+//
+// [Options].Layout (or the parameters of a store URL, see [ParseURL])
+// declares how an existing collection holds events, so that the store reads
+// and writes its documents as its application does:
+//
+//	mongodao.Layout{Account: "accountId", ID: "_id", Type: "kind", Time: "createdAt",
+//		Data: "payload", IDFormat: mongodao.IDObjectID}
+//
+//   - Account and Type are BSON strings. ID is a string, an ObjectID (Event.ID
+//     is its 24 lowercase hex digits) or an integer (Event.ID in decimal), per
+//     [IDFormat]. Time is a BSON date, epoch milliseconds or seconds (numbers),
+//     or an RFC 3339 string, per [TimeFormat].
+//   - Data is one embedded document, or [DataRest] ("*"): every top-level
+//     field but _id and the four mapped ones. With a Data field, other
+//     top-level fields are ignored when reading and absent when writing.
+//   - Writes produce the same layout: _id from the ID when the ID is _id (an
+//     ObjectID for IDObjectID), else the driver's ObjectID. [Store.ValidateEvent]
+//     (a [flagmigrate.EventValidator], which MigratingStore calls on both
+//     stores before writing) refuses what the layout cannot hold: an ID not of
+//     the format, a time between seconds for TimeUnix, a Data key that is a
+//     mapped field under "*".
+//   - When the ID is _id, IDs are unique across accounts: storing an ID that
+//     another account holds is a conflict ([flagmigrate.ErrConflict]).
+//     Otherwise the unique index on (account, id) that EnsureIndexes creates
+//     makes StoreEvent idempotent; without it two documents can hold one key,
+//     and reads and scans report both (see below), never merge them.
+//   - Nested lists (a list directly inside a list) are plain nested arrays in
+//     a layout, both ways, and the keys "flagmigrate:list" and
+//     "flagmigrate:map" mean nothing there, so user data can never be read as
+//     the store's own encoding. FerretDB v1 refuses nested arrays: set
+//     Layout.WrapNestedLists (nestedlists=wrap) to use the default layout's
+//     wrappers on such a server. The default layout always wraps.
+//   - With IDInt, IDs sort numerically in the collection, not bytewise as the
+//     contract orders them: events of one account at the same millisecond list
+//     in numeric ID order, and an account scan is in numeric order (verify
+//     --accounts, which merges two ID-ordered scans, needs string or ObjectID
+//     IDs). ObjectID hex and strings sort as the contract says.
+//   - With TimeRFC3339, ListEvents compares strings: it finds the documents
+//     written in the store's own form (UTC, three fraction digits); others are
+//     read by point reads and scans but may be out of order in a list.
+//
 // # Indexes
 //
-//   - _id (every collection has it): FindEventByID is a point read on _id,
-//     FindEvents an $in on _id, StoreEvent's idempotence rests on its
-//     uniqueness, and scans are _id ranges in _id order.
-//   - {account: 1, time: 1, id: 1}, created by [Store.EnsureIndexes]:
-//     ListEvents is one range on it in (time, id) order.
+//   - Default layout: _id (every collection has it): FindEventByID is a point
+//     read on _id, FindEvents an $in on _id, StoreEvent's idempotence rests on
+//     its uniqueness, and scans are _id ranges in _id order;
+//     {account: 1, time: 1, id: 1}, created by [Store.EnsureIndexes]: ListEvents
+//     is one range on it in (time, id) order.
+//   - A layout whose ID is _id: point reads and whole scans use _id;
+//     {account: 1, time: 1, _id: 1} serves ListEvents and {account: 1, _id: 1}
+//     account scans.
+//   - Another layout: {account: 1, id: 1} unique serves point reads, scans in
+//     (account, id) order and StoreEvent's idempotence; {account: 1, time: 1,
+//     id: 1} serves ListEvents.
+//
+// (Field names are the layout's.) EnsureIndexes creates the missing ones;
+// [Store.CheckIndexes] only lists them, each with the exact createIndex to
+// run, for a collection you do not want changed.
 //
 // String order is bytewise (MongoDB's "simple" collation, the default); a
 // collection with another default collation is refused by EnsureIndexes.
 //
-// # Reading documents written by other tools
+// # Reading documents written by other tools: conversions
 //
-// Every document read is turned into a canonical event with
+// In every layout, every document read is turned into a canonical event with
 // [flagmigrate.Event.Canonical], so that a document written by another tool
 // compares equal, in a dual read, to the same event read from any other
 // store:
@@ -64,30 +120,42 @@
 //   - a BSON date inside data becomes a string in UTC with milliseconds
 //     ("2006-01-02T15:04:05.000Z"), its JSON-like form; an ObjectID becomes
 //     its 24 hexadecimal digits.
-//   - time must be a BSON date; account, id and type must be strings.
+//   - time must be of the layout's time format; account and type must be
+//     strings, and the ID of the layout's ID format.
 //   - binary, regular expressions, JavaScript, timestamps, DBPointer and
 //     MinKey/MaxKey have no JSON-like form, and NaN, infinities and values
 //     the canonical form refuses (keys starting with "$" or holding ".",
-//     numbers beyond DynamoDB's range, ...) cannot be migrated: reading such
-//     a document is an error that names the document and the field.
+//     numbers beyond DynamoDB's range, ...) cannot be migrated.
 //
-// Other fields (such as a tool's own timestamps) are ignored. A document
-// must have the _id above to be found by key and to take its place in a scan:
-// one with another _id (an ObjectID, say) is listed by ListEvents but sorts
-// after every event in a whole-store scan, and is never found by
-// FindEventByID.
+// A document that cannot be read canonically is an error, a
+// [*flagmigrate.UnreadableError] matching [flagmigrate.ErrUnreadable], that
+// names its _id, the field (a path such as "payload.items[2]") and the
+// reason. A scan yields it in place of the document and goes on (the
+// backfill counts and lists such documents and copies the rest); a point
+// read or a page of ListEvents that meets one returns it. Fields outside the
+// layout (such as a tool's own timestamps) are ignored. Note that a dual
+// write stores the converted form (an int32 comes back as an int64, an
+// ObjectID inside Data as a string).
 //
 // # Scans and segments
 //
-// [Store.ScanEvents] streams with a single cursor in _id order, that is
-// (account, id) bytewise, fetching a batch per round trip; an account scan
-// is the _id range of that account; ScanOptions.After resumes it as an _id
-// lower bound. Segment k of n is the documents with seg % n == k ($mod):
-// the same split as [flagmigrate.SegmentOf], so all of an account's events
-// fall in one segment, as in every store of this module. Documents without a
-// numeric seg (written by other tools) are read by every segment and yielded
-// only by the one SegmentOf names; a seg that is not the hash of the
-// document's account is not detected.
+// [Store.ScanEvents] streams with a single cursor, fetching a batch per round
+// trip. In the default layout it runs in _id order, that is (account, id)
+// bytewise; an account scan is the _id range of that account;
+// ScanOptions.After resumes it as an _id lower bound. Segment k of n is the
+// documents with seg % n == k ($mod): the same split as
+// [flagmigrate.SegmentOf], so all of an account's events fall in one
+// segment, as in every store of this module. Documents without a numeric seg
+// (written by other tools) are read by every segment and yielded only by the
+// one SegmentOf names.
+//
+// In a layout whose ID is _id, scans run in _id order (ObjectIDs: creation
+// order) and resume after an _id; otherwise in (account, id, _id) order,
+// resuming after (account, id). A segmented scan in a layout reads the whole
+// collection and keeps the accounts SegmentOf assigns to its segment.
+// Documents whose _id is of another type than the layout's sort apart in
+// BSON's type order and are reported by a scan from the start, not always by
+// a resumed one.
 //
 // # Errors
 //

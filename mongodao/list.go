@@ -2,15 +2,14 @@ package mongodao
 
 import (
 	"context"
+	"fmt"
+	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/flagmigrate/flagmigrate"
 )
-
-// listSort is ListEvents' order, served by the (account, time, id) index.
-var listSort = bson.D{{Key: fieldTime, Value: 1}, {Key: fieldID, Value: 1}}
 
 // ListEvents implements [flagmigrate.EventStore] with one query on the
 // (account, time, id) index: it fetches Limit+1 events, so that NextCursor is
@@ -23,11 +22,17 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 	if err != nil {
 		return flagmigrate.Page{}, err
 	}
+	f := s.fields()
+	filter, err := f.listFilter(q)
+	if err != nil {
+		return flagmigrate.Page{}, err
+	}
 	// A positive limit: a single batch (negative limit) would save FerretDB
 	// a killCursors, but silently truncates a page beyond 16 MiB.
 	fetch := int64(q.Limit) + 1
-	find := options.Find().SetSort(listSort).SetLimit(fetch).SetBatchSize(int32(fetch))
-	cur, err := s.coll.Find(ctx, listFilter(q), find)
+	sort := bson.D{{Key: f.time, Value: 1}, {Key: f.id, Value: 1}}
+	find := options.Find().SetSort(sort).SetLimit(fetch).SetBatchSize(int32(fetch))
+	cur, err := s.coll.Find(ctx, filter, find)
 	if err != nil {
 		return flagmigrate.Page{}, mapError(ctx, err, "list account %q", accountID)
 	}
@@ -38,7 +43,7 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 			page.NextCursor = q.NextCursor(page.Events[len(page.Events)-1])
 			break
 		}
-		evt, err := decodeEvent(cur.Current)
+		evt, err := s.decode(cur.Current)
 		if err != nil {
 			return flagmigrate.Page{}, err
 		}
@@ -50,26 +55,65 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 	return page, nil
 }
 
+// fieldSet names the document fields that queries use, and encodes their
+// values, for the store's layout.
+type fieldSet struct {
+	account, id, time string
+	l                 Layout
+}
+
+func (s *Store) fields() fieldSet {
+	if s.layout.IsDefault() {
+		return fieldSet{account: fieldAccount, id: fieldID, time: fieldTime}
+	}
+	return fieldSet{account: s.layout.Account, id: s.layout.ID, time: s.layout.Time, l: s.layout}
+}
+
+// timeBound returns the stored value to compare a time with: "field >= v"
+// (or "field > v" when strict) selects the events at or after (after) t.
+func (f fieldSet) timeBound(t time.Time, strict bool) any {
+	if f.l.TimeFormat == TimeUnix {
+		ms := t.UnixMilli()
+		sec := ms / 1000
+		if !strict && ms%1000 != 0 {
+			sec++ // at or after t: from the next whole second
+		}
+		return sec
+	}
+	if f.l.IsDefault() {
+		return bson.NewDateTimeFromTime(t)
+	}
+	return f.l.timeValue(t)
+}
+
 // listFilter selects q's events: the account, Start <= time < End and, after
 // a cursor at (T, I), time >= T and (time > T or id > I). Every value is a
 // plain BSON value, never parsed from the caller's strings.
-func listFilter(q flagmigrate.ListQuery) bson.D {
+func (f fieldSet) listFilter(q flagmigrate.ListQuery) (bson.D, error) {
 	start := q.Start
 	if q.After != nil && q.After.Time.After(start) {
 		start = q.After.Time
 	}
 	filter := bson.D{
-		{Key: fieldAccount, Value: q.AccountID},
-		{Key: fieldTime, Value: bson.D{
-			{Key: "$gte", Value: bson.NewDateTimeFromTime(start)},
-			{Key: "$lt", Value: bson.NewDateTimeFromTime(q.End)},
+		{Key: f.account, Value: q.AccountID},
+		{Key: f.time, Value: bson.D{
+			{Key: "$gte", Value: f.timeBound(start, false)},
+			{Key: "$lt", Value: f.timeBound(q.End, false)},
 		}},
 	}
 	if q.After != nil {
+		var id any = q.After.ID
+		if !f.l.IsDefault() {
+			v, err := f.l.encodeID(q.After.ID)
+			if err != nil {
+				return nil, fmt.Errorf("%w: the cursor's event ID: %v", flagmigrate.ErrInvalidCursor, err)
+			}
+			id = v
+		}
 		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
-			bson.D{{Key: fieldTime, Value: bson.D{{Key: "$gt", Value: bson.NewDateTimeFromTime(q.After.Time)}}}},
-			bson.D{{Key: fieldID, Value: bson.D{{Key: "$gt", Value: q.After.ID}}}},
+			bson.D{{Key: f.time, Value: bson.D{{Key: "$gt", Value: f.timeBound(q.After.Time, true)}}}},
+			bson.D{{Key: f.id, Value: bson.D{{Key: "$gt", Value: id}}}},
 		}})
 	}
-	return filter
+	return filter, nil
 }

@@ -224,8 +224,8 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.FindEventByID(t.Context(), "acct", "binary")
-	if err == nil || errors.Is(err, flagmigrate.ErrNotFound) || !strings.Contains(err.Error(), "Data.b") {
-		t.Errorf("FindEventByID of a document with binary data = %v, want an error naming Data.b", err)
+	if err == nil || errors.Is(err, flagmigrate.ErrNotFound) || !strings.Contains(err.Error(), "data.b") {
+		t.Errorf("FindEventByID of a document with binary data = %v, want an error naming data.b", err)
 	}
 	err = s.StoreEvent(t.Context(), evt("acct", "binary", at, nil))
 	if !errors.Is(err, flagmigrate.ErrConflict) {

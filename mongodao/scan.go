@@ -2,6 +2,8 @@ package mongodao
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"iter"
 	"math"
 
@@ -11,16 +13,28 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 )
 
-// scanSort is the scan order: _id, that is (account, id), bytewise.
-var scanSort = bson.D{{Key: fieldKey, Value: 1}}
-
-// ScanEvents implements [flagmigrate.EventScanner] with one cursor, sorted by
-// _id (the (account, id) order, bytewise) and served by the _id index, that
-// fetches ScanOptions.BatchSize (else Options.ScanBatchSize) events per round
-// trip. An account scan is a range of _id; After becomes a lower bound on
-// _id; segment k of n selects the documents whose seg is k modulo n, the
-// same split as [flagmigrate.SegmentOf] (documents without seg are read by
-// every segment and yielded by the one SegmentOf names).
+// ScanEvents implements [flagmigrate.EventScanner] with one cursor that
+// fetches ScanOptions.BatchSize (else Options.ScanBatchSize) events per
+// round trip:
+//
+//   - default layout: sorted by _id, that is (account, id) bytewise, served by
+//     the _id index; segment k of n selects the documents whose seg is k
+//     modulo n, the same split as [flagmigrate.SegmentOf] (documents without
+//     seg are read by every segment and yielded by the one SegmentOf names);
+//   - a layout whose ID is _id: sorted by _id (an account scan: that account's
+//     documents, by _id);
+//   - another layout: sorted by (account, id, _id), served by the unique
+//     (account, id) index, so that two documents with one key are adjacent:
+//     both are reported, never merged.
+//
+// In a layout, a segmented scan reads every document and keeps those of the
+// accounts [flagmigrate.SegmentOf] assigns to its segment (a document it
+// cannot read goes to the segment of its account field, else of its _id).
+// After resumes after a key, as a lower bound on the sort.
+//
+// A document that is not a readable event is yielded as a
+// [*flagmigrate.UnreadableError] naming its _id and the field, and the scan
+// goes on if the caller keeps iterating.
 //
 // The cursor is closed when the caller stops or the sequence ends, with the
 // caller's context: a scan never outlives its deadline, and a cursor that
@@ -37,7 +51,22 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 			yield(flagmigrate.Event{}, err)
 			return
 		}
-		filter, ok := scanFilter(opts)
+		var (
+			filter bson.D
+			sort   bson.D
+			ok     bool
+			err    error
+		)
+		if s.layout.IsDefault() {
+			filter, ok = scanFilter(opts)
+			sort = bson.D{{Key: fieldKey, Value: 1}}
+		} else {
+			filter, sort, ok, err = s.layoutScan(opts)
+			if err != nil {
+				yield(flagmigrate.Event{}, err)
+				return
+			}
+		}
 		if !ok {
 			return // resuming after the scanned account: nothing left
 		}
@@ -45,21 +74,25 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 		if batch == 0 {
 			batch = s.scanBatch
 		}
-		find := options.Find().SetSort(scanSort).SetBatchSize(int32(min(batch, math.MaxInt32)))
+		find := options.Find().SetSort(sort).SetBatchSize(int32(min(batch, math.MaxInt32)))
 		cur, err := s.coll.Find(ctx, filter, find)
 		if err != nil {
 			yield(flagmigrate.Event{}, mapError(ctx, err, "scan"))
 			return
 		}
 		defer closeCursor(ctx, cur)
+		dups := s.dupFinder(yield)
 		for cur.Next(ctx) {
-			evt, err := decodeEvent(cur.Current)
-			if err == nil && opts.Segments > 1 && flagmigrate.SegmentOf(evt.AccountID, opts.Segments) != opts.Segment {
-				continue // no seg: another segment's
+			evt, err := s.decode(cur.Current)
+			if opts.Segments > 1 && s.segmentOf(cur.Current, evt, err, opts.Segments) != opts.Segment {
+				continue // another segment's
 			}
-			if !yield(evt, err) || err != nil {
+			if !dups.next(cur.Current, evt, err) {
 				return
 			}
+		}
+		if !dups.flush() {
+			return
 		}
 		if err := cur.Err(); err != nil {
 			yield(flagmigrate.Event{}, mapError(ctx, err, "scan"))
@@ -67,7 +100,119 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 	}
 }
 
-// scanFilter returns the filter of a scan, or false when the scan is empty.
+// segmentOf is the segment a scanned document belongs to.
+func (s *Store) segmentOf(raw bson.Raw, evt flagmigrate.Event, err error, n int) int {
+	if err == nil {
+		return flagmigrate.SegmentOf(evt.AccountID, n)
+	}
+	if s.layout.IsDefault() {
+		// The filter chose the documents with a numeric seg by it.
+		if v, lerr := raw.LookupErr(fieldSeg); lerr == nil {
+			if seg, ok := v.AsInt64OK(); ok {
+				return int(((seg % int64(n)) + int64(n)) % int64(n))
+			}
+		}
+	}
+	f := s.fields()
+	if v, lerr := raw.LookupErr(f.account); lerr == nil {
+		if a, ok := v.StringValueOK(); ok {
+			return flagmigrate.SegmentOf(a, n)
+		}
+	}
+	return flagmigrate.SegmentOf(describe(raw), n)
+}
+
+// dupFinder yields a scan's results, holding back one event so that two
+// adjacent documents with one key are both reported as unreadable. Only
+// layouts whose ID is not _id can hold such pairs; the others pass through.
+type dupFinder struct {
+	yield   func(flagmigrate.Event, error) bool
+	check   bool
+	held    *flagmigrate.Event
+	heldRaw bson.Raw
+	dupKey  *flagmigrate.EventKey // the key of the last pair found
+}
+
+func (s *Store) dupFinder(yield func(flagmigrate.Event, error) bool) *dupFinder {
+	return &dupFinder{yield: yield, check: !s.layout.IsDefault() && !s.layout.idIsKey()}
+}
+
+// next takes one scanned document; it returns false when the scan must stop.
+func (d *dupFinder) next(raw bson.Raw, evt flagmigrate.Event, err error) bool {
+	if !d.check || err != nil {
+		if err != nil && !errors.Is(err, flagmigrate.ErrUnreadable) {
+			d.yield(flagmigrate.Event{}, err)
+			return false
+		}
+		return d.yield(evt, err)
+	}
+	k := evt.Key()
+	switch {
+	case d.dupKey != nil && *d.dupKey == k:
+		return d.yield(flagmigrate.Event{}, duplicate(nil, raw, k))
+	case d.held != nil && d.held.Key() == k:
+		first := d.heldRaw
+		d.held, d.heldRaw, d.dupKey = nil, nil, &k
+		return d.yield(flagmigrate.Event{}, duplicate(raw, first, k)) &&
+			d.yield(flagmigrate.Event{}, duplicate(first, raw, k))
+	}
+	if !d.flush() {
+		return false
+	}
+	d.held, d.heldRaw = &evt, bson.Raw(append([]byte(nil), raw...))
+	return true
+}
+
+// flush yields the event held back, if any.
+func (d *dupFinder) flush() bool {
+	if d.held == nil {
+		return true
+	}
+	e := *d.held
+	d.held, d.heldRaw = nil, nil
+	return d.yield(e, nil)
+}
+
+// layoutScan returns the filter and sort of a scan in a layout, or false
+// when the scan is empty.
+func (s *Store) layoutScan(opts flagmigrate.ScanOptions) (filter, sort bson.D, ok bool, err error) {
+	l := s.layout
+	filter = bson.D{}
+	if l.idIsKey() {
+		sort = bson.D{{Key: fieldKey, Value: 1}}
+	} else {
+		sort = bson.D{{Key: l.Account, Value: 1}, {Key: l.ID, Value: 1}, {Key: fieldKey, Value: 1}}
+	}
+	var after any
+	if opts.After != nil {
+		if after, err = l.encodeID(opts.After.ID); err != nil {
+			return nil, nil, false, argError("scan: After: %v", err)
+		}
+	}
+	a := opts.AccountID
+	switch {
+	case a != "":
+		if opts.After != nil && opts.After.AccountID > a {
+			return nil, nil, false, nil
+		}
+		filter = append(filter, bson.E{Key: l.Account, Value: a})
+		if opts.After != nil && opts.After.AccountID == a {
+			filter = append(filter, bson.E{Key: l.ID, Value: bson.D{{Key: "$gt", Value: after}}})
+		}
+	case opts.After == nil:
+	case l.idIsKey():
+		filter = append(filter, bson.E{Key: fieldKey, Value: bson.D{{Key: "$gt", Value: after}}})
+	default:
+		filter = append(filter, bson.E{Key: "$or", Value: bson.A{
+			bson.D{{Key: l.Account, Value: bson.D{{Key: "$gt", Value: opts.After.AccountID}}}},
+			bson.D{{Key: l.Account, Value: opts.After.AccountID}, {Key: l.ID, Value: bson.D{{Key: "$gt", Value: after}}}},
+		}})
+	}
+	return filter, sort, true, nil
+}
+
+// scanFilter returns the filter of a scan in the default layout, or false
+// when the scan is empty.
 func scanFilter(opts flagmigrate.ScanOptions) (bson.D, bool) {
 	var filter bson.D
 	var idRange bson.D
@@ -100,4 +245,8 @@ func scanFilter(opts flagmigrate.ScanOptions) (bson.D, bool) {
 		filter = bson.D{}
 	}
 	return filter, true
+}
+
+func argError(format string, args ...any) error {
+	return fmt.Errorf("mongodao: %w: "+format, append([]any{flagmigrate.ErrInvalidArgument}, args...)...)
 }

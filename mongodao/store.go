@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -36,6 +37,11 @@ type Options struct {
 	// FindBatchSize is the most keys FindEvents asks for in one query.
 	// Zero means DefaultFindBatchSize.
 	FindBatchSize int
+	// Layout declares the shape of the collection's documents: the zero
+	// Layout is the store's own; set it to read and write an existing
+	// collection as its application wrote it (see the package
+	// documentation).
+	Layout Layout
 }
 
 // Store is a [flagmigrate.EventStore] on one MongoDB collection. It also
@@ -47,6 +53,7 @@ type Store struct {
 	primary   *mongo.Collection // coll, read from the primary with read concern "local"
 	scanBatch int
 	findBatch int
+	layout    Layout
 }
 
 var (
@@ -54,6 +61,8 @@ var (
 	_ flagmigrate.EventScanner = (*Store)(nil)
 	_ flagmigrate.BatchStorer  = (*Store)(nil)
 	_ flagmigrate.BatchFinder  = (*Store)(nil)
+
+	_ flagmigrate.EventValidator = (*Store)(nil)
 )
 
 // New returns a store on coll. It does no I/O: call [Store.EnsureIndexes]
@@ -73,11 +82,14 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	case o.FindBatchSize < 0:
 		return nil, fmt.Errorf("mongodao: %w: negative FindBatchSize %d", flagmigrate.ErrInvalidArgument, o.FindBatchSize)
 	}
+	if err := o.Layout.validate(); err != nil {
+		return nil, err
+	}
 	// A duplicate key is resolved by reading the stored document back. The
 	// read must see the write that took the key: not a secondary that lags,
 	// nor a majority snapshot that does not hold it yet.
 	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
-	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize}
+	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout}
 	if s.scanBatch == 0 {
 		s.scanBatch = DefaultScanBatchSize
 	}
@@ -89,6 +101,43 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 
 // Collection returns the collection the store reads and writes.
 func (s *Store) Collection() *mongo.Collection { return s.coll }
+
+// Layout returns the layout of the collection's documents.
+func (s *Store) Layout() Layout { return s.layout }
+
+// encode validates the canonical event c for the layout and returns its
+// document.
+func (s *Store) encode(c flagmigrate.Event) ([]byte, error) {
+	if s.layout.IsDefault() {
+		return encodeEvent(make([]byte, 0, docBufSize), c)
+	}
+	if err := s.layout.validateEvent(c); err != nil {
+		return nil, err
+	}
+	return s.layout.encode(make([]byte, 0, docBufSize), c)
+}
+
+// decode reads a stored document as a canonical event.
+func (s *Store) decode(raw bson.Raw) (flagmigrate.Event, error) {
+	if s.layout.IsDefault() {
+		return decodeEvent(raw)
+	}
+	return s.layout.decode(raw)
+}
+
+// keyFilter selects the document of one key, or returns false when id
+// cannot be stored in the layout (so the key is absent). Account and ID are
+// plain BSON values, never parsed.
+func (s *Store) keyFilter(accountID, id string) (bson.D, bool) {
+	if s.layout.IsDefault() {
+		return bson.D{{Key: fieldKey, Value: keyDoc(accountID, id)}}, true
+	}
+	v, err := s.layout.encodeID(id)
+	if err != nil {
+		return nil, false
+	}
+	return bson.D{{Key: s.layout.ID, Value: v}, {Key: s.layout.Account, Value: accountID}}, true
+}
 
 // StoreEvent implements [flagmigrate.EventStore]: one insert; on a duplicate
 // key, one read of the stored event to tell an identical re-store (nil) from
@@ -102,7 +151,7 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 	if err != nil {
 		return err
 	}
-	doc, err := encodeEvent(make([]byte, 0, docBufSize), c)
+	doc, err := s.encode(c)
 	if err != nil {
 		return err
 	}
@@ -120,10 +169,12 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 // identical, a conflict wrapping dupErr when it is not.
 func (s *Store) compareStored(ctx context.Context, c flagmigrate.Event, dupErr error) error {
 	stored, err := s.find(ctx, s.primary, c.AccountID, c.ID)
-	var decodeErr *decodeError
 	switch {
-	case errors.As(err, &decodeErr):
+	case errors.Is(err, flagmigrate.ErrUnreadable):
 		return conflict(c, err)
+	case errors.Is(err, flagmigrate.ErrNotFound) && ctx.Err() == nil && s.layout.idIsKey():
+		return fmt.Errorf("mongodao: store account %q event %q: %w: another account holds this _id (in this layout, IDs are unique across accounts) (%w)",
+			c.AccountID, c.ID, flagmigrate.ErrConflict, dupErr)
 	case errors.Is(err, flagmigrate.ErrNotFound) && ctx.Err() == nil:
 		return fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", c.AccountID, c.ID, dupErr)
 	case err != nil:
@@ -148,12 +199,52 @@ func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmi
 }
 
 func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id string) (flagmigrate.Event, error) {
-	raw, err := coll.FindOne(ctx, bson.D{{Key: fieldKey, Value: keyDoc(accountID, id)}}).Raw()
+	filter, ok := s.keyFilter(accountID, id)
+	if !ok {
+		return flagmigrate.Event{}, notFound(accountID, id)
+	}
+	if s.layout.IsDefault() || s.layout.idIsKey() {
+		raw, err := coll.FindOne(ctx, filter).Raw()
+		if err != nil {
+			return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+		}
+		return s.decode(raw)
+	}
+	// The key is not _id: two documents may hold it (a collection without
+	// the unique index). Ask for two, so that they are reported, not merged.
+	cur, err := coll.Find(ctx, filter, options.Find().SetLimit(2).SetBatchSize(2))
 	if err != nil {
 		return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 	}
-	return decodeEvent(raw)
+	defer closeCursor(ctx, cur)
+	var first bson.Raw
+	for cur.Next(ctx) {
+		if first != nil {
+			return flagmigrate.Event{}, duplicate(first, cur.Current, flagmigrate.EventKey{AccountID: accountID, ID: id})
+		}
+		first = slices.Clone(cur.Current)
+	}
+	if err := cur.Err(); err != nil {
+		return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+	}
+	if first == nil {
+		return flagmigrate.Event{}, notFound(accountID, id)
+	}
+	return s.decode(first)
 }
+
+// duplicate reports the second of two documents that hold one key.
+func duplicate(first, second bson.Raw, k flagmigrate.EventKey) error {
+	other := "another document"
+	if first != nil {
+		other = "the document with " + describe(first)
+	}
+	return &flagmigrate.UnreadableError{Record: describe(second),
+		Err: fmt.Errorf("%w: account %q event %q is also held by %s", errDuplicate, k.AccountID, k.ID, other)}
+}
+
+// errDuplicate is the reason of a document that holds the key of another.
+var errDuplicate = errors.New("duplicate key")
 
 // FindEvents implements [flagmigrate.BatchFinder]: one $in query on _id per
 // Options.FindBatchSize keys. Events come back in the order of keys (a key
@@ -172,16 +263,23 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 		if len(ids) == 0 {
 			return nil
 		}
-		filter := bson.D{{Key: fieldKey, Value: bson.D{{Key: "$in", Value: ids}}}}
+		filter := s.keysFilter(ids)
 		cur, err := coll.Find(ctx, filter, options.Find().SetBatchSize(int32(len(ids))))
 		if err != nil {
 			return mapError(ctx, err, "find %d events", len(ids))
 		}
 		defer closeCursor(ctx, cur)
 		for cur.Next(ctx) {
-			evt, err := decodeEvent(cur.Current)
+			evt, err := s.decode(cur.Current)
 			if err != nil {
 				return err
+			}
+			prev, asked := found[evt.Key()]
+			if !asked {
+				continue // another account's event with an asked-for ID
+			}
+			if prev.AccountID != "" {
+				return duplicate(nil, cur.Current, evt.Key())
 			}
 			found[evt.Key()] = evt
 		}
@@ -195,8 +293,12 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 		if _, dup := found[k]; dup {
 			continue
 		}
+		f, ok := s.keyFilter(k.AccountID, k.ID)
+		if !ok {
+			continue // cannot be stored in the layout, so absent
+		}
 		found[k] = flagmigrate.Event{} // asked for; replaced when found
-		ids = append(ids, keyDoc(k.AccountID, k.ID))
+		ids = append(ids, f)
 		if len(ids) == s.findBatch {
 			if err := flush(); err != nil {
 				return nil, err
@@ -237,7 +339,7 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 		c, err := evt.Canonical()
 		if err == nil {
 			var doc []byte
-			if doc, err = encodeEvent(make([]byte, 0, docBufSize), c); err == nil {
+			if doc, err = s.encode(c); err == nil {
 				canon[i] = c
 				docs = append(docs, bson.Raw(doc))
 				at = append(at, i)
@@ -287,8 +389,7 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Even
 		keys[j] = canon[i].Key()
 	}
 	stored, err := s.findEvents(ctx, s.primary, keys)
-	var decodeErr *decodeError
-	if errors.As(err, &decodeErr) {
+	if errors.Is(err, flagmigrate.ErrUnreadable) {
 		// Some stored document is not an event: compare one by one.
 		for _, i := range dups {
 			errs[i] = s.compareStored(ctx, canon[i], errs[i])
@@ -305,6 +406,9 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Even
 	for _, i := range dups {
 		st, ok := byKey[canon[i].Key()]
 		switch {
+		case !ok && s.layout.idIsKey():
+			errs[i] = fmt.Errorf("mongodao: store account %q event %q: %w: another account holds this _id (in this layout, IDs are unique across accounts) (%w)",
+				canon[i].AccountID, canon[i].ID, flagmigrate.ErrConflict, errs[i])
 		case !ok:
 			errs[i] = fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", canon[i].AccountID, canon[i].ID, errs[i])
 		case flagmigrate.EqualEvents(st, canon[i]):
@@ -314,6 +418,25 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Even
 		}
 	}
 	return nil
+}
+
+// keysFilter selects the documents of the key filters ids (from keyFilter).
+func (s *Store) keysFilter(ids bson.A) bson.D {
+	if s.layout.IsDefault() {
+		in := make(bson.A, len(ids))
+		for i, f := range ids {
+			in[i] = f.(bson.D)[0].Value
+		}
+		return bson.D{{Key: fieldKey, Value: bson.D{{Key: "$in", Value: in}}}}
+	}
+	// One $in on the ID field: a single indexed range set on MongoDB, and far
+	// cheaper than an $or of pairs on servers that scan. Documents of other
+	// accounts with the same ID come back too and are left out by key.
+	in := make(bson.A, len(ids))
+	for i, f := range ids {
+		in[i] = f.(bson.D)[0].Value
+	}
+	return bson.D{{Key: s.layout.ID, Value: bson.D{{Key: "$in", Value: in}}}}
 }
 
 // closeCursor releases cur. It uses ctx even when ctx is done, so that it

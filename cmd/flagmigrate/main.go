@@ -9,8 +9,10 @@
 //
 // Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
 // the run failed or verify found differences, 2 for a usage error, 3 when
-// repair completed but some lines of its log were unreadable, 130 when
-// interrupted (the checkpoint is saved: run the same command to resume).
+// the run completed but some records could not be read (source documents
+// in backfill and verify, lines of the log in repair: each is listed, and
+// everything else was copied, compared or replayed), 130 when interrupted
+// (the checkpoint is saved: run the same command to resume).
 package main
 
 import (
@@ -62,6 +64,14 @@ Examples:
   flagmigrate backfill --from 'dynamodb://events?endpoint=...' --to 'mongodb://.../app'
 
 ` + storeURLHelp + `
+
+Exit status:
+  0    success
+  1    the run failed, or verify found differences or backfill conflicts
+  2    usage error
+  3    completed, some documents unreadable: every readable event was copied
+       (or compared); the unreadable ones are listed with their _id and reason
+  130  interrupted (the checkpoint is saved: run the same command to resume)
 `
 
 // exit codes
@@ -69,6 +79,7 @@ const (
 	exitOK          = 0
 	exitFailed      = 1
 	exitUsage       = 2
+	exitUnreadable  = 3
 	exitInterrupted = 130
 )
 
@@ -160,6 +171,9 @@ func (c *common) open(ctx context.Context, cmd string, createTable bool, stderr 
 		fmt.Fprintf(stderr, "flagmigrate %s: destination: %v\n", cmd, err)
 		return nil, nil, exitFailed
 	}
+	for _, w := range src.warnings {
+		fmt.Fprintf(stderr, "flagmigrate %s: warning: source: %s\n", cmd, w)
+	}
 	return src, dst, -1
 }
 
@@ -222,6 +236,12 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	opts.OnError = func(k flagmigrate.EventKey, err error) {
 		fmt.Fprintf(stderr, "flagmigrate backfill: account %q event %q: %v\n", k.AccountID, k.ID, err)
 	}
+	var unreadable []backfill.Unreadable
+	opts.OnUnreadable = func(u *flagmigrate.UnreadableError) {
+		if len(unreadable) < maxUnreadableListed {
+			unreadable = append(unreadable, backfill.UnreadableOf("source", u))
+		}
+	}
 	src, dst, code := c.open(ctx, "backfill", *createTable, stderr)
 	if code >= 0 {
 		return code
@@ -241,6 +261,15 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	for _, cf := range conflicts {
 		fmt.Fprintf(stdout, "  conflict: account %q event %q differs in the destination (not overwritten)\n", cf.Source.AccountID, cf.Source.ID)
 	}
+	if st.Unreadable > 0 {
+		fmt.Fprintf(stdout, "backfill unreadable: %d source documents are not readable events (not copied)\n", st.Unreadable)
+		for _, u := range unreadable {
+			fmt.Fprintf(stdout, "  unreadable %s\n", u)
+		}
+		if st.Unreadable > int64(len(unreadable)) {
+			fmt.Fprintf(stdout, "  (%d more not listed, or seen before a resume)\n", st.Unreadable-int64(len(unreadable)))
+		}
+	}
 	switch {
 	case ctx.Err() != nil:
 		msg := "no checkpoint file: the next run starts over (and skips what is copied)"
@@ -255,9 +284,16 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	case st.Conflicts > 0 || st.Errors > 0:
 		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts and %d errors\n", st.Conflicts, st.Errors)
 		return exitFailed
+	case st.Outcome(err) == backfill.CompletedUnreadable:
+		fmt.Fprintf(stderr, "flagmigrate backfill: %s: %d documents not copied (listed above)\n", backfill.CompletedUnreadable, st.Unreadable)
+		return exitUnreadable
 	}
 	return exitOK
 }
+
+// maxUnreadableListed bounds the unreadable documents a backfill lists (the
+// count stays exact).
+const maxUnreadableListed = 1000
 
 func parseSegment(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "/")
@@ -307,8 +343,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			return exitFailed
 		}
 	}
-	if !r.Clean() {
+	switch {
+	case !r.Clean():
 		return exitFailed
+	case r.Unreadable > 0:
+		fmt.Fprintf(stderr, "flagmigrate verify: %s: %d records not compared (listed above)\n", backfill.CompletedUnreadable, r.Unreadable)
+		return exitUnreadable
 	}
 	return exitOK
 }

@@ -92,8 +92,11 @@ func printReport(w io.Writer, r backfill.Report) {
 			}
 		}
 	}
+	for _, u := range r.UnreadableRecords {
+		fmt.Fprintf(w, "  unreadable %s\n", u)
+	}
 	if r.Truncated {
-		fmt.Fprintln(w, "  (more differences not listed; raise --max-reported)")
+		fmt.Fprintln(w, "  (more differences or unreadable records not listed; raise --max-reported)")
 	}
 	fmt.Fprintln(w, r.String())
 }

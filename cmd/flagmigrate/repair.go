@@ -73,12 +73,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	case st.Unreadable > 0:
 		fmt.Fprintf(stderr, "flagmigrate repair: completed, but %d lines of the log were unreadable and skipped; run verify\n", st.Unreadable)
-		return exitRepairPartial
+		return exitUnreadable
 	}
 	return exitOK
 }
-
-// exitRepairPartial is repair's status for a run that completed with some
-// lines of the log unreadable (the status 3 of "completed, some input
-// unreadable", as backfill's).
-const exitRepairPartial = 3

@@ -27,6 +27,8 @@ type store struct {
 	flagmigrate.EventStore
 	name  string // the URL without credentials, for messages
 	close func()
+	// warnings are printed when the store is opened (missing indexes).
+	warnings []string
 }
 
 // openMode says what the store is for: a source must already hold its
@@ -40,8 +42,16 @@ const (
 
 // storeURLHelp documents the accepted store URLs.
 const storeURLHelp = `Store URLs:
-  mongodb://HOST:PORT/DATABASE?collection=events   (also mongodb+srv://; other
-      query parameters go to the driver; collection defaults to "events")
+  mongodb://HOST:PORT/DATABASE?collection=events   (also mongodb+srv://;
+      collection defaults to "events"; other query parameters go to the driver,
+      which must know them)
+      An existing collection in its application's own layout:
+      mongodb://HOST/DB?collection=COLL&account=accountId&id=_id&type=kind&time=createdAt&data=payload
+        account, id, type, time, data  the fields of the event's account ID, ID,
+                     type, time and data (all five; data=* is every other field)
+        idformat     string (default), objectid or int
+        timeformat   date (default), unixms, unix or rfc3339
+        nestedlists  native (default) or wrap (for FerretDB v1)
   dynamodb://TABLE?endpoint=http://HOST:PORT&region=us-east-1
       (endpoint is optional: without it the AWS default configuration is used;
       with it and no AWS_ACCESS_KEY_ID set, static local credentials are used)`
@@ -66,19 +76,15 @@ func openStore(ctx context.Context, raw string, mode openMode, createTable bool,
 }
 
 func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Duration) (*store, error) {
-	db := strings.Trim(u.Path, "/")
-	if db == "" || strings.Contains(db, "/") {
-		return nil, fmt.Errorf("bad store URL %q: want mongodb://HOST/DATABASE?collection=NAME", u.Redacted())
+	mu, err := mongodao.ParseURL(u.String())
+	if err != nil {
+		return nil, err
 	}
-	q := u.Query()
-	coll := q.Get("collection")
-	if coll == "" {
-		coll = "events"
+	name := fmt.Sprintf("MongoDB %s (%s.%s)", u.Host, mu.Database, mu.Collection)
+	if !mu.Layout.IsDefault() {
+		name += " in the layout " + mu.Layout.String()
 	}
-	q.Del("collection")
-	u.RawQuery = q.Encode()
-	name := fmt.Sprintf("MongoDB %s (%s.%s)", u.Host, db, coll)
-	client, err := mongo.Connect(options.Client().ApplyURI(u.String()).SetServerSelectionTimeout(timeout).SetConnectTimeout(timeout))
+	client, err := mongo.Connect(options.Client().ApplyURI(mu.ClientURI).SetServerSelectionTimeout(timeout).SetConnectTimeout(timeout))
 	if err != nil {
 		return nil, fmt.Errorf("bad store URL %q: %v", u.Redacted(), err)
 	}
@@ -94,28 +100,32 @@ func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Dura
 		return nil, fmt.Errorf("cannot reach %s: %v", name, firstLine(err))
 	}
 	if mode == asSource {
-		names, err := client.Database(db).ListCollectionNames(pctx, map[string]any{"name": coll})
+		names, err := client.Database(mu.Database).ListCollectionNames(pctx, map[string]any{"name": mu.Collection})
 		if err != nil {
 			closeClient()
 			return nil, fmt.Errorf("%s: listing collections: %v", name, firstLine(err))
 		}
-		if !slices.Contains(names, coll) {
+		if !slices.Contains(names, mu.Collection) {
 			closeClient()
-			return nil, fmt.Errorf("%s: collection %q does not exist in database %q", name, coll, db)
+			return nil, fmt.Errorf("%s: collection %q does not exist in database %q", name, mu.Collection, mu.Database)
 		}
 	}
-	s, err := mongodao.New(client.Database(db).Collection(coll), nil)
+	s, err := mu.NewStore(client)
 	if err != nil {
 		closeClient()
 		return nil, fmt.Errorf("%s: %v", name, err)
 	}
+	var warnings []string
 	if mode == asDestination {
 		if err := s.EnsureIndexes(pctx); err != nil {
 			closeClient()
 			return nil, fmt.Errorf("%s: creating indexes: %v", name, firstLine(err))
 		}
+	} else if warnings, err = s.CheckIndexes(pctx); err != nil {
+		closeClient()
+		return nil, fmt.Errorf("%s: listing indexes: %v", name, firstLine(err))
 	}
-	return &store{EventStore: s, name: name, close: closeClient}, nil
+	return &store{EventStore: s, name: name, close: closeClient, warnings: warnings}, nil
 }
 
 func openDynamo(ctx context.Context, u *url.URL, mode openMode, createTable bool, timeout time.Duration) (*store, error) {

@@ -1,0 +1,52 @@
+package mongodao_test
+
+import (
+	"context"
+	"fmt"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/mongodao"
+)
+
+// A store URL declares the layout of the collection the service already has.
+func ExampleParseURL() {
+	u, err := mongodao.ParseURL("mongodb://127.0.0.1:27017/app?collection=events" +
+		"&account=accountId&id=_id&type=kind&time=createdAt&data=payload&idformat=objectid")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(u.Database, u.Collection, u.Layout.ID, u.Layout.IDFormat, u.Layout.TimeFormat)
+	// store, err := u.NewStore(client) // reads and writes the documents as they are
+
+	_, err = mongodao.ParseURL("mongodb://127.0.0.1:27017/app?collection=events&acount=accountId")
+	fmt.Println(err)
+	// Output:
+	// app events _id objectid date
+	// mongodao: flagmigrate: invalid argument: store URL mongodb://127.0.0.1:27017/app?collection=events&acount=accountId: unknown parameter acount: neither a layout parameter (collection, account, id, type, time, data, idformat, timeformat, nestedlists) nor a MongoDB connection-string option
+}
+
+// A layout refuses, before any store is touched, an event it cannot hold.
+func ExampleStore_ValidateEvent() {
+	layout := mongodao.Layout{Account: "accountId", ID: "_id", Type: "kind", Time: "createdAt", Data: mongodao.DataRest,
+		IDFormat: mongodao.IDObjectID}
+	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:27017")) // no I/O yet
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Disconnect(context.Background())
+	store, err := mongodao.New(client.Database("app").Collection("events"), &mongodao.Options{Layout: layout})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(store.ValidateEvent(flagmigrate.Event{AccountID: "acct-1", ID: "evt-1", Type: "signup"}))
+	fmt.Println(store.ValidateEvent(flagmigrate.Event{AccountID: "acct-1", ID: "65f1c2a0b1c2d3e4f5a6b7c8", Type: "signup"}))
+	// Output:
+	// flagmigrate: invalid event: ID: "evt-1" is not an ObjectID: want 24 lowercase hexadecimal digits
+	// <nil>
+}

@@ -1,0 +1,236 @@
+package mongodao
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// encode appends the document of the canonical event c in layout l (not the
+// default one) to dst. c has passed l.validateEvent. Without an _id of the
+// event's, the driver adds an ObjectID _id on insert.
+func (l Layout) encode(dst []byte, c flagmigrate.Event) ([]byte, error) {
+	id, err := l.encodeID(c.ID)
+	if err != nil {
+		return nil, err
+	}
+	doc, dst := bsoncore.AppendDocumentStart(dst)
+	if l.idIsKey() {
+		dst = appendScalar(dst, fieldKey, id)
+	}
+	dst = bsoncore.AppendStringElement(dst, l.Account, c.AccountID)
+	if !l.idIsKey() {
+		dst = appendScalar(dst, l.ID, id)
+	}
+	dst = bsoncore.AppendStringElement(dst, l.Type, c.Type)
+	dst = appendScalar(dst, l.Time, l.timeValue(c.Time))
+	switch {
+	case c.Data == nil:
+	case l.Data == DataRest:
+		keys := make([]string, 0, len(c.Data))
+		for k := range c.Data {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if dst, err = appendValue(dst, k, c.Data[k], false, l.WrapNestedLists); err != nil {
+				return nil, err
+			}
+		}
+	default:
+		if dst, err = appendMap(dst, l.Data, c.Data, l.WrapNestedLists); err != nil {
+			return nil, err
+		}
+	}
+	return bsoncore.AppendDocumentEnd(dst, doc)
+}
+
+// appendScalar appends an encoded ID or time.
+func appendScalar(dst []byte, key string, v any) []byte {
+	switch x := v.(type) {
+	case string:
+		return bsoncore.AppendStringElement(dst, key, x)
+	case int64:
+		return bsoncore.AppendInt64Element(dst, key, x)
+	case bson.ObjectID:
+		return bsoncore.AppendObjectIDElement(dst, key, x)
+	case bson.DateTime:
+		return bsoncore.AppendDateTimeElement(dst, key, int64(x))
+	}
+	panic(fmt.Sprintf("mongodao: no BSON scalar for %T", v)) // unreachable: encodeID and timeValue return these
+}
+
+// decode reads a document of layout l (not the default one) as a canonical
+// event, or returns a [*flagmigrate.UnreadableError] naming its _id and the
+// field.
+func (l Layout) decode(raw bson.Raw) (flagmigrate.Event, error) {
+	var (
+		e                          flagmigrate.Event
+		hasAccount, hasID, hasType bool
+		hasTime                    bool
+		rest                       map[string]any
+	)
+	err := forEach(raw, func(key string, v bsoncore.Value) error {
+		var ok bool
+		var err error
+		switch key {
+		case l.ID:
+			if e.ID, err = l.readID(v); err != nil {
+				return fieldErr(key, err)
+			}
+			hasID = true
+		case l.Account:
+			if e.AccountID, ok = v.StringValueOK(); !ok {
+				return fieldErr(key, notA(v, "string"))
+			}
+			hasAccount = true
+		case l.Type:
+			if e.Type, ok = v.StringValueOK(); !ok {
+				return fieldErr(key, notA(v, "string"))
+			}
+			hasType = true
+		case l.Time:
+			if e.Time, err = l.readTime(v); err != nil {
+				return fieldErr(key, err)
+			}
+			hasTime = true
+		case fieldKey: // a key that is not the ID: not an Event field
+		case l.Data:
+			switch v.Type {
+			case bsoncore.TypeNull, bsoncore.TypeUndefined:
+			case bsoncore.TypeEmbeddedDocument:
+				m, err := decodeMap(v.Data, l.WrapNestedLists)
+				if err != nil {
+					return atPath(key, err)
+				}
+				e.Data = m
+			default:
+				return fieldErr(key, notA(v, "document"))
+			}
+		default:
+			if l.Data != DataRest {
+				return nil // a field the layout does not map
+			}
+			x, err := decodeValue(v, l.WrapNestedLists)
+			if err != nil {
+				return atPath(key, err)
+			}
+			if rest == nil {
+				rest = make(map[string]any)
+			}
+			rest[key] = x
+		}
+		return nil
+	})
+	if err == nil {
+		for _, f := range []struct {
+			field string
+			ok    bool
+		}{{l.Account, hasAccount}, {l.ID, hasID}, {l.Type, hasType}, {l.Time, hasTime}} {
+			if !f.ok {
+				err = fieldErr(f.field, errors.New("is missing"))
+				break
+			}
+		}
+	}
+	if err != nil {
+		return flagmigrate.Event{}, unreadable(raw, err)
+	}
+	if rest != nil {
+		e.Data = rest
+	}
+	c, err := e.Canonical()
+	if err != nil {
+		return flagmigrate.Event{}, unreadable(raw, fromValidation(err, l))
+	}
+	return c, nil
+}
+
+// readID reads an ID of the layout's format.
+func (l Layout) readID(v bsoncore.Value) (string, error) {
+	switch l.IDFormat {
+	case IDObjectID:
+		oid, ok := v.ObjectIDOK()
+		if !ok {
+			return "", notA(v, "ObjectID")
+		}
+		return hex.EncodeToString(oid[:]), nil
+	case IDInt:
+		n, err := integral(v)
+		if err != nil {
+			return "", err
+		}
+		return strconv.FormatInt(n, 10), nil
+	}
+	s, ok := v.StringValueOK()
+	if !ok {
+		return "", notA(v, "string")
+	}
+	return s, nil
+}
+
+// integral reads an int32, an int64 or a double with an integral value
+// within int64.
+func integral(v bsoncore.Value) (int64, error) {
+	switch v.Type {
+	case bsoncore.TypeInt32, bsoncore.TypeInt64:
+		n, _ := v.AsInt64OK()
+		return n, nil
+	case bsoncore.TypeDouble:
+		f, _ := v.DoubleOK()
+		if f == math.Trunc(f) && f >= -(1<<63) && f < 1<<63 {
+			return int64(f), nil
+		}
+		return 0, fmt.Errorf("%v is not an integer within int64", f)
+	}
+	return 0, notA(v, "number")
+}
+
+// readTime reads a time of the layout's format; Event.Canonical then checks
+// its range.
+func (l Layout) readTime(v bsoncore.Value) (time.Time, error) {
+	switch l.TimeFormat {
+	case TimeUnixMilli:
+		ms, err := integral(v)
+		if err != nil {
+			return time.Time{}, err
+		}
+		return time.UnixMilli(ms).UTC(), nil
+	case TimeUnix:
+		s, err := integral(v)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if s > math.MaxInt64/1000 || s < math.MinInt64/1000 {
+			return time.Time{}, fmt.Errorf("%d seconds is out of range", s)
+		}
+		return time.UnixMilli(s * 1000).UTC(), nil
+	case TimeRFC3339:
+		s, ok := v.StringValueOK()
+		if !ok {
+			return time.Time{}, notA(v, "string")
+		}
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
+		}
+		if t.Nanosecond()%int(time.Millisecond) != 0 {
+			return time.Time{}, fmt.Errorf("%q is finer than a millisecond", s)
+		}
+		return t.UTC(), nil
+	}
+	ms, ok := v.DateTimeOK()
+	if !ok {
+		return time.Time{}, notA(v, "date")
+	}
+	return time.UnixMilli(ms).UTC(), nil
+}

@@ -1,0 +1,210 @@
+package mongodao
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// DefaultCollection is the collection of a store URL without collection=.
+const DefaultCollection = "events"
+
+// LayoutParams are the query parameters of a store URL that [ParseURL]
+// takes for itself; every other parameter must be a connection-string
+// option of the driver.
+var LayoutParams = []string{"collection", "account", "id", "type", "time", "data", "idformat", "timeformat", "nestedlists"}
+
+// URL is a parsed MongoDB store URL (see [ParseURL]).
+type URL struct {
+	// ClientURI is the connection string for the driver: the URL without
+	// the store's parameters.
+	ClientURI string
+	// Database and Collection name the collection.
+	Database, Collection string
+	// Layout is the declared layout (the zero Layout without layout
+	// parameters).
+	Layout Layout
+
+	redacted string
+}
+
+// Redacted is the URL without its password, for messages.
+func (u *URL) Redacted() string { return u.redacted }
+
+// NewStore returns a store on the URL's collection through client, with the
+// URL's layout. Like [New], it does no I/O.
+func (u *URL) NewStore(client *mongo.Client) (*Store, error) {
+	if client == nil {
+		return nil, fmt.Errorf("mongodao: %w: nil client", flagmigrate.ErrInvalidArgument)
+	}
+	return New(client.Database(u.Database).Collection(u.Collection), &Options{Layout: u.Layout})
+}
+
+// ParseURL reads a store URL, the one place where the CLI, the examples and
+// the tests turn a URL into a collection and its layout:
+//
+//	mongodb://HOST/DATABASE?collection=events
+//	mongodb://HOST/DATABASE?collection=events&account=accountId&id=_id&type=kind&time=createdAt&data=payload&idformat=objectid
+//
+// Parameters (see [Layout]):
+//
+//   - collection: the collection (default "events");
+//   - account, id, type, time, data: the fields of the Event fields; all five
+//     or none (none: the store's own layout); data=* is every unmapped field;
+//   - idformat: string (default), objectid or int;
+//   - timeformat: date (default), unixms, unix or rfc3339;
+//   - nestedlists: native (default) or wrap (for FerretDB v1).
+//
+// Every other parameter goes to the driver, which must know it: a parameter
+// that is neither (a misspelt acount=) is refused with the list of layout
+// parameters. Errors match [flagmigrate.ErrInvalidArgument] and never show
+// the URL's password. ParseURL does no I/O (no DNS lookup, even for
+// mongodb+srv).
+func ParseURL(raw string) (*URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("mongodao: %w: bad store URL: %v", flagmigrate.ErrInvalidArgument, redactErr(err))
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("mongodao: %w: store URL %s: %s", flagmigrate.ErrInvalidArgument, u.Redacted(), fmt.Sprintf(format, args...))
+	}
+	if u.Scheme != "mongodb" && u.Scheme != "mongodb+srv" {
+		return nil, bad("want the scheme mongodb:// or mongodb+srv://")
+	}
+	db := strings.Trim(u.Path, "/")
+	if db == "" || strings.Contains(db, "/") {
+		return nil, bad("want mongodb://HOST/DATABASE?collection=NAME")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, bad("query: %v", err)
+	}
+	one := func(name string) (string, error) {
+		v := q[name]
+		q.Del(name)
+		switch {
+		case len(v) > 1:
+			return "", bad("parameter %s is given %d times", name, len(v))
+		case len(v) == 1 && v[0] == "":
+			return "", bad("parameter %s is empty", name)
+		case len(v) == 1:
+			return v[0], nil
+		}
+		return "", nil
+	}
+	vals := map[string]string{}
+	for _, p := range LayoutParams {
+		if vals[p], err = one(p); err != nil {
+			return nil, err
+		}
+	}
+	out := &URL{Database: db, Collection: vals["collection"]}
+	if out.Collection == "" {
+		out.Collection = DefaultCollection
+	}
+	l := Layout{Account: vals["account"], ID: vals["id"], Type: vals["type"], Time: vals["time"], Data: vals["data"]}
+	fields := []string{l.Account, l.ID, l.Type, l.Time, l.Data}
+	n := 0
+	for _, f := range fields {
+		if f != "" {
+			n++
+		}
+	}
+	switch {
+	case n == 0 && (vals["idformat"] != "" || vals["timeformat"] != "" || vals["nestedlists"] != ""):
+		return nil, bad("idformat, timeformat and nestedlists need a layout: account, id, type, time and data")
+	case n > 0 && slices.Contains(fields, ""):
+		var missing []string
+		for i, name := range []string{"account", "id", "type", "time", "data"} {
+			if fields[i] == "" {
+				missing = append(missing, name)
+			}
+		}
+		return nil, bad("a layout names all of account, id, type, time and data; missing: %s", strings.Join(missing, ", "))
+	}
+	switch vals["idformat"] {
+	case "", "string":
+	case "objectid":
+		l.IDFormat = IDObjectID
+	case "int":
+		l.IDFormat = IDInt
+	default:
+		return nil, bad("idformat=%s: want string, objectid or int", vals["idformat"])
+	}
+	switch vals["timeformat"] {
+	case "", "date":
+	case "unixms":
+		l.TimeFormat = TimeUnixMilli
+	case "unix":
+		l.TimeFormat = TimeUnix
+	case "rfc3339":
+		l.TimeFormat = TimeRFC3339
+	default:
+		return nil, bad("timeformat=%s: want date, unixms, unix or rfc3339", vals["timeformat"])
+	}
+	switch vals["nestedlists"] {
+	case "", "native":
+	case "wrap":
+		l.WrapNestedLists = true
+	default:
+		return nil, bad("nestedlists=%s: want native or wrap", vals["nestedlists"])
+	}
+	if err := l.validate(); err != nil {
+		return nil, fmt.Errorf("%w (store URL %s)", err, u.Redacted())
+	}
+	out.Layout = l
+
+	// What is left goes to the driver, which must know every key. Its
+	// parser is given a host-free mongodb:// URI, so that no SRV lookup runs.
+	check := url.Values{}
+	for k, v := range q {
+		if lk := strings.ToLower(k); u.Scheme == "mongodb+srv" && (lk == "srvmaxhosts" || lk == "srvservicename") {
+			continue
+		}
+		check[k] = v
+	}
+	cs, err := connstring.Parse("mongodb://127.0.0.1/?" + check.Encode())
+	if err != nil {
+		return nil, bad("%v", redactErr(err))
+	}
+	if len(cs.UnknownOptions) > 0 {
+		var unknown []string
+		for k := range cs.UnknownOptions {
+			unknown = append(unknown, k)
+		}
+		slices.Sort(unknown)
+		return nil, bad("unknown parameter %s: neither a layout parameter (%s) nor a MongoDB connection-string option",
+			strings.Join(unknown, ", "), strings.Join(LayoutParams, ", "))
+	}
+	u.RawQuery = q.Encode()
+	out.ClientURI = u.String()
+	u.Path = "/" + db
+	out.redacted = u.Redacted()
+	if out.Layout.IsDefault() {
+		out.redacted += " (collection " + out.Collection + ")"
+	} else {
+		out.redacted += " (collection " + out.Collection + ", " + out.Layout.String() + ")"
+	}
+	return out, nil
+}
+
+// redactErr keeps a URL's password out of a parse error.
+func redactErr(err error) string {
+	var ue *url.Error
+	if e, ok := err.(*url.Error); ok {
+		ue = e
+		if p, perr := url.Parse(ue.URL); perr == nil {
+			ue.URL = p.Redacted()
+		} else {
+			ue.URL = "(the URL)"
+		}
+		return ue.Error()
+	}
+	return err.Error()
+}
