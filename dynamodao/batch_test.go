@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// faultyAPI injects the faults dynalite never produces into batch calls:
+// faultyAPI injects the faults the test server never produces into batch calls:
 // throttling errors and unprocessed items or keys.
 type faultyAPI struct {
 	dynamodao.API
@@ -350,8 +350,8 @@ func TestBatchDuplicatesAndConflicts(t *testing.T) {
 }
 
 // ccfWithItem makes PutItem's conditional check failures carry the stored
-// item, as DynamoDB does with ReturnValuesOnConditionCheckFailure ALL_OLD
-// (dynalite ignores that parameter).
+// item, as DynamoDB does with ReturnValuesOnConditionCheckFailure ALL_OLD,
+// whatever the server under the test does.
 type ccfWithItem struct{ *faultyAPI }
 
 func (c ccfWithItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -387,9 +387,23 @@ func TestStoreEventUsesReturnedItem(t *testing.T) {
 	}
 }
 
+// ccfWithoutItem makes PutItem's conditional check failures carry no item,
+// as from a server that ignores ReturnValuesOnConditionCheckFailure (AWS and
+// DynamoDB Local honour it; dynalite does not).
+type ccfWithoutItem struct{ *faultyAPI }
+
+func (c ccfWithoutItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := c.faultyAPI.PutItem(ctx, in, o...)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil, &types.ConditionalCheckFailedException{Message: ccf.Message}
+	}
+	return out, err
+}
+
 func TestStoreEventReadsBackWithoutReturnedItem(t *testing.T) {
 	f := &faultyAPI{}
-	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, nil)
+	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return ccfWithoutItem{f} }, nil)
 	e := evt("acct", "e", base, allKinds())
 	for range 2 {
 		if err := s.StoreEvent(t.Context(), e); err != nil {
