@@ -11,6 +11,14 @@
 // [New] takes any [API], the narrow part of [*dynamodb.Client] the store
 // calls, so tests can wrap the client.
 //
+// A store can also be named by a URL, dynamodb://TABLE?region=R&profile=P&
+// endpoint=URL&creds=local, the one form the CLI, the examples and the tests
+// share: [ParseURL] checks it (unknown parameters are refused by name),
+// [URL.NewClient] follows the AWS SDK's standard configuration chain where
+// the URL is silent, and [OpenURL] does both. The SDK's own log lines go to
+// a [log/slog] logger of the caller's ([NewSDKLogger]), or nowhere; never
+// straight to standard error.
+//
 // # Table schema
 //
 // One table holds every account's events, one item per event:
