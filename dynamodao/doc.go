@@ -54,7 +54,8 @@
 //   - ListEvents: Query on by_time, pk = account AND tk BETWEEN two bounds.
 //   - ScanEvents of one account: Query on the table, in sk (ID) order; of
 //     the whole table: Scan, with DynamoDB's parallel scan segments.
-//   - StoreEvents, FindEvents: BatchGetItem and BatchWriteItem.
+//   - StoreEvents: BatchGetItem, then TransactWriteItems of conditional puts.
+//   - FindEvents: BatchGetItem.
 //
 // # Why a local secondary index
 //
@@ -120,8 +121,9 @@
 // (ReturnValuesOnConditionCheckFailure ALL_OLD; when a server ignores that
 // parameter, the store reads the item back consistently);
 // the same event gives nil, another ErrConflict. The batch path,
-// [Store.StoreEvents], reads before it writes and cannot check atomically:
-// see its documentation for the race this leaves.
+// [Store.StoreEvents], reads the keys first and then writes the missing
+// events in transactions of puts with the same condition, so a different
+// event stored concurrently is never overwritten either.
 //
 // # Errors
 //
