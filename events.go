@@ -11,8 +11,9 @@ import (
 )
 
 // Limits enforced by [Event.Validate]. They are chosen so that every valid
-// event fits every store: DynamoDB's 400 KB item and 32 nesting levels are the
-// smallest; MongoDB's 16 MiB document is far larger.
+// event fits every store: DynamoDB's 400 KB item (shared with the item's index
+// entry, see MaxEventSize) and 32 nesting levels are the smallest; MongoDB's
+// 16 MiB document is far larger.
 const (
 	// MaxKeyBytes is the longest AccountID or ID, in bytes of UTF-8.
 	MaxKeyBytes = 512
@@ -21,9 +22,25 @@ const (
 	// MaxDataDepth is the deepest nesting of maps and lists in Data
 	// (Data itself is depth 1).
 	MaxDataDepth = 24
-	// MaxEventSize is the largest [Event.Size] accepted. It leaves 16 KiB of
-	// DynamoDB's 400 KB item for the attribute names and key copies a store adds.
-	MaxEventSize = 384 << 10
+	// MaxMapKeyBytes is the longest key of a map in Data, in bytes of UTF-8:
+	// the longest that every store and test server reads back. FerretDB
+	// (v1.24) stores longer field names but fails to read them ("bufio:
+	// buffer full" beyond 4,095 bytes); DynamoDB Local fails on map keys over
+	// 50,000 bytes (InternalFailure); MongoDB and AWS DynamoDB take more.
+	MaxMapKeyBytes = 4095
+	// MaxEventSize is the largest [Event.Size] accepted: 192 KiB, under half
+	// of DynamoDB's 400 KB (409,600 bytes) item limit. DynamoDB counts an
+	// item together with its entries in the table's local secondary indexes,
+	// and the dynamodao table's by_time index projects every attribute, so a
+	// stored event counts about twice: its item (Size plus the attribute names
+	// and the time key a store adds, under 1.1 KB) and the index entry (as
+	// much again). The other choice, an index projecting only keys, keeps
+	// twice the room but makes every ListEvents page a Query plus a
+	// BatchGetItem, and BatchGetItem rounds each item up to 4 KB of read
+	// capacity where a Query rounds the page's sum: listing small events
+	// would cost up to about 20 times the reads (see the dynamodao package
+	// documentation).
+	MaxEventSize = 192 << 10
 )
 
 // MinTime and MaxTime bound Event.Time. Times are stored as milliseconds
@@ -54,7 +71,8 @@ const (
 //     beyond int64), with a magnitude of 0 or between 1e-130 and 1e126
 //   - []any of these values (a nil slice becomes nil)
 //   - map[string]any of these values (a nil map becomes nil); keys are
-//     non-empty valid UTF-8, contain no "." and no NUL, and do not start with "$"
+//     non-empty valid UTF-8 of at most [MaxMapKeyBytes] bytes, contain no "."
+//     and no NUL, and do not start with "$"
 //
 // A Data with no entries is nil. Because every store hands back exactly this
 // form, an event read from any store compares equal (with go-cmp or
@@ -147,7 +165,7 @@ func canonicalMap(m map[string]any, path string, depth int) (map[string]any, err
 	for k, v := range m {
 		p := path + "." + k
 		if err := checkMapKey(k); err != nil {
-			return nil, invalid(path+"["+strconv.Quote(k)+"]", "key %s", err)
+			return nil, invalid(path+"["+quoteKey(k)+"]", "key %s", err)
 		}
 		cv, err := canonicalValue(v, p, depth)
 		if err != nil {
@@ -162,6 +180,8 @@ func checkMapKey(k string) error {
 	switch {
 	case k == "":
 		return errString("is empty")
+	case len(k) > MaxMapKeyBytes:
+		return errString("is " + strconv.Itoa(len(k)) + " bytes long, more than MaxMapKeyBytes (" + strconv.Itoa(MaxMapKeyBytes) + ")")
 	case !utf8.ValidString(k):
 		return errString("is not valid UTF-8")
 	case strings.HasPrefix(k, "$"):
@@ -172,6 +192,19 @@ func checkMapKey(k string) error {
 		return errString("contains NUL")
 	}
 	return nil
+}
+
+// quoteKey quotes a map key for an error's field path, shortened to its
+// first 32 bytes (and "...") when it is longer than MaxMapKeyBytes.
+func quoteKey(k string) string {
+	if len(k) <= MaxMapKeyBytes {
+		return strconv.Quote(k)
+	}
+	short := []byte(k[:32])
+	for !utf8.Valid(short) && len(short) > 0 { // do not cut a character in two
+		short = short[:len(short)-1]
+	}
+	return strconv.Quote(string(short)) + "..."
 }
 
 type errString string

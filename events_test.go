@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,43 @@ func TestSizeLimit(t *testing.T) {
 	e.Data["blob"] = e.Data["blob"].(string) + "x"
 	if err := e.Validate(); !errors.Is(err, flagmigrate.ErrInvalidEvent) {
 		t.Errorf("an event one byte over MaxEventSize: err = %v, want ErrInvalidEvent", err)
+	}
+}
+
+func TestMapKeyLimit(t *testing.T) {
+	longest := strings.Repeat("🚀", flagmigrate.MaxMapKeyBytes/4) + strings.Repeat("k", flagmigrate.MaxMapKeyBytes%4)
+	tests := []struct {
+		reason string
+		key    string
+		ok     bool
+	}{
+		{"the longest key", longest, true},
+		{"the longest key, nested", longest, true},
+		{"one byte more", longest + "k", false},
+		{"far longer", strings.Repeat("k", 1<<20), false},
+	}
+	for _, tc := range tests {
+		e := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{tc.key: true}}
+		if strings.Contains(tc.reason, "nested") {
+			e.Data = map[string]any{"m": []any{map[string]any{tc.key: true}}}
+		}
+		err := e.Validate()
+		if tc.ok {
+			if err != nil {
+				t.Errorf("%s (%d bytes): %v", tc.reason, len(tc.key), err)
+			}
+			continue
+		}
+		var ve *flagmigrate.ValidationError
+		if !errors.As(err, &ve) || !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+			t.Fatalf("%s (%d bytes): err = %v, want a ValidationError", tc.reason, len(tc.key), err)
+		}
+		if want := `Data["kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"...]`; tc.reason == "far longer" && ve.Field != want {
+			t.Errorf("%s: Field = %q, want %q (shortened)", tc.reason, ve.Field, want)
+		}
+		if len(err.Error()) > 300 {
+			t.Errorf("%s: the error is %d bytes long, want it short: %.300s", tc.reason, len(err.Error()), err)
+		}
 	}
 }
 

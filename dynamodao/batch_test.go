@@ -17,8 +17,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// faultyAPI injects the faults dynalite never produces into batch calls:
-// throttling errors and unprocessed items or keys.
+// faultyAPI injects the faults the test server never produces into batch calls:
+// throttling errors, unprocessed items or keys, and transactions cancelled
+// for throttling or a concurrent transaction.
 type faultyAPI struct {
 	dynamodao.API
 	mu sync.Mutex
@@ -28,6 +29,9 @@ type faultyAPI struct {
 	// keep returns how many of the call's items reach the server; the rest
 	// come back unprocessed.
 	keep func(op string, n, items int) int
+	// cancel returns the cancellation reason codes of transaction n, one per
+	// put, or nil to let it through.
+	cancel func(n, items int) []string
 
 	writes, gets, puts, getItems atomic.Int64
 }
@@ -68,6 +72,37 @@ func (f *faultyAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWriteI
 		return out, nil
 	}
 	return f.API.BatchWriteItem(ctx, in, o...)
+}
+
+func (f *faultyAPI) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, o ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	if _, err := f.next("TransactWriteItems", &f.writes, len(in.TransactItems)); err != nil {
+		return nil, err
+	}
+	f.mu.Lock()
+	var codes []string
+	if f.cancel != nil {
+		codes = f.cancel(int(f.writes.Load()), len(in.TransactItems))
+	}
+	f.mu.Unlock()
+	if codes != nil {
+		tce := &types.TransactionCanceledException{Message: aws.String("injected")}
+		for _, c := range codes {
+			tce.CancellationReasons = append(tce.CancellationReasons, types.CancellationReason{Code: aws.String(c)})
+		}
+		return nil, tce
+	}
+	return f.API.TransactWriteItems(ctx, in, o...)
+}
+
+// reasons returns n cancellation codes: code for the put at i, "None" (not
+// the cause) for the others.
+func reasons(n, i int, code string) []string {
+	out := make([]string, n)
+	for j := range out {
+		out[j] = "None"
+	}
+	out[i] = code
+	return out
 }
 
 func (f *faultyAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
@@ -168,25 +203,26 @@ func TestBatchRetries(t *testing.T) {
 		reason    string
 		throttle  func(op string, n int) error
 		keep      func(op string, n, items int) int
+		cancel    func(n, items int) []string
 		minWrites int64
 		minGets   int64
 	}{
 		{
-			reason: "unprocessed items and keys: half of every call is processed",
+			reason: "unprocessed keys: half of every call is processed",
 			keep: func(op string, n, items int) int {
 				return (items + 1) / 2
 			},
-			minWrites: 5 * 5, minGets: 7, // 5 groups of 25 need 5 calls each (13, 6, 3, 2, 1)
+			minWrites: 2, minGets: 7, // transactions of 100 and 20; 100 keys need 7 calls (50, 25, 13, 6, 3, 2, 1)
 		},
 		{
-			reason: "nothing processed by the first calls, then one item at a time",
+			reason: "nothing processed by the first calls, then one key at a time",
 			keep: func(op string, n, items int) int {
 				if n <= 3 {
 					return 0
 				}
 				return 1
 			},
-			minWrites: 3 + 120, minGets: 3 + 120,
+			minWrites: 2, minGets: 3 + 120,
 		},
 		{
 			reason: "throttled: the first calls fail with each throttling error",
@@ -196,10 +232,10 @@ func TestBatchRetries(t *testing.T) {
 				}
 				return nil
 			},
-			minWrites: 4 + 5, minGets: 4 + 2,
+			minWrites: 4 + 2, minGets: 4 + 2,
 		},
 		{
-			reason: "throttling and unprocessed items mixed",
+			reason: "throttling and unprocessed keys mixed",
 			throttle: func(op string, n int) error {
 				if n%2 == 1 {
 					return throttleErr(n)
@@ -207,18 +243,31 @@ func TestBatchRetries(t *testing.T) {
 				return nil
 			},
 			keep:      func(op string, n, items int) int { return min(items, 10) },
-			minWrites: 2*14 - 1, minGets: 2*12 - 1,
+			minWrites: 2*2 - 1, minGets: 2*12 - 1,
+		},
+		{
+			reason: "transactions cancelled by concurrent transactions, then by throttling",
+			cancel: func(n, items int) []string {
+				switch {
+				case n <= 3:
+					return reasons(items, 0, "TransactionConflict")
+				case n <= 5:
+					return reasons(items, items-1, "ThrottlingError")
+				}
+				return nil
+			},
+			minWrites: 5 + 2, minGets: 2,
 		},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			f := &faultyAPI{throttle: tc.throttle, keep: tc.keep}
+			f := &faultyAPI{throttle: tc.throttle, keep: tc.keep, cancel: tc.cancel}
 			s, c := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, fastRetries)
 			events := batchEvents("acct", 120)
 			errs, err := s.StoreEvents(t.Context(), events)
 			checkNoErrors(t, errs, err, len(events))
 			checkStored(t, c, s.Table(), events)
 			if w, g := f.writes.Load(), f.gets.Load(); w < tc.minWrites || g < tc.minGets {
-				t.Errorf("%d BatchWriteItem and %d BatchGetItem calls, want at least %d and %d", w, g, tc.minWrites, tc.minGets)
+				t.Errorf("%d TransactWriteItems and %d BatchGetItem calls, want at least %d and %d", w, g, tc.minWrites, tc.minGets)
 			}
 			// FindEvents retries the same way.
 			got, err := s.FindEvents(t.Context(), keysOf(events))
@@ -233,7 +282,7 @@ func TestBatchRetries(t *testing.T) {
 			errs, err = s.StoreEvents(t.Context(), events)
 			checkNoErrors(t, errs, err, len(events))
 			if w := f.writes.Load(); w != before {
-				t.Errorf("re-storing stored events made %d BatchWriteItem calls", w-before)
+				t.Errorf("re-storing stored events made %d TransactWriteItems calls", w-before)
 			}
 		})
 	}
@@ -253,7 +302,9 @@ func TestBatchGivesUp(t *testing.T) {
 		reason   string
 		throttle func(op string, n int) error
 		keep     func(op string, n, items int) int
+		cancel   func(n, items int) []string
 		check    func(error) bool
+		gets     int64 // BatchGetItem calls
 	}{
 		{
 			reason: "always throttled: the last throttling error is reachable",
@@ -264,15 +315,26 @@ func TestBatchGivesUp(t *testing.T) {
 				var pte *types.ProvisionedThroughputExceededException
 				return errors.As(err, &pte)
 			},
+			gets: 3,
 		},
 		{
 			reason: "never processed",
 			keep:   func(string, int, int) int { return 0 },
 			check:  func(err error) bool { return err != nil },
+			gets:   3,
+		},
+		{
+			reason: "transactions always cancelled by a concurrent one: the cancellation is reachable",
+			cancel: func(n, items int) []string { return reasons(items, n%items, "TransactionConflict") },
+			check: func(err error) bool {
+				var tce *types.TransactionCanceledException
+				return errors.As(err, &tce)
+			},
+			gets: 1,
 		},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
-			f := &faultyAPI{throttle: tc.throttle, keep: tc.keep}
+			f := &faultyAPI{throttle: tc.throttle, keep: tc.keep, cancel: tc.cancel}
 			opts := *fastRetries
 			opts.MaxAttempts = 3
 			s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, &opts)
@@ -280,8 +342,14 @@ func TestBatchGivesUp(t *testing.T) {
 			if errs != nil || !tc.check(err) {
 				t.Errorf("StoreEvents = %v, %v; want a batch error", errs, err)
 			}
-			if n := f.gets.Load(); n != 3 {
-				t.Errorf("%d BatchGetItem calls, want MaxAttempts = 3", n)
+			if n := f.gets.Load(); n != tc.gets {
+				t.Errorf("%d BatchGetItem calls, want %d", n, tc.gets)
+			}
+			if w := f.writes.Load(); tc.cancel != nil && w != 3 {
+				t.Errorf("%d TransactWriteItems calls, want MaxAttempts = 3", w)
+			}
+			if tc.cancel != nil {
+				return // FindEvents has nothing to do with transactions
 			}
 			_, err = s.FindEvents(t.Context(), keysOf(batchEvents("acct", 3)))
 			if !tc.check(err) {
@@ -345,13 +413,13 @@ func TestBatchDuplicatesAndConflicts(t *testing.T) {
 		}
 	}
 	if n := f.writes.Load(); n != 1 {
-		t.Errorf("%d BatchWriteItem calls, want 1 (a, once)", n)
+		t.Errorf("%d TransactWriteItems calls, want 1 (a, once)", n)
 	}
 }
 
 // ccfWithItem makes PutItem's conditional check failures carry the stored
-// item, as DynamoDB does with ReturnValuesOnConditionCheckFailure ALL_OLD
-// (dynalite ignores that parameter).
+// item, as DynamoDB does with ReturnValuesOnConditionCheckFailure ALL_OLD,
+// whatever the server under the test does.
 type ccfWithItem struct{ *faultyAPI }
 
 func (c ccfWithItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -387,9 +455,23 @@ func TestStoreEventUsesReturnedItem(t *testing.T) {
 	}
 }
 
+// ccfWithoutItem makes PutItem's conditional check failures carry no item,
+// as from a server that ignores ReturnValuesOnConditionCheckFailure (AWS and
+// DynamoDB Local honour it; dynalite does not).
+type ccfWithoutItem struct{ *faultyAPI }
+
+func (c ccfWithoutItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	out, err := c.faultyAPI.PutItem(ctx, in, o...)
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return nil, &types.ConditionalCheckFailedException{Message: ccf.Message}
+	}
+	return out, err
+}
+
 func TestStoreEventReadsBackWithoutReturnedItem(t *testing.T) {
 	f := &faultyAPI{}
-	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, nil)
+	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return ccfWithoutItem{f} }, nil)
 	e := evt("acct", "e", base, allKinds())
 	for range 2 {
 		if err := s.StoreEvent(t.Context(), e); err != nil {

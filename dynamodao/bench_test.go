@@ -320,3 +320,72 @@ func BenchmarkBatchStore10k(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkBatchStoreConditional compares StoreEvents' writes (conditional
+// puts in TransactWriteItems of 100) with the unchecked path it replaced
+// (BatchWriteItem of 25 after the same BatchGetItem), interleaved on chunks
+// of 2,000 new events, on the local server and with a round trip added to
+// every request (as to AWS). It reports both rates and new/old. Run with
+// -benchtime 1x.
+func BenchmarkBatchStoreConditional(b *testing.B) {
+	const n, chunk = 10000, 2000
+	_, c := newStore(b, nil, nil)
+	table := freshTable(b, c)
+	events := func(account string) []flagmigrate.Event {
+		out := make([]flagmigrate.Event, chunk)
+		for i := range out {
+			out[i] = benchEvent(account, i)
+		}
+		return out
+	}
+	check := func(b *testing.B, errs []error, err error) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, err := range errs {
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for _, rtt := range []time.Duration{0, time.Millisecond, 2 * time.Millisecond} {
+		b.Run(fmt.Sprintf("rtt=%v", rtt), func(b *testing.B) {
+			client := c
+			if rtt > 0 {
+				client = testutil.WithRoundTrip(b, c, rtt)
+			}
+			s, err := dynamodao.New(client, table, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			var tNew, tOld time.Duration
+			for b.Loop() {
+				for i := range n / chunk {
+					newEvents, oldEvents := events(fmt.Sprint("new-", runs.Add(1))), events(fmt.Sprint("old-", runs.Add(1)))
+					runNew := func() {
+						t0 := time.Now()
+						errs, err := s.StoreEvents(b.Context(), newEvents)
+						tNew += time.Since(t0)
+						check(b, errs, err)
+					}
+					runOld := func() {
+						t0 := time.Now()
+						errs, err := s.StoreEventsUnchecked(b.Context(), oldEvents)
+						tOld += time.Since(t0)
+						check(b, errs, err)
+					}
+					if i%2 == 0 { // alternate which goes first
+						runNew()
+						runOld()
+					} else {
+						runOld()
+						runNew()
+					}
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/tNew.Seconds(), "new-events/s")
+			b.ReportMetric(float64(n)*float64(b.N)/tOld.Seconds(), "old-events/s")
+			b.ReportMetric(tOld.Seconds()/tNew.Seconds(), "new/old")
+		})
+	}
+}

@@ -11,6 +11,14 @@
 // [New] takes any [API], the narrow part of [*dynamodb.Client] the store
 // calls, so tests can wrap the client.
 //
+// A store can also be named by a URL, dynamodb://TABLE?region=R&profile=P&
+// endpoint=URL&creds=local, the one form the CLI, the examples and the tests
+// share: [ParseURL] checks it (unknown parameters are refused by name),
+// [URL.NewClient] follows the AWS SDK's standard configuration chain where
+// the URL is silent, and [OpenURL] does both. The SDK's own log lines go to
+// a [log/slog] logger of the caller's ([NewSDKLogger]), or nowhere; never
+// straight to standard error.
+//
 // # Table schema
 //
 // One table holds every account's events, one item per event:
@@ -46,7 +54,8 @@
 //   - ListEvents: Query on by_time, pk = account AND tk BETWEEN two bounds.
 //   - ScanEvents of one account: Query on the table, in sk (ID) order; of
 //     the whole table: Scan, with DynamoDB's parallel scan segments.
-//   - StoreEvents, FindEvents: BatchGetItem and BatchWriteItem.
+//   - StoreEvents: BatchGetItem, then TransactWriteItems of conditional puts.
+//   - FindEvents: BatchGetItem.
 //
 // # Why a local secondary index
 //
@@ -73,7 +82,7 @@
 // stored natively and readable by other tools: nil is NULL, bool BOOL,
 // string S, int64 and float64 N, []any L and map[string]any M. Empty strings,
 // empty lists and empty maps are stored as such (DynamoDB accepts empty
-// non-key strings since 2020, and empty L and M always; dynalite too).
+// non-key strings since 2020, and empty L and M always; DynamoDB Local too).
 // Numbers are written as the shortest decimal that reads back as the same
 // value: int64 in plain digits (at most 19), float64 in 'g' format (at most
 // 17 significant digits, "1e+125", "1.5e-130"), inside DynamoDB's 38 digits
@@ -86,20 +95,35 @@
 // the expression package, so attribute names that are reserved words
 // ("time", "type", "data") are safe.
 //
-// Events valid for flagmigrate fit: an event of [flagmigrate.MaxEventSize]
-// with the longest keys and type makes an item of 393,759 bytes by
-// DynamoDB's documented count, 15,841 bytes under its 400 KB (409,600 bytes)
-// item limit.
+// Events valid for flagmigrate fit. DynamoDB counts an item together with
+// its entries in the table's local secondary indexes against its 400 KB
+// (409,600 bytes) item limit, and by_time projects every attribute, so each
+// event counts about twice. [flagmigrate.MaxEventSize] is set for that: an
+// event of that size (192 KiB) with the longest keys and type makes an item
+// of 197,151 bytes by DynamoDB's documented count, 394,302 with its index
+// entry, 15,298 bytes under the limit. (Measured on DynamoDB Local, the
+// largest storable event of that shape has a Size of 204,758 with the index
+// and 409,558 without it.)
+//
+// The projection stays ALL rather than KEYS_ONLY, which would keep the whole
+// 400 KB for the item: with keys only, each ListEvents page would be a Query
+// on the index plus a consistent BatchGetItem of the items (a second round
+// trip, at most 100 items a call), and BatchGetItem rounds each item up to
+// 4 KB of read capacity where a Query rounds the sum of its page, so listing
+// events of a few hundred bytes would cost up to about 20 times the reads.
+// Existing tables would also have to be re-created (an LSI cannot be
+// changed). Halving the event limit costs nothing of that.
 //
 // # Writes
 //
 // StoreEvent canonicalises and validates first: an invalid event is refused
 // before any call. On a failed condition, DynamoDB returns the stored item
-// (ReturnValuesOnConditionCheckFailure ALL_OLD; servers that ignore that
-// parameter, such as dynalite, make the store read it back consistently);
+// (ReturnValuesOnConditionCheckFailure ALL_OLD; when a server ignores that
+// parameter, the store reads the item back consistently);
 // the same event gives nil, another ErrConflict. The batch path,
-// [Store.StoreEvents], reads before it writes and cannot check atomically:
-// see its documentation for the race this leaves.
+// [Store.StoreEvents], reads the keys first and then writes the missing
+// events in transactions of puts with the same condition, so a different
+// event stored concurrently is never overwritten either.
 //
 // # Errors
 //
@@ -110,13 +134,14 @@
 // [*types.ProvisionedThroughputExceededException]). When the caller's
 // context ends, its error is returned as it is.
 //
-// # Testing against dynalite
+// # Testing against DynamoDB Local
 //
-// The tests run against dynalite, a DynamoDB implementation on Node.js. It
-// differs from DynamoDB in ways the tests work around: it never returns
-// UnprocessedItems or throttling errors (a fault-injecting [API] wrapper
-// does), it ignores ReturnValuesOnConditionCheckFailure, it returns numbers
-// in plain decimal notation (1e125 as 126 digits), and it counts string sizes
-// in UTF-16 units (so the tests check item sizes by DynamoDB's documented
-// rules themselves).
+// The tests run against AWS DynamoDB Local (started by the repository's
+// scripts/servers), which shares DynamoDB's item-size accounting,
+// conditions, transactions and ReturnValuesOnConditionCheckFailure. What it
+// never does, return UnprocessedItems or UnprocessedKeys, throttle, or leave
+// the item out of a failed condition, the tests inject with wrapping [API]
+// clients, so that no test depends on a behaviour of the test server that
+// AWS does not share. The tests also check item sizes by DynamoDB's
+// documented rules themselves.
 package dynamodao

@@ -216,6 +216,18 @@ func largest(t testing.TB) []struct {
 			}
 			return map[string]any{"n": l, "p": strings.Repeat("p", room)}
 		}),
+		fill("map keys of MaxMapKeyBytes", func(room int) map[string]any {
+			room -= 3 // the map
+			m := map[string]any{}
+			for i := 0; room >= 1+flagmigrate.MaxMapKeyBytes+1+1+1+1; i++ {
+				k := fmt.Sprintf("%04d", i)
+				m[k+strings.Repeat("k", flagmigrate.MaxMapKeyBytes-len(k))] = true
+				room -= 1 + flagmigrate.MaxMapKeyBytes + 1 // entry, key, bool
+			}
+			room -= 1 + 1 // entry and key of the padding "s"
+			m["s"] = strings.Repeat("s", room)
+			return m
+		}),
 		fill("many small maps", func(room int) map[string]any {
 			room -= 3 + 1 + 1 + 3 // map; entry, key and list of "l"
 			room -= 1 + 1         // entry and key of the padding "s"
@@ -239,10 +251,12 @@ func TestLargestEventStored(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if size > 400<<10 {
-			t.Errorf("%s: the item is %d bytes, more than DynamoDB's 400 KB", tc.reason, size)
+		// DynamoDB counts the item and its entry in by_time (which
+		// projects every attribute) together against its 400 KB.
+		if 2*size > 400<<10 {
+			t.Errorf("%s: the item is %d bytes, twice that is more than DynamoDB's 400 KB", tc.reason, size)
 		}
-		t.Logf("%s: Size %d, DynamoDB item size %d (%d bytes under 400 KB)", tc.reason, e.Size(), size, 400<<10-size)
+		t.Logf("%s: Size %d, DynamoDB item size %d, with its index entry %d (%d bytes under 400 KB)", tc.reason, e.Size(), size, 2*size, 400<<10-2*size)
 		e.ID = fmt.Sprintf("%04d", i) + e.ID[4:] // distinct ids of the same length
 		for _, b := range []bool{false, true} {
 			if b {
@@ -414,8 +428,8 @@ func TestNumbersRoundTrip(t *testing.T) {
 			t.Errorf("%s: storing again: %v", tc.reason, err)
 		}
 	}
-	// What the server holds, as it returns it (dynalite normalises numbers
-	// to plain decimals; DynamoDB to its own form).
+	// What the server holds, as it returns it (servers normalise numbers
+	// to a form of their own).
 	out, err := c.GetItem(t.Context(), &dynamodb.GetItemInput{
 		TableName: aws.String(s.Table()),
 		Key: map[string]types.AttributeValue{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
 	"github.com/flagmigrate/flagmigrate"
@@ -75,8 +76,20 @@ var throttleCodes = map[string]bool{
 }
 
 // isThrottling reports whether err is DynamoDB refusing a request for lack of
-// capacity.
+// capacity, or a transaction cancelled for lack of capacity or for a
+// concurrent transaction on one of its items (worth retrying after a pause
+// too).
 func isThrottling(err error) bool {
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded", "TransactionConflict":
+				return true
+			}
+		}
+		return false
+	}
 	var ae smithy.APIError
 	return errors.As(err, &ae) && throttleCodes[ae.ErrorCode()]
 }

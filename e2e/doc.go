@@ -1,5 +1,5 @@
 // Package e2e holds the project's end-to-end proof on the real servers
-// (FerretDB for MongoDB, dynalite for DynamoDB; scripts/servers starts them
+// (FerretDB for MongoDB, AWS DynamoDB Local for DynamoDB; scripts/servers starts them
 // and exports where they are). It has no code of its own: only tests.
 //
 // Each test runs steady mixed traffic (writes of new events, reads by ID,
@@ -11,7 +11,7 @@
 //
 //   - TestDynamoDiesWhileSecondary: MongoDB authoritative, DynamoDB written
 //     second and read in the background for comparison (shadow reads); the
-//     test's own dynalite dies.
+//     test's own DynamoDB Local dies.
 //   - TestMongoDiesWhileSecondary: after the switch of authority, DynamoDB
 //     authoritative and alone read, MongoDB still written second (for a
 //     rollback); the test's own FerretDB dies.

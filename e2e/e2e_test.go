@@ -48,11 +48,12 @@ const (
 var quotas = []int{6, 4, 6}
 
 // TestDynamoDiesWhileSecondary is the migration's shadow stage on the real
-// servers: MongoDB (the shared FerretDB) authoritative, DynamoDB (a dynalite
-// of the test's own, data on disk) written second and read in the background
-// for comparison. dynalite is SIGKILLed mid-way and restarted on its data.
+// servers: MongoDB (the shared FerretDB) authoritative, DynamoDB (a DynamoDB
+// Local of the test's own, data on disk) written second and read in the
+// background for comparison. DynamoDB Local is SIGKILLed mid-way and
+// restarted on its data.
 func TestDynamoDiesWhileSecondary(t *testing.T) {
-	dyn := startDynalite(t)
+	dyn := startDynamoDBLocal(t)
 	ctx := t.Context()
 
 	mongoStore, err := mongodao.New(testutil.FreshCollection(t), nil)
@@ -87,7 +88,7 @@ func TestDynamoDiesWhileSecondary(t *testing.T) {
 }
 
 // TestMongoDiesWhileSecondary is the stage after the switch of authority on
-// the real servers: DynamoDB (the shared dynalite) authoritative and alone
+// the real servers: DynamoDB (the shared DynamoDB Local) authoritative and alone
 // read, MongoDB (a FerretDB of the test's own, SQLite files on disk) still
 // written second, for a rollback. FerretDB is SIGKILLed mid-way and
 // restarted on its data.

@@ -179,38 +179,38 @@ func dialable(addr string) error {
 	return c.Close()
 }
 
-// dynalite is a dynalite process with its data on disk.
-type dynalite struct {
+// dynamoDBLocal is a DynamoDB Local process with its data on disk.
+type dynamoDBLocal struct {
 	*process
 	Endpoint string
 }
 
-// startDynalite starts dynalite ($DYNALITE_CLI, run with node) on a free
-// loopback port with its LevelDB data in a directory of the test, so that it
+// startDynamoDBLocal starts AWS DynamoDB Local ($DYNAMODB_LOCAL, the
+// launcher of scripts/servers, which binds 127.0.0.1 only) on a free loopback
+// port with its SQLite file in a directory of the test (-dbPath), so that it
 // keeps its tables across a kill and restart.
-func startDynalite(t *testing.T) *dynalite {
+func startDynamoDBLocal(t *testing.T) *dynamoDBLocal {
 	t.Helper()
-	cli := toolEnv(t, "DYNALITE_CLI")
+	bin := toolEnv(t, "DYNAMODB_LOCAL")
 	data := t.TempDir() // before newProcess: removed after the kill
 	var lastErr error
-	for range 5 { // another process may take the port before dynalite binds it
+	for range 5 { // another process may take the port before DynamoDB Local binds it
 		port := strconv.Itoa(freePort(t))
 		addr := net.JoinHostPort("127.0.0.1", port)
 		var p *process
-		p = newProcess(t, "dynalite", []string{"node", cli, "--host", "127.0.0.1", "--port", port, "--path", data,
-			"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"},
+		p = newProcess(t, "dynamodb-local", []string{bin, "-port", port, "-dbPath", data},
 			func(run int) error {
 				b, _ := os.ReadFile(p.logPath(run))
-				if !bytes.Contains(b, []byte("listening at")) {
+				if !bytes.Contains(b, []byte("listening on "+addr)) {
 					return errors.New("not listening yet")
 				}
 				return dialable(addr)
 			})
 		lastErr = p.start()
 		if lastErr == nil {
-			return &dynalite{process: p, Endpoint: "http://" + addr}
+			return &dynamoDBLocal{process: p, Endpoint: "http://" + addr}
 		}
-		if !strings.Contains(lastErr.Error(), "EADDRINUSE") {
+		if !strings.Contains(lastErr.Error(), "already in use") {
 			break
 		}
 	}

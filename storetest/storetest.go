@@ -148,6 +148,9 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 		{"time at the epoch", evt("acct-1", "epoch", flagmigrate.MinTime, nil)},
 		{"time far ahead", evt("acct-1", "future", time.Date(9999, 1, 2, 3, 4, 5, 678e6, time.UTC), nil)},
 		{"long keys", evt(strings.Repeat("a", flagmigrate.MaxKeyBytes), strings.Repeat("i", flagmigrate.MaxKeyBytes), base, nil)},
+		{"the longest map keys, at the top and nested", evt("acct-1", "long-map-keys", base, map[string]any{
+			strings.Repeat("k", flagmigrate.MaxMapKeyBytes): map[string]any{strings.Repeat("é", flagmigrate.MaxMapKeyBytes/2): true},
+		})},
 	}
 	for _, tc := range tests {
 		mustStore(t, s, tc.evt)
@@ -509,6 +512,9 @@ func InvalidEvents() []struct {
 		{"key starting with $", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"$where": 1} }), "Data[\"$where\"]"},
 		{"nested bad key", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"m": map[string]any{"$gt": 1}} }), "Data.m[\"$gt\"]"},
 		{"empty key", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"": 1} }), "Data[\"\"]"},
+		{"over-long key", ok(func(e *flagmigrate.Event) {
+			e.Data = map[string]any{strings.Repeat("k", flagmigrate.MaxMapKeyBytes+1): 1}
+		}), `Data["kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"...]`},
 		{"unsupported type", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"ch": make(chan int)} }), "Data.ch"},
 		{"time.Time in Data", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"t": base} }), "Data.t"},
 		{"[]byte in Data", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"b": []byte("x")} }), "Data.b"},

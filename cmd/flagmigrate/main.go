@@ -3,7 +3,7 @@
 // replays the writes that failed on the secondary store (repair).
 //
 //	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
-//	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000' --checkpoint cp.json
+//	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 //	flagmigrate verify --from ... --to ... --json report.json
 //	flagmigrate repair --log repair.jsonl --from ... --to ...
 //
@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"os/signal"
 	"strconv"
@@ -51,7 +52,7 @@ Usage:
 Examples:
   # Copy the whole MongoDB collection into DynamoDB, resumable:
   flagmigrate backfill --from 'mongodb://127.0.0.1:27017/app?collection=events' \
-      --to 'dynamodb://events?endpoint=http://127.0.0.1:8000' --checkpoint cp.json
+      --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 
   # The same as 4 processes, each one segment with its own checkpoint:
   flagmigrate backfill --from ... --to ... --segment 0/4 --checkpoint cp-0.json
@@ -115,6 +116,7 @@ type common struct {
 	from, to string
 	timeout  time.Duration
 	accounts string
+	verbose  bool
 }
 
 func (c *common) register(fs *flag.FlagSet) {
@@ -122,6 +124,7 @@ func (c *common) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.to, "to", "", "destination store URL")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
 	fs.StringVar(&c.accounts, "accounts", "", "comma-separated account IDs (default: every account)")
+	fs.BoolVar(&c.verbose, "verbose", false, "also log the AWS SDK's warnings and retries (to standard error)")
 }
 
 func (c *common) accountList() []string {
@@ -158,14 +161,20 @@ func parse(fs *flag.FlagSet, args []string, c *common, stderr io.Writer) int {
 	return -1
 }
 
-// open opens both stores, printing a one-line error on failure.
-func (c *common) open(ctx context.Context, cmd string, createTable bool, stderr io.Writer) (src, dst *store, code int) {
-	src, err := openStore(ctx, c.from, asSource, false, c.timeout)
+// open opens both stores, printing a one-line error on failure. ds is for a
+// DynamoDB destination.
+func (c *common) open(ctx context.Context, cmd string, ds dynamoSettings, stderr io.Writer) (src, dst *store, code int) {
+	var logger *slog.Logger
+	if c.verbose {
+		logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	ds.logger = logger
+	src, err := openStore(ctx, c.from, asSource, dynamoSettings{logger: logger}, c.timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "flagmigrate %s: source: %v\n", cmd, err)
 		return nil, nil, exitFailed
 	}
-	dst, err = openStore(ctx, c.to, asDestination, createTable, c.timeout)
+	dst, err = openStore(ctx, c.to, asDestination, ds, c.timeout)
 	if err != nil {
 		src.close()
 		fmt.Fprintf(stderr, "flagmigrate %s: destination: %v\n", cmd, err)
@@ -199,6 +208,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended)")
 		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
 		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
+		createWait  = fs.Duration("create-timeout", 5*time.Minute, "with --create-table: how long CreateTable and its wait for the table to be ACTIVE may take (a table with an index can take minutes on AWS)")
 		progress    = fs.String("progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
 		every       = fs.Duration("progress-every", 2*time.Second, "interval of progress output")
 	)
@@ -242,7 +252,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			unreadable = append(unreadable, backfill.UnreadableOf("source", u))
 		}
 	}
-	src, dst, code := c.open(ctx, "backfill", *createTable, stderr)
+	src, dst, code := c.open(ctx, "backfill", dynamoSettings{createTable: *createTable, createTimeout: *createWait}, stderr)
 	if code >= 0 {
 		return code
 	}
@@ -317,7 +327,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if code := parse(fs, args, &c, stderr); code >= 0 {
 		return code
 	}
-	src, dst, code := c.open(ctx, "verify", false, stderr)
+	src, dst, code := c.open(ctx, "verify", dynamoSettings{}, stderr)
 	if code >= 0 {
 		return code
 	}

@@ -71,9 +71,26 @@ type result struct {
 
 func cli(t *testing.T, args ...string) result {
 	t.Helper()
+	return cliEnv(t, nil, args...)
+}
+
+// cliEnv runs the CLI with an AWS environment of its own: none of the
+// caller's AWS_* variables, no instance metadata lookups, shared config and
+// credentials files that do not exist, and then env (NAME=VALUE) on top.
+// Nothing it does can reach AWS unless a test asks for it.
+func cliEnv(t *testing.T, env []string, args ...string) result {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary(t), args...)
+	none := filepath.Join(t.TempDir(), "none")
+	cmd.Env = []string{"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "AWS_") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -135,7 +152,7 @@ func setup(t *testing.T, accounts, perAccount int) servers {
 	mu, _ := url.Parse(testutil.MongoURI(t))
 	mu.Path = "/" + coll.Database().Name()
 	mu.RawQuery = "collection=" + coll.Name()
-	du := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1"
+	du := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&creds=local"
 	return servers{mongo: ms, dynamo: ds, mongoURL: mu.String(), dynURL: du}
 }
 
@@ -362,10 +379,15 @@ func TestErrorsAreOneLine(t *testing.T) {
 	}{
 		{"bad URL scheme", []string{"verify", "--from", "postgres://x/y", "--to", s.dynURL}, 1, `unknown scheme "postgres"`},
 		{"URL without a database", []string{"verify", "--from", "mongodb://127.0.0.1:1", "--to", s.dynURL}, 1, "want mongodb://HOST/DATABASE"},
-		{"bad endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=::nope"}, 1, "is not an http(s) URL"},
+		{"bad endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=::nope"}, 1, "is not an http(s) URL"},
+		{"endpoint password never shown", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=ftp://me:s3cret@h"}, 1, "ftp://me:xxxxx@h is not an http(s) URL"},
+		{"unknown parameter", []string{"verify", "--from", s.mongoURL, "--to", s.dynURL + "&regoin=eu-west-1"}, 1, `unknown parameter "regoin" (known: region, profile, endpoint, creds)`},
+		{"parameter given twice", []string{"verify", "--from", s.mongoURL, "--to", s.dynURL + "&creds=local"}, 1, `parameter "creds" given 2 times`},
+		{"local credentials only with an endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?region=eu-west-1&creds=local"}, 1, "creds=local needs an endpoint parameter"},
+		{"no region anywhere", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt"}, 1, "no AWS region: set region= in the URL, AWS_REGION, or a region in the AWS profile"},
 		{"unreachable MongoDB", []string{"verify", "--from", "mongodb://127.0.0.1:1/db", "--to", s.dynURL, "--timeout", "1s"}, 1, "cannot reach MongoDB 127.0.0.1:1"},
-		{"unreachable DynamoDB", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://t?endpoint=http://127.0.0.1:1", "--timeout", "2s"}, 1, "cannot reach DynamoDB http://127.0.0.1:1"},
-		{"missing table", []string{"backfill", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint=" + endpoint}, 1, `table "no-such-table" does not exist; pass --create-table`},
+		{"unreachable DynamoDB", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=http://127.0.0.1:1&creds=local", "--timeout", "2s"}, 1, "cannot reach DynamoDB table ttt at http://127.0.0.1:1 (region us-east-1)"},
+		{"missing table", []string{"backfill", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint=" + endpoint + "&creds=local"}, 1, `table "no-such-table" does not exist; pass --create-table`},
 		{"missing collection", []string{"verify", "--from", strings.Replace(s.mongoURL, "collection=", "collection=nope", 1), "--to", s.dynURL}, 1, "does not exist in database"},
 		{"missing flags", []string{"backfill", "--from", s.mongoURL}, 2, "--from and --to are required"},
 		{"bad segment", []string{"backfill", "--from", s.mongoURL, "--to", s.dynURL, "--segment", "4/4"}, 2, "want I/N"},
@@ -375,6 +397,22 @@ func TestErrorsAreOneLine(t *testing.T) {
 		lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 		if r.code != tc.code || !strings.Contains(r.stderr, tc.want) || len(lines) != 1 {
 			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit %d and one line containing %q", tc.reason, r.code, r.stderr, tc.code, tc.want)
+		}
+		if strings.Contains(r.stderr, "SDK ") || strings.Contains(r.stderr, "aws-sdk") || strings.Contains(r.stderr, "s3cret") {
+			t.Errorf("%s: an SDK log line or a password in the error output:\n%s", tc.reason, r.stderr)
+		}
+	}
+	// With --verbose the SDK's lines go through the CLI's logger (slog, with
+	// source=aws-sdk), never raw ("SDK 2026/..."), and the error is the
+	// last line.
+	r := cli(t, "backfill", "--verbose", "--from", s.mongoURL, "--to", "dynamodb://no-such-table?endpoint="+endpoint+"&creds=local")
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || len(lines) < 2 || !strings.Contains(lines[len(lines)-1], `table "no-such-table" does not exist`) {
+		t.Fatalf("verbose: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	for _, l := range lines[:len(lines)-1] {
+		if !strings.Contains(l, "source=aws-sdk") || strings.HasPrefix(l, "SDK ") {
+			t.Errorf("verbose: a line not from the CLI's logger: %q", l)
 		}
 	}
 }
@@ -387,5 +425,59 @@ func TestHelpShowsExamples(t *testing.T) {
 	r = cli(t, "help", "backfill")
 	if r.code != 0 || !strings.Contains(r.stdout, "-checkpoint") {
 		t.Errorf("help backfill: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+// TestAWSConfigChain runs the CLI with the AWS configuration in the
+// environment and in temporary shared config and credentials files, never
+// with a URL that could reach AWS: every row has a local endpoint, given in
+// the URL or by the environment. What the CLI prints names the endpoint and
+// region it used.
+func TestAWSConfigChain(t *testing.T) {
+	s := setup(t, 1, 1)
+	endpoint := testutil.DynamoEndpoint(t)
+	table := strings.TrimPrefix(s.dynURL, "dynamodb://")
+	table = table[:strings.IndexByte(table, '?')]
+	local := "?endpoint=" + url.QueryEscape(endpoint) + "&creds=local"
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "config")
+	credFile := filepath.Join(dir, "credentials")
+	if err := os.WriteFile(cfgFile, []byte("[default]\nregion = eu-north-1\n\n[profile migr]\nregion = ap-south-2\n\n[profile other]\nregion = ca-west-1\nendpoint_url = "+endpoint+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(credFile, []byte("[other]\naws_access_key_id = profilekey\naws_secret_access_key = profilesecret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL); r.code != 0 {
+		t.Fatalf("backfill: exit %d\n%s", r.code, r.stderr)
+	}
+	files := []string{"AWS_CONFIG_FILE=" + cfgFile, "AWS_SHARED_CREDENTIALS_FILE=" + credFile}
+	keys := []string{"AWS_ACCESS_KEY_ID=envkey", "AWS_SECRET_ACCESS_KEY=envsecret"}
+	for _, tc := range []struct {
+		reason string
+		env    []string
+		url    string
+		want   string // in what the CLI prints of the destination
+	}{
+		{"region from AWS_REGION", []string{"AWS_REGION=eu-west-3"}, table + local, "(region eu-west-3)"},
+		{"the URL's region over AWS_REGION", []string{"AWS_REGION=eu-west-3"}, table + local + "&region=sa-east-1", "(region sa-east-1)"},
+		{"region from the default profile", files, table + local, "(region eu-north-1)"},
+		{"region from profile=", files, table + local + "&profile=migr", "(region ap-south-2)"},
+		{"region from AWS_PROFILE", append([]string{"AWS_PROFILE=migr"}, files...), table + local, "(region ap-south-2)"},
+		{"AWS_REGION over the profile's", append([]string{"AWS_REGION=us-west-2"}, files...), table + local + "&profile=migr", "(region us-west-2)"},
+		{"endpoint and credentials from the profile", files, table + "?profile=other", "at " + endpoint + " (region ca-west-1)"},
+		{"endpoint from AWS_ENDPOINT_URL_DYNAMODB", append([]string{"AWS_ENDPOINT_URL_DYNAMODB=" + endpoint, "AWS_REGION=eu-west-1"}, keys...), table, "at " + endpoint + " (region eu-west-1)"},
+		{"endpoint from AWS_ENDPOINT_URL", append([]string{"AWS_ENDPOINT_URL=" + endpoint, "AWS_REGION=eu-west-1"}, keys...), table, "at " + endpoint + " (region eu-west-1)"},
+		{"a local endpoint and no region anywhere", nil, table + local, "(region us-east-1)"},
+	} {
+		r := cliEnv(t, tc.env, "verify", "--from", s.mongoURL, "--to", "dynamodb://"+tc.url)
+		if r.code != 0 || !strings.Contains(r.stdout, tc.want) || r.stderr != "" {
+			t.Errorf("%s: exit %d, want 0 and %q in\nstdout:\n%s\nstderr:\n%s", tc.reason, r.code, tc.want, r.stdout, r.stderr)
+		}
+	}
+	// A profile that does not exist is an error, not silently the default.
+	r := cliEnv(t, files, "verify", "--from", s.mongoURL, "--to", "dynamodb://"+table+local+"&profile=nope")
+	if lines := strings.Split(strings.TrimSpace(r.stderr), "\n"); r.code != 1 || len(lines) != 1 || !strings.Contains(r.stderr, "nope") {
+		t.Errorf("missing profile: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }

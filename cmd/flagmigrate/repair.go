@@ -40,13 +40,13 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "flagmigrate repair: repair log: %v\n", firstLine(err))
 		return exitFailed
 	}
-	old, err := openStore(ctx, *oldURL, asDestination, false, *timeout)
+	old, err := openStore(ctx, *oldURL, asDestination, dynamoSettings{}, *timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "flagmigrate repair: old store: %v\n", err)
 		return exitFailed
 	}
 	defer old.close()
-	nu, err := openStore(ctx, *newURL, asDestination, false, *timeout)
+	nu, err := openStore(ctx, *newURL, asDestination, dynamoSettings{}, *timeout)
 	if err != nil {
 		fmt.Fprintf(stderr, "flagmigrate repair: new store: %v\n", err)
 		return exitFailed

@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
@@ -52,13 +50,17 @@ const storeURLHelp = `Store URLs:
         idformat     string (default), objectid or int
         timeformat   date (default), unixms, unix or rfc3339
         nestedlists  native (default) or wrap (for FerretDB v1)
-  dynamodb://TABLE?endpoint=http://HOST:PORT&region=us-east-1
-      (endpoint is optional: without it the AWS default configuration is used;
-      with it and no AWS_ACCESS_KEY_ID set, static local credentials are used)`
+  dynamodb://TABLE[?region=R][&profile=P][&endpoint=URL][&creds=local]
+      The AWS configuration chain, as the AWS CLI's: region from region=, else
+      AWS_REGION or the profile (us-east-1 only for a non-AWS endpoint); profile
+      from profile=, else AWS_PROFILE; endpoint from endpoint=, else
+      AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL or the profile; credentials
+      from the chain, or the static "local" ones with creds=local (needs
+      endpoint=, for DynamoDB Local). Other parameters are refused.`
 
 // openStore opens the store a URL names, checking that it answers within
 // timeout and that its collection or table exists.
-func openStore(ctx context.Context, raw string, mode openMode, createTable bool, timeout time.Duration) (*store, error) {
+func openStore(ctx context.Context, raw string, mode openMode, ds dynamoSettings, timeout time.Duration) (*store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("bad store URL %q: %v", raw, err)
@@ -67,7 +69,7 @@ func openStore(ctx context.Context, raw string, mode openMode, createTable bool,
 	case "mongodb", "mongodb+srv":
 		return openMongo(ctx, u, mode, timeout)
 	case "dynamodb":
-		return openDynamo(ctx, u, mode, createTable, timeout)
+		return openDynamo(ctx, raw, mode, ds, timeout)
 	case "":
 		return nil, fmt.Errorf("bad store URL %q: no scheme (want mongodb:// or dynamodb://)", raw)
 	default:
@@ -128,49 +130,47 @@ func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Dura
 	return &store{EventStore: s, name: name, close: closeClient, warnings: warnings}, nil
 }
 
-func openDynamo(ctx context.Context, u *url.URL, mode openMode, createTable bool, timeout time.Duration) (*store, error) {
-	table := u.Host
-	if table == "" || strings.Trim(u.Path, "/") != "" {
-		return nil, fmt.Errorf("bad store URL %q: want dynamodb://TABLE?endpoint=URL&region=REGION", u.Redacted())
-	}
-	q := u.Query()
-	region := q.Get("region")
-	if region == "" {
-		region = "us-east-1"
-	}
-	endpoint := q.Get("endpoint")
-	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(region)}
-	if endpoint != "" {
-		if e, err := url.Parse(endpoint); err != nil || (e.Scheme != "http" && e.Scheme != "https") || e.Host == "" {
-			return nil, fmt.Errorf("bad store URL %q: endpoint %q is not an http(s) URL", u.Redacted(), endpoint)
-		}
-		if os.Getenv("AWS_ACCESS_KEY_ID") == "" {
-			loadOpts = append(loadOpts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
-		}
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+// dynamoSettings are the command's settings for a DynamoDB store.
+type dynamoSettings struct {
+	createTable   bool          // create a missing destination table
+	createTimeout time.Duration // bounds CreateTable and its wait for ACTIVE
+	logger        *slog.Logger  // receives the AWS SDK's lines; nil: dropped
+}
+
+// openDynamo opens a dynamodb:// store with [dynamodao.ParseURL]'s AWS
+// configuration chain. The connect timeout bounds the first DescribeTable;
+// --create-table's CreateTable and its wait have their own bound.
+func openDynamo(ctx context.Context, raw string, mode openMode, ds dynamoSettings, timeout time.Duration) (*store, error) {
+	u, err := dynamodao.ParseURL(raw)
 	if err != nil {
-		return nil, fmt.Errorf("AWS configuration: %v", err)
+		return nil, fmt.Errorf("bad store URL: %v", firstLine(err))
 	}
-	client := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
-		if endpoint != "" {
-			o.BaseEndpoint = aws.String(endpoint)
-		}
-		o.RetryMaxAttempts = 2
+	logMode := aws.ClientLogMode(0)
+	if ds.logger != nil {
+		logMode = aws.LogRetries
+	}
+	client, err := u.NewClient(ctx, &dynamodao.URLOptions{
+		Logger:  ds.logger,
+		LogMode: logMode,
+		ClientOptions: []func(*dynamodb.Options){func(o *dynamodb.Options) {
+			o.RetryMaxAttempts = 2
+		}},
 	})
-	where := endpoint
-	if where == "" {
-		where = "AWS " + region
+	if err != nil {
+		return nil, fmt.Errorf("dynamodb://%s: %v", u.Table, firstLine(err))
 	}
-	name := fmt.Sprintf("DynamoDB %s (table %s)", where, table)
+	table := u.Table
+	name := fmt.Sprintf("DynamoDB table %s at %s", table, dynamodao.Where(client))
 	dctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err = client.DescribeTable(dctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)})
 	var notFound *types.ResourceNotFoundException
 	switch {
-	case errors.As(err, &notFound) && mode == asDestination && createTable:
-		if err := dynamodao.CreateTable(dctx, client, table); err != nil {
-			return nil, fmt.Errorf("%s: creating the table: %v", name, firstLine(err))
+	case errors.As(err, &notFound) && mode == asDestination && ds.createTable:
+		cctx, cancel := context.WithTimeout(ctx, ds.createTimeout)
+		defer cancel()
+		if err := dynamodao.CreateTable(cctx, client, table, dynamodao.WithWaitTimeout(ds.createTimeout)); err != nil {
+			return nil, fmt.Errorf("%s: creating the table (--create-timeout %v): %v", name, ds.createTimeout, firstLine(err))
 		}
 	case errors.As(err, &notFound):
 		hint := ""

@@ -9,21 +9,21 @@
 //   - MONGODB_URI, for example mongodb://127.0.0.1:27017/
 //   - DYNAMODB_ENDPOINT, for example http://127.0.0.1:8000
 //
-// scripts/test (and scripts/servers run -- CMD) starts FerretDB and dynalite
-// on free loopback ports and sets both; set them yourself to test against a
+// scripts/test (and scripts/servers run -- CMD) starts FerretDB and AWS DynamoDB
+// Local on free loopback ports and sets both; set them yourself to test against a
 // real MongoDB, DynamoDB Local or AWS instead. When a variable is unset, the
 // tests that need it are skipped, except under CI=true, where they fail: CI
 // must never pass by skipping them.
 //
 // Every test gets its own names ([FreshCollection], [UniqueTableName]), so
 // tests may run in parallel and against a server that already holds data.
-// The servers' limits are listed in the project's shared servers notes: no
-// transactions on either, and DynamoDB tables are deleted asynchronously.
+// The servers' limits are listed in the project's shared servers notes
+// (FerretDB has no transactions; DynamoDB Local has them, as AWS does).
 //
 // For tests that run their own server processes (for example to restart a
 // server with its data on disk), scripts/servers also exports FERRETDB_BIN
-// (flags -listen ADDR -dir DIR) and DYNALITE_CLI (run with node; flags
-// --port PORT --path DIR).
+// (flags -listen ADDR -dir DIR) and DYNAMODB_LOCAL (a launcher of DynamoDB
+// Local on 127.0.0.1; flags -port PORT -dbPath DIR or -inMemory).
 //
 // # Fault stores and LaunchDarkly clients
 //
