@@ -9,7 +9,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -120,13 +119,28 @@ func (h *slogMismatch) HandleMismatch(ctx context.Context, m Mismatch) {
 	l.LogAttrs(ctx, slog.LevelWarn, "flagmigrate: old and new stores differ", attrs...)
 }
 
+// diffValues shows where and how old and new differ: for this package's
+// types one "path: old → new" line per difference, otherwise a go-cmp diff
+// (bounded by maxCmpSteps).
 func diffValues(old, new any) (d string) {
 	defer func() {
 		if r := recover(); r != nil {
 			d = fmt.Sprintf("(diff failed: %v)", r)
 		}
 	}()
-	return cmp.Diff(old, new, DefaultCompareOptions()...)
+	if w, ok := walkResults(old, new, true); ok {
+		lines := w.lines
+		if w.more > 0 {
+			lines = append(lines, fmt.Sprintf("(and %d more)", w.more))
+		}
+		return strings.Join(lines, "\n")
+	}
+	var steps int
+	d = cmp.Diff(old, new, cmp.Options{cmp.Options(DefaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
+	if steps > maxCmpSteps {
+		d += "\n" + cmpTooLarge
+	}
+	return d
 }
 
 // DefaultCompareOptions returns the go-cmp options dual reads are compared
@@ -229,8 +243,9 @@ func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Optio
 }
 
 // classify is Classify with the options and not-found test of a Migration.
-// With quick (default options), results of this package's types that are
-// identical are recognised without go-cmp, which costs microseconds.
+// With quick (default options), results of this package's types (Event,
+// Page) are compared by one walk linear in their size (see diff.go);
+// custom options, and other types, go to go-cmp, bounded by maxCmpSteps.
 func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options, quick bool, notFound func(error) bool) (Verdict, []string) {
 	oldNF, newNF := oldErr != nil && notFound(oldErr), newErr != nil && notFound(newErr)
 	switch {
@@ -245,24 +260,15 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 	case newNF:
 		return VerdictMissingInNew, nil
 	}
-	if quick && identical(old, new) {
-		return VerdictMatch, nil
+	if quick {
+		if w, ok := walkResults(old, new, false); ok {
+			if len(w.paths) == 0 {
+				return VerdictMatch, nil
+			}
+			return VerdictDifferent, w.result()
+		}
 	}
 	return diffPaths(old, new, opts)
-}
-
-// identical reports whether two results of this package's types are
-// identical (see [EqualEvents]); identical results are also equal under
-// the default options. false means "unknown".
-func identical(a, b any) bool {
-	switch x := a.(type) {
-	case Event:
-		return EqualEvents(x, b.(Event))
-	case listPage:
-		y := b.(listPage)
-		return x.NextCursor == y.NextCursor && slices.EqualFunc(x.Events, y.Events, EqualEvents)
-	}
-	return false
 }
 
 // sameKind reports whether two errors refuse a call for the same reason.
@@ -275,21 +281,71 @@ func sameKind(a, b error) bool {
 	return false
 }
 
-// diffPaths compares with go-cmp; a comparison that panics (for example on
-// unexported fields without an option) is reported as a difference.
+// go-cmp aligns lists by comparing element pairs in full, which costs time
+// exponential in the nesting of lists. So a go-cmp comparison is given a
+// budget of nodes to visit: cmpStepsPerNode per node of this package's
+// values (go-cmp visits about 2 per node of flat data), at least
+// minCmpSteps, and maxCmpSteps for values of other types (about a second).
+// Past it the comparison stops and reports cmpTooLarge instead of a
+// verdict it cannot reach.
+const (
+	cmpStepsPerNode = 16
+	minCmpSteps     = 1 << 12
+	maxCmpSteps     = 1 << 20
+)
+
+// cmpSteps returns the go-cmp budget of comparing a and b.
+func cmpSteps(a, b any) int {
+	na, okA := countNodes(a)
+	nb, okB := countNodes(b)
+	if !okA || !okB {
+		return maxCmpSteps
+	}
+	return min(maxCmpSteps, max(minCmpSteps, cmpStepsPerNode*(na+nb)))
+}
+
+const cmpTooLarge = "(comparison stopped: too large for go-cmp with these options)"
+
+// cmpBudget is a go-cmp option that counts the nodes visited in *steps and,
+// past budget, ignores every further node, so that go-cmp finishes
+// at once.
+func cmpBudget(steps *int, budget int) cmp.Option {
+	return cmp.FilterPath(func(cmp.Path) bool {
+		*steps++
+		return *steps > budget
+	}, cmp.Ignore())
+}
+
+// diffPaths compares with go-cmp, within its budget; a comparison that
+// panics (for example on unexported fields without an option) or stops
+// is reported as a difference.
 func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) {
 	defer func() {
 		if r := recover(); r != nil {
 			v, paths = VerdictDifferent, []string{fmt.Sprintf("(comparison failed: %v)", r)}
 		}
 	}()
-	if cmp.Equal(old, new, opts) {
+	var steps int
+	budget := cmpSteps(old, new)
+	bounded := cmp.Options{opts, cmpBudget(&steps, budget)}
+	equal := cmp.Equal(old, new, bounded)
+	switch {
+	case steps > budget:
+		return VerdictDifferent, []string{cmpTooLarge}
+	case equal:
 		return VerdictMatch, nil
 	}
+	steps = 0
 	var pc pathCollector
-	cmp.Equal(old, new, opts, cmp.Reporter(&pc))
+	cmp.Equal(old, new, bounded, cmp.Reporter(&pc))
 	if len(pc.paths) == 0 {
 		pc.paths = []string{"(root)"}
+	}
+	if pc.more > 0 {
+		pc.paths = append(pc.paths, fmt.Sprintf("(and %d more)", pc.more))
+	}
+	if steps > budget {
+		pc.paths = append(pc.paths, cmpTooLarge)
 	}
 	return VerdictDifferent, pc.paths
 }
@@ -299,6 +355,7 @@ func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) 
 type pathCollector struct {
 	path  cmp.Path
 	paths []string
+	more  int // beyond maxDiffPaths
 }
 
 func (p *pathCollector) PushStep(ps cmp.PathStep) { p.path = append(p.path, ps) }
@@ -309,7 +366,11 @@ func (p *pathCollector) Report(r cmp.Result) {
 		return
 	}
 	s := formatPath(p.path)
-	if n := len(p.paths); n == 0 || p.paths[n-1] != s {
+	switch n := len(p.paths); {
+	case n > 0 && p.paths[n-1] == s:
+	case n >= maxDiffPaths:
+		p.more++
+	default:
 		p.paths = append(p.paths, s)
 	}
 }

@@ -392,7 +392,9 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
 			// A write landing between the two reads may be the
 			// difference: read both again to confirm it.
-			if a2, c2 := rereadBoth(sctx, m, call, rt, read); !isContextErr(a2.err) && !isContextErr(c2.err) {
+			// A recheck that fails proves nothing: the original reads,
+			// which both succeeded, are compared and measured.
+			if a2, c2 := rereadBoth(sctx, m, call, rt, read); !m.failed(a2.err) && !m.failed(c2.err) {
 				a, c, rechecked = a2, c2, true
 			}
 		}
@@ -433,8 +435,17 @@ func cloneOf[T any](v T) T {
 	return v
 }
 
+// timedRead reads one store and reports the call. A read that panics is
+// reported too, as failed (the stage tracker measures it as LaunchDarkly's
+// Migrator measures an error), before the panic goes on.
 func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, role Role, read func(context.Context, S) (T, error)) (T, error) {
 	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			m.observe(ctx, call, rt, side, role, start, fmt.Errorf("flagmigrate: recovered panic: %v", r))
+			panic(r)
+		}
+	}()
 	v, err := read(ctx, m.store(side))
 	m.observe(ctx, call, rt, side, role, start, err)
 	return v, err
@@ -460,6 +471,10 @@ func safely(fn func() error) (err error) {
 	}()
 	return fn()
 }
+
+// failed reports whether err is a failure, not a result: not finding a
+// record is a result.
+func (m *Migration[S]) failed(err error) bool { return err != nil && !m.cfg.notFound(err) }
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -236,35 +237,41 @@ func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 	}
 }
 
+// TestConcurrentWrites: with WithConcurrentWrites both stores' writes are
+// in flight at once (each waits at a barrier for the other: sequential
+// writes would never pass it), whatever each returns.
 func TestConcurrentWrites(t *testing.T) {
 	for _, tc := range []struct {
 		reason      string
-		oldFault    testutil.Fault
-		newFault    testutil.Fault
+		oldErr      error
+		newErr      error
 		wantErr     error
 		wantRepairs []flagmigrate.RepairEntry
 	}{
-		{"both succeed, in the time of the slower", testutil.Fault{Delay: 50 * time.Millisecond}, testutil.Fault{Delay: 50 * time.Millisecond}, nil, nil},
-		{"the secondary fails: recorded", testutil.Fault{}, testutil.Fault{Err: errMigBoom}, nil,
+		{"both succeed", nil, nil, nil, nil},
+		{"the secondary fails: recorded", nil, errMigBoom, nil,
 			[]flagmigrate.RepairEntry{{Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}}},
-		{"the authoritative fails and the secondary lands: an orphan, recorded", testutil.Fault{Err: errMigBoom}, testutil.Fault{}, errMigBoom,
+		{"the authoritative fails and the secondary lands: an orphan, recorded", errMigBoom, nil, errMigBoom,
 			[]flagmigrate.RepairEntry{{Target: flagmigrate.SideOld, Source: flagmigrate.SideNew, Orphan: true}}},
-		{"both fail", testutil.Fault{Err: errMigBoom}, testutil.Fault{Err: errMigBoom}, errMigBoom, nil},
+		{"both fail", errMigBoom, errMigBoom, errMigBoom, nil},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), flagmigrate.WithConcurrentWrites())
-		f.old.Set("", tc.oldFault)
-		f.new.Set("", tc.newFault)
-		start := time.Now()
+		both := testutil.NewBarrier(2)
+		f.old.Set("", testutil.Fault{Before: both.Wait, Err: tc.oldErr})
+		f.new.Set("", testutil.Fault{Before: both.Wait, Err: tc.newErr})
 		err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+		if errors.Is(err, testutil.ErrNoOverlap) {
+			t.Fatalf("%s: the writes did not overlap: %v", tc.reason, err)
+		}
 		if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 			t.Errorf("%s: err %v, want %v", tc.reason, err, tc.wantErr)
-		}
-		if d := time.Since(start); d > 90*time.Millisecond {
-			t.Errorf("%s: took %v: the writes did not overlap", tc.reason, d)
 		}
 		var got []flagmigrate.RepairEntry
 		for _, e := range f.repairs.Entries() {
 			got = append(got, flagmigrate.RepairEntry{Target: e.Target, Source: e.Source, Orphan: e.Orphan})
+			if strings.Contains(e.Error, testutil.ErrNoOverlap.Error()) {
+				t.Errorf("%s: a write waited in vain for the other: %+v", tc.reason, e)
+			}
 		}
 		if !slices.Equal(got, tc.wantRepairs) {
 			t.Errorf("%s: repairs %+v, want %+v", tc.reason, got, tc.wantRepairs)

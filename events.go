@@ -68,7 +68,11 @@ const (
 //     (so 3, int32(3), uint8(3), 3.0 and json.Number("3") all become int64(3),
 //     and -0.0 becomes int64(0))
 //   - float64, for every other finite number (non-integral, or integral but
-//     beyond int64), with a magnitude of 0 or between 1e-130 and 1e126
+//     beyond int64), with a magnitude of 0 or between 1e-130 and 1e126; a
+//     number in decimal text (json.Number) is accepted only if it is exactly
+//     that int64 or float64 or the float64's shortest decimal form (so
+//     json.Number("0.1") is 0.1, while "1e-400", which would become 0, and
+//     30-digit integers, which a float64 would round, are refused)
 //   - []any of these values (a nil slice becomes nil)
 //   - map[string]any of these values (a nil map becomes nil); keys are
 //     non-empty valid UTF-8 of at most [MaxMapKeyBytes] bytes, contain no "."
@@ -322,24 +326,16 @@ func canonicalFloat(f float64, path string) (any, error) {
 		return int64(f), nil
 	}
 	if a := math.Abs(f); a < minFloatMagnitude || a >= maxFloatMagnitude {
-		return nil, invalid(path, "%g is outside the storable magnitude range [1e-130, 1e126)", f)
+		return nil, invalid(path, "number is outside the storable magnitude range [1e-130, 1e126)")
 	}
 	return f, nil
 }
 
-func canonicalNumberString(s, path string) (any, error) {
-	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return i, nil
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return nil, invalid(path, "number %q: %v", s, err)
-	}
-	return canonicalFloat(f, path)
-}
-
 // CanonicalNumber converts a number read back from a store, in its decimal
 // text form (as DynamoDB returns numbers), to the canonical int64 or float64.
+// A number that would become another one (one that underflows, overflows or
+// has more significant digits than a float64 keeps) is refused, never
+// changed; see [Event] for the rule.
 func CanonicalNumber(s string) (any, error) { return canonicalNumberString(s, "number") }
 
 // CanonicalValue converts any JSON-like value read back from a store (int32,

@@ -23,74 +23,107 @@ func shadowFixture(t *testing.T, so flagmigrate.ShadowOptions, opts ...flagmigra
 	return f
 }
 
-// TestShadowLoad: concurrent dual reads in shadow mode with a slow, failing
-// candidate. The incumbent is served at once, excess shadow reads are
-// dropped and counted, Close waits, and no goroutine survives.
+// served runs reads on workers goroutines and waits for them; it fails the
+// test if they are still waiting after testutil.Patience (a deadlock guard:
+// a caller that waits for a held candidate never returns).
+func served(t *testing.T, workers int, reads func(w int) []error) []error {
+	t.Helper()
+	done := make(chan []error, workers)
+	for w := range workers {
+		go func() { done <- reads(w) }()
+	}
+	var errs []error
+	timeout := time.NewTimer(testutil.Patience)
+	defer timeout.Stop()
+	for range workers {
+		select {
+		case e := <-done:
+			errs = append(errs, e...)
+		case <-timeout.C:
+			t.Fatalf("callers still waiting after %v: they wait for the candidate", testutil.Patience)
+		}
+	}
+	return errs
+}
+
+// TestShadowLoad: concurrent dual reads in shadow mode with a candidate
+// that is held (and then fails) until every caller has been served: the
+// incumbent is served without waiting for it, the reads beyond the bound
+// are dropped and counted, Close waits, and no goroutine survives.
 func TestShadowLoad(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	const workers, reads = 16, 25
-	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 4})
-	f.new.Set("", testutil.Fault{Delay: 20 * time.Millisecond, Err: errMigBoom})
+	const workers, reads, maxInFlight = 16, 25, 4
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute, MaxInFlight: maxInFlight})
+	gate := testutil.NewGate()
+	f.new.Set("", testutil.Fault{Before: gate.Wait, Err: errMigBoom})
 
-	var wg sync.WaitGroup
-	errs := make(chan error, workers*reads)
-	start := time.Now()
-	for w := range workers {
-		wg.Go(func() {
-			for i := range reads {
-				var err error
-				if i%2 == 0 {
-					_, err = f.store.FindEventByID(t.Context(), "acct", "e1")
-				} else {
-					_, err = f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
-				}
-				if err != nil {
-					errs <- fmt.Errorf("worker %d read %d: %w", w, i, err)
-				}
+	errs := served(t, workers, func(w int) []error {
+		var errs []error
+		for i := range reads {
+			var err error
+			if i%2 == 0 {
+				_, err = f.store.FindEventByID(t.Context(), "acct", "e1")
+			} else {
+				_, err = f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
 			}
-		})
-	}
-	wg.Wait()
-	served := time.Since(start)
-	close(errs)
-	for err := range errs {
+			if err != nil {
+				errs = append(errs, fmt.Errorf("worker %d read %d: %w", w, i, err))
+			}
+		}
+		return errs
+	})
+	for _, err := range errs {
 		t.Error(err)
 	}
+	// Every caller was served while the candidates were held: exactly the
+	// bound is in flight, the rest were dropped.
+	if err := gate.Held(maxInFlight); err != nil {
+		t.Fatal(err)
+	}
+	if n := gate.Waiting(); n != maxInFlight {
+		t.Errorf("%d candidate reads held, want %d (the bound)", n, maxInFlight)
+	}
+	if n := len(f.obs.verdicts()); n != 0 {
+		t.Errorf("%d comparisons while every candidate was held", n)
+	}
+	gate.Open()
 	if err := f.store.Close(); err != nil {
 		t.Fatal(err)
 	}
 	// After Close: every dual read was either compared or dropped.
 	compared, dropped := len(f.obs.verdicts()), f.obs.droppedCount()
-	if compared+dropped != workers*reads {
-		t.Errorf("compared %d + dropped %d != %d reads: Close did not wait", compared, dropped, workers*reads)
-	}
-	if dropped == 0 || compared == 0 {
-		t.Errorf("compared %d, dropped %d: want both with 4 in flight", compared, dropped)
+	if compared != maxInFlight || dropped != workers*reads-maxInFlight {
+		t.Errorf("compared %d, dropped %d; want %d and %d", compared, dropped, maxInFlight, workers*reads-maxInFlight)
 	}
 	for _, v := range f.obs.verdicts() {
 		if v != flagmigrate.VerdictErrorInNew {
 			t.Fatalf("verdict %v, want error in new", v)
 		}
 	}
-	if limit := time.Duration(reads) * 20 * time.Millisecond; served >= limit {
-		t.Errorf("serving took %v: the slow candidate was waited for", served)
-	}
 }
 
+// TestShadowReturnsAtOnce: the caller is served while the candidate read is
+// held; the comparison happens when it is let go.
 func TestShadowReturnsAtOnce(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: 2 * time.Second})
-	f.new.Set("", testutil.Fault{Delay: 300 * time.Millisecond})
-	start := time.Now()
-	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
-		t.Fatal(err)
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute})
+	gate := testutil.NewGate()
+	f.new.Set("", testutil.Fault{Before: gate.Wait})
+	for _, err := range served(t, 1, func(int) []error {
+		_, err := f.store.FindEventByID(t.Context(), "acct", "e1")
+		return []error{err}
+	}) {
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	if d := time.Since(start); d > 150*time.Millisecond {
-		t.Errorf("served after %v, want at once", d)
+	if err := gate.Held(1); err != nil {
+		t.Fatal(err)
 	}
 	if n := len(f.obs.verdicts()); n != 0 {
 		t.Errorf("%d comparisons before the candidate finished", n)
 	}
+	gate.Open()
 	if err := f.store.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -150,16 +183,19 @@ func TestShadowAfterClose(t *testing.T) {
 
 func TestFlushHonoursContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
-	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Second})
-	f.new.Set("", testutil.Fault{Delay: 200 * time.Millisecond})
+	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute})
+	gate := testutil.NewGate()
+	f.new.Set("", testutil.Fault{Before: gate.Wait})
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
-	defer cancel()
-	if err := f.store.Flush(ctx); !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("Flush with a short deadline = %v", err)
+	// The candidate is held: a Flush whose context ends first returns its error.
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if err := f.store.Flush(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Flush with a done context while a read is held = %v", err)
 	}
+	gate.Open()
 	if err := f.store.Flush(t.Context()); err != nil {
 		t.Errorf("Flush = %v", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
+	"github.com/launchdarkly/go-sdk-common/v3/ldreason"
 	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
 	ldevents "github.com/launchdarkly/go-sdk-events/v3"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -245,26 +246,184 @@ func TestStageCheckRatio(t *testing.T) {
 	}
 }
 
-func TestStageFlagFailures(t *testing.T) {
+// TestStageFlagValues runs each odd migration flag on the fake and on a
+// real LaunchDarkly client (ldtestdata) and requires the same routing, the
+// same reported failures and the same evaluation in the measurement: the
+// fake behaves as the client it stands in for.
+func TestStageFlagValues(t *testing.T) {
+	for _, tc := range []struct {
+		reason    string
+		fake      func(*flagtest.Client)
+		real      func(*ldtestdata.TestDataSource)
+		wantCalls []string
+		fails     int
+		wantErr   ldreason.EvalErrorKind // of the measured evaluation ("" for none)
+	}{
+		{"an unknown migration flag is off, without an error",
+			func(*flagtest.Client) {}, func(*ldtestdata.TestDataSource) {},
+			[]string{"old.StoreEvent"}, 0, ldreason.EvalErrorFlagNotFound},
+		{"a flag holding a stage routes by it",
+			func(c *flagtest.Client) { c.SetStage(migStageKey, ldmigration.DualWrite) },
+			func(td *ldtestdata.TestDataSource) {
+				td.Update(td.Flag(migStageKey).Variations(ldvalue.String("dualwrite")).FallthroughVariationIndex(0))
+			},
+			[]string{"old.StoreEvent", "new.StoreEvent"}, 0, ""},
+		{"a flag holding a non-string value is off, without an error (LaunchDarkly reports a wrong type in the measurement)",
+			func(c *flagtest.Client) { c.Set(migStageKey, true) },
+			func(td *ldtestdata.TestDataSource) {
+				td.Update(td.Flag(migStageKey).BooleanFlag().VariationForAll(true))
+			},
+			[]string{"old.StoreEvent"}, 0, ldreason.EvalErrorWrongType},
+		{"a flag holding a string that names no stage is off, and reported",
+			func(c *flagtest.Client) { c.SetValue(migStageKey, ldvalue.String("sideways")) },
+			func(td *ldtestdata.TestDataSource) {
+				td.Update(td.Flag(migStageKey).Variations(ldvalue.String("sideways")).FallthroughVariationIndex(0))
+			},
+			[]string{"old.StoreEvent"}, 1, ldreason.EvalErrorWrongType},
+	} {
+		for _, client := range []struct {
+			name string
+			make func(t *testing.T) (flagmigrate.FlagClient, func() []ldevents.MigrationOpEventData)
+		}{
+			{"fake", func(t *testing.T) (flagmigrate.FlagClient, func() []ldevents.MigrationOpEventData) {
+				c := flagtest.New()
+				tc.fake(c)
+				return c, c.MigrationOps
+			}},
+			{"LaunchDarkly", func(t *testing.T) (flagmigrate.FlagClient, func() []ldevents.MigrationOpEventData) {
+				td := ldtestdata.DataSource()
+				tc.real(td)
+				c, events := testutil.NewRecordingLDClient(t, td)
+				return c, events.MigrationOps
+			}},
+		} {
+			flags, ops := client.make(t)
+			f := newMigFixture(t, flags, flagmigrate.WithStageFlag(migStageKey))
+			if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+				t.Fatal(err)
+			}
+			if got := f.calls.Names(); !slices.Equal(got, tc.wantCalls) {
+				t.Errorf("%s (%s): calls %v, want %v", tc.reason, client.name, got, tc.wantCalls)
+			}
+			if len(f.obs.flagErrs) != tc.fails {
+				t.Errorf("%s (%s): %d flag failures reported, want %d: %v", tc.reason, client.name, len(f.obs.flagErrs), tc.fails, f.obs.flagErrs)
+			}
+			measured := ops()
+			if len(measured) != 1 {
+				t.Fatalf("%s (%s): %d measurements, want 1", tc.reason, client.name, len(measured))
+			}
+			if got := measured[0].Evaluation.Reason.GetErrorKind(); got != tc.wantErr {
+				t.Errorf("%s (%s): measured evaluation error %q, want %q", tc.reason, client.name, got, tc.wantErr)
+			}
+		}
+	}
+}
+
+// TestStageFakeFailure: a flag the fake fails is off; like LaunchDarkly's
+// client, whose migration evaluation returns no error for a failed
+// evaluation, MigrationVariationCtx returns none either, and the
+// measurement carries the failure.
+func TestStageFakeFailure(t *testing.T) {
+	flags := flagtest.New().SetStage(migStageKey, ldmigration.Complete).Fail(migStageKey, errMigBoom)
+	f := newMigFixture(t, flags, flagmigrate.WithStageFlag(migStageKey))
+	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.calls.Names(); !slices.Equal(got, []string{"old.StoreEvent"}) {
+		t.Errorf("calls %v, want the old store only", got)
+	}
+	if len(f.obs.flagErrs) != 0 {
+		t.Errorf("flag failures reported: %v, want none (as with LaunchDarkly's client)", f.obs.flagErrs)
+	}
+	if r := onlyOp(t, flags).Evaluation.Reason; r.GetKind() != ldreason.EvalReasonError {
+		t.Errorf("measured evaluation reason %v, want an error", r)
+	}
+	if _, err := flags.BoolVariationCtx(t.Context(), migStageKey, flagmigrate.AccountContext("acct"), false); !errors.Is(err, errMigBoom) {
+		t.Errorf("a boolean evaluation of a failed flag: err %v, want the failure", err)
+	}
+}
+
+// TestStageCandidatePanic: a candidate read that panics is measured as
+// LaunchDarkly's Migrator measures a failed read: both stores invoked, an
+// error on the candidate, and the observer told of the call.
+func TestStageCandidatePanic(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
-		flags  *flagtest.Client
-		fails  int
+		stage  ldmigration.Stage
+		side   flagmigrate.Side
+		opts   []flagmigrate.Option
 	}{
-		{"an unknown migration flag is off", flagtest.New(), 0},
-		{"a failing migration flag is off, and reported", flagtest.New().SetStage(migStageKey, ldmigration.Complete).Fail(migStageKey, errMigBoom), 1},
-		{"a flag holding no stage is off, and reported", flagtest.New().Set(migStageKey, true), 1},
+		{"shadow: the new store panics", ldmigration.Shadow, flagmigrate.SideNew, nil},
+		{"live: the old store panics", ldmigration.Live, flagmigrate.SideOld, nil},
+		{"shadow reads in the background: the new store panics", ldmigration.Shadow, flagmigrate.SideNew,
+			[]flagmigrate.Option{flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}},
 	} {
-		f := newMigFixture(t, tc.flags, flagmigrate.WithStageFlag(migStageKey))
-		if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+		f, flags := stageFixture(t, tc.stage, tc.opts...)
+		f.seed(t, "old", migEvent("acct", "e1", 1))
+		f.seed(t, "new", migEvent("acct", "e1", 1))
+		bad := f.new
+		if tc.side == flagmigrate.SideOld {
+			bad = f.old
+		}
+		bad.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() { panic("candidate exploded") }})
+		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+			t.Fatalf("%s: the authoritative result must be served: %v", tc.reason, err)
+		}
+		if err := f.store.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if got := f.calls.Names(); !slices.Equal(got, []string{"old.StoreEvent"}) {
-			t.Errorf("%s: calls %v, want the old store only", tc.reason, got)
+		op := onlyOp(t, flags)
+		if diff := cmp.Diff(origins(on), op.Invoked); diff != "" {
+			t.Errorf("%s: invoked (-want +got):\n%s", tc.reason, diff)
 		}
-		if len(f.obs.flagErrs) != tc.fails {
-			t.Errorf("%s: %d flag failures reported, want %d", tc.reason, len(f.obs.flagErrs), tc.fails)
+		if diff := cmp.Diff(origins([]string{tc.side.String()}), keysOf(op.Error)); diff != "" {
+			t.Errorf("%s: errors (-want +got):\n%s", tc.reason, diff)
 		}
+		if diff := cmp.Diff(origins(on), keysOf(op.Latency)); diff != "" {
+			t.Errorf("%s: latencies (-want +got):\n%s", tc.reason, diff)
+		}
+		if op.ConsistencyCheck != nil {
+			t.Errorf("%s: a consistency check %+v with a failed read", tc.reason, op.ConsistencyCheck)
+		}
+		var seen bool
+		for _, c := range f.obs.calls {
+			if c.Side == tc.side && c.Role == flagmigrate.RoleCandidate && c.Outcome == flagmigrate.OutcomeError && c.Err != nil {
+				seen = true
+			}
+		}
+		if !seen {
+			t.Errorf("%s: the observer was not told of the panicking candidate call: %+v", tc.reason, f.obs.calls)
+		}
+	}
+}
+
+// TestStageFailedRecheckKeepsConsistency: when a shadow mismatch's recheck
+// fails, the consistency of the two original reads (both succeeded) is
+// still measured, as LaunchDarkly's Migrator measures it.
+func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
+	f, flags := stageFixture(t, ldmigration.Shadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
+	f.seed(t, "old", migEvent("acct", "e1", 1)) // not yet in new: missing in new
+	f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() {
+		f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom}) // the recheck fails
+	}})
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.new.Count(flagmigrate.OpFindEventByID); n != 2 {
+		t.Fatalf("the new store was read %d times, want 2 (the read and its recheck)", n)
+	}
+	op := onlyOp(t, flags)
+	if op.ConsistencyCheck == nil || op.ConsistencyCheck.Consistent() {
+		t.Errorf("consistency %+v, want the original reads' inconsistency measured", op.ConsistencyCheck)
+	}
+	if len(op.Error) != 0 {
+		t.Errorf("errors %v: the original reads succeeded", op.Error)
+	}
+	if len(f.obs.comparisons) != 1 || f.obs.comparisons[0].Verdict != flagmigrate.VerdictMissingInNew || f.obs.comparisons[0].Rechecked {
+		t.Errorf("comparisons %+v, want the original missing-in-new, not rechecked", f.obs.comparisons)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"go.uber.org/goleak"
 )
@@ -225,13 +226,46 @@ func TestCheckpointOfAnotherJobIsRefused(t *testing.T) {
 	}
 }
 
+// flakyStore fails its first failures batch writes, counting every one.
+type flakyStore struct {
+	*memstore.Store
+	failures int64
+	calls    atomic.Int64
+}
+
+func (f *flakyStore) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+	if f.calls.Add(1) <= f.failures {
+		return nil, errDown
+	}
+	return f.Store.StoreEvents(ctx, events)
+}
+
 func TestFailingDestinationIsRetriedThenReported(t *testing.T) {
-	src := seed(t, 1, 30)
-	dst := &failingStore{Store: memstore.New()}
-	dst.left.Store(-1 << 30)
-	_, err := backfill.Run(t.Context(), src, dst, backfill.Options{MaxRetries: 2})
-	if !errors.Is(err, errDown) {
-		t.Errorf("err = %v, want the destination's error after retries", err)
+	for _, tc := range []struct {
+		reason    string
+		failures  int64
+		wantCalls int64
+		wantErr   error
+	}{
+		{"a batch that fails twice succeeds on its second retry", 2, 3, nil},
+		{"a batch that fails every time is tried 1+MaxRetries times, then reported", 1 << 30, 3, errDown},
+	} {
+		src := seed(t, 1, 30)
+		dst := &flakyStore{Store: memstore.New(), failures: tc.failures}
+		st, err := backfill.Run(t.Context(), src, dst, backfill.Options{MaxRetries: 2, BatchSize: 30, Workers: 1})
+		if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
+			t.Errorf("%s: err = %v, want %v", tc.reason, err, tc.wantErr)
+		}
+		if got := dst.calls.Load(); got != tc.wantCalls {
+			t.Errorf("%s: %d batch writes, want %d (one batch, MaxRetries 2)", tc.reason, got, tc.wantCalls)
+		}
+		wantCopied := int64(30)
+		if tc.wantErr != nil {
+			wantCopied = 0
+		}
+		if st.Copied != wantCopied || int64(dst.Len()) != wantCopied {
+			t.Errorf("%s: copied %d, destination holds %d; want %d", tc.reason, st.Copied, dst.Len(), wantCopied)
+		}
 	}
 }
 
@@ -258,14 +292,45 @@ func TestProgressIsReported(t *testing.T) {
 	}
 }
 
+// gatedStore holds the backfill's first batch write until the test lets it
+// go, so that a concurrent writer provably writes mid-backfill.
+type gatedStore struct {
+	*memstore.Store
+	started chan struct{} // closed when the first batch write begins
+	resume  chan struct{} // closed by the test
+	once    sync.Once
+}
+
+func (g *gatedStore) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+	g.once.Do(func() { close(g.started) })
+	select {
+	case <-g.resume:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-time.After(testutil.Patience): // a deadlock guard, not a measurement
+		return nil, testutil.ErrGateShut
+	}
+	return g.Store.StoreEvents(ctx, events)
+}
+
 // Dual writes during the backfill: the same immutable events arrive in the
-// destination from both sides and nothing errs or conflicts.
+// destination from both sides and nothing errs or conflicts. The backfill's
+// first batch write is held until the writer has written overlapWrites
+// rounds, so the two provably overlap.
 func TestConcurrentDualWrites(t *testing.T) {
-	src, dst := seed(t, 4, 200), memstore.New()
+	const overlapWrites = 50
+	src := seed(t, 4, 200)
+	dst := &gatedStore{Store: memstore.New(), started: make(chan struct{}), resume: make(chan struct{})}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
-	var writeErrs atomic.Int64
+	var writeErrs, rounds atomic.Int64
+	var midBackfill int64
 	wg.Go(func() {
+		select {
+		case <-dst.started: // the backfill is running
+		case <-ctx.Done():
+			return
+		}
 		for i := 0; ctx.Err() == nil; i++ {
 			e := event(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("e-%04d", (i*7)%200), (i*7)%200)
 			if err := dst.StoreEvent(t.Context(), e); err != nil {
@@ -279,6 +344,10 @@ func TestConcurrentDualWrites(t *testing.T) {
 			if err := dst.StoreEvent(t.Context(), n); err != nil {
 				writeErrs.Add(1)
 			}
+			if rounds.Add(1) == overlapWrites {
+				midBackfill = rounds.Load()
+				close(dst.resume) // the backfill goes on, the writer too
+			}
 		}
 	})
 	st, err := backfill.Run(t.Context(), src, dst, backfill.Options{BatchSize: 8, Workers: 4})
@@ -286,6 +355,12 @@ func TestConcurrentDualWrites(t *testing.T) {
 	wg.Wait()
 	if err != nil || st.Conflicts != 0 || st.Errors != 0 || writeErrs.Load() != 0 {
 		t.Fatalf("backfill with dual writes: %+v err=%v, writer errors %d", st, err, writeErrs.Load())
+	}
+	if midBackfill != overlapWrites {
+		t.Fatalf("the writer wrote %d rounds while the backfill was held, want %d", midBackfill, overlapWrites)
+	}
+	if st.Skipped == 0 {
+		t.Errorf("%+v: no event the writer had written was found by the backfill", st)
 	}
 	verifyClean(t, src, dst)
 }

@@ -109,6 +109,16 @@ func (c *Client) SetStageFor(key, accountID string, stage ldmigration.Stage) *Cl
 	return c.set(key, accountID, ldvalue.String(string(stage)))
 }
 
+// SetValue sets a flag to any JSON value for every account that has no
+// value of its own: for example a migration flag holding something that is
+// not a stage, to see what the code under test does with it.
+func (c *Client) SetValue(key string, v ldvalue.Value) *Client { return c.set(key, "", v) }
+
+// SetValueFor sets a flag to any JSON value for one account.
+func (c *Client) SetValueFor(key, accountID string, v ldvalue.Value) *Client {
+	return c.set(key, accountID, v)
+}
+
 // SetCheckRatio sets a migration flag's check ratio: consistency is
 // measured in 1 of ratio operations (0: never). Unset, it is always measured.
 func (c *Client) SetCheckRatio(key string, ratio int) *Client {
@@ -118,8 +128,10 @@ func (c *Client) SetCheckRatio(key string, ratio int) *Client {
 	return c
 }
 
-// Fail makes every evaluation of the flag return its default value and err
-// (nil clears the failure).
+// Fail makes every evaluation of the flag fail, returning its default value
+// (nil clears the failure). A boolean evaluation also returns err; a
+// migration flag's evaluation, like LaunchDarkly's, returns the default
+// stage without an error (the measurement reports the failure).
 func (c *Client) Fail(key string, err error) *Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -206,12 +218,16 @@ func (c *Client) BoolVariationCtx(_ context.Context, key string, lc ldcontext.Co
 	return v.BoolValue(), nil
 }
 
-// MigrationVariationCtx implements [flagmigrate.StageFlagClient]. Like
-// LaunchDarkly's client, it returns defaultStage without an error for an
-// unknown flag, and always returns a real measurement tracker.
+// MigrationVariationCtx implements [flagmigrate.StageFlagClient] as
+// LaunchDarkly's client does: it returns defaultStage without an error for
+// an unknown flag, a failed evaluation (see [Client.Fail]) and a value that
+// is not a string, and defaultStage with an error only for a string that
+// names no stage. The tracker it returns is a real one, whose measurement
+// carries the evaluation's reason (an error reason in each of those cases).
 func (c *Client) MigrationVariationCtx(_ context.Context, key string, lc ldcontext.Context, defaultStage ldmigration.Stage) (ldmigration.Stage, interfaces.LDMigrationOpTracker, error) {
 	f, v, ok, err := c.lookup(key, lc)
-	stage, detail := defaultStage, ldreason.NewEvaluationDetailForError(ldreason.EvalErrorFlagNotFound, ldvalue.String(string(defaultStage)))
+	def := ldvalue.String(string(defaultStage))
+	stage, detail := defaultStage, ldreason.NewEvaluationDetailForError(ldreason.EvalErrorFlagNotFound, def)
 	var model *ldmodel.FeatureFlag
 	if f != nil {
 		model = &ldmodel.FeatureFlag{Key: key, Version: 1}
@@ -219,16 +235,23 @@ func (c *Client) MigrationVariationCtx(_ context.Context, key string, lc ldconte
 			model.Migration = &ldmodel.MigrationFlagParameters{CheckRatio: f.checkRatio}
 		}
 	}
-	if err == nil && ok {
+	var stageErr error
+	switch {
+	case err != nil:
+		detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorException, def)
+	case !ok:
+	case v.Type() != ldvalue.StringType:
+		detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorWrongType, def)
+	default:
 		s, perr := ldmigration.ParseStage(v.StringValue())
 		if perr != nil {
-			err = fmt.Errorf("flagtest: flag %q: %w", key, perr)
-			detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorWrongType, ldvalue.String(string(defaultStage)))
+			stageErr = fmt.Errorf("flagtest: flag %q: %w; returning default stage %s", key, perr, defaultStage)
+			detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorWrongType, def)
 		} else {
 			stage, detail = s, ldreason.NewEvaluationDetail(v, 0, ldreason.NewEvalReasonFallthrough())
 		}
 	}
-	return stage, ldclient.NewMigrationOpTracker(key, model, lc, detail, defaultStage), err
+	return stage, ldclient.NewMigrationOpTracker(key, model, lc, detail, defaultStage), stageErr
 }
 
 // TrackMigrationOp implements [flagmigrate.StageFlagClient], keeping the

@@ -9,6 +9,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
+	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
 )
 
 func TestBoolFlags(t *testing.T) {
@@ -52,7 +53,8 @@ func TestMultiKindContext(t *testing.T) {
 }
 
 func TestStageFlags(t *testing.T) {
-	c := flagtest.New().SetStage("m", ldmigration.Shadow).SetStageFor("m", "a1", ldmigration.Live).Set("notstage", true)
+	c := flagtest.New().SetStage("m", ldmigration.Shadow).SetStageFor("m", "a1", ldmigration.Live).Set("notstage", true).
+		SetValue("badstage", ldvalue.String("sideways"))
 	for _, tc := range []struct {
 		reason  string
 		key     string
@@ -63,7 +65,8 @@ func TestStageFlags(t *testing.T) {
 		{"stage for all", "m", "a2", ldmigration.Shadow, false},
 		{"stage for one account", "m", "a1", ldmigration.Live, false},
 		{"an unknown migration flag: the default, no error (as LaunchDarkly)", "x", "a1", ldmigration.DualWrite, false},
-		{"a flag that holds no stage: the default and an error", "notstage", "a1", ldmigration.DualWrite, true},
+		{"a flag holding a non-string: the default, no error (as LaunchDarkly)", "notstage", "a1", ldmigration.DualWrite, false},
+		{"a flag holding a string that names no stage: the default and an error", "badstage", "a1", ldmigration.DualWrite, true},
 	} {
 		got, tracker, err := c.MigrationVariationCtx(context.Background(), tc.key, flagmigrate.AccountContext(tc.account), ldmigration.DualWrite)
 		if got != tc.want || (err != nil) != tc.wantErr || tracker == nil {

@@ -249,12 +249,34 @@ func TestBackfillSurvivesKills(t *testing.T) {
 		_ = cmd.Wait()
 		t.Logf("kill %d: %s", i+1, checkpointSummary(cp))
 	}
+	// The resumed run copies exactly what the killed runs left out, from
+	// where the checkpoint says they got to.
+	before := 0
+	for _, err := range s.dynamo.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		before++
+	}
+	saved, resumed, err := backfill.NewFileCheckpoint(cp).Load(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resumed = resumed && !saved.Done
 	r := cli(t, args...)
 	if r.code != 0 {
 		t.Fatalf("resumed backfill exit %d:\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	if st := stats(t, r); st.Copied+st.Skipped < 1 {
-		t.Errorf("resumed run did nothing: %+v", st)
+	st := stats(t, r)
+	if resumed { // the stats go on from the checkpoint's
+		st.Copied -= saved.Stats.Copied
+		st.Scanned -= saved.Stats.Scanned
+	}
+	if st.Copied != int64(1200-before) || st.Conflicts != 0 || st.Errors != 0 {
+		t.Errorf("resumed run: %+v (checkpoint %+v), want the %d events missing copied, no conflict or error", st, saved.Stats, 1200-before)
+	}
+	if resumed && saved.After != nil && st.Scanned >= 1200 {
+		t.Errorf("resumed run scanned %d events: it started over", st.Scanned)
 	}
 	rep := verifyClean(t, s)
 	if rep.DestinationEvents != 1200 {

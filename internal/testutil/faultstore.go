@@ -61,6 +61,10 @@ func (r *Recorder) Reset() {
 
 // Fault is what a FaultStore does to one operation.
 type Fault struct {
+	// Before, when set, runs first as the call begins, for example to wait
+	// at a barrier that proves two calls overlap; a non-nil error ends the
+	// call with it.
+	Before func(ctx context.Context) error
 	// Delay waits before the call; a context done meanwhile ends the call
 	// with its error.
 	Delay time.Duration
@@ -134,6 +138,11 @@ func (s *FaultStore) begin(ctx context.Context, op, account, id string) (Fault, 
 	s.mu.Unlock()
 	if s.rec != nil {
 		s.rec.add(StoreCall{Store: s.name, Op: op, AccountID: account, ID: id})
+	}
+	if f.Before != nil {
+		if err := f.Before(ctx); err != nil {
+			return f, err
+		}
 	}
 	if f.Delay > 0 {
 		wait := backoff.Sleep

@@ -1,0 +1,50 @@
+package flagmigrate_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// BenchmarkClassifyNesting classifies two events that differ in one leaf,
+// with Data lists nested depth deep and width wide, up to the validation
+// limits. ns/node (per value node of both events) stays flat as the
+// nesting grows when the comparison is linear.
+//
+//	go test -run XXX -bench ClassifyNesting -benchtime 200x .
+func BenchmarkClassifyNesting(b *testing.B) {
+	for _, shape := range []struct{ depth, width int }{
+		{2, 1}, {4, 1}, {6, 1}, {8, 1}, {10, 1}, {12, 1}, {16, 1}, {20, 1}, {flagmigrate.MaxDataDepth, 1},
+		{4, 2}, {6, 2}, {8, 2}, {10, 2}, {12, 2},
+		{3, 30}, {2, 4000},
+	} {
+		old := migEvent("acct", "e1", nil)
+		old.Data = nestedData(shape.depth, shape.width, int64(1))
+		new := old.Clone()
+		new.Data = nestedData(shape.depth, shape.width, int64(1))
+		var last func(v any) any
+		last = func(v any) any {
+			if l, ok := v.([]any); ok {
+				l[len(l)-1] = last(l[len(l)-1])
+				return l
+			}
+			return int64(2)
+		}
+		new.Data["l"] = last(new.Data["l"])
+		for _, e := range []flagmigrate.Event{old, new} {
+			if err := e.Validate(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		size := nodes(old.Data) + nodes(new.Data)
+		b.Run(fmt.Sprintf("depth=%d/width=%d", shape.depth, shape.width), func(b *testing.B) {
+			for b.Loop() {
+				if v, _ := flagmigrate.Classify(old, nil, new, nil); v != flagmigrate.VerdictDifferent {
+					b.Fatalf("verdict %v", v)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size), "ns/node")
+		})
+	}
+}
