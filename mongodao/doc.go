@@ -49,6 +49,8 @@
 //	mongodao.Layout{Account: "accountId", ID: "_id", Type: "kind", Time: "createdAt",
 //		Data: "payload", IDFormat: mongodao.IDObjectID}
 //
+// What a layout declares, and what follows from it:
+//
 //   - Account and Type are BSON strings. ID is a string, an ObjectID (Event.ID
 //     is its 24 lowercase hex digits) or an integer (Event.ID in decimal), per
 //     [IDFormat]. Time is a BSON date, epoch milliseconds or seconds (numbers),

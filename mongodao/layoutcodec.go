@@ -25,14 +25,20 @@ func (l Layout) encode(dst []byte, c flagmigrate.Event) ([]byte, error) {
 	}
 	doc, dst := bsoncore.AppendDocumentStart(dst)
 	if l.idIsKey() {
-		dst = appendScalar(dst, fieldKey, id)
+		if dst, err = appendScalar(dst, fieldKey, id); err != nil {
+			return nil, err
+		}
 	}
 	dst = bsoncore.AppendStringElement(dst, l.Account, c.AccountID)
 	if !l.idIsKey() {
-		dst = appendScalar(dst, l.ID, id)
+		if dst, err = appendScalar(dst, l.ID, id); err != nil {
+			return nil, err
+		}
 	}
 	dst = bsoncore.AppendStringElement(dst, l.Type, c.Type)
-	dst = appendScalar(dst, l.Time, l.timeValue(c.Time))
+	if dst, err = appendScalar(dst, l.Time, l.timeValue(c.Time)); err != nil {
+		return nil, err
+	}
 	switch {
 	case c.Data == nil:
 	case l.Data == DataRest:
@@ -55,18 +61,18 @@ func (l Layout) encode(dst []byte, c flagmigrate.Event) ([]byte, error) {
 }
 
 // appendScalar appends an encoded ID or time.
-func appendScalar(dst []byte, key string, v any) []byte {
+func appendScalar(dst []byte, key string, v any) ([]byte, error) {
 	switch x := v.(type) {
 	case string:
-		return bsoncore.AppendStringElement(dst, key, x)
+		return bsoncore.AppendStringElement(dst, key, x), nil
 	case int64:
-		return bsoncore.AppendInt64Element(dst, key, x)
+		return bsoncore.AppendInt64Element(dst, key, x), nil
 	case bson.ObjectID:
-		return bsoncore.AppendObjectIDElement(dst, key, x)
+		return bsoncore.AppendObjectIDElement(dst, key, x), nil
 	case bson.DateTime:
-		return bsoncore.AppendDateTimeElement(dst, key, int64(x))
+		return bsoncore.AppendDateTimeElement(dst, key, int64(x)), nil
 	}
-	panic(fmt.Sprintf("mongodao: no BSON scalar for %T", v)) // unreachable: encodeID and timeValue return these
+	return nil, fmt.Errorf("mongodao: %T is not an encoded ID or time", v) // encodeID and timeValue return only the above
 }
 
 // decode reads a document of layout l (not the default one) as a canonical
