@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -50,6 +51,23 @@ func Example() {
 		log.Fatal(err)
 	}
 	fmt.Println(len(page.Events), page.NextCursor == "")
+}
+
+// A store named by a URL, as the CLI names it: the AWS configuration chain
+// (environment, profile) fills in what the URL leaves out, and the SDK's log
+// lines go to the program's slog logger. For DynamoDB Local:
+// dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local. It needs a
+// server, so it is compiled but not run.
+func ExampleOpenURL() {
+	ctx := context.Background()
+	store, err := dynamodao.OpenURL(ctx, "dynamodb://events?region=eu-west-1&profile=migration",
+		&dynamodao.URLOptions{Logger: slog.Default()})
+	if err != nil {
+		log.Fatal(err) // a bad URL, an unknown parameter, no region, ...
+	}
+	if _, err := store.FindEventByID(ctx, "acct-1", "order-17"); err != nil {
+		log.Print(err)
+	}
 }
 
 // The table definition, for teams that create tables with their own tools.

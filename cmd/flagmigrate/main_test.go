@@ -503,3 +503,20 @@ func TestAWSConfigChain(t *testing.T) {
 		t.Errorf("missing profile: exit %d, stderr:\n%s", r.code, r.stderr)
 	}
 }
+
+// TestCreateTable: --create-table creates a missing destination table and
+// waits for it, bounded by --create-timeout, not by the connect --timeout.
+func TestCreateTable(t *testing.T) {
+	s := setup(t, 1, 3)
+	local := "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&creds=local"
+	table := testutil.UniqueTableName(t)
+	r := cli(t, "backfill", "--create-table", "--timeout", "5s", "--from", s.mongoURL, "--to", "dynamodb://"+table+local)
+	if st := stats(t, r); r.code != 0 || st.Copied != 3 {
+		t.Fatalf("backfill --create-table: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	r = cli(t, "backfill", "--create-table", "--create-timeout", "1ns", "--from", s.mongoURL, "--to", "dynamodb://"+testutil.UniqueTableName(t)+local)
+	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
+	if r.code != 1 || len(lines) != 1 || !strings.Contains(r.stderr, "creating the table (--create-timeout 1ns)") {
+		t.Errorf("--create-timeout 1ns: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+}
