@@ -15,6 +15,12 @@
 //   - TestMongoDiesWhileSecondary: after the switch of authority, DynamoDB
 //     authoritative and alone read, MongoDB still written second (for a
 //     rollback); the test's own FerretDB dies.
+//   - TestKilledSecondaryIsSkipped: the same outage of FerretDB as seen by
+//     the store breaker: once it takes MongoDB as down no write calls it
+//     (only background probes do), every write of the outage is in the
+//     durable repair log, a probe finds it back after the restart, and
+//     verify is clean after repair. BenchmarkWritesWhileSecondaryDown
+//     reports the write p99 against the authoritative store's own.
 //
 // Together they prove, for both directions of the migration:
 //
@@ -22,8 +28,8 @@
 //     returns exactly what the test knows was written (events are immutable,
 //     so the test keeps the ground truth of every read);
 //   - every write that ran while the secondary was down is in the repair log,
-//     no write that ran while it was up is, and the log agrees with the
-//     observer's counts;
+//     no write that ran while it was up (and the breaker knew it) is, and the
+//     log agrees with the observer's counts;
 //   - the secondary store kept what it had acknowledged across the kill;
 //   - backfill.Repair replays the log, after which the only differences left
 //     are the history that was never dual written; backfill.Run copies it;
