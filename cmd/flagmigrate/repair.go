@@ -18,8 +18,8 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := newFlagSet("repair", "repair --log FILE --old URL --new URL\n\nReplays a MigratingStore's repair log: each write that reached one store only is\ncopied from the store that has it to the one that lacks it. Safe to run twice.")
 	var (
 		logPath = fs.String("log", "", "the repair log file (package repairlog's JSON lines)")
-		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store")
-		newURL  = fs.String("new", "", "URL of the migration's new store")
+		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store (default $"+envOld+")")
+		newURL  = fs.String("new", "", "URL of the migration's new store (default $"+envNew+")")
 		timeout = fs.Duration("timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
 	)
 	fs.SetOutput(stderr)
@@ -29,8 +29,10 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return exitUsage
 	}
+	fromEnv(oldURL, envOld)
+	fromEnv(newURL, envNew)
 	if *logPath == "" || *oldURL == "" || *newURL == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "flagmigrate repair: --log, --old and --new are required (run 'flagmigrate help repair')")
+		fmt.Fprintln(stderr, "flagmigrate repair: --log, --old and --new (or "+envOld+" and "+envNew+") are required (run 'flagmigrate help repair')")
 		return exitUsage
 	}
 	if _, err := os.Stat(*logPath); err != nil {
