@@ -121,7 +121,7 @@ func (e Event) Canonical() (Event, error) {
 	}
 	t := e.Time.UTC().Truncate(time.Millisecond)
 	if t.Before(MinTime) || t.After(MaxTime) {
-		return Event{}, invalid("Time", "%s is outside %s..%s", t.Format(time.RFC3339Nano), MinTime.Format(time.RFC3339), MaxTime.Format(time.RFC3339))
+		return Event{}, invalid("Time", "is outside %s..%s", MinTime.Format(time.RFC3339), MaxTime.Format(time.RFC3339))
 	}
 	out := Event{AccountID: e.AccountID, ID: e.ID, Type: e.Type, Time: t}
 	if len(e.Data) > 0 {
@@ -309,7 +309,7 @@ func canonicalList(n int, at func(int) any, path string, depth int) (any, error)
 
 func canonicalUint(u uint64, path string) (any, error) {
 	if u > math.MaxInt64 {
-		return nil, invalid(path, "unsigned %d does not fit in int64", u)
+		return nil, invalid(path, "unsigned number does not fit in int64")
 	}
 	return int64(u), nil
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/google/go-cmp/cmp"
@@ -73,6 +74,34 @@ func TestNumbersAreKeptOrRefused(t *testing.T) {
 			case err != nil && tc.in != "" && strings.Contains(strings.ReplaceAll(err.Error(), "[1e-130, 1e126)", ""), tc.in):
 				t.Errorf("%s: %s(%q): the error quotes the value: %v", tc.reason, via.name, tc.in, err)
 			}
+		}
+	}
+}
+
+// TestValidationErrorsQuoteNoValues: event data can be personal, so a
+// validation error names the field path and why, never the value.
+func TestValidationErrorsQuoteNoValues(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		e      flagmigrate.Event
+		field  string
+		value  string // must not appear
+	}{
+		{"an unsigned number beyond int64", migEvent("acct", "e1", uint64(math.MaxUint64)), "Data.v", "18446744073709551615"},
+		{"a float below the storable range", migEvent("acct", "e1", 1.234567e-200), "Data.v", "1.234567e-200"},
+		{"a float above the storable range", migEvent("acct", "e1", 9.87654e200), "Data.v", "9.87654e+200"},
+		{"a json.Number that overflows", migEvent("acct", "e1", json.Number("4.5678e400")), "Data.v", "4.5678e400"},
+		{"a json.Number that is no number", migEvent("acct", "e1", json.Number("12ab34")), "Data.v", "12ab34"},
+		{"a time before 1970", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)}, "Time", "1969"},
+	} {
+		err := tc.e.Validate()
+		var ve *flagmigrate.ValidationError
+		if !errors.As(err, &ve) || ve.Field != tc.field {
+			t.Errorf("%s: err %v, want a ValidationError on %s", tc.reason, err, tc.field)
+			continue
+		}
+		if strings.Contains(err.Error(), tc.value) {
+			t.Errorf("%s: the error quotes the value: %v", tc.reason, err)
 		}
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -36,6 +37,10 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// Logs of the libraries too go to standard error redacted.
+	_, stderr := redacted(os.Args[1:], io.Discard, os.Stderr)
+	log.SetOutput(stderr)
+	slog.SetDefault(slog.New(slog.NewTextHandler(stderr, nil)))
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -46,7 +51,7 @@ const usage = `flagmigrate: copy, verify and repair events between two stores.
 Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
-  flagmigrate repair   --log FILE --from URL --to URL  replay failed secondary writes
+  flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
   flagmigrate help [COMMAND]
 
 Examples:
@@ -64,14 +69,20 @@ Examples:
   # Roll back: copy DynamoDB's events back into MongoDB.
   flagmigrate backfill --from 'dynamodb://events?endpoint=...' --to 'mongodb://.../app'
 
+  # Passwords stay out of the process list and the shell history:
+  FLAGMIGRATE_FROM='mongodb://user:pass@db.internal/app' flagmigrate verify --to ...
+
 ` + storeURLHelp + `
+
+` + envHelp + `
 
 Exit status:
   0    success
   1    the run failed, or verify found differences or backfill conflicts
   2    usage error
-  3    completed, some documents unreadable: every readable event was copied
-       (or compared); the unreadable ones are listed with their _id and reason
+  3    completed, some records unreadable: every readable event was copied
+       (or compared, or replayed); the unreadable source documents are listed
+       with their _id and reason, the unreadable repair-log lines by number
   130  interrupted (the checkpoint is saved: run the same command to resume)
 `
 
@@ -84,7 +95,10 @@ const (
 	exitInterrupted = 130
 )
 
+// run runs the command args on stdout and stderr, which it wraps so that
+// no password is ever printed (see package internal/redact).
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	stdout, stderr = redacted(args, stdout, stderr)
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return exitUsage
@@ -120,8 +134,8 @@ type common struct {
 }
 
 func (c *common) register(fs *flag.FlagSet) {
-	fs.StringVar(&c.from, "from", "", "source store URL (the authoritative one for repair)")
-	fs.StringVar(&c.to, "to", "", "destination store URL")
+	fs.StringVar(&c.from, "from", "", "source store URL (default $"+envFrom+")")
+	fs.StringVar(&c.to, "to", "", "destination store URL (default $"+envTo+")")
 	fs.DurationVar(&c.timeout, "timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
 	fs.StringVar(&c.accounts, "accounts", "", "comma-separated account IDs (default: every account)")
 	fs.BoolVar(&c.verbose, "verbose", false, "also log the AWS SDK's warnings and retries (to standard error)")
@@ -154,8 +168,10 @@ func parse(fs *flag.FlagSet, args []string, c *common, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "flagmigrate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
 		return exitUsage
 	}
+	fromEnv(&c.from, envFrom)
+	fromEnv(&c.to, envTo)
 	if c.from == "" || c.to == "" {
-		fmt.Fprintf(stderr, "flagmigrate %s: --from and --to are required (run 'flagmigrate help %s')\n", fs.Name(), fs.Name())
+		fmt.Fprintf(stderr, "flagmigrate %s: --from and --to are required, or %s and %s (run 'flagmigrate help %s')\n", fs.Name(), envFrom, envTo, fs.Name())
 		return exitUsage
 	}
 	return -1
@@ -191,7 +207,7 @@ func newFlagSet(name, summary string) *flag.FlagSet {
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: flagmigrate %s\n\n", summary)
 		fs.PrintDefaults()
-		fmt.Fprintf(fs.Output(), "\n%s\n", storeURLHelp)
+		fmt.Fprintf(fs.Output(), "\n%s\n\n%s\n", storeURLHelp, envHelp)
 	}
 	return fs
 }

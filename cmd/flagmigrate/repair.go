@@ -21,8 +21,8 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		"1 when the run failed, or entries conflict or could not be replayed; 2 for a usage\nerror; 130 when interrupted.")
 	var (
 		logPath = fs.String("log", "", "the repair log file (package repairlog's JSON lines)")
-		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store")
-		newURL  = fs.String("new", "", "URL of the migration's new store")
+		oldURL  = fs.String("old", "", "URL of the migration's old (incumbent) store (default $"+envOld+")")
+		newURL  = fs.String("new", "", "URL of the migration's new store (default $"+envNew+")")
 		timeout = fs.Duration("timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
 	)
 	fs.SetOutput(stderr)
@@ -32,8 +32,10 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		}
 		return exitUsage
 	}
+	fromEnv(oldURL, envOld)
+	fromEnv(newURL, envNew)
 	if *logPath == "" || *oldURL == "" || *newURL == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "flagmigrate repair: --log, --old and --new are required (run 'flagmigrate help repair')")
+		fmt.Fprintln(stderr, "flagmigrate repair: --log, --old and --new (or "+envOld+" and "+envNew+") are required (run 'flagmigrate help repair')")
 		return exitUsage
 	}
 	if _, err := os.Stat(*logPath); err != nil {

@@ -63,7 +63,7 @@ const storeURLHelp = `Store URLs:
 func openStore(ctx context.Context, raw string, mode openMode, ds dynamoSettings, timeout time.Duration) (*store, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("bad store URL %q: %v", raw, err)
+		return nil, fmt.Errorf("bad store URL %q: %s", raw, parseProblem(err))
 	}
 	switch u.Scheme {
 	case "mongodb", "mongodb+srv":

@@ -5,7 +5,9 @@
 //	go run ./examples/rollout                      # in-memory stores, no server
 //	go run ./examples/rollout -mongo URI -dynamo URL   # real servers
 //
-// (MONGODB_URI and DYNAMODB_ENDPOINT are used when set, as the flags.)
+// (MONGODB_URI and DYNAMODB_ENDPOINT are used when set, as the flags; the
+// environment keeps a password out of the process list. No password is
+// ever printed.)
 //
 // Writes are turned on for the new store account by account, a network
 // hiccup fills the repair log and repair replays it, history is backfilled,
@@ -22,6 +24,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,27 +32,56 @@ import (
 	"os"
 	"os/signal"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 )
 
 func main() {
-	var cfg config
-	flag.StringVar(&cfg.mongoURI, "mongo", os.Getenv("MONGODB_URI"), "MongoDB URI for the old store (default: in memory)")
-	flag.StringVar(&cfg.dynamoEndpoint, "dynamo", os.Getenv("DYNAMODB_ENDPOINT"), "DynamoDB endpoint for the new store (default: in memory)")
-	flag.IntVar(&cfg.accounts, "accounts", 40, "number of accounts")
-	flag.IntVar(&cfg.ops, "ops", 1200, "service operations per stage")
-	flag.IntVar(&cfg.history, "history", 25, "events per account written before the migration starts")
-	flag.BoolVar(&cfg.verbose, "v", false, "log every mismatch (field names only)")
-	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	v, err := run(ctx, os.Stdout, cfg)
+	code := realMain(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// realMain runs the command line args. Everything it prints goes through
+// redact.Writer: the store URLs' passwords (flags or MONGODB_URI) are never
+// shown, not in -h, the banner or an error.
+func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	secrets := redact.Secrets(append([]string{os.Getenv("MONGODB_URI"), os.Getenv("DYNAMODB_ENDPOINT")}, args...)...)
+	stdout, stderr = redact.Writer(stdout, secrets...), redact.Writer(stderr, secrets...)
+	var cfg config
+	fs := flag.NewFlagSet("rollout", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	// The defaults come from the environment after parsing, not as flag
+	// defaults, which -h would print.
+	fs.StringVar(&cfg.mongoURI, "mongo", "", "MongoDB URI for the old store (default $MONGODB_URI, else in memory)")
+	fs.StringVar(&cfg.dynamoEndpoint, "dynamo", "", "DynamoDB endpoint for the new store (default $DYNAMODB_ENDPOINT, else in memory)")
+	fs.IntVar(&cfg.accounts, "accounts", 40, "number of accounts")
+	fs.IntVar(&cfg.ops, "ops", 1200, "service operations per stage")
+	fs.IntVar(&cfg.history, "history", 25, "events per account written before the migration starts")
+	fs.BoolVar(&cfg.verbose, "v", false, "log every mismatch (field names only)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if cfg.mongoURI == "" {
+		cfg.mongoURI = os.Getenv("MONGODB_URI")
+	}
+	if cfg.dynamoEndpoint == "" {
+		cfg.dynamoEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
+	}
+	cfg.stderr = stderr
+	v, err := run(ctx, stdout, cfg)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "rollout:", err)
-		os.Exit(1)
+		fmt.Fprintln(stderr, "rollout:", err)
+		return 1
 	}
 	if !v.pass {
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 // config is what a run is made of.
@@ -57,8 +89,11 @@ type config struct {
 	mongoURI, dynamoEndpoint string
 	accounts, ops, history   int
 	verbose                  bool
-	// logger receives mismatch logs with -v (default: discarded).
+	// logger receives mismatch logs with -v (default: discarded, or
+	// stderr with -v).
 	logger *slog.Logger
+	// stderr is where -v logs go (default os.Stderr).
+	stderr io.Writer
 }
 
 func (c *config) defaults() {
@@ -74,7 +109,10 @@ func (c *config) defaults() {
 	if c.logger == nil {
 		c.logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 		if c.verbose {
-			c.logger = slog.New(slog.NewTextHandler(os.Stderr, nil))
+			if c.stderr == nil {
+				c.stderr = os.Stderr
+			}
+			c.logger = slog.New(slog.NewTextHandler(c.stderr, nil))
 		}
 	}
 }

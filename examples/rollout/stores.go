@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"go.mongodb.org/mongo-driver/v2/mongo"
@@ -65,7 +66,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			s.close()
 			return nil, fmt.Errorf("MongoDB: %w", err)
 		}
-		s.old, s.oldName = m, "MongoDB "+cfg.mongoURI
+		s.old, s.oldName = m, "MongoDB "+redact.String(cfg.mongoURI)
 	}
 	if cfg.dynamoEndpoint != "" {
 		transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -91,7 +92,7 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 			s.close()
 			return nil, fmt.Errorf("DynamoDB: %w", err)
 		}
-		s.new, s.newName = d, "DynamoDB "+cfg.dynamoEndpoint
+		s.new, s.newName = d, "DynamoDB "+redact.String(cfg.dynamoEndpoint)
 	}
 	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -62,6 +63,7 @@ type story struct {
 }
 
 func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
+	w = redact.Writer(w, redact.Secrets(cfg.mongoURI, cfg.dynamoEndpoint)...)
 	cfg.defaults()
 	st, err := openStores(ctx, cfg)
 	if err != nil {
