@@ -25,7 +25,7 @@ func TestBackfillAndVerifyAnExistingCollection(t *testing.T) {
 	mu.Path = "/" + coll.Database().Name()
 	mu.RawQuery = "collection=" + coll.Name() + "&account=accountId&id=_id&type=kind&time=createdAt&data=payload&idformat=objectid"
 	from := mu.String()
-	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1"
+	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1&creds=local"
 	readable := int64(app.Good + 1) // the retried duplicate has its own ObjectID: its own event
 
 	r := cli(t, "backfill", "--from", from, "--to", to, "--progress", "none")
@@ -69,7 +69,7 @@ func TestStoreURLLayoutParameters(t *testing.T) {
 	mu, _ := url.Parse(testutil.MongoURI(t))
 	mu.Path = "/" + coll.Database().Name()
 	_, table := realstores.Dynamo(t, nil)
-	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1"
+	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1&creds=local"
 	for _, tc := range []struct {
 		reason, query, want string
 	}{

@@ -402,7 +402,7 @@ func TestErrorsAreOneLine(t *testing.T) {
 		{"bad URL scheme", []string{"verify", "--from", "postgres://x/y", "--to", s.dynURL}, 1, `unknown scheme "postgres"`},
 		{"URL without a database", []string{"verify", "--from", "mongodb://127.0.0.1:1", "--to", s.dynURL}, 1, "want mongodb://HOST/DATABASE"},
 		{"bad endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=::nope"}, 1, "is not an http(s) URL"},
-		{"endpoint password never shown", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=ftp://me:s3cret@h"}, 1, "ftp://me:xxxxx@h is not an http(s) URL"},
+		{"endpoint password never shown", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?endpoint=ftp://me:s3cret@h"}, 1, "ftp://REDACTED@h is not an http(s) URL"},
 		{"unknown parameter", []string{"verify", "--from", s.mongoURL, "--to", s.dynURL + "&regoin=eu-west-1"}, 1, `unknown parameter "regoin" (known: region, profile, endpoint, creds)`},
 		{"parameter given twice", []string{"verify", "--from", s.mongoURL, "--to", s.dynURL + "&creds=local"}, 1, `parameter "creds" given 2 times`},
 		{"local credentials only with an endpoint", []string{"verify", "--from", s.mongoURL, "--to", "dynamodb://ttt?region=eu-west-1&creds=local"}, 1, "creds=local needs an endpoint parameter"},

@@ -11,7 +11,7 @@ import (
 // the command line or in the environment: neither standard output nor
 // standard error (nor -h) ever shows the password.
 func TestNoSecretIsPrinted(t *testing.T) {
-	const dyn = "dynamodb://t?endpoint=http://user:dyn4pass@127.0.0.1:1"
+	const dyn = "dynamodb://ttt?endpoint=http://user:dyn4pass@127.0.0.1:1&creds=local"
 	logPath := filepath.Join(t.TempDir(), "repair.jsonl")
 	if err := os.WriteFile(logPath, nil, 0o644); err != nil {
 		t.Fatal(err)
@@ -33,9 +33,9 @@ func TestNoSecretIsPrinted(t *testing.T) {
 		{"an unescaped : in the password", nil, []string{"verify", "--from", "mongodb://admin:s3cr:tpw@127.0.0.1:1/db", "--to", dyn, "--timeout", "1s"}, []string{"s3cr:tpw"}, "flagmigrate verify"},
 		{"a driver option the driver refuses", nil, []string{"verify", "--from", "mongodb://admin:s3cretpw@127.0.0.1:1/db?authMechanism=BOGUS", "--to", dyn}, []string{"s3cretpw"}, "flagmigrate verify"},
 		{"an unreachable MongoDB with a password", nil, []string{"verify", "--from", "mongodb://admin:s3cretpw@127.0.0.1:1/db", "--to", dyn, "--timeout", "1s"}, []string{"s3cretpw"}, "cannot reach MongoDB"},
-		{"a DynamoDB endpoint with userinfo", nil, []string{"verify", "--from", dyn, "--to", dyn, "--timeout", "2s"}, []string{"dyn4pass"}, "cannot reach DynamoDB http://REDACTED@127.0.0.1:1"},
+		{"a DynamoDB endpoint with userinfo", nil, []string{"verify", "--from", dyn, "--to", dyn, "--timeout", "2s"}, []string{"dyn4pass"}, "cannot reach DynamoDB table ttt at http://127.0.0.1:1"},
 		{"a query-escaped DynamoDB endpoint with userinfo", nil,
-			[]string{"verify", "--from", "dynamodb://t?endpoint=http%3A%2F%2Fuser%3Adyn4pass%40127.0.0.1%3A1", "--to", dyn, "--timeout", "2s"}, []string{"dyn4pass"}, "cannot reach DynamoDB"},
+			[]string{"verify", "--from", "dynamodb://ttt?endpoint=http%3A%2F%2Fuser%3Adyn4pass%40127.0.0.1%3A1&creds=local", "--to", dyn, "--timeout", "2s"}, []string{"dyn4pass"}, "cannot reach DynamoDB"},
 		{"URLs from the environment", []string{envFrom + "=mongodb://admin:s3cr%zzpw@127.0.0.1:1/db", envTo + "=" + dyn},
 			[]string{"verify"}, []string{"s3cr%zzpw", "dyn4pass"}, "bad store URL"},
 		{"a flag wins over the environment", []string{envFrom + "=mongodb://admin:s3cretpw@127.0.0.1:1/db", envTo + "=" + dyn},
