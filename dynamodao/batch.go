@@ -99,7 +99,7 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 			continue
 		}
 		k := canon[i].Key()
-		if err := putErrs[k]; err != nil && first[k] == i {
+		if err := putErrs[k]; err != nil { // every occurrence of the key
 			errs[i] = err
 			continue
 		}

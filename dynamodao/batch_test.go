@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -489,5 +490,40 @@ func allKinds() map[string]any {
 		"int": int64(-42), "big": int64(1 << 62), "float": 2.5, "tiny": 1.5e-130, "huge": 9.5e125,
 		"list": []any{int64(1), "two", nil, []any{}, map[string]any{}},
 		"map":  map[string]any{"deep": map[string]any{"er": []any{map[string]any{"k": "v"}}}},
+	}
+}
+
+// A put that a transaction refuses for a reason of its own (here an item
+// collection over 10 GB) gets that error, with every occurrence of its key;
+// the other puts of the group are sent again and stored.
+func TestBatchPutRefusedAlone(t *testing.T) {
+	f := &faultyAPI{cancel: func(n, items int) []string {
+		if n == 1 {
+			return reasons(items, 1, "ItemCollectionSizeLimitExceeded")
+		}
+		return nil
+	}}
+	s, c := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, fastRetries)
+	events := batchEvents("acct", 5)
+	errs, err := s.StoreEvents(t.Context(), append(events, events[1]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range errs {
+		refused := i == 1 || i == 5
+		var tce *types.TransactionCanceledException
+		switch {
+		case refused && (!errors.As(e, &tce) || !strings.Contains(e.Error(), "ItemCollectionSizeLimitExceeded")):
+			t.Errorf("event %d: %v, want the refusal, with the cancellation reachable", i, e)
+		case !refused && e != nil:
+			t.Errorf("event %d: %v", i, e)
+		}
+	}
+	checkStored(t, c, s.Table(), []flagmigrate.Event{events[0], events[2], events[3], events[4]})
+	if _, err := s.FindEventByID(t.Context(), "acct", events[1].ID); !errors.Is(err, flagmigrate.ErrNotFound) {
+		t.Errorf("the refused event: %v, want ErrNotFound", err)
+	}
+	if n := f.writes.Load(); n != 2 {
+		t.Errorf("%d TransactWriteItems calls, want 2 (the refused one, then the other 4)", n)
 	}
 }
