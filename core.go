@@ -69,6 +69,9 @@ type Call struct {
 	// Key identifies the record within the account (an event's ID) in
 	// repair entries and mismatch reports; it may be empty for queries.
 	Key string
+	// Kind is what a write does (a write, a delete, an erasure): it goes
+	// into the repair entry, and makes a delete reach both stores.
+	Kind WriteKind
 }
 
 // Migration is the generic dual-read/dual-write core: it routes calls on a
@@ -197,24 +200,70 @@ func (m *Migration[S]) store(s Side) S {
 // store known to be down is not written (see [WithStoreBreaker]): the
 // write goes straight to the repair log.
 func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) error) error {
-	if m == nil || write == nil {
+	if write == nil {
 		return argError("Write: nil migration or write function")
 	}
+	_, err := WriteValue(ctx, m, call, func(ctx context.Context, s S) (struct{}, error) { return struct{}{}, write(ctx, s) })
+	return err
+}
+
+// WriteValue is [Write] for a write that returns a value (as LaunchDarkly's
+// MigrationWriteResult carries the authoritative result): it returns the
+// authoritative store's value and error; the other store's value is
+// dropped. For a call of Kind [KindDelete] or [KindErase] (see [Call]),
+// the other store is written whatever the flags say (see [WriteKind]), and
+// its not-found answer (the [WithNotFound] predicate) counts as success,
+// not as a repair entry.
+func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) (T, error)) (T, error) {
+	var v T
+	if m == nil || write == nil {
+		return v, argError("Write: nil migration or write function")
+	}
 	if err := ctx.Err(); err != nil {
+		return v, err
+	}
+	auth := func(ctx context.Context, s S) error {
+		var err error
+		v, err = write(ctx, s)
+		return err
+	}
+	other := func(ctx context.Context, s S) error {
+		_, err := write(ctx, s)
+		if call.Kind != KindWrite && err != nil && m.cfg.notFound(err) {
+			return nil // already gone: what a delete wants
+		}
 		return err
 	}
 	rt := m.route.write(ctx, call.AccountID)
 	defer rt.finish(ctx, m.cfg.observer)
+	if call.Kind != KindWrite {
+		rt.both = true // a delete reaches both stores: either may hold a copy
+	}
 	first, second := rt.first, rt.first.Other()
 	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
-		return writeConcurrently(ctx, m, call, rt, write)
+		return v, writeConcurrently(ctx, m, call, rt, auth, other)
 	}
 	start := time.Now()
-	err := write(ctx, m.store(first))
+	err := auth(ctx, m.store(first))
 	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, err)
-	if err != nil || !rt.both {
-		return err
+	if call.Kind != KindWrite && err != nil && m.cfg.notFound(err) {
+		// Not in the authoritative store: the caller hears so, and the
+		// other store, which may hold a copy, is still cleared.
+		if serr := writeSecondaryOrRecord(ctx, m, call, &rt, first, other); serr != nil {
+			return v, serr
+		}
+		return v, err
 	}
+	if err != nil || !rt.both {
+		return v, err
+	}
+	return v, writeSecondaryOrRecord(ctx, m, call, &rt, first, other)
+}
+
+// writeSecondaryOrRecord writes the store other than first, through its
+// breaker, and records a repair entry when that fails or is skipped.
+func writeSecondaryOrRecord[S any](ctx context.Context, m *Migration[S], call Call, rt *route, first Side, write func(context.Context, S) error) error {
+	second := first.Other()
 	ok, probe, skipErr := m.breaker(second).admit()
 	if !ok {
 		err := m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, skipErr)
@@ -226,7 +275,7 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 		}
 		return err
 	}
-	if err := writeSecondary(ctx, m, call, &rt, second, RoleSecondary, write); err != nil {
+	if err := writeSecondary(ctx, m, call, rt, second, RoleSecondary, write); err != nil {
 		return m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, err)
 	}
 	return nil
@@ -253,15 +302,23 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 // writeConcurrently writes both stores at once and waits for both. When the
 // authoritative write fails and the other succeeds, the other store holds a
 // write the caller was told failed: it is recorded as an orphan.
-func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, write func(context.Context, S) error) error {
+func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, auth, other func(context.Context, S) error) error {
 	first, second := rt.first, rt.first.Other()
 	done := make(chan error, 1)
-	go func() { done <- writeSecondary(ctx, m, call, &rt, second, RoleSecondary, write) }()
+	go func() { done <- writeSecondary(ctx, m, call, &rt, second, RoleSecondary, other) }()
 	start := time.Now()
-	errA := write(ctx, m.store(first))
+	errA := auth(ctx, m.store(first))
 	m.observe(ctx, call, &rt, first, RoleAuthoritative, start, errA)
 	errB := <-done
 	switch {
+	case call.Kind != KindWrite && errA != nil && m.cfg.notFound(errA):
+		// A delete of what the authoritative store does not hold.
+		if errB != nil {
+			if err := m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, errB); err != nil {
+				return err
+			}
+		}
+		return errA
 	case errA != nil && errB == nil:
 		// The caller sees errA; the repair log keeps the orphan visible.
 		_ = m.recordRepair(ctx, call, RepairEntry{Target: first, Source: second, Orphan: true}, errA)
@@ -278,7 +335,7 @@ func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, r
 // and returns nil unless the record failed.
 func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntry, cause error) error {
 	e.Time = time.Now().UTC()
-	e.Op, e.AccountID, e.Key, e.Error = call.Op, call.AccountID, call.Key, cause.Error()
+	e.Op, e.AccountID, e.Key, e.Error, e.Kind = call.Op, call.AccountID, call.Key, cause.Error(), call.Kind
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
 	defer cancel()
 	err := safely(func() error { return m.cfg.repair.Record(rctx, e) })

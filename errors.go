@@ -54,6 +54,13 @@ var (
 	// at its limit.
 	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
 
+	// ErrDeleted reports a StoreEvent (or a batch's event) refused because
+	// its key was deleted: the store holds a tombstone there, and the
+	// tombstone wins over every later store of the same key, so that no copy
+	// made before the delete (a backfill, a repair, a rollback) brings the
+	// event back. See [EventDeleter].
+	ErrDeleted = errors.New("flagmigrate: event deleted")
+
 	// ErrUnreadable reports a stored record (a document, an item) that is not
 	// a readable event: a field of the wrong type, fields that disagree, a
 	// value without a canonical form, two records under one key. The

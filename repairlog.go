@@ -11,7 +11,7 @@ import (
 
 // RepairEntry records a write that reached one store and not the other,
 // for the backfill's repair to replay: copy AccountID/Key from Source to
-// Target.
+// Target (or, for a delete or an erasure, see Kind, do it on Target).
 type RepairEntry struct {
 	Time      time.Time `json:"time"`
 	Op        string    `json:"op"`
@@ -29,6 +29,11 @@ type RepairEntry struct {
 	Orphan bool `json:"orphan,omitempty"`
 	// Error is the failed write's error.
 	Error string `json:"error"`
+	// Kind is what the failed call did: a write (the zero value, and what
+	// every entry recorded before deletes existed is), a delete of Key, or
+	// the erasure of the account. Repair applies a write by copying from
+	// Source, a delete or an erasure by doing it again on Target.
+	Kind WriteKind `json:"kind,omitempty"`
 }
 
 // EventKey returns the key of the event to copy.

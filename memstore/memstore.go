@@ -5,7 +5,8 @@
 // A Store keeps each account's events twice, by ID and in (Time, ID) order,
 // so that FindEventByID is a map lookup and ListEvents a binary search. It
 // implements [flagmigrate.EventScanner], [flagmigrate.BatchStorer] and
-// [flagmigrate.BatchFinder]. Events go in and come out as deep copies: a
+// [flagmigrate.BatchFinder] and [flagmigrate.EventDeleter] (with
+// tombstones kept in memory). Events go in and come out as deep copies: a
 // caller can never change what is stored.
 package memstore
 
@@ -27,6 +28,7 @@ type Store struct {
 	accounts map[string]*account
 	order    []string // account IDs, sorted
 	count    int
+	tombs    map[flagmigrate.EventKey]bool // deleted keys (delete.go)
 }
 
 type account struct {
@@ -40,11 +42,12 @@ var (
 	_ flagmigrate.EventScanner = (*Store)(nil)
 	_ flagmigrate.BatchStorer  = (*Store)(nil)
 	_ flagmigrate.BatchFinder  = (*Store)(nil)
+	_ flagmigrate.EventDeleter = (*Store)(nil)
 )
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{accounts: make(map[string]*account)}
+	return &Store{accounts: make(map[string]*account), tombs: make(map[flagmigrate.EventKey]bool)}
 }
 
 // Len returns the number of stored events.
@@ -69,6 +72,9 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 }
 
 func (s *Store) storeLocked(c flagmigrate.Event) error {
+	if s.tombs[c.Key()] {
+		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, flagmigrate.ErrDeleted)
+	}
 	a := s.accounts[c.AccountID]
 	if a == nil {
 		a = &account{byID: make(map[string]flagmigrate.Event)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"iter"
@@ -161,3 +162,26 @@ func (m *idMapped) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) 
 }
 
 func (m *idMapped) String() string { return fmt.Sprintf("%T seen through Options.IDs", m.s) }
+
+// canDelete tells the suite whether the store behind the map deletes.
+func (m *idMapped) canDelete() bool { _, ok := m.s.(flagmigrate.EventDeleter); return ok }
+
+func (m *idMapped) DeleteEvent(ctx context.Context, account, id string) error {
+	d, ok := m.s.(flagmigrate.EventDeleter)
+	if !ok {
+		return errors.ErrUnsupported
+	}
+	return d.DeleteEvent(ctx, account, m.to(account, id))
+}
+
+func (m *idMapped) EraseAccount(ctx context.Context, account string) ([]string, error) {
+	d, ok := m.s.(flagmigrate.EventDeleter)
+	if !ok {
+		return nil, errors.ErrUnsupported
+	}
+	ids, err := d.EraseAccount(ctx, account)
+	for i := range ids {
+		ids[i] = m.from(ids[i])
+	}
+	return ids, err
+}

@@ -12,7 +12,8 @@
 //
 // Each behaviour of the contract is its own subtest. Subtests of the
 // optional capabilities ([flagmigrate.EventScanner], [flagmigrate.BatchStorer],
-// [flagmigrate.BatchFinder]) skip, saying so, when the store lacks them. The
+// [flagmigrate.BatchFinder], [flagmigrate.EventDeleter]) skip, saying so,
+// when the store lacks them. The
 // suite tests itself: run against deliberately broken stores, it fails.
 package storetest
 
@@ -64,6 +65,12 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ScanSegments", testScanSegments},
 		{"BatchStore", testBatchStore},
 		{"BatchFind", testBatchFind},
+		{"DeleteIdempotent", testDeleteIdempotent},
+		{"DeleteAccountIsolation", testDeleteIsolation},
+		{"DeleteThenStoreAgain", testDeleteThenStore},
+		{"DeleteHidesFromEveryRead", testDeleteHides},
+		{"EraseAccount", testEraseAccount},
+		{"DeleteBadArguments", testDeleteBadArguments},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })
 	}

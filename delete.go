@@ -1,0 +1,191 @@
+package flagmigrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// EventDeleter is an optional capability of a store: deleting events, for
+// retention and erasure. memstore, mongodao and dynamodao implement it, and
+// so does [MigratingStore].
+//
+// A delete leaves a tombstone under the key: reads, lists, scans and batch
+// finds treat it as absent, and a later StoreEvent (or StoreEvents) of the
+// same key stores nothing and returns an error matching [ErrDeleted]. The
+// tombstone wins over every store that comes after it, so that a copy
+// made from a snapshot taken before the delete (a backfill, a repair, a
+// rollback) can never bring the event back. Tombstones hold the key and
+// nothing of the event; they are kept until the store's owner removes them
+// (after the migration, when nothing copies between the stores any more).
+type EventDeleter interface {
+	// DeleteEvent deletes the event with this key, leaving a tombstone.
+	// It is idempotent: deleting a key that holds no event (never stored,
+	// or deleted before) returns nil and leaves a tombstone too. An
+	// invalid key matches [ErrInvalidArgument].
+	DeleteEvent(ctx context.Context, accountID, id string) error
+
+	// EraseAccount deletes every event of the account as DeleteEvent does,
+	// also those stored while it runs, and returns the IDs it deleted
+	// (empty when the account holds none). An empty account ID matches
+	// [ErrInvalidArgument].
+	EraseAccount(ctx context.Context, accountID string) ([]string, error)
+}
+
+// WriteKind is what a write routed by a [Migration] does; it is recorded in
+// a [RepairEntry] so that repair does the same.
+type WriteKind uint8
+
+// Write kinds. The zero WriteKind is a write.
+const (
+	KindWrite  WriteKind = iota // a store of a record, replayed by copying it from the source
+	KindDelete                  // a delete of one record, replayed by deleting it again
+	KindErase                   // an erasure of an account, replayed by erasing it again
+)
+
+// String returns "write", "delete" or "erase".
+func (k WriteKind) String() string {
+	switch k {
+	case KindWrite:
+		return "write"
+	case KindDelete:
+		return "delete"
+	case KindErase:
+		return "erase"
+	}
+	return fmt.Sprintf("WriteKind(%d)", uint8(k))
+}
+
+// MarshalText implements [encoding.TextMarshaler].
+func (k WriteKind) MarshalText() ([]byte, error) {
+	if k > KindErase {
+		return nil, argError("write kind %d", uint8(k))
+	}
+	return []byte(k.String()), nil
+}
+
+// UnmarshalText implements [encoding.TextUnmarshaler]; "" is a write.
+func (k *WriteKind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "write":
+		*k = KindWrite
+	case "delete":
+		*k = KindDelete
+	case "erase":
+		*k = KindErase
+	default:
+		return argError("write kind %q is none of write, delete, erase", b)
+	}
+	return nil
+}
+
+// Operation names of deletes in reports.
+const (
+	OpDeleteEvent  = "DeleteEvent"
+	OpEraseAccount = "EraseAccount"
+)
+
+var _ EventDeleter = (*MigratingStore)(nil)
+
+// deleters returns both stores as EventDeleters, or an error matching
+// [errors.ErrUnsupported] before either is touched.
+func (s *MigratingStore) deleters() (old, new EventDeleter, err error) {
+	old, okOld := s.m.old.(EventDeleter)
+	new, okNew := s.m.new.(EventDeleter)
+	switch {
+	case !okOld:
+		return nil, nil, fmt.Errorf("flagmigrate: the old store (%T) cannot delete: %w", s.m.old, errors.ErrUnsupported)
+	case !okNew:
+		return nil, nil, fmt.Errorf("flagmigrate: the new store (%T) cannot delete: %w", s.m.new, errors.ErrUnsupported)
+	}
+	return old, new, nil
+}
+
+// DeleteEvent implements [EventDeleter] through [WriteValue]: the
+// authoritative store (by the write flags) is deleted from first, and the
+// other after it, on a detached context, whatever its write flag says:
+// a store that is not written may still hold a copy a backfill made, which
+// would come back when the flags turn. A failed second delete is recorded
+// in the repair log as a delete ([KindDelete]), which repair replays.
+// Both stores must be EventDeleters (else an error matching
+// [errors.ErrUnsupported], before either is touched).
+func (s *MigratingStore) DeleteEvent(ctx context.Context, accountID, id string) error {
+	if err := ValidateKey(accountID, id); err != nil {
+		return argError("DeleteEvent: %v", err)
+	}
+	if _, _, err := s.deleters(); err != nil {
+		return err
+	}
+	return Write(ctx, s.m, Call{Op: OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
+		func(ctx context.Context, st EventStore) error { return st.(EventDeleter).DeleteEvent(ctx, accountID, id) })
+}
+
+// EraseAccount implements [EventDeleter]: every event of the account is
+// deleted from both stores, the authoritative one first (as DeleteEvent
+// does), and it returns the IDs either store deleted, sorted.
+//
+// Then each ID that one store erased is deleted from both stores by key
+// too. That closes the race with a copy in flight: a backfill that read
+// event E from one store before the erasure reached it writes E into the
+// other store either before E's tombstone lands there (and the tombstone
+// replaces it) or after (and the tombstone refuses it). A failure of that
+// last step on a store is recorded as an erasure of the account on it.
+func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
+	if err := checkString("AccountID", accountID, MaxKeyBytes); err != nil {
+		return nil, argError("EraseAccount: %v", err)
+	}
+	old, new, err := s.deleters()
+	if err != nil {
+		return nil, err
+	}
+	var mu sync.Mutex
+	erased := make(map[string]bool)
+	call := Call{Op: OpEraseAccount, AccountID: accountID, Kind: KindErase}
+	_, err = WriteValue(ctx, s.m, call, func(ctx context.Context, st EventStore) ([]string, error) {
+		ids, err := st.(EventDeleter).EraseAccount(ctx, accountID)
+		mu.Lock()
+		for _, id := range ids {
+			erased[id] = true
+		}
+		mu.Unlock()
+		return ids, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	mu.Lock()
+	ids := make([]string, 0, len(erased))
+	for id := range erased {
+		ids = append(ids, id)
+	}
+	mu.Unlock()
+	slices.Sort(ids)
+	for _, side := range []Side{SideOld, SideNew} {
+		d := old
+		if side == SideNew {
+			d = new
+		}
+		if err := s.deleteKeys(ctx, d, accountID, ids); err != nil {
+			if rerr := s.m.recordRepair(ctx, call, RepairEntry{Target: side, Source: side.Other()}, err); rerr != nil {
+				return ids, rerr
+			}
+		}
+	}
+	return ids, nil
+}
+
+// deleteKeys deletes ids of the account from d on a detached context
+// bounded by the secondary timeout per delete.
+func (s *MigratingStore) deleteKeys(ctx context.Context, d EventDeleter, accountID string, ids []string) error {
+	for _, id := range ids {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.m.cfg.secondaryTimeout)
+		err := d.DeleteEvent(dctx, accountID, id)
+		cancel()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

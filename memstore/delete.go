@@ -1,0 +1,72 @@
+package memstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// DeleteEvent implements [flagmigrate.EventDeleter]: the event (if any)
+// goes, and a tombstone stays under its key, so that a later StoreEvent of
+// the key returns [flagmigrate.ErrDeleted].
+func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := flagmigrate.ValidateKey(accountID, id); err != nil {
+		return fmt.Errorf("memstore: %w: delete: %v", flagmigrate.ErrInvalidArgument, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.deleteLocked(accountID, id)
+	return nil
+}
+
+// EraseAccount implements [flagmigrate.EventDeleter] under one lock.
+func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		return nil, fmt.Errorf("memstore: %w: erase: empty account ID", flagmigrate.ErrInvalidArgument)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a := s.accounts[accountID]
+	if a == nil {
+		return nil, nil
+	}
+	ids := slices.Clone(a.ids)
+	for _, id := range ids {
+		s.deleteLocked(accountID, id)
+	}
+	return ids, nil
+}
+
+func (s *Store) deleteLocked(accountID, id string) {
+	s.tombs[flagmigrate.EventKey{AccountID: accountID, ID: id}] = true
+	a := s.accounts[accountID]
+	if a == nil {
+		return
+	}
+	e, ok := a.byID[id]
+	if !ok {
+		return
+	}
+	delete(a.byID, id)
+	if i, found := slices.BinarySearch(a.ids, id); found {
+		a.ids = slices.Delete(a.ids, i, i+1)
+	}
+	if j, found := slices.BinarySearchFunc(a.byTime, e, compareTimeID); found {
+		a.byTime = slices.Delete(a.byTime, j, j+1)
+	}
+	s.count--
+	if len(a.ids) == 0 {
+		delete(s.accounts, accountID)
+		if k, found := slices.BinarySearch(s.order, accountID); found {
+			s.order = slices.Delete(s.order, k, k+1)
+		}
+	}
+}

@@ -1,0 +1,222 @@
+package storetest
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// The delete subtests define what [flagmigrate.EventDeleter] promises:
+//
+//   - deleting is idempotent: deleting an absent or deleted key returns nil;
+//   - a delete touches its own account's key only, and an erasure its own
+//     account only;
+//   - delete then store again of the same key: the tombstone wins, StoreEvent
+//     and StoreEvents return an error matching flagmigrate.ErrDeleted and
+//     store nothing (so no copy made before the delete brings it back);
+//   - a deleted event is absent from FindEventByID, ListEvents, ScanEvents
+//     and FindEvents;
+//   - EraseAccount deletes all of the account's events and returns their IDs.
+
+func deleter(t *testing.T, s flagmigrate.EventStore) flagmigrate.EventDeleter {
+	t.Helper()
+	if m, ok := s.(interface{ canDelete() bool }); ok && !m.canDelete() {
+		t.Skipf("%v does not implement flagmigrate.EventDeleter", s)
+	}
+	d, ok := s.(flagmigrate.EventDeleter)
+	if !ok {
+		t.Skipf("%T does not implement flagmigrate.EventDeleter", s)
+	}
+	return d
+}
+
+func mustDelete(t *testing.T, d flagmigrate.EventDeleter, account, id string) {
+	t.Helper()
+	if err := d.DeleteEvent(t.Context(), account, id); err != nil {
+		t.Fatalf("DeleteEvent(%q, %q): %v", account, id, err)
+	}
+}
+
+func wantNotFound(t *testing.T, s flagmigrate.EventStore, account, id string) {
+	t.Helper()
+	if e, err := s.FindEventByID(t.Context(), account, id); !errors.Is(err, flagmigrate.ErrNotFound) {
+		t.Errorf("FindEventByID(%q, %q) after the delete = %+v, %v; want ErrNotFound", account, id, e, err)
+	}
+}
+
+func testDeleteIdempotent(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	e := evt("acct", "gone", base, map[string]any{"v": int64(1)})
+	mustStore(t, s, e)
+	mustDelete(t, d, "acct", "gone")
+	wantNotFound(t, s, "acct", "gone")
+	mustDelete(t, d, "acct", "gone")  // again
+	mustDelete(t, d, "acct", "never") // never stored
+	mustDelete(t, d, "nobody", "x")   // an account the store never saw
+	wantNotFound(t, s, "acct", "never")
+}
+
+func testDeleteIsolation(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	a := evt("acct-1", "shared", base, map[string]any{"who": "one"})
+	b := evt("acct-2", "shared", base, map[string]any{"who": "two"})
+	c := evt("acct-2", "other", base.Add(time.Millisecond), nil)
+	mustStore(t, s, a, b, c)
+	mustDelete(t, d, "acct-1", "shared")
+	wantNotFound(t, s, "acct-1", "shared")
+	if diff := diff(canonical(t, b), mustFind(t, s, "acct-2", "shared")); diff != "" {
+		t.Errorf("a delete in acct-1 changed acct-2's event with the same ID (-want +got):\n%s", diff)
+	}
+	if _, err := d.EraseAccount(t.Context(), "acct-1"); err != nil {
+		t.Fatalf("EraseAccount: %v", err)
+	}
+	if got := listAll(t, s, "acct-2", flagmigrate.ListOptions{}); len(got) != 2 {
+		t.Errorf("acct-2 holds %d events after acct-1 was erased, want 2", len(got))
+	}
+	// acct-2 can still store the ID that acct-1 deleted.
+	mustStore(t, s, evt("acct-2", "third", base, nil))
+}
+
+func testDeleteThenStore(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	e := evt("acct", "again", base, map[string]any{"v": int64(1)})
+	mustStore(t, s, e)
+	mustDelete(t, d, "acct", "again")
+	for _, tc := range []struct {
+		e      flagmigrate.Event
+		reason string
+	}{
+		{e, "the same event again: the tombstone wins"},
+		{evt("acct", "again", base, map[string]any{"v": int64(2)}), "other content under the deleted key: the tombstone wins"},
+		{evt("acct", "never", base, nil), "a key deleted before it was ever stored"},
+	} {
+		if tc.e.ID == "never" {
+			mustDelete(t, d, "acct", "never")
+		}
+		if err := s.StoreEvent(t.Context(), tc.e); !errors.Is(err, flagmigrate.ErrDeleted) {
+			t.Errorf("%s: StoreEvent = %v, want ErrDeleted", tc.reason, err)
+		}
+		wantNotFound(t, s, "acct", tc.e.ID)
+	}
+	bs, ok := s.(flagmigrate.BatchStorer)
+	if !ok {
+		return
+	}
+	fresh := evt("acct", "fresh", base, nil)
+	errs, err := bs.StoreEvents(t.Context(), []flagmigrate.Event{e, fresh})
+	if err != nil {
+		t.Fatalf("StoreEvents: %v", err)
+	}
+	if len(errs) != 2 || !errors.Is(errs[0], flagmigrate.ErrDeleted) || errs[1] != nil {
+		t.Errorf("StoreEvents(deleted, fresh) = %v, want [ErrDeleted, nil]", errs)
+	}
+	wantNotFound(t, s, "acct", "again")
+	mustFind(t, s, "acct", "fresh")
+}
+
+func testDeleteHides(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	var events []flagmigrate.Event
+	for i := range 6 {
+		events = append(events, evt("acct", fmt.Sprintf("h%d", i), base.Add(time.Duration(i)*time.Millisecond), nil))
+	}
+	mustStore(t, s, events...)
+	mustDelete(t, d, "acct", "h1")
+	mustDelete(t, d, "acct", "h4")
+	want := []string{"h0", "h2", "h3", "h5"}
+	ids := func(es []flagmigrate.Event) []string {
+		var out []string
+		for _, e := range es {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	if got := ids(listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 2})); !slices.Equal(got, want) {
+		t.Errorf("ListEvents after deletes = %v, want %v", got, want)
+	}
+	if sc, ok := s.(flagmigrate.EventScanner); ok {
+		if got := ids(scanAll(t, sc, flagmigrate.ScanOptions{}, -1)); !slices.Equal(got, want) {
+			t.Errorf("ScanEvents after deletes = %v, want %v", got, want)
+		}
+		if got := ids(scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "acct", BatchSize: 1}, -1)); !slices.Equal(got, want) {
+			t.Errorf("ScanEvents of the account after deletes = %v, want %v", got, want)
+		}
+	}
+	if bf, ok := s.(flagmigrate.BatchFinder); ok {
+		got, err := bf.FindEvents(t.Context(), keys(events))
+		if err != nil {
+			t.Fatalf("FindEvents: %v", err)
+		}
+		g := ids(got)
+		slices.Sort(g)
+		if !slices.Equal(g, want) {
+			t.Errorf("FindEvents after deletes = %v, want %v", g, want)
+		}
+	}
+}
+
+func testEraseAccount(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	var mine []flagmigrate.Event
+	for i := range 7 {
+		mine = append(mine, evt("erased", fmt.Sprintf("e%d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
+	}
+	kept := evt("kept", "e0", base, nil)
+	mustStore(t, s, mine...)
+	mustStore(t, s, kept)
+	mustDelete(t, d, "erased", "e3") // deleted before: not an erased event
+	got, err := d.EraseAccount(t.Context(), "erased")
+	if err != nil {
+		t.Fatalf("EraseAccount: %v", err)
+	}
+	slices.Sort(got)
+	if want := []string{"e0", "e1", "e2", "e4", "e5", "e6"}; !slices.Equal(got, want) {
+		t.Errorf("EraseAccount returned %v, want %v", got, want)
+	}
+	if left := listAll(t, s, "erased", flagmigrate.ListOptions{}); len(left) != 0 {
+		t.Errorf("%d events left after the erasure", len(left))
+	}
+	if sc, ok := s.(flagmigrate.EventScanner); ok {
+		if left := scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "erased"}, -1); len(left) != 0 {
+			t.Errorf("the account's scan yields %d events after the erasure", len(left))
+		}
+	}
+	if err := s.StoreEvent(t.Context(), mine[0]); !errors.Is(err, flagmigrate.ErrDeleted) {
+		t.Errorf("storing an erased event again = %v, want ErrDeleted", err)
+	}
+	again, err := d.EraseAccount(t.Context(), "erased")
+	if err != nil || len(again) != 0 {
+		t.Errorf("erasing again = %v, %v; want nothing, nil", again, err)
+	}
+	if diff := diff(canonical(t, kept), mustFind(t, s, "kept", "e0")); diff != "" {
+		t.Errorf("the erasure changed another account (-want +got):\n%s", diff)
+	}
+}
+
+func testDeleteBadArguments(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	for _, tc := range []struct {
+		account, id, reason string
+	}{
+		{"", "x", "an empty account ID"},
+		{"acct", "", "an empty event ID"},
+		{"acct", "a\x00b", "an ID with a NUL byte"},
+	} {
+		if err := d.DeleteEvent(t.Context(), tc.account, tc.id); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+			t.Errorf("%s: DeleteEvent = %v, want ErrInvalidArgument", tc.reason, err)
+		}
+	}
+	if _, err := d.EraseAccount(t.Context(), ""); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		t.Errorf("EraseAccount(\"\") = %v, want ErrInvalidArgument", err)
+	}
+}
