@@ -119,7 +119,9 @@ func (s *MigratingStore) DeleteEvent(ctx context.Context, accountID, id string) 
 		return err
 	}
 	return Write(ctx, s.m, Call{Op: OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
-		func(ctx context.Context, st EventStore) error { return st.(EventDeleter).DeleteEvent(ctx, accountID, id) })
+		func(ctx context.Context, st EventStore) error {
+			return st.(EventDeleter).DeleteEvent(ctx, accountID, id)
+		})
 }
 
 // EraseAccount implements [EventDeleter]: every event of the account is
