@@ -2,6 +2,7 @@ package dynamodao
 
 import (
 	"context"
+	"errors"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -157,6 +158,9 @@ func (s *Store) getAll(ctx context.Context, op string, keys []flagmigrate.EventK
 			}
 			for _, av := range out.Responses[s.table] {
 				e, err := unmarshalEvent(av)
+				if errors.Is(err, errTombstone) {
+					continue // a deleted key is absent
+				}
 				if err != nil {
 					return len(pending), false, err
 				}

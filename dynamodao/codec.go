@@ -97,6 +97,9 @@ func marshalEvent(e flagmigrate.Event) (map[string]types.AttributeValue, error) 
 
 // unmarshalEvent decodes an item into the canonical event it stores.
 func unmarshalEvent(av map[string]types.AttributeValue) (flagmigrate.Event, error) {
+	if _, ok := av[attrDeleted]; ok {
+		return flagmigrate.Event{}, errTombstone
+	}
 	var it item
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return flagmigrate.Event{}, fmt.Errorf("dynamodao: decoding an item: %w", err)

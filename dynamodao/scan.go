@@ -2,6 +2,7 @@ package dynamodao
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 
@@ -116,6 +117,9 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 			}
 			for _, av := range items {
 				e, err := unmarshalEvent(av)
+				if errors.Is(err, errTombstone) {
+					continue // a deleted key is absent
+				}
 				if !yield(e, err) || err != nil {
 					return
 				}

@@ -58,6 +58,7 @@ var (
 	_ flagmigrate.EventScanner = (*Store)(nil)
 	_ flagmigrate.BatchStorer  = (*Store)(nil)
 	_ flagmigrate.BatchFinder  = (*Store)(nil)
+	_ flagmigrate.EventDeleter = (*Store)(nil)
 )
 
 var tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
@@ -148,6 +149,8 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 			stored, found, err = s.get(ctx, op, key)
 		}
 		switch {
+		case errors.Is(err, errTombstone):
+			return deletedError(op, &key)
 		case err != nil:
 			return err
 		case found && flagmigrate.EqualEvents(stored, c):
@@ -174,6 +177,8 @@ func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmi
 	}
 	e, found, err := s.get(ctx, op, key)
 	switch {
+	case errors.Is(err, errTombstone):
+		return flagmigrate.Event{}, notFound(op, &key)
 	case err != nil:
 		return flagmigrate.Event{}, err
 	case !found:

@@ -119,6 +119,12 @@ func (s *Store) putGroup(ctx context.Context, op string, events []flagmigrate.Ev
 			switch {
 			case code == "ConditionalCheckFailed":
 				stored, ok, err := s.storedAfterFailedPut(ctx, op, keys[i], r.Item)
+				if errors.Is(err, errTombstone) { // the key was deleted: the tombstone wins
+					k := keys[i]
+					record(k, nil, deletedError(op, &k))
+					settled = true
+					continue
+				}
 				if err != nil {
 					return len(pending), false, err
 				}

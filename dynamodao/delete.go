@@ -1,0 +1,128 @@
+package dynamodao
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// Tombstones. A deleted event's item is replaced by a tombstone under the
+// same key: {pk, sk, del: true, at: Unix milliseconds of the delete}. It
+// has no tk, so the by_time index (which is sparse) never holds it and
+// ListEvents does not see it; GetItem, BatchGetItem and Scan results skip
+// it. StoreEvent's condition, attribute_not_exists(pk), fails on it, as on
+// any stored item, so a store after the delete (a backfill's copy, a
+// repair) never overwrites it and gets ErrDeleted instead. DynamoDB's put
+// of one item is atomic: a delete and a concurrent store of one key end
+// with the tombstone whichever lands first.
+const (
+	attrDeleted   = "del" // BOOL true: the item is a tombstone
+	attrDeletedAt = "at"  // N, Unix milliseconds of the delete
+	maxBatchWrite = 25    // puts per BatchWriteItem
+)
+
+// errTombstone is unmarshalEvent's answer for a tombstone.
+var errTombstone = fmt.Errorf("dynamodao: a tombstone: %w", flagmigrate.ErrDeleted)
+
+// deletedError reports a store of a deleted key.
+func deletedError(op string, key *flagmigrate.EventKey) error {
+	return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), flagmigrate.ErrDeleted)
+}
+
+func tombstone(accountID, id string) (map[string]types.AttributeValue, error) {
+	av, err := keyOf(accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	av[attrDeleted] = &types.AttributeValueMemberBOOL{Value: true}
+	av[attrDeletedAt] = &types.AttributeValueMemberN{Value: strconv.FormatInt(time.Now().UnixMilli(), 10)}
+	return av, nil
+}
+
+// DeleteEvent implements [flagmigrate.EventDeleter] with one unconditional
+// PutItem of the key's tombstone.
+func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
+	const op = "DeleteEvent"
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key := flagmigrate.EventKey{AccountID: accountID, ID: id}
+	if err := flagmigrate.ValidateKey(accountID, id); err != nil {
+		return argError(op, "%v", err)
+	}
+	av, err := tombstone(accountID, id)
+	if err != nil {
+		return err
+	}
+	_, err = s.client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &s.table, Item: av})
+	return apiError(ctx, op, &key, err)
+}
+
+// EraseAccount implements [flagmigrate.EventDeleter]: it queries the
+// account's events and replaces them by tombstones with BatchWriteItem
+// calls of 25 puts (unprocessed items retried as in StoreEvents), and
+// queries again until no event is left, so that events stored meanwhile go
+// too.
+func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
+	const op = "EraseAccount"
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if accountID == "" {
+		return nil, argError(op, "empty account ID")
+	}
+	if flagmigrate.ValidateKey(accountID, "x") != nil {
+		return nil, nil // no event can have this account
+	}
+	var erased []string
+	for {
+		var ids []string
+		for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: accountID}) {
+			if err != nil && !errors.Is(err, flagmigrate.ErrUnreadable) {
+				return erased, err
+			}
+			if err == nil {
+				ids = append(ids, e.ID)
+			}
+		}
+		if len(ids) == 0 {
+			return erased, nil
+		}
+		if err := s.putTombstones(ctx, op, accountID, ids); err != nil {
+			return erased, err
+		}
+		erased = append(erased, ids...)
+	}
+}
+
+// putTombstones writes the tombstones of distinct ids.
+func (s *Store) putTombstones(ctx context.Context, op, accountID string, ids []string) error {
+	return s.inChunks(ctx, len(ids), maxBatchWrite, func(ctx context.Context, lo, hi int) error {
+		pending := make([]types.WriteRequest, 0, hi-lo)
+		for _, id := range ids[lo:hi] {
+			av, err := tombstone(accountID, id)
+			if err != nil {
+				return err
+			}
+			pending = append(pending, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
+		}
+		return s.retry(ctx, op, func() (int, bool, error) {
+			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{s.table: pending},
+			})
+			if err != nil {
+				return len(pending), false, err
+			}
+			left := out.UnprocessedItems[s.table]
+			progressed := len(left) < len(pending)
+			pending = left
+			return len(left), progressed, nil
+		})
+	})
+}
