@@ -54,6 +54,7 @@ type Store struct {
 	scanBatch int
 	findBatch int
 	layout    Layout
+	tombs     *mongo.Collection // the tombstones (delete.go), read from the primary
 }
 
 var (
@@ -63,6 +64,7 @@ var (
 	_ flagmigrate.BatchFinder  = (*Store)(nil)
 
 	_ flagmigrate.EventValidator = (*Store)(nil)
+	_ flagmigrate.EventDeleter   = (*Store)(nil)
 )
 
 // New returns a store on coll. It does no I/O: call [Store.EnsureIndexes]
@@ -89,7 +91,9 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	// read must see the write that took the key: not a secondary that lags,
 	// nor a majority snapshot that does not hold it yet.
 	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
-	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout}
+	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout,
+		tombs: coll.Database().Collection(coll.Name()+TombstoneSuffix,
+			options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))}
 	if s.scanBatch == 0 {
 		s.scanBatch = DefaultScanBatchSize
 	}
@@ -156,11 +160,15 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 		return err
 	}
 	_, err = s.coll.InsertOne(ctx, bson.Raw(doc))
+	if err != nil && (!mongo.IsDuplicateKeyError(err) || ctx.Err() != nil) {
+		return mapError(ctx, err, "store account %q event %q", c.AccountID, c.ID)
+	}
+	// After the insert, not before: see delete.go.
+	if deleted, derr := s.undoIfDeleted(ctx, c.Key()); deleted || derr != nil {
+		return derr
+	}
 	if err == nil {
 		return nil
-	}
-	if !mongo.IsDuplicateKeyError(err) || ctx.Err() != nil {
-		return mapError(ctx, err, "store account %q event %q", c.AccountID, c.ID)
 	}
 	return s.compareStored(ctx, c, err)
 }
@@ -352,7 +360,7 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 	}
 	_, err := s.coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil {
-		return errs, nil
+		return s.batchUndoIfDeleted(ctx, canon, at, errs)
 	}
 	var bwe mongo.BulkWriteException
 	if !errors.As(err, &bwe) || bwe.WriteConcernError != nil || ctx.Err() != nil {
@@ -371,13 +379,12 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 		}
 		errs[i] = mapError(ctx, we, "store account %q event %q", canon[i].AccountID, canon[i].ID)
 	}
-	if len(dups) == 0 {
-		return errs, nil
+	if len(dups) > 0 {
+		if err := s.compareStoredBatch(ctx, canon, dups, errs); err != nil {
+			return nil, err
+		}
 	}
-	if err := s.compareStoredBatch(ctx, canon, dups, errs); err != nil {
-		return nil, err
-	}
-	return errs, nil
+	return s.batchUndoIfDeleted(ctx, canon, at, errs)
 }
 
 // compareStoredBatch resolves the duplicate keys of StoreEvents: errs[i]
