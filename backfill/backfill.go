@@ -80,6 +80,10 @@ type Stats struct {
 	// Unreadable counts source records that are not readable events
 	// (see Options.OnUnreadable); they are not in Scanned.
 	Unreadable int64 `json:"unreadable,omitempty"`
+	// Deleted counts source events the destination refused because they
+	// were deleted there (flagmigrate.ErrDeleted): deleted while the run
+	// read them, so not copied, and not a failure.
+	Deleted int64 `json:"deleted,omitempty"`
 }
 
 // Outcome is how a run ended, for a caller (or a command's exit status) to
@@ -178,7 +182,7 @@ type runner struct {
 	dst   flagmigrate.EventStore
 	opts  Options
 	job   string
-	stats struct{ scanned, copied, skipped, conflicts, errors, unreadable atomic.Int64 }
+	stats struct{ scanned, copied, skipped, conflicts, errors, unreadable, deleted atomic.Int64 }
 	start time.Time
 	total int64
 }
@@ -237,6 +241,7 @@ func (r *runner) snapshot() Stats {
 	return Stats{
 		Scanned: r.stats.scanned.Load(), Copied: r.stats.copied.Load(), Skipped: r.stats.skipped.Load(),
 		Conflicts: r.stats.conflicts.Load(), Errors: r.stats.errors.Load(), Unreadable: r.stats.unreadable.Load(),
+		Deleted: r.stats.deleted.Load(),
 	}
 }
 
@@ -247,6 +252,7 @@ func (r *runner) add(s Stats) {
 	r.stats.conflicts.Add(s.Conflicts)
 	r.stats.errors.Add(s.Errors)
 	r.stats.unreadable.Add(s.Unreadable)
+	r.stats.deleted.Add(s.Deleted)
 }
 
 func (r *runner) run(ctx context.Context) (Stats, error) {
@@ -465,6 +471,8 @@ func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Sta
 		switch {
 		case err == nil:
 			s.Copied++
+		case errors.Is(err, flagmigrate.ErrDeleted):
+			s.Deleted++ // deleted in the destination meanwhile: never brought back
 		case errors.Is(err, flagmigrate.ErrConflict):
 			// Written concurrently with other content between lookup and write.
 			s.Conflicts++

@@ -18,12 +18,22 @@ type RepairStats struct {
 	Conflicts       int64 `json:"conflicts"`       // both hold the key with other content
 	Errors          int64 `json:"errors"`          // entries that could not be replayed
 	Unreadable      int64 `json:"unreadable"`      // records of the log that held no readable entry
+	// Deleted counts delete and erase entries applied again to their target.
+	Deleted int64 `json:"deleted,omitempty"`
+	// DeletedSince counts write entries of events deleted since: the target
+	// refused the copy with ErrDeleted (its tombstone wins).
+	DeletedSince int64 `json:"deletedSince,omitempty"`
 }
 
 // Repair replays a MigratingStore's repair log: for each entry it reads the
 // event from the store that has it (entry.Source) and writes it to the one
 // that lacks it (entry.Target), idempotently: replaying a log twice writes
 // nothing the second time. old and new are the migration's two stores.
+// A delete or erase entry (entry.Kind) is done again on its target (which
+// must be a [flagmigrate.EventDeleter]). A write entry of an event deleted
+// since copies nothing: the source no longer has it (MissingInSource), or
+// the target's tombstone refuses it (DeletedSince); so a log replayed after
+// deletes never brings a deleted event back.
 //
 // An entry whose source lacks the event (a write that failed everywhere) is
 // counted, not an error. So is a record of the log that holds no readable
@@ -61,6 +71,18 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 			problem(e, err)
 			continue
 		}
+		if e.Kind != flagmigrate.KindWrite {
+			switch err := replayDelete(ctx, e, store(e.Target)); {
+			case err == nil:
+				st.Deleted++
+			case errors.Is(err, errors.ErrUnsupported), errors.Is(err, flagmigrate.ErrInvalidArgument):
+				st.Errors++
+				problem(e, err)
+			default:
+				return st, err
+			}
+			continue
+		}
 		k := e.EventKey()
 		src, err := store(e.Source).FindEventByID(ctx, k.AccountID, k.ID)
 		if errors.Is(err, flagmigrate.ErrNotFound) {
@@ -87,6 +109,8 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		switch err := dst.StoreEvent(ctx, src); {
 		case err == nil:
 			st.Copied++
+		case errors.Is(err, flagmigrate.ErrDeleted): // deleted since: the tombstone wins
+			st.DeletedSince++
 		case errors.Is(err, flagmigrate.ErrConflict): // written meanwhile with other content
 			st.Conflicts++
 			problem(e, err)
