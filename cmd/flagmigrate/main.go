@@ -52,6 +52,7 @@ Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
+  flagmigrate erase    --account ID --old URL --new URL [--repair-log FILE ...]  erase an account everywhere
   flagmigrate help [COMMAND]
 
 Examples:
@@ -107,6 +108,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"backfill": runBackfill,
 		"verify":   runVerify,
 		"repair":   runRepair,
+		"erase":    runErase,
 	}
 	switch name := args[0]; name {
 	case "help", "-h", "--help", "-help":
