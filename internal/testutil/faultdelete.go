@@ -1,0 +1,42 @@
+package testutil
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+var _ flagmigrate.EventDeleter = (*FaultStore)(nil)
+
+// DeleteEvent implements flagmigrate.EventDeleter when the wrapped store
+// does (else it fails with errors.ErrUnsupported), with the faults of
+// flagmigrate.OpDeleteEvent.
+func (s *FaultStore) DeleteEvent(ctx context.Context, accountID, id string) error {
+	d, ok := s.inner.(flagmigrate.EventDeleter)
+	if !ok {
+		return fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
+	}
+	f, err := s.begin(ctx, flagmigrate.OpDeleteEvent, accountID, id)
+	if err != nil {
+		return err
+	}
+	defer after(f)
+	return d.DeleteEvent(ctx, accountID, id)
+}
+
+// EraseAccount implements flagmigrate.EventDeleter as DeleteEvent does,
+// with the faults of flagmigrate.OpEraseAccount.
+func (s *FaultStore) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
+	d, ok := s.inner.(flagmigrate.EventDeleter)
+	if !ok {
+		return nil, fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
+	}
+	f, err := s.begin(ctx, flagmigrate.OpEraseAccount, accountID, "")
+	if err != nil {
+		return nil, err
+	}
+	defer after(f)
+	return d.EraseAccount(ctx, accountID)
+}
