@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"regexp"
@@ -91,6 +92,8 @@ var broken = map[string]func() flagmigrate.EventStore{
 	"leaky":       func() flagmigrate.EventStore { return leaky{memstore.New(), new(sync.Map)} },
 	"skipping":    func() flagmigrate.EventStore { return skipping{memstore.New()} },
 	"repeating":   func() flagmigrate.EventStore { return repeating{memstore.New()} },
+	"resurrecting": func() flagmigrate.EventStore { return resurrecting{memstore.New()} },
+	"undeleting":   func() flagmigrate.EventStore { return undeleting{memstore.New()} },
 }
 
 // TestBrokenStore runs the suite against the broken store named by
@@ -113,6 +116,8 @@ func TestSuiteFailsBrokenStores(t *testing.T) {
 		{"a store that leaks across accounts fails isolation", "leaky", []string{"AccountIsolation", "NotFound"}},
 		{"a store whose pagination skips an event fails pagination", "skipping", []string{"ListPagination"}},
 		{"a store whose pagination repeats an event fails pagination", "repeating", []string{"ListPagination"}},
+		{"a store whose deleted keys take a store again fails delete-then-store", "resurrecting", []string{"DeleteThenStoreAgain", "EraseAccount"}},
+		{"a store whose deletes leave the event fails the delete subtests", "undeleting", []string{"DeleteIdempotent", "DeleteHidesFromEveryRead"}},
 	} {
 		t.Run(tc.store, func(t *testing.T) {
 			cmd := exec.CommandContext(t.Context(), os.Args[0], "-test.run=^TestBrokenStore$", "-test.v")
@@ -128,4 +133,21 @@ func TestSuiteFailsBrokenStores(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resurrecting forgets its tombstones: a store after a delete stores again.
+type resurrecting struct{ *memstore.Store }
+
+func (s resurrecting) StoreEvent(ctx context.Context, e flagmigrate.Event) error {
+	if err := s.Store.StoreEvent(ctx, e); !errors.Is(err, flagmigrate.ErrDeleted) {
+		return err
+	}
+	return nil // pretends to store
+}
+
+// undeleting says it deleted, and keeps the event.
+type undeleting struct{ *memstore.Store }
+
+func (undeleting) DeleteEvent(_ context.Context, accountID, id string) error {
+	return flagmigrate.ValidateKey(accountID, id)
 }
