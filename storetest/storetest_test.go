@@ -88,10 +88,10 @@ func (s repeating) ListEvents(ctx context.Context, account string, opts flagmigr
 }
 
 var broken = map[string]func() flagmigrate.EventStore{
-	"coarse-time": func() flagmigrate.EventStore { return coarseTime{memstore.New()} },
-	"leaky":       func() flagmigrate.EventStore { return leaky{memstore.New(), new(sync.Map)} },
-	"skipping":    func() flagmigrate.EventStore { return skipping{memstore.New()} },
-	"repeating":   func() flagmigrate.EventStore { return repeating{memstore.New()} },
+	"coarse-time":  func() flagmigrate.EventStore { return coarseTime{memstore.New()} },
+	"leaky":        func() flagmigrate.EventStore { return leaky{memstore.New(), new(sync.Map)} },
+	"skipping":     func() flagmigrate.EventStore { return skipping{memstore.New()} },
+	"repeating":    func() flagmigrate.EventStore { return repeating{memstore.New()} },
 	"resurrecting": func() flagmigrate.EventStore { return resurrecting{memstore.New()} },
 	"undeleting":   func() flagmigrate.EventStore { return undeleting{memstore.New()} },
 }
