@@ -57,6 +57,17 @@
 //   - StoreEvents: BatchGetItem, then TransactWriteItems of conditional puts.
 //   - FindEvents: BatchGetItem.
 //
+// # Deletes
+//
+// The store implements [flagmigrate.EventDeleter]. A delete replaces the
+// item by a tombstone under the same key, {pk, sk, del: true, at: Unix
+// milliseconds}: it has no tk, so the by_time index never holds it, and
+// GetItem, BatchGetItem and Scan results skip it. StoreEvent's
+// condition attribute_not_exists(pk) fails on it as on any item, so a store
+// of a deleted key returns [flagmigrate.ErrDeleted] and no copy made before
+// the delete can bring the event back. EraseAccount queries the account and
+// writes tombstones with BatchWriteItem until no event is left.
+//
 // # Why a local secondary index
 //
 // Every read is strongly consistent (ConsistentRead): a read that follows a

@@ -159,6 +159,20 @@
 // BSON's type order and are reported by a scan from the start, not always by
 // a resumed one.
 //
+// # Deletes
+//
+// The store implements [flagmigrate.EventDeleter] in every layout. A
+// delete inserts a tombstone {_id: {a, i}, at} into the collection named
+// by the events' collection and [TombstoneSuffix], then removes the key's
+// documents; StoreEvent inserts first, then looks for a tombstone and, if
+// there is one, removes its document again and returns
+// [flagmigrate.ErrDeleted]. Whatever the interleaving of a delete and a
+// store of one key, the event ends gone, and no copy made before a delete
+// can bring it back. The events' collection never holds a document of the
+// library's, so the application that owns it is not disturbed. This costs
+// StoreEvent one point read on _id of the tombstone collection (StoreEvents
+// one $in read per batch).
+//
 // # Errors
 //
 // Driver errors are mapped in one place: [mongo.ErrNoDocuments] matches

@@ -38,3 +38,29 @@ func ExampleOpen() {
 	}
 	// Output: copy acct-1/evt-1 from old to new
 }
+
+// An erasure request: the account's entries leave the log file, the
+// others stay.
+func ExampleEraseAccount() {
+	dir, _ := os.MkdirTemp("", "repairlog")
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "repair.jsonl")
+	log, err := repairlog.Open(path)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer log.Close()
+	for _, account := range []string{"leaving", "staying"} {
+		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: account, Key: "e1",
+			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "timeout"})
+	}
+	n, err := repairlog.EraseAccount(context.Background(), path, "leaving")
+	fmt.Println(n, err)
+	for e := range repairlog.ReadFile(context.Background(), path) {
+		fmt.Println(e.AccountID)
+	}
+	// Output:
+	// 1 <nil>
+	// staying
+}
