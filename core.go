@@ -210,7 +210,9 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 // WriteValue is [Write] for a write that returns a value (as LaunchDarkly's
 // MigrationWriteResult carries the authoritative result): it returns the
 // authoritative store's value and error; the other store's value is
-// dropped. For a call of Kind [KindDelete] or [KindErase] (see [Call]),
+// dropped. A secondary write refused with [ErrDeleted] (a delete of the
+// record ran between the two writes) is a success: neither store keeps it.
+// For a call of Kind [KindDelete] or [KindErase] (see [Call]),
 // the other store is written whatever the flags say (see [WriteKind]), and
 // its not-found answer (the [WithNotFound] predicate) counts as success,
 // not as a repair entry.
@@ -229,8 +231,11 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 	}
 	other := func(ctx context.Context, s S) error {
 		_, err := write(ctx, s)
-		if call.Kind != KindWrite && err != nil && m.cfg.notFound(err) {
+		switch {
+		case call.Kind != KindWrite && err != nil && m.cfg.notFound(err):
 			return nil // already gone: what a delete wants
+		case errors.Is(err, ErrDeleted):
+			return nil // deleted meanwhile: both stores agree it is gone
 		}
 		return err
 	}
@@ -318,6 +323,9 @@ func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, r
 				return err
 			}
 		}
+		return errA
+	case errors.Is(errA, ErrDeleted):
+		// Deleted: the delete that refused it clears the other store too.
 		return errA
 	case errA != nil && errB == nil:
 		// The caller sees errA; the repair log keeps the orphan visible.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -20,7 +21,9 @@ import (
 //     store nothing (so no copy made before the delete brings it back);
 //   - a deleted event is absent from FindEventByID, ListEvents, ScanEvents
 //     and FindEvents;
-//   - EraseAccount deletes all of the account's events and returns their IDs.
+//   - EraseAccount deletes all of the account's events and returns their IDs;
+//   - a store racing a delete of its key returns nil or ErrDeleted, and the
+//     key ends deleted, whatever the interleaving.
 
 func deleter(t *testing.T, s flagmigrate.EventStore) flagmigrate.EventDeleter {
 	t.Helper()
@@ -218,5 +221,44 @@ func testDeleteBadArguments(t *testing.T, newStore NewStore) {
 	}
 	if _, err := d.EraseAccount(t.Context(), ""); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 		t.Errorf("EraseAccount(\"\") = %v, want ErrInvalidArgument", err)
+	}
+}
+
+// testConcurrentDeleteAndStore races deletes of keys against stores of the
+// same keys (a backfill's copy landing as the delete runs): whatever the
+// interleaving, every store returns nil or ErrDeleted, and afterwards every
+// deleted key is absent and refuses a store.
+func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	const n = 24
+	events := make([]flagmigrate.Event, n)
+	for i := range events {
+		events[i] = evt("acct", fmt.Sprintf("race-%02d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
+	}
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for _, e := range events {
+		wg.Go(func() {
+			<-start
+			if err := s.StoreEvent(t.Context(), e); err != nil && !errors.Is(err, flagmigrate.ErrDeleted) {
+				t.Errorf("StoreEvent %s racing its delete: %v", e.ID, err)
+			}
+		})
+		wg.Go(func() {
+			<-start
+			mustDelete(t, d, e.AccountID, e.ID)
+		})
+	}
+	close(start)
+	wg.Wait()
+	for _, e := range events {
+		wantNotFound(t, s, e.AccountID, e.ID)
+		if err := s.StoreEvent(t.Context(), e); !errors.Is(err, flagmigrate.ErrDeleted) {
+			t.Errorf("StoreEvent %s after the race = %v, want ErrDeleted", e.ID, err)
+		}
+	}
+	if left := listAll(t, s, "acct", flagmigrate.ListOptions{}); len(left) != 0 {
+		t.Errorf("%d events listed after racing their deletes", len(left))
 	}
 }

@@ -71,6 +71,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteHidesFromEveryRead", testDeleteHides},
 		{"EraseAccount", testEraseAccount},
 		{"DeleteBadArguments", testDeleteBadArguments},
+		{"ConcurrentDeleteAndStore", testConcurrentDeleteAndStore},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })
 	}
