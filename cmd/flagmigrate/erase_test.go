@@ -108,3 +108,38 @@ func TestEraseCommandUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairCommandReplaysDeletes: a delete entry of the log (a secondary
+// delete that failed) is done again on its target; an old-style write line
+// without a kind is still a write.
+func TestRepairCommandReplaysDeletes(t *testing.T) {
+	s := setup(t, 1, 5)
+	for _, id := range []string{"evt-00001", "evt-00002"} {
+		e, err := s.mongo.FindEventByID(t.Context(), "acct-00", id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.dynamo.StoreEvent(t.Context(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.mongo.DeleteEvent(t.Context(), "acct-00", "evt-00001"); err != nil {
+		t.Fatal(err)
+	}
+	logPath := filepath.Join(t.TempDir(), "repair.jsonl")
+	lines := `{"time":"2024-06-01T00:00:00Z","op":"DeleteEvent","accountId":"acct-00","key":"evt-00001","target":"new","source":"old","error":"down","kind":"delete"}` + "\n" +
+		`{"time":"2024-06-01T00:00:00Z","op":"StoreEvent","accountId":"acct-00","key":"evt-00003","target":"new","source":"old","error":"down"}` + "\n"
+	if err := os.WriteFile(logPath, []byte(lines), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "repair", "--log", logPath, "--old", s.mongoURL, "--new", s.dynURL)
+	if r.code != 0 || !strings.Contains(r.stdout, "2 entries, 1 copied") || !strings.Contains(r.stdout, "1 deletes and erasures replayed") {
+		t.Fatalf("repair: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	if _, err := s.dynamo.FindEventByID(t.Context(), "acct-00", "evt-00001"); err == nil {
+		t.Error("the delete entry was not replayed")
+	}
+	if _, err := s.dynamo.FindEventByID(t.Context(), "acct-00", "evt-00003"); err != nil {
+		t.Errorf("the write entry was not replayed: %v", err)
+	}
+}

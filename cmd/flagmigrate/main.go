@@ -286,6 +286,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	st, err := backfill.Run(ctx, scanner, dst.EventStore, opts)
 	printStats(stdout, "backfill summary", st, time.Since(start))
 	fmt.Fprintf(stdout, "backfill result: scanned=%d copied=%d skipped=%d conflicts=%d errors=%d\n", st.Scanned, st.Copied, st.Skipped, st.Conflicts, st.Errors)
+	if st.Deleted > 0 {
+		fmt.Fprintf(stdout, "backfill deleted: %d source events deleted in the destination meanwhile, not copied\n", st.Deleted)
+	}
 	for _, cf := range conflicts {
 		fmt.Fprintf(stdout, "  conflict: account %q event %q differs in the destination (not overwritten)\n", cf.Source.AccountID, cf.Source.ID)
 	}

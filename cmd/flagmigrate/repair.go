@@ -64,6 +64,9 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	})
 	fmt.Fprintf(stdout, "repair summary: %d entries, %d copied, %d already there, %d missing in their source, %d conflicts, %d errors, %d unreadable lines\n",
 		st.Entries, st.Copied, st.AlreadyThere, st.MissingInSource, st.Conflicts, st.Errors, st.Unreadable)
+	if st.Deleted > 0 || st.DeletedSince > 0 {
+		fmt.Fprintf(stdout, "repair deletes: %d deletes and erasures replayed, %d writes of events deleted since (not copied)\n", st.Deleted, st.DeletedSince)
+	}
 	switch {
 	case ctx.Err() != nil:
 		fmt.Fprintln(stderr, "flagmigrate repair: interrupted; run it again (it is idempotent)")
