@@ -128,6 +128,10 @@ func (s *MigratingStore) RepairLog() RepairLog { return s.m.RepairLog() }
 // finished, or ctx is done. See [Migration.Flush].
 func (s *MigratingStore) Flush(ctx context.Context) error { return s.m.Flush(ctx) }
 
+// Brakes returns the accounts braked now ([WithBrake]). See
+// [Migration.Brakes].
+func (s *MigratingStore) Brakes() []BrakeState { return s.m.Brakes() }
+
 // Close stops new shadow reads and waits for those in flight. It does not
 // close the stores. See [Migration.Close].
 func (s *MigratingStore) Close() error { return s.m.Close() }
@@ -155,6 +159,7 @@ type config struct {
 	secondaryTimeout time.Duration
 	concurrentWrites bool
 	breaker          BreakerOptions // breaker.go
+	brake            *BrakeOptions  // brake.go
 	shadow           *ShadowOptions
 
 	errs []error
