@@ -42,6 +42,8 @@ const (
 // touched, so that both stores receive the same canonical event and a dual
 // write is never refused by one store and accepted by the other for a
 // reason the event carries; ListEvents checks its options the same way.
+// Stores that canonicalise with [CanonicalEvent] (this module's do) trust
+// that event instead of canonicalising it again.
 //
 // MigratingStore does not implement [EventScanner], [BatchStorer] or
 // [BatchFinder]: whole-store scans and batches are the backfill's work and
@@ -82,7 +84,9 @@ func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 			}
 		}
 	}
-	return Write(ctx, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
+	// The stores trust c through the mark (CanonicalEvent) instead of
+	// canonicalising it again.
+	return Write(withCanonical(ctx, &c), s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
 		func(ctx context.Context, st EventStore) error { return st.StoreEvent(ctx, c) })
 }
 
@@ -181,13 +185,20 @@ const (
 func defaultConfig() config {
 	return config{
 		keys:             DefaultFlagKeys(),
-		ldContext:        func(_ context.Context, id string) ldcontext.Context { return AccountContext(id) },
+		ldContext:        newContextCache(),
 		checkEvery:       DefaultRoutingCheckInterval,
 		cmpOpts:          DefaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
 		secondaryTimeout: DefaultSecondaryTimeout,
 	}
+}
+
+// newContextCache returns the default context builder: [AccountContext],
+// cached per account.
+func newContextCache() func(context.Context, string) ldcontext.Context {
+	cache := &contextCache{}
+	return func(_ context.Context, id string) ldcontext.Context { return cache.get(id) }
 }
 
 func (c *config) fail(format string, args ...any) {

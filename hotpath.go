@@ -1,0 +1,71 @@
+package flagmigrate
+
+import (
+	"context"
+	"reflect"
+	"sync"
+	"sync/atomic"
+
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
+)
+
+// canonicalKey marks a context carrying the canonical event a
+// [MigratingStore] is writing, so that each store it writes trusts that
+// event instead of canonicalising it again.
+type canonicalKey struct{}
+
+// withCanonical returns ctx marked with c, the canonical form of the event
+// being written; c must be private to the caller (Canonical's deep copy).
+func withCanonical(ctx context.Context, c *Event) context.Context {
+	return context.WithValue(ctx, canonicalKey{}, c)
+}
+
+// CanonicalEvent returns evt's canonical form, as [Event.Canonical] does,
+// for an [EventStore]'s StoreEvent: when ctx comes from a [MigratingStore]
+// that has already canonicalised this very event (the same fields and the
+// same Data map, which the MigratingStore made and keeps to itself), it
+// returns evt at once, so a dual write canonicalises once, not once per
+// store. Any other event, or a store called directly, is canonicalised
+// and validated in full. The mark cannot be made outside this package.
+func CanonicalEvent(ctx context.Context, evt Event) (Event, error) {
+	if c, ok := ctx.Value(canonicalKey{}).(*Event); ok && sameEvent(c, &evt) {
+		return evt, nil
+	}
+	return evt.Canonical()
+}
+
+// sameEvent reports whether a and b are the same event: equal scalar
+// fields (the same instant in the same location) and the same Data map.
+func sameEvent(a, b *Event) bool {
+	if a.AccountID != b.AccountID || a.ID != b.ID || a.Type != b.Type || a.Time != b.Time || len(a.Data) != len(b.Data) {
+		return false
+	}
+	if a.Data == nil || b.Data == nil {
+		return a.Data == nil && b.Data == nil
+	}
+	return reflect.ValueOf(a.Data).UnsafePointer() == reflect.ValueOf(b.Data).UnsafePointer()
+}
+
+// contextCache keeps the default evaluation context ([AccountContext]) of
+// recent accounts: building one costs allocations inside the SDK on every
+// call. It holds at most maxCachedContexts accounts, starting afresh when
+// full. A LaunchDarkly context is an immutable value, safe to share.
+type contextCache struct {
+	m sync.Map // account ID -> *ldcontext.Context
+	n atomic.Int64
+}
+
+const maxCachedContexts = 1 << 14
+
+func (c *contextCache) get(accountID string) ldcontext.Context {
+	if v, ok := c.m.Load(accountID); ok {
+		return *v.(*ldcontext.Context)
+	}
+	lc := AccountContext(accountID)
+	if c.n.Add(1) > maxCachedContexts {
+		c.m.Clear()
+		c.n.Store(1)
+	}
+	c.m.Store(accountID, &lc)
+	return lc
+}
