@@ -14,10 +14,28 @@ import (
 // event instead of canonicalising it again.
 type canonicalKey struct{}
 
-// withCanonical returns ctx marked with c, the canonical form of the event
-// being written; c must be private to the caller (Canonical's deep copy).
-func withCanonical(ctx context.Context, c *Event) context.Context {
-	return context.WithValue(ctx, canonicalKey{}, c)
+// canonicalCtx is the context a MigratingStore writes with: the caller's,
+// marked with evt, the canonical form of the event being written (private
+// to the MigratingStore: Canonical's deep copy). One allocation carries
+// both the mark and the event to [writeCanonical].
+type canonicalCtx struct {
+	context.Context
+	evt Event
+}
+
+// Value returns the event for canonicalKey, else the parent's value.
+func (c *canonicalCtx) Value(key any) any {
+	if key == (canonicalKey{}) {
+		return &c.evt
+	}
+	return c.Context.Value(key)
+}
+
+// writeCanonical stores the event ctx is marked with: the write function
+// of MigratingStore.StoreEvent, a static one, so that the call allocates no
+// closure. ctx is the marked context or one derived from it.
+func writeCanonical(ctx context.Context, st EventStore) error {
+	return st.StoreEvent(ctx, *ctx.Value(canonicalKey{}).(*Event))
 }
 
 // CanonicalEvent returns evt's canonical form, as [Event.Canonical] does,

@@ -86,8 +86,7 @@ func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 	}
 	// The stores trust c through the mark (CanonicalEvent) instead of
 	// canonicalising it again.
-	return Write(withCanonical(ctx, &c), s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
-		func(ctx context.Context, st EventStore) error { return st.StoreEvent(ctx, c) })
+	return Write(&canonicalCtx{ctx, c}, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID}, writeCanonical)
 }
 
 // FindEventByID implements [EventStore], reading as [Read] does. Not
