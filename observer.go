@@ -385,7 +385,8 @@ func (m multiObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
 // Stats is an Observer that counts, in memory: store calls with their
 // latencies by operation, store, role and outcome; verdicts by operation;
 // dropped shadow reads by reason; dangerous combinations, repair records,
-// dropped repair entries, flag failures and stores going down and back. It suits tests and small services; for production
+// dropped repair entries, flag failures, stores going down and back, and
+// brakes ([WithBrake]). It suits tests and small services; for production
 // metrics, adapt [Observer] to your metrics library. The zero value is
 // ready to use.
 type Stats struct {
