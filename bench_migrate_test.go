@@ -21,7 +21,7 @@ import (
 // same stores and the same LaunchDarkly client (ldtestdata, no events, no
 // network), and report each one's figures and the ratios between them:
 //
-//	go test -run '^$' -bench 'OldOnlyOverhead|ShadowLatency' -benchtime 2000x .
+//	go test -run '^$' -bench 'OldOnlyOverhead|ShadowLatency|DualReadLatency|ShadowAdded' -benchtime 2000x .
 
 const benchStageKey = "events-migration"
 
@@ -106,6 +106,15 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
 	ctx := context.Background()
 	key := benchKey{"acct-1", "e1"}
+	// A hand-written router doing the same work as ours: build the
+	// account's context and evaluate the two flags of the operation.
+	k := flagmigrate.DefaultFlagKeys()
+	handRoute := func(acct, oldKey, newKey string) bool {
+		lc := flagmigrate.AccountContext(acct)
+		o, _ := client.BoolVariationCtx(ctx, oldKey, lc, false)
+		n, _ := client.BoolVariationCtx(ctx, newKey, lc, false)
+		return n && !o
+	}
 
 	type contender struct {
 		name        string
@@ -113,6 +122,19 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 	}
 	contenders := []contender{
 		{"direct", func() { _, _ = old.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = old.StoreEvent(ctx, evt) }},
+		{"handwritten", func() {
+			if handRoute("acct-1", k.OldRead, k.NewRead) {
+				_, _ = new.FindEventByID(ctx, "acct-1", "e1")
+			} else {
+				_, _ = old.FindEventByID(ctx, "acct-1", "e1")
+			}
+		}, func() {
+			if handRoute(evt.AccountID, k.OldWrite, k.NewWrite) {
+				_ = new.StoreEvent(ctx, evt)
+			} else {
+				_ = old.StoreEvent(ctx, evt)
+			}
+		}},
 		{"flags", func() { _, _ = flags4.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = flags4.StoreEvent(ctx, evt) }},
 		{"flags-defaults", func() { _, _ = defaults.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = defaults.StoreEvent(ctx, evt) }},
 		{"stage", func() { _, _ = stage.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = stage.StoreEvent(ctx, evt) }},
@@ -140,6 +162,8 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 		}
 		direct, mig := ns["direct"], ns["ldmigrator"]-ns["direct"]
 		b.ReportMetric((ns["flags"]-direct)/mig, op+"-flags/ldmigrator-overhead")
+		b.ReportMetric(ns["flags"]-ns["handwritten"], op+"-flags-minus-handwritten-ns")
+		b.ReportMetric((ns["flags"]-direct)/(ns["handwritten"]-direct), op+"-flags/handwritten-overhead")
 		b.ReportMetric((ns["flags-defaults"]-direct)/mig, op+"-flags-defaults/ldmigrator-overhead")
 		b.ReportMetric((ns["stage"]-direct)/mig, op+"-stage/ldmigrator-overhead")
 	}

@@ -439,6 +439,14 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 	verdict, paths := judge(m, rt, auth, cand)
 	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
 	m.cfg.observer.Compared(ctx, Comparison{Op: call.Op, AccountID: call.AccountID, Verdict: verdict, Shadow: shadow, Rechecked: rechecked})
+	if m.brake != nil {
+		switch verdict {
+		case VerdictMatch:
+			m.brake.sample(ctx, call.AccountID, BrakeMismatches, false)
+		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
+			m.brake.sample(ctx, call.AccountID, BrakeMismatches, true)
+		}
+	}
 	if verdict == VerdictMatch {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"slices"
 	"sync"
 	"time"
@@ -89,6 +90,7 @@ type Migration[S any] struct {
 	shadow   *shadowPool
 	breakers [2]*breaker // by Side-1
 	probes   probes
+	brake    *brake // nil without WithBrake
 }
 
 // NewMigration returns a Migration between old and new, routed by flags.
@@ -126,6 +128,9 @@ func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migrati
 	}
 	if cfg.shadow != nil {
 		m.shadow = newShadowPool(cfg.shadow.MaxInFlight)
+	}
+	if cfg.brake != nil {
+		m.brake = newBrake(*cfg.brake, cfg.observer)
 	}
 	return m, nil
 }
@@ -240,6 +245,9 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 		return err
 	}
 	rt := m.route.write(ctx, call.AccountID)
+	if m.brake != nil {
+		rt = m.brake.route(ctx, call.AccountID, kindWrite, rt)
+	}
 	defer rt.finish(ctx, m.cfg.observer)
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
@@ -271,6 +279,9 @@ func writeSecondaryOrRecord[S any](ctx context.Context, m *Migration[S], call Ca
 	second := first.Other()
 	ok, probe, skipErr := m.breaker(second).admit()
 	if !ok {
+		if m.brake != nil && second == SideNew {
+			m.brake.sample(ctx, call.AccountID, BrakeErrors, true) // the new store is down
+		}
 		err := m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, skipErr)
 		if probe {
 			m.probes.start(func() {
@@ -377,6 +388,9 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 		return zero, err
 	}
 	rt := m.route.read(ctx, call.AccountID)
+	if m.brake != nil {
+		rt = m.brake.route(ctx, call.AccountID, kindRead, rt)
+	}
 	if !rt.both || !m.cfg.sampling.sample(call.AccountID) {
 		defer rt.finish(ctx, m.cfg.observer)
 		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
@@ -388,10 +402,18 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 }
 
 // dualRead reads both stores concurrently, waits for both and compares.
+//
+// The caller yields once after starting the candidate's goroutine, so that
+// the candidate read starts at once on the caller's processor (until it
+// blocks on its store) rather than when the caller's own read blocks or
+// another thread, which on a loaded machine may wait for a CPU, steals it:
+// then the two reads overlap and a dual read takes about as long as the
+// slower store (BenchmarkDualReadLatency).
 func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
 	defer rt.finish(ctx, m.cfg.observer)
 	done := make(chan result[T], 1)
 	go func() { done <- candidateRead(ctx, m, call, &rt, read) }()
+	runtime.Gosched()
 	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	c := <-done
 	if ctx.Err() == nil {
@@ -521,10 +543,14 @@ func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *ro
 func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side Side, role Role, start time.Time, err error) {
 	d := time.Since(start)
 	rt.track(side, d, err != nil && !m.cfg.notFound(err))
+	outcome := outcomeOf(err, m.cfg.notFound)
 	m.cfg.observer.StoreCalled(ctx, StoreCall{
 		Op: call.Op, AccountID: call.AccountID, Side: side, Role: role,
-		Outcome: outcomeOf(err, m.cfg.notFound), Latency: d, Err: err,
+		Outcome: outcome, Latency: d, Err: err,
 	})
+	if m.brake != nil && side == SideNew && role != RoleProbe && outcome != OutcomeCanceled {
+		m.brake.sample(ctx, call.AccountID, BrakeErrors, outcome == OutcomeError || outcome == OutcomeTimeout)
+	}
 }
 
 // safely runs fn, turning a panic into an error.

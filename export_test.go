@@ -42,3 +42,17 @@ func ClassifyWork[T any](old, new T) (Verdict, []string, int) {
 	}
 	return VerdictDifferent, w.result(), w.visits
 }
+
+// SetBrakeClock sets the clock of m's brake, for a test of the cooldown.
+func SetBrakeClock[S any](m *Migration[S], now func() time.Time) {
+	m.brake.mu.Lock()
+	defer m.brake.mu.Unlock()
+	m.brake.now = now
+}
+
+// BrakeTracked returns how many accounts m's brake tracks.
+func BrakeTracked[S any](m *Migration[S]) int {
+	m.brake.mu.Lock()
+	defer m.brake.mu.Unlock()
+	return len(m.brake.accounts)
+}

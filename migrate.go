@@ -42,6 +42,8 @@ const (
 // touched, so that both stores receive the same canonical event and a dual
 // write is never refused by one store and accepted by the other for a
 // reason the event carries; ListEvents checks its options the same way.
+// Stores that canonicalise with [CanonicalEvent] (this module's do) trust
+// that event instead of canonicalising it again.
 //
 // MigratingStore does not implement [EventScanner], [BatchStorer] or
 // [BatchFinder]: whole-store scans and batches are the backfill's work and
@@ -82,8 +84,9 @@ func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 			}
 		}
 	}
-	return Write(ctx, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID},
-		func(ctx context.Context, st EventStore) error { return st.StoreEvent(ctx, c) })
+	// The stores trust c through the mark (CanonicalEvent) instead of
+	// canonicalising it again.
+	return Write(&canonicalCtx{ctx, c}, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID}, writeCanonical)
 }
 
 // FindEventByID implements [EventStore], reading as [Read] does. Not
@@ -128,6 +131,10 @@ func (s *MigratingStore) RepairLog() RepairLog { return s.m.RepairLog() }
 // finished, or ctx is done. See [Migration.Flush].
 func (s *MigratingStore) Flush(ctx context.Context) error { return s.m.Flush(ctx) }
 
+// Brakes returns the accounts braked now ([WithBrake]). See
+// [Migration.Brakes].
+func (s *MigratingStore) Brakes() []BrakeState { return s.m.Brakes() }
+
 // Close stops new shadow reads and waits for those in flight. It does not
 // close the stores. See [Migration.Close].
 func (s *MigratingStore) Close() error { return s.m.Close() }
@@ -155,6 +162,7 @@ type config struct {
 	secondaryTimeout time.Duration
 	concurrentWrites bool
 	breaker          BreakerOptions // breaker.go
+	brake            *BrakeOptions  // brake.go
 	shadow           *ShadowOptions
 
 	errs []error
@@ -176,13 +184,20 @@ const (
 func defaultConfig() config {
 	return config{
 		keys:             DefaultFlagKeys(),
-		ldContext:        func(_ context.Context, id string) ldcontext.Context { return AccountContext(id) },
+		ldContext:        newContextCache(),
 		checkEvery:       DefaultRoutingCheckInterval,
 		cmpOpts:          DefaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
 		secondaryTimeout: DefaultSecondaryTimeout,
 	}
+}
+
+// newContextCache returns the default context builder: [AccountContext],
+// cached per account.
+func newContextCache() func(context.Context, string) ldcontext.Context {
+	cache := &contextCache{}
+	return func(_ context.Context, id string) ldcontext.Context { return cache.get(id) }
 }
 
 func (c *config) fail(format string, args ...any) {

@@ -199,6 +199,9 @@ func (NopObserver) FlagFailed(context.Context, FlagError) {}
 // StoreStateChanged does nothing.
 func (NopObserver) StoreStateChanged(context.Context, StoreState) {}
 
+// BrakeChanged does nothing.
+func (NopObserver) BrakeChanged(context.Context, BrakeChange) {}
+
 // SlogObserver returns an Observer that logs through logger (nil means
 // [slog.Default] at the time of the call): store calls, comparisons and
 // dropped shadow reads at Debug; dangerous combinations, repair records and
@@ -281,6 +284,22 @@ func (o *slogObserver) StoreStateChanged(ctx context.Context, s StoreState) {
 		slog.Int64("skipped_writes", s.Skipped), slog.Int("failed_probes", s.Failures))
 }
 
+// BrakeChanged logs a brake tripped at Error (a brake that cannot help
+// too), and a release at Warn, with the figures.
+func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
+	attrs := []slog.Attr{slog.String("account", c.AccountID), slog.String("reason", c.Reason.String()),
+		slog.Int("bad", c.Bad), slog.Int("samples", c.Samples), slog.Float64("rate", c.Rate),
+		slog.Float64("threshold", c.Threshold), slog.Time("since", c.Since)}
+	switch {
+	case c.Released:
+		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", c.Cause.String()))...)
+	case c.CannotHelp:
+		o.log(ctx, slog.LevelError, "flagmigrate: brake cannot help: the account's flags route it to the new store only; turn its old-store flags back on", attrs...)
+	default:
+		o.log(ctx, slog.LevelError, "flagmigrate: brake tripped: the account reads and is served by the old store, which it still writes, until its flags change or the cooldown ends", attrs...)
+	}
+}
+
 func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
 	ok, suppressed := o.limit.allow("repair dropped")
 	if !ok {
@@ -354,10 +373,20 @@ func (m multiObserver) StoreStateChanged(ctx context.Context, s StoreState) {
 	}
 }
 
+// BrakeChanged passes c to each observer that is a [BrakeObserver].
+func (m multiObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
+	for _, o := range m {
+		if b, ok := o.(BrakeObserver); ok {
+			b.BrakeChanged(ctx, c)
+		}
+	}
+}
+
 // Stats is an Observer that counts, in memory: store calls with their
 // latencies by operation, store, role and outcome; verdicts by operation;
 // dropped shadow reads by reason; dangerous combinations, repair records,
-// dropped repair entries, flag failures and stores going down and back. It suits tests and small services; for production
+// dropped repair entries, flag failures, stores going down and back, and
+// brakes ([WithBrake]). It suits tests and small services; for production
 // metrics, adapt [Observer] to your metrics library. The zero value is
 // ready to use.
 type Stats struct {
@@ -397,6 +426,9 @@ type StatsSnapshot struct {
 	FlagFailures   int64
 	StoreDowns     int64 // stores taken as down
 	StoreRecovered int64 // stores found back
+	Brakes         int64 // brakes tripped (WithBrake)
+	BrakeHelpless  int64 // brakes that could not help
+	BrakeReleases  int64 // brakes released
 }
 
 // Snapshot returns a copy of the counters.
@@ -485,11 +517,29 @@ func (s *Stats) StoreStateChanged(_ context.Context, st StoreState) {
 	}
 }
 
+// BrakeChanged counts brakes tripped, unable to help, and released.
+func (s *Stats) BrakeChanged(_ context.Context, c BrakeChange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case c.Released:
+		s.s.BrakeReleases++
+	case c.CannotHelp:
+		s.s.BrakeHelpless++
+	default:
+		s.s.Brakes++
+	}
+}
+
 var (
-	_ Observer = NopObserver{}
-	_ Observer = (*Stats)(nil)
-	_ Observer = multiObserver(nil)
-	_ Observer = (*slogObserver)(nil)
+	_ BrakeObserver = NopObserver{}
+	_ BrakeObserver = (*Stats)(nil)
+	_ BrakeObserver = multiObserver(nil)
+	_ BrakeObserver = (*slogObserver)(nil)
+	_ Observer      = NopObserver{}
+	_ Observer      = (*Stats)(nil)
+	_ Observer      = multiObserver(nil)
+	_ Observer      = (*slogObserver)(nil)
 )
 
 // DropReason says why a shadow read was not run.

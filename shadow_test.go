@@ -140,11 +140,9 @@ func TestShadowTimeout(t *testing.T) {
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
 	}
-	start := time.Now()
+	// Were the timeout ignored, the candidate would answer after 10 s and
+	// match: the verdict, not a clock, shows that the timeout ended it.
 	_ = f.store.Close()
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("Close took %v: the shadow read ignored its timeout", d)
-	}
 	mm := f.mismatches.all()
 	if len(mm) != 1 || mm[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
 		t.Errorf("mismatches %+v, want a timeout in new", mm)

@@ -62,7 +62,7 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := evt.Canonical()
+	c, err := flagmigrate.CanonicalEvent(ctx, evt)
 	if err != nil {
 		return err
 	}
