@@ -205,11 +205,10 @@ func (m *Migration[S]) store(s Side) S {
 // store known to be down is not written (see [WithStoreBreaker]): the
 // write goes straight to the repair log.
 func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) error) error {
-	if write == nil {
+	if m == nil || write == nil {
 		return argError("Write: nil migration or write function")
 	}
-	_, err := WriteValue(ctx, m, call, func(ctx context.Context, s S) (struct{}, error) { return struct{}{}, write(ctx, s) })
-	return err
+	return writeBoth(ctx, m, call, write, write)
 }
 
 // WriteValue is [Write] for a write that returns a value (as LaunchDarkly's
@@ -226,9 +225,6 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 	if m == nil || write == nil {
 		return v, argError("Write: nil migration or write function")
 	}
-	if err := ctx.Err(); err != nil {
-		return v, err
-	}
 	auth := func(ctx context.Context, s S) error {
 		var err error
 		v, err = write(ctx, s)
@@ -236,12 +232,16 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 	}
 	other := func(ctx context.Context, s S) error {
 		_, err := write(ctx, s)
-		switch {
-		case call.Kind != KindWrite && err != nil && m.cfg.notFound(err):
-			return nil // already gone: what a delete wants
-		case errors.Is(err, ErrDeleted):
-			return nil // deleted meanwhile: both stores agree it is gone
-		}
+		return err
+	}
+	err := writeBoth(ctx, m, call, auth, other)
+	return v, err
+}
+
+// writeBoth is Write with the authoritative store's write (auth) apart from
+// the other's (other), so that WriteValue can keep the first one's value.
+func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, other func(ctx context.Context, store S) error) error {
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	rt := m.route.write(ctx, call.AccountID)
@@ -254,7 +254,7 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 	}
 	first, second := rt.first, rt.first.Other()
 	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
-		return v, writeConcurrently(ctx, m, call, rt, auth, other)
+		return writeConcurrently(ctx, m, call, rt, auth, other)
 	}
 	start := time.Now()
 	err := auth(ctx, m.store(first))
@@ -263,14 +263,14 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 		// Not in the authoritative store: the caller hears so, and the
 		// other store, which may hold a copy, is still cleared.
 		if serr := writeSecondaryOrRecord(ctx, m, call, &rt, first, other); serr != nil {
-			return v, serr
+			return serr
 		}
-		return v, err
+		return err
 	}
 	if err != nil || !rt.both {
-		return v, err
+		return err
 	}
-	return v, writeSecondaryOrRecord(ctx, m, call, &rt, first, other)
+	return writeSecondaryOrRecord(ctx, m, call, &rt, first, other)
 }
 
 // writeSecondaryOrRecord writes the store other than first, through its
@@ -308,6 +308,12 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 	defer cancel()
 	start := time.Now()
 	err := safely(func() error { return write(sctx, m.store(side)) })
+	switch {
+	case call.Kind != KindWrite && err != nil && m.cfg.notFound(err):
+		err = nil // already gone: what a delete wants
+	case errors.Is(err, ErrDeleted):
+		err = nil // deleted meanwhile: both stores agree it is gone
+	}
 	m.observe(sctx, call, rt, side, role, start, err)
 	if change := m.breaker(side).done(err, role == RoleProbe, m.cfg.notFound); change != nil {
 		m.cfg.observer.StoreStateChanged(ctx, *change)
