@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 )
 
 // EventDeleter is an optional capability of a store: deleting events, for
@@ -19,7 +20,7 @@ import (
 // made from a snapshot taken before the delete (a backfill, a repair, a
 // rollback) can never bring the event back. Tombstones hold the key and
 // nothing of the event; they are kept until the store's owner removes them
-// (after the migration, when nothing copies between the stores any more).
+// ([TombstonePurger]), once nothing copies from before the delete any more.
 type EventDeleter interface {
 	// DeleteEvent deletes the event with this key, leaving a tombstone.
 	// It is idempotent: deleting a key that holds no event (never stored,
@@ -32,6 +33,18 @@ type EventDeleter interface {
 	// (empty when the account holds none). An empty account ID matches
 	// [ErrInvalidArgument].
 	EraseAccount(ctx context.Context, accountID string) ([]string, error)
+}
+
+// TombstonePurger is an optional capability of a store with tombstones
+// (memstore, mongodao and dynamodao have it): removing those of deletes
+// made before a time. Purge only tombstones older than every copy that can
+// still run from a snapshot taken before their delete: the longest backfill,
+// verify and repair window, with a margin. A key whose tombstone is purged
+// can be stored again.
+type TombstonePurger interface {
+	// PurgeTombstones removes the tombstones of deletes made before before,
+	// and returns how many it removed.
+	PurgeTombstones(ctx context.Context, before time.Time) (int, error)
 }
 
 // WriteKind is what a write routed by a [Migration] does; it is recorded in

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
@@ -125,4 +127,68 @@ func (s *Store) putTombstones(ctx context.Context, op, accountID string, ids []s
 			return len(left), progressed, nil
 		})
 	})
+}
+
+var _ flagmigrate.TombstonePurger = (*Store)(nil)
+
+// PurgeTombstones implements [flagmigrate.TombstonePurger]: a consistent
+// Scan for tombstones older than before (a filter on del and at), whose
+// keys are deleted with BatchWriteItem calls of 25. A delete is not
+// conditional: a tombstone written again meanwhile (a second delete of a
+// key deleted before the cutoff) may go too, which is harmless, since the
+// event was gone before the cutoff already.
+func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
+	const op = "PurgeTombstones"
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	expr, err := expression.NewBuilder().WithFilter(
+		expression.AttributeExists(expression.Name(attrDeleted)).
+			And(expression.Name(attrDeletedAt).LessThan(expression.Value(before.UnixMilli()))),
+	).WithProjection(expression.NamesList(expression.Name(attrAccount), expression.Name(attrID))).Build()
+	if err != nil {
+		return 0, fmt.Errorf("dynamodao: %s: building the filter: %w", op, err)
+	}
+	in := &dynamodb.ScanInput{
+		TableName:                 &s.table,
+		ConsistentRead:            aws.Bool(true),
+		FilterExpression:          expr.Filter(),
+		ProjectionExpression:      expr.Projection(),
+		ExpressionAttributeNames:  expr.Names(),
+		ExpressionAttributeValues: expr.Values(),
+	}
+	var keys []map[string]types.AttributeValue
+	for {
+		out, err := s.client.Scan(ctx, in)
+		if err != nil {
+			return 0, apiError(ctx, op, nil, err)
+		}
+		keys = append(keys, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			break
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+	err = s.inChunks(ctx, len(keys), maxBatchWrite, func(ctx context.Context, lo, hi int) error {
+		pending := make([]types.WriteRequest, 0, hi-lo)
+		for _, k := range keys[lo:hi] {
+			pending = append(pending, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		}
+		return s.retry(ctx, op, func() (int, bool, error) {
+			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+				RequestItems: map[string][]types.WriteRequest{s.table: pending},
+			})
+			if err != nil {
+				return len(pending), false, err
+			}
+			left := out.UnprocessedItems[s.table]
+			progressed := len(left) < len(pending)
+			pending = left
+			return len(left), progressed, nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	return len(keys), nil
 }

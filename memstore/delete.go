@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -46,7 +47,7 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 }
 
 func (s *Store) deleteLocked(accountID, id string) {
-	s.tombs[flagmigrate.EventKey{AccountID: accountID, ID: id}] = true
+	s.tombs[flagmigrate.EventKey{AccountID: accountID, ID: id}] = time.Now()
 	a := s.accounts[accountID]
 	if a == nil {
 		return
@@ -69,4 +70,23 @@ func (s *Store) deleteLocked(accountID, id string) {
 			s.order = slices.Delete(s.order, k, k+1)
 		}
 	}
+}
+
+var _ flagmigrate.TombstonePurger = (*Store)(nil)
+
+// PurgeTombstones implements [flagmigrate.TombstonePurger].
+func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for k, at := range s.tombs {
+		if at.Before(before) {
+			delete(s.tombs, k)
+			n++
+		}
+	}
+	return n, nil
 }

@@ -17,6 +17,7 @@ import (
 	"iter"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -28,7 +29,7 @@ type Store struct {
 	accounts map[string]*account
 	order    []string // account IDs, sorted
 	count    int
-	tombs    map[flagmigrate.EventKey]bool // deleted keys (delete.go)
+	tombs    map[flagmigrate.EventKey]time.Time // deleted keys and when (delete.go)
 }
 
 type account struct {
@@ -47,7 +48,7 @@ var (
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{accounts: make(map[string]*account), tombs: make(map[flagmigrate.EventKey]bool)}
+	return &Store{accounts: make(map[string]*account), tombs: make(map[flagmigrate.EventKey]time.Time)}
 }
 
 // Len returns the number of stored events.
@@ -72,7 +73,7 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 }
 
 func (s *Store) storeLocked(c flagmigrate.Event) error {
-	if s.tombs[c.Key()] {
+	if _, deleted := s.tombs[c.Key()]; deleted {
 		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, flagmigrate.ErrDeleted)
 	}
 	a := s.accounts[c.AccountID]

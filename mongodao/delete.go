@@ -223,3 +223,19 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 		}
 	}
 }
+
+var _ flagmigrate.TombstonePurger = (*Store)(nil)
+
+// PurgeTombstones implements [flagmigrate.TombstonePurger] with one
+// DeleteMany on the tombstone collection's at field (not indexed: it scans
+// the collection, which is small next to the events').
+func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	res, err := s.tombs.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+	if err != nil {
+		return 0, mapError(ctx, err, "purge tombstones")
+	}
+	return int(res.DeletedCount), nil
+}

@@ -262,3 +262,34 @@ func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
 		t.Errorf("%d events listed after racing their deletes", len(left))
 	}
 }
+
+// testPurgeTombstones: a purge removes the tombstones of deletes made
+// before its time, and then the key can be stored again; tombstones of
+// later deletes stay and still win.
+func testPurgeTombstones(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	d := deleter(t, s)
+	if m, ok := s.(interface{ canPurge() bool }); ok && !m.canPurge() {
+		t.Skipf("%v does not implement flagmigrate.TombstonePurger", s)
+	}
+	p, ok := s.(flagmigrate.TombstonePurger)
+	if !ok {
+		t.Skipf("%T does not implement flagmigrate.TombstonePurger", s)
+	}
+	e := evt("acct", "purged", base, nil)
+	mustStore(t, s, e)
+	mustDelete(t, d, "acct", "purged")
+	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+		t.Errorf("purging the tombstones older than an hour ago = %d, %v; want none", n, err)
+	}
+	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, flagmigrate.ErrDeleted) {
+		t.Errorf("storing after a purge that kept the tombstone = %v, want ErrDeleted", err)
+	}
+	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(time.Hour)); err != nil || n != 1 {
+		t.Errorf("purging every tombstone = %d, %v; want 1", n, err)
+	}
+	mustStore(t, s, e) // the key is free again
+	if diff := diff(canonical(t, e), mustFind(t, s, "acct", "purged")); diff != "" {
+		t.Errorf("stored again after the purge (-want +got):\n%s", diff)
+	}
+}

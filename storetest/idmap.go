@@ -10,6 +10,7 @@ import (
 	"iter"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -185,3 +186,14 @@ func (m *idMapped) EraseAccount(ctx context.Context, account string) ([]string, 
 	}
 	return ids, err
 }
+
+func (m *idMapped) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
+	p, ok := m.s.(flagmigrate.TombstonePurger)
+	if !ok {
+		return 0, errors.ErrUnsupported
+	}
+	return p.PurgeTombstones(ctx, before)
+}
+
+// canPurge tells the suite whether the store behind the map purges.
+func (m *idMapped) canPurge() bool { _, ok := m.s.(flagmigrate.TombstonePurger); return ok }

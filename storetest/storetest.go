@@ -72,6 +72,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"EraseAccount", testEraseAccount},
 		{"DeleteBadArguments", testDeleteBadArguments},
 		{"ConcurrentDeleteAndStore", testConcurrentDeleteAndStore},
+		{"PurgeTombstones", testPurgeTombstones},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })
 	}
