@@ -7,15 +7,18 @@
 //   - [Event]: an immutable event of one account, with validation and a
 //     canonical form that every store round-trips exactly.
 //   - [EventStore]: the contract every store honours (the DAO), with optional
-//     capabilities [EventScanner], [BatchStorer] and [BatchFinder].
+//     capabilities [EventScanner], [BatchStorer], [BatchFinder] and
+//     [EventDeleter] (deletes and erasure with tombstones that no copy can
+//     undo; [ErrDeleted], [TombstonePurger]).
 //   - [MigratingStore]: wraps the old and new stores at construction and
 //     routes each call by the account's four LaunchDarkly flags ([FlagKeys])
 //     or one migration flag ([WithStageFlag]): writes to every store whose
 //     write flag is on, reads one store or both, compares dual reads
 //     ([Verdict], [MismatchHandler]) and returns the old store's answer, and
 //     records half-done writes in a [RepairLog] for repair.
-//   - [Migration] with [Read] and [Write]: the generic core MigratingStore is
-//     built on, for migrating a DAO of your own.
+//   - [Migration] with [Read], [Write] and [WriteValue] (a [Call] of
+//     [WriteKind] delete reaches both stores): the generic core MigratingStore
+//     is built on, for migrating a DAO of your own.
 //   - [Observer] ([Stats], [SlogObserver]): counts and latencies per
 //     operation, store and outcome.
 //   - Sentinel errors ([ErrNotFound], [ErrConflict], [ErrInvalidEvent], ...),
