@@ -5,20 +5,27 @@
 //	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
 //	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 //	flagmigrate verify --from ... --to ... --json report.json
-//	flagmigrate repair --log repair.jsonl --from ... --to ...
+//	flagmigrate repair --log repair.jsonl --old ... --new ...
 //
-// Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
-// the run failed or verify found differences, 2 for a usage error, 3 when
-// the run completed but some records could not be read (source documents
-// in backfill and verify, lines of the log in repair: each is listed, and
-// everything else was copied, compared or replayed), 130 when interrupted
-// (the checkpoint is saved: run the same command to resume).
+// Run "flagmigrate help" for every flag, "flagmigrate --version" for the
+// build. Exit status:
+//
+//	0    clean: everything was copied, compared or replayed, and agrees
+//	1    the run failed (a store could not be reached, an error stopped it)
+//	2    usage error (refused before any store is opened; the message names the flag)
+//	3    completed, but some records could not be read (source documents in
+//	     backfill and verify, lines of the log in repair): each is listed, and
+//	     everything else was copied, compared or replayed
+//	4    completed, and differences were found: verify found missing or
+//	     differing events, backfill or repair found conflicting ones (never
+//	     overwritten)
+//	130  interrupted (the partial report is printed; backfill's checkpoint is
+//	     saved: run the same command to resume)
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -52,7 +59,8 @@ Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
-  flagmigrate help [COMMAND]
+  flagmigrate help [COMMAND]                         this text, or a command's flags
+  flagmigrate --version
 
 Examples:
   # Copy the whole MongoDB collection into DynamoDB, resumable:
@@ -77,13 +85,16 @@ Examples:
 ` + envHelp + `
 
 Exit status:
-  0    success
-  1    the run failed, or verify found differences or backfill conflicts
-  2    usage error
+  0    clean: everything copied, compared or replayed agrees
+  1    the run failed (a store unreachable, an error that stopped it)
+  2    usage error: refused before any store is opened, the flag named
   3    completed, some records unreadable: every readable event was copied
        (or compared, or replayed); the unreadable source documents are listed
        with their _id and reason, the unreadable repair-log lines by number
-  130  interrupted (the checkpoint is saved: run the same command to resume)
+  4    completed, differences found: verify found missing or differing events,
+       backfill or repair conflicting ones (never overwritten)
+  130  interrupted: the partial report is printed (backfill's checkpoint is
+       saved: run the same command to resume)
 `
 
 // exit codes
@@ -92,6 +103,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitUnreadable  = 3
+	exitDifferences = 4
 	exitInterrupted = 130
 )
 
@@ -113,8 +125,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if len(args) > 1 && cmds[args[1]] != nil {
 			return cmds[args[1]](ctx, []string{"-h"}, stdout, stdout)
 		}
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "flagmigrate help: unknown command %q (run 'flagmigrate help')\n", args[1])
+			return exitUsage
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "version", "--version", "-version":
+		return printVersion(stdout)
 	default:
 		cmd, ok := cmds[name]
 		if !ok {
@@ -155,26 +173,27 @@ func (c *common) accountList() []string {
 }
 
 // parse parses args; it returns a non-negative exit code when the command
-// must stop (help shown, or a usage error).
-func parse(fs *flag.FlagSet, args []string, c *common, stderr io.Writer) int {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "flagmigrate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitUsage
+// must stop (help shown on stdout, or a usage error).
+func parse(fs *flag.FlagSet, args []string, c *common, stdout, stderr io.Writer) int {
+	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+		return code
 	}
 	fromEnv(&c.from, envFrom)
 	fromEnv(&c.to, envTo)
 	if c.from == "" || c.to == "" {
-		fmt.Fprintf(stderr, "flagmigrate %s: --from and --to are required, or %s and %s (run 'flagmigrate help %s')\n", fs.Name(), envFrom, envTo, fs.Name())
-		return exitUsage
+		return usageError(stderr, fs.Name(), "--from and --to are required, or %s and %s", envFrom, envTo)
 	}
-	return -1
+	if c.from == c.to {
+		return usageError(stderr, fs.Name(), "--from and --to name the same store")
+	}
+	ck := check{cmd: fs.Name(), stderr: stderr}
+	ck.positiveDuration("timeout", c.timeout)
+	for _, a := range strings.Split(c.accounts, ",") {
+		if c.accounts != "" && strings.TrimSpace(a) == "" {
+			ck.fail("--accounts %q: an empty account ID", c.accounts)
+		}
+	}
+	return ck.code()
 }
 
 // open opens both stores, printing a one-line error on failure. ds is for a
@@ -228,15 +247,25 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		progress    = fs.String("progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
 		every       = fs.Duration("progress-every", 2*time.Second, "interval of progress output")
 	)
-	if code := parse(fs, args, &c, stderr); code >= 0 {
+	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
+		return code
+	}
+	ck := check{cmd: "backfill", stderr: stderr}
+	ck.atLeast("batch", *batch, 1)
+	ck.atLeast("workers", *workers, 1)
+	ck.nonNegative("rate", *rate)
+	ck.positiveDuration("progress-every", *every)
+	ck.positiveDuration("create-timeout", *createWait)
+	ck.exclusive("segment", *segment != "", "accounts", c.accounts != "")
+	ck.exclusive("dry-run", *dryRun, "create-table", *createTable)
+	if code := ck.code(); code >= 0 {
 		return code
 	}
 	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: *every}
 	if *segment != "" {
 		i, n, err := parseSegment(*segment)
 		if err != nil {
-			fmt.Fprintf(stderr, "flagmigrate backfill: --segment: %v\n", err)
-			return exitUsage
+			return usageError(stderr, "backfill", "--segment %v", err)
 		}
 		opts.Segment, opts.Segments = i, n
 	}
@@ -247,8 +276,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		opts.Progress = progressPrinter{w: stderr, bar: *progress == "bar"}.print
 	case "none":
 	default:
-		fmt.Fprintf(stderr, "flagmigrate backfill: --progress %q: want auto, bar, lines or none\n", *progress)
-		return exitUsage
+		return usageError(stderr, "backfill", "--progress %q: want auto, bar, lines or none", *progress)
 	}
 	if *checkpoint != "" {
 		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
@@ -305,11 +333,14 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "flagmigrate backfill: interrupted; %s\n", msg)
 		return exitInterrupted
 	case err != nil:
-		fmt.Fprintf(stderr, "flagmigrate backfill: %v\n", firstLine(err))
+		fmt.Fprintf(stderr, "flagmigrate backfill: %v\n", message(err))
 		return exitFailed
-	case st.Conflicts > 0 || st.Errors > 0:
+	case st.Errors > 0:
 		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts and %d errors\n", st.Conflicts, st.Errors)
 		return exitFailed
+	case st.Conflicts > 0:
+		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts (listed above, not overwritten)\n", st.Conflicts)
+		return exitDifferences
 	case st.Outcome(err) == backfill.CompletedUnreadable:
 		fmt.Fprintf(stderr, "flagmigrate backfill: %s: %d documents not copied (listed above)\n", backfill.CompletedUnreadable, st.Unreadable)
 		return exitUnreadable
@@ -332,15 +363,20 @@ func parseSegment(s string) (int, int, error) {
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "verify --from URL --to URL [flags]\n\nStreams both stores and reports events missing on either side and events that differ.\nExit status 1 when they differ.")
+	fs := newFlagSet("verify", "verify --from URL --to URL [flags]\n\nStreams both stores and reports events missing on either side and events that differ.\nExit status 4 when they differ, 3 when they agree but some records are unreadable.")
 	var c common
 	c.register(fs)
 	var (
-		jsonOut     = fs.String("json", "", "also write the report as JSON to this file (- for standard output)")
+		jsonOut     = fs.String("json", "", "also write the report as JSON to this file; - for standard output, which then holds the JSON only (the human summary goes to standard error)")
 		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
 		maxReported = fs.Int("max-reported", 100, "list at most this many differences (counts stay exact)")
 	)
-	if code := parse(fs, args, &c, stderr); code >= 0 {
+	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
+		return code
+	}
+	ck := check{cmd: "verify", stderr: stderr}
+	ck.atLeast("max-reported", *maxReported, 1)
+	if code := ck.code(); code >= 0 {
 		return code
 	}
 	src, dst, code := c.open(ctx, "verify", dynamoSettings{}, stderr)
@@ -349,32 +385,47 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer src.close()
 	defer dst.close()
-	fmt.Fprintf(stdout, "verify: %s against %s\n", src.name, dst.name)
-	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported})
-	if err != nil {
-		fmt.Fprintf(stderr, "flagmigrate verify: %v\n", firstLine(err))
-		if ctx.Err() != nil {
-			return exitInterrupted
-		}
-		return exitFailed
+	human := stdout // the human summary; the JSON has standard output to itself with --json -
+	if *jsonOut == "-" {
+		human = stderr
 	}
-	printReport(stdout, r)
+	fmt.Fprintf(human, "verify: %s against %s\n", src.name, dst.name)
+	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported})
+	// Also after an error or Ctrl-C: the partial report of what was compared.
+	partial := err != nil
+	if partial {
+		fmt.Fprintln(human, "verify: partial report (the run did not finish):")
+	}
+	printReport(human, r)
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(r, "", "  ")
+		b, _ := json.MarshalIndent(jsonReport{Report: r, Partial: partial}, "", "  ")
 		b = append(b, '\n')
 		if *jsonOut == "-" {
 			stdout.Write(b)
 		} else if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
-			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, err)
+			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, message(err))
 			return exitFailed
 		}
 	}
 	switch {
-	case !r.Clean():
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "flagmigrate verify: interrupted; the report above is partial")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "flagmigrate verify: %v\n", message(err))
 		return exitFailed
+	case !r.Clean():
+		return exitDifferences
 	case r.Unreadable > 0:
 		fmt.Fprintf(stderr, "flagmigrate verify: %s: %d records not compared (listed above)\n", backfill.CompletedUnreadable, r.Unreadable)
 		return exitUnreadable
 	}
 	return exitOK
+}
+
+// jsonReport is verify's JSON: the report, and whether the run stopped
+// before the end (an error, or Ctrl-C).
+type jsonReport struct {
+	backfill.Report
+	Partial bool `json:"partial,omitempty"`
 }

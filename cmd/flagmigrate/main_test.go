@@ -207,8 +207,8 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01", "--progress", "none")
-	if st := stats(t, r); r.code != 1 || st.Copied != 39 || st.Conflicts != 1 {
-		t.Errorf("backfill of one account with a conflict: exit %d %+v, want exit 1, 39 copied, 1 conflict", r.code, st)
+	if st := stats(t, r); r.code != exitDifferences || st.Copied != 39 || st.Conflicts != 1 {
+		t.Errorf("backfill of one account with a conflict: exit %d %+v, want exit 4, 39 copied, 1 conflict", r.code, st)
 	}
 	if !strings.Contains(r.stdout, `conflict: account "acct-01" event "evt-00007"`) {
 		t.Errorf("the conflict is not reported:\n%s", r.stdout)
@@ -226,7 +226,7 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 		}
 	}
 	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01")
-	if v.code != 1 || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
+	if v.code != exitDifferences || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
 		t.Errorf("verify of the conflicting account: exit %d\n%s", v.code, v.stdout)
 	}
 	if strings.Contains(v.stdout, "page.view") {

@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -77,7 +79,7 @@ func printStats(w io.Writer, title string, st backfill.Stats, elapsed time.Durat
 // printReport prints a verify report as a table with its differences.
 func printReport(w io.Writer, r backfill.Report) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "source\tdestination\tmatching\tmissing in dest\tmissing in source\tdifferent\t\n")
+	fmt.Fprintf(tw, "source\tdestination\tmatching\tmissing in destination\tmissing in source\tdifferent\t\n")
 	fmt.Fprintf(tw, "%d\t%d\t%d\t%d\t%d\t%d\t\n", r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
 	tw.Flush()
 	for _, d := range r.Differences {
@@ -92,6 +94,7 @@ func printReport(w io.Writer, r backfill.Report) {
 			}
 		}
 	}
+	printAccounts(w, r)
 	for _, u := range r.UnreadableRecords {
 		fmt.Fprintf(w, "  unreadable %s\n", u)
 	}
@@ -99,4 +102,40 @@ func printReport(w io.Writer, r backfill.Report) {
 		fmt.Fprintln(w, "  (more differences or unreadable records not listed; raise --max-reported)")
 	}
 	fmt.Fprintln(w, r.String())
+}
+
+// maxAccountsShown bounds the accounts verify's table lists (the JSON
+// report has them all).
+const maxAccountsShown = 50
+
+// printAccounts prints the counts per account: every account that
+// differs, up to maxAccountsShown, then a count of the clean ones.
+func printAccounts(w io.Writer, r backfill.Report) {
+	if len(r.Accounts) < 2 {
+		return
+	}
+	var differing []string
+	for _, id := range slices.Sorted(maps.Keys(r.Accounts)) {
+		if !r.Accounts[id].Clean() {
+			differing = append(differing, id)
+		}
+	}
+	if len(differing) == 0 {
+		fmt.Fprintf(w, "  all %d accounts agree\n", len(r.Accounts))
+		return
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintf(tw, "account\tsource\tdestination\tmatching\tmissing in destination\tmissing in source\tdifferent\t\n")
+	for i, id := range differing {
+		if i == maxAccountsShown {
+			break
+		}
+		c := r.Accounts[id]
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%d\t%d\t\n", id, c.SourceEvents, c.DestinationEvents, c.Matching, c.MissingInDestination, c.MissingInSource, c.Different)
+	}
+	tw.Flush()
+	if len(differing) > maxAccountsShown {
+		fmt.Fprintf(w, "  (%d more accounts differ; the JSON report lists every account)\n", len(differing)-maxAccountsShown)
+	}
+	fmt.Fprintf(w, "  %d of %d accounts differ\n", len(differing), len(r.Accounts))
 }

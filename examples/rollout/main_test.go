@@ -28,7 +28,7 @@ func check(t *testing.T, cfg config) {
 		"backfill: scanned",
 		"acct-07: ",             // the conflict the backfill reports
 		"acct-07 (held back): ", // and verify
-		"at Data.referrer",      // which field the bug drops
+		"at Data[\"referrer\"]", // which field the bug drops
 		"3 accounts rolled back to MongoDB: CLEAN",
 		"\nPASS: ",
 	} {

@@ -339,13 +339,16 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 		return verdict{}, err
 	}
 	fmt.Fprintf(s.w, "  %d accounts rolled back to MongoDB: %s\n", len(drill), d)
-	b, err := backfill.Verify(ctx, s.st.old, s.st.new, backfill.VerifyOptions{Accounts: []string{bug}, MaxReported: 1})
+	b, err := backfill.Verify(ctx, s.st.old, s.st.new, backfill.VerifyOptions{Accounts: []string{bug}, MaxReported: 10})
 	if err != nil {
 		return verdict{}, err
 	}
 	fields := "-"
-	if len(b.Differences) > 0 {
-		fields = strings.Join(b.Differences[0].Fields, ", ")
+	for _, d := range b.Differences {
+		if d.Kind == backfill.Different {
+			fields = strings.Join(d.Fields, ", ")
+			break
+		}
 	}
 	fmt.Fprintf(s.w, "  %s (held back): %d events differ in DynamoDB, at %s\n", bug, b.Different, fields)
 
@@ -355,7 +358,7 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 	}
 	v.pass = v.wrongAnswers == 0 && v.errors == 0 &&
 		m.MissingInDestination == 0 && m.Different == 0 && d.Clean() &&
-		bugMismatches > 0 && b.Different > 0 && b.Differences[0].Fields[0] == "Data.referrer"
+		bugMismatches > 0 && b.Different > 0 && fields == `Data["referrer"]`
 	status := "PASS"
 	if !v.pass {
 		status = "FAIL"
