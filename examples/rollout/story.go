@@ -31,11 +31,12 @@ var (
 	dynamoOnly  = route{newW: true, newR: true}
 )
 
-// routeNames label the routes in the tables, in this order.
+// routeNames label the routes, in this order, by the LaunchDarkly
+// migration stage that routes the same way (see flagmigrate.FlagState.Stage).
 var routeNames = []struct {
 	r    route
 	name string
-}{{mongoOnly, "mongo-only"}, {dualWrite, "dual-write"}, {shadow, "shadow-read"}, {dynamoReads, "dynamo-reads"}, {dynamoOnly, "dynamo-only"}}
+}{{mongoOnly, "off"}, {dualWrite, "dualwrite"}, {shadow, "shadow"}, {dynamoReads, "rampdown"}, {dynamoOnly, "complete"}}
 
 // verdict is the outcome of a run.
 type verdict struct {
