@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -40,6 +41,15 @@ type VerifyOptions struct {
 	// ShowValues puts both values of each differing field in the report.
 	// Off by default: events can hold personal data.
 	ShowValues bool
+	// Rate limits the events read, from both stores together, to this many
+	// per second, to spare stores that serve traffic; 0 is unlimited.
+	Rate float64
+	// Progress, when set, is called every ProgressEvery (default
+	// [DefaultProgressEvery]) while events are read, and once at the end,
+	// also when the run stops early.
+	Progress func(VerifyProgress)
+	// ProgressEvery is the least interval between two Progress calls.
+	ProgressEvery time.Duration
 }
 
 // Difference is one event on which the stores disagree.
@@ -153,9 +163,17 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 	if opts.MaxReported <= 0 {
 		opts.MaxReported = 100
 	}
-	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = DefaultProgressEvery
+	}
+	if opts.Rate < 0 {
+		return Report{}, fmt.Errorf("backfill: %w: verify with a negative rate", flagmigrate.ErrInvalidArgument)
+	}
+	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}, pace: newVerifyPace(ctx, opts, src, dst)}
 	err := v.run(ctx, ss, ds, src, dst)
-	return v.report(), err
+	r := v.report()
+	v.pace.finish(&r, err)
+	return r, err
 }
 
 // run compares the stores into v.r; after an error or a cancellation v.r
@@ -195,6 +213,7 @@ type verifier struct {
 	// sample holds up to MaxReported differences of each kind; report
 	// takes MaxReported of them, some of each kind.
 	sample map[DiffKind][]Difference
+	pace   *verifyPace
 }
 
 func (v *verifier) account(id string) *AccountCounts {
@@ -264,6 +283,11 @@ func (v *verifier) lookup(ctx context.Context, side string, s flagmigrate.EventS
 		return nil
 	}
 	for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: v.opts.BatchSize}) {
+		if err == nil || v.isUnreadable(err) {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return err
+			}
+		}
 		if v.unreadable(side, err) {
 			continue
 		}
@@ -289,10 +313,18 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 	pull := func(side string, next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
 		e, err, ok := next()
 		for ok && v.unreadable(side, err) {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return nil, err
+			}
 			e, err, ok = next()
 		}
 		if !ok {
 			return nil, nil
+		}
+		if err == nil {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return nil, err
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("backfill: verify scan: %w", err)
@@ -338,6 +370,11 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		}
 	}
 	return nil
+}
+
+func (v *verifier) isUnreadable(err error) bool {
+	var u *flagmigrate.UnreadableError
+	return errors.As(err, &u)
 }
 
 // unreadable records err when it is an unreadable record, which the scan

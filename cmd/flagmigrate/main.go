@@ -244,9 +244,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
 		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
 		createWait  = fs.Duration("create-timeout", 5*time.Minute, "with --create-table: how long CreateTable and its wait for the table to be ACTIVE may take (a table with an index can take minutes on AWS)")
-		progress    = fs.String("progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
-		every       = fs.Duration("progress-every", 2*time.Second, "interval of progress output")
 	)
+	var pf progressFlags
+	pf.register(fs)
 	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -254,14 +254,14 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	ck.atLeast("batch", *batch, 1)
 	ck.atLeast("workers", *workers, 1)
 	ck.nonNegative("rate", *rate)
-	ck.positiveDuration("progress-every", *every)
+	pf.check(&ck)
 	ck.positiveDuration("create-timeout", *createWait)
 	ck.exclusive("segment", *segment != "", "accounts", c.accounts != "")
 	ck.exclusive("dry-run", *dryRun, "create-table", *createTable)
 	if code := ck.code(); code >= 0 {
 		return code
 	}
-	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: *every}
+	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: pf.every}
 	if *segment != "" {
 		i, n, err := parseSegment(*segment)
 		if err != nil {
@@ -269,14 +269,15 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		}
 		opts.Segment, opts.Segments = i, n
 	}
-	switch *progress {
-	case "auto":
-		opts.Progress = progressPrinter{w: stderr, bar: isTerminal(stderr)}.print
-	case "bar", "lines":
-		opts.Progress = progressPrinter{w: stderr, bar: *progress == "bar"}.print
-	case "none":
-	default:
-		return usageError(stderr, "backfill", "--progress %q: want auto, bar, lines or none", *progress)
+	// The last progress report gives this run's rate (not the cumulative
+	// count over this run's time after a resume), also with --progress none.
+	var last backfill.Progress
+	show := pf.printer(stderr)
+	opts.Progress = func(p backfill.Progress) {
+		last = p
+		if show != nil {
+			show(backfillMeter(p))
+		}
 	}
 	if *checkpoint != "" {
 		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
@@ -310,7 +311,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "backfill: %s -> %s%s\n", src.name, dst.name, map[bool]string{true: " (dry run)"}[*dryRun])
 	start := time.Now()
 	st, err := backfill.Run(ctx, scanner, dst.EventStore, opts)
-	printStats(stdout, "backfill summary", st, time.Since(start))
+	if ctx.Err() != nil || err != nil {
+		fmt.Fprintln(stdout, "backfill: partial report (the run did not finish):")
+	}
+	printStats(stdout, "backfill summary", st, time.Since(start), last.Rate)
 	fmt.Fprintf(stdout, "backfill result: scanned=%d copied=%d skipped=%d conflicts=%d errors=%d\n", st.Scanned, st.Copied, st.Skipped, st.Conflicts, st.Errors)
 	for _, cf := range conflicts {
 		fmt.Fprintf(stdout, "  conflict: account %q event %q differs in the destination (not overwritten)\n", cf.Source.AccountID, cf.Source.ID)
@@ -369,13 +373,18 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	var (
 		jsonOut     = fs.String("json", "", "also write the report as JSON to this file; - for standard output, which then holds the JSON only (the human summary goes to standard error)")
 		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
-		maxReported = fs.Int("max-reported", 100, "list at most this many differences (counts stay exact)")
+		maxReported = fs.Int("max-reported", 100, "list at most this many differences, some of each kind (counts stay exact)")
+		rate        = fs.Float64("rate", 0, "read at most this many events per second from both stores together (0: unlimited)")
 	)
+	var pf progressFlags
+	pf.register(fs)
 	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
 		return code
 	}
 	ck := check{cmd: "verify", stderr: stderr}
 	ck.atLeast("max-reported", *maxReported, 1)
+	ck.nonNegative("rate", *rate)
+	pf.check(&ck)
 	if code := ck.code(); code >= 0 {
 		return code
 	}
@@ -390,7 +399,11 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		human = stderr
 	}
 	fmt.Fprintf(human, "verify: %s against %s\n", src.name, dst.name)
-	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported})
+	vopts := backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported, Rate: *rate, ProgressEvery: pf.every}
+	if show := pf.printer(stderr); show != nil {
+		vopts.Progress = func(p backfill.VerifyProgress) { show(verifyMeter(p)) }
+	}
+	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, vopts)
 	// Also after an error or Ctrl-C: the partial report of what was compared.
 	partial := err != nil
 	if partial {

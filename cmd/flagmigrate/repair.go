@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"time"
 
@@ -24,7 +25,14 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		newURL  = fs.String("new", "", "URL of the migration's new store (default $"+envNew+")")
 		timeout = fs.Duration("timeout", 10*time.Second, "how long to wait for a server to answer when connecting")
 	)
+	var pf progressFlags
+	pf.register(fs)
 	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+		return code
+	}
+	ck := check{cmd: "repair", stderr: stderr}
+	pf.check(&ck)
+	if code := ck.code(); code >= 0 {
 		return code
 	}
 	fromEnv(oldURL, envOld)
@@ -54,13 +62,23 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer nu.close()
 	fmt.Fprintf(stdout, "repair: %s between %s (old) and %s (new)\n", *logPath, old.name, nu.name)
-	st, err := backfill.Repair(ctx, repairlog.ReadFile(ctx, *logPath), old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
+	entries := repairlog.ReadFile(ctx, *logPath)
+	var pace *repairPace
+	if show := pf.printer(stderr); show != nil {
+		pace = &repairPace{show: show, every: pf.every, total: countLines(*logPath)}
+		entries = pace.wrap(entries)
+	}
+	st, err := backfill.Repair(ctx, entries, old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
 		if errors.Is(err, flagmigrate.ErrUnreadableEntry) {
 			fmt.Fprintf(stdout, "  unreadable, skipped: %v\n", message(err))
 			return
 		}
 		fmt.Fprintf(stdout, "  not repaired: account %q event %q (%v store): %v\n", e.AccountID, e.Key, e.Target, message(err))
 	})
+	pace.finish(st, err == nil && ctx.Err() == nil)
+	if ctx.Err() != nil || err != nil {
+		fmt.Fprintln(stdout, "repair: partial report (the run did not finish):")
+	}
 	fmt.Fprintf(stdout, "repair summary: %d entries, %d copied, %d already there, %d missing in their source, %d conflicts, %d errors, %d unreadable lines\n",
 		st.Entries, st.Copied, st.AlreadyThere, st.MissingInSource, st.Conflicts, st.Errors, st.Unreadable)
 	switch {
@@ -81,4 +99,85 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUnreadable
 	}
 	return exitOK
+}
+
+// repairPace reports a repair's progress: the entries read from the log,
+// of its lines.
+type repairPace struct {
+	show  func(meter)
+	every time.Duration
+	total int64
+	read  int64
+	start time.Time
+	last  time.Time
+}
+
+// wrap counts the entries (and unreadable lines) as Repair reads them.
+func (p *repairPace) wrap(entries iter.Seq2[flagmigrate.RepairEntry, error]) iter.Seq2[flagmigrate.RepairEntry, error] {
+	p.start = time.Now()
+	p.last = p.start
+	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+		for e, err := range entries {
+			if !yield(e, err) {
+				return
+			}
+			p.read++
+			if now := time.Now(); now.Sub(p.last) >= p.every {
+				p.last = now
+				p.show(p.meter(now, false))
+			}
+		}
+	}
+}
+
+func (p *repairPace) meter(now time.Time, finished bool) meter {
+	m := meter{done: p.read, total: p.total, unit: "entries", elapsed: now.Sub(p.start), remaining: -1, finished: finished}
+	if secs := m.elapsed.Seconds(); secs > 0 {
+		m.rate = float64(p.read) / secs
+	}
+	if m.total >= 0 && m.rate > 0 {
+		m.remaining = time.Duration(float64(max(m.total-m.done, 0)) / m.rate * float64(time.Second))
+	}
+	return m
+}
+
+// finish makes the last report, with the repair's counts.
+func (p *repairPace) finish(st backfill.RepairStats, finished bool) {
+	if p == nil {
+		return
+	}
+	m := p.meter(time.Now(), finished)
+	m.final = true
+	m.counts = fmt.Sprintf("copied %d  already there %d  conflicts %d  errors %d  unreadable %d", st.Copied, st.AlreadyThere, st.Conflicts, st.Errors, st.Unreadable)
+	p.show(m)
+}
+
+// countLines counts the lines of the log (its entries, about), or -1.
+func countLines(path string) int64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return -1
+	}
+	defer f.Close()
+	var n int64
+	buf := make([]byte, 64<<10)
+	last := byte('\n')
+	for {
+		k, err := f.Read(buf)
+		for _, b := range buf[:k] {
+			if b == '\n' {
+				n++
+			}
+		}
+		if k > 0 {
+			last = buf[k-1]
+		}
+		if err != nil {
+			break
+		}
+	}
+	if last != '\n' {
+		n++ // a last line without its newline
+	}
+	return n
 }
