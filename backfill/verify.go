@@ -82,6 +82,9 @@ type Report struct {
 	UnreadableRecords []Unreadable `json:"unreadableRecords,omitempty"`
 	// Accounts counts per account what the totals above count.
 	Accounts map[string]*AccountCounts `json:"accounts,omitempty"`
+	// Partial is true when the run stopped early (an error, a
+	// cancellation): the report holds what was compared until then.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // AccountCounts are one account's counts in a [Report].
@@ -133,8 +136,11 @@ func (r Report) Clean() bool {
 // String is a one-line human summary.
 func (r Report) String() string {
 	verdict := "CLEAN"
-	if !r.Clean() {
+	switch {
+	case !r.Clean():
 		verdict = "DIFFERENCES"
+	case r.Partial:
+		verdict = "INCOMPLETE" // no difference so far, but not everything was compared
 	}
 	s := fmt.Sprintf("%s: source %d, destination %d, matching %d, missing in destination %d, missing in source %d, different %d",
 		verdict, r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
@@ -172,6 +178,7 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}, pace: newVerifyPace(ctx, opts, src, dst)}
 	err := v.run(ctx, ss, ds, src, dst)
 	r := v.report()
+	r.Partial = err != nil
 	v.pace.finish(&r, err)
 	return r, err
 }

@@ -411,7 +411,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	printReport(human, r)
 	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(jsonReport{Report: r, Partial: partial}, "", "  ")
+		b, _ := json.MarshalIndent(r, "", "  ")
 		b = append(b, '\n')
 		if *jsonOut == "-" {
 			stdout.Write(b)
@@ -434,11 +434,4 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitUnreadable
 	}
 	return exitOK
-}
-
-// jsonReport is verify's JSON: the report, and whether the run stopped
-// before the end (an error, or Ctrl-C).
-type jsonReport struct {
-	backfill.Report
-	Partial bool `json:"partial,omitempty"`
 }

@@ -181,11 +181,11 @@ func TestBackfillVerifyAndRerun(t *testing.T) {
 		t.Errorf("no progress lines on a non-terminal:\n%s", r.stderr)
 	}
 	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--json", "-")
-	if v.code != 0 || !strings.Contains(v.stdout, "CLEAN") {
+	if v.code != 0 || !strings.Contains(v.stderr, "CLEAN") { // --json -: the human summary on stderr
 		t.Fatalf("verify exit %d:\n%s\n%s", v.code, v.stdout, v.stderr)
 	}
 	var report backfill.Report
-	if err := json.Unmarshal([]byte(v.stdout[strings.Index(v.stdout, "{"):]), &report); err != nil || report.Matching != 1100 {
+	if err := json.Unmarshal([]byte(v.stdout), &report); err != nil || report.Matching != 1100 {
 		t.Errorf("verify JSON: %+v, %v", report, err)
 	}
 	r = cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--progress", "none")

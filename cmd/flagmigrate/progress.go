@@ -58,11 +58,12 @@ func (p progressPrinter) print(m meter) {
 		return // nothing read yet: no "0 ev/s" lines while the first batch comes
 	}
 	speed := ""
-	if m.rate > 0 && !m.finished {
+	warm := m.elapsed >= time.Second // the first second's rate says little
+	if m.rate > 0 && !m.finished && warm {
 		speed = fmt.Sprintf("  %s/s", humanCount(m.rate))
 	}
 	eta := ""
-	if m.remaining > 0 && !m.finished {
+	if m.remaining > 0 && !m.finished && warm {
 		eta = "  eta " + m.remaining.Round(time.Second).String()
 	}
 	of := ""
@@ -81,6 +82,9 @@ func (p progressPrinter) print(m meter) {
 	}
 	text := fmt.Sprintf("%s %d%s%s%s%s  %s", m.unit, m.done, of, pct, speed, eta, m.counts)
 	if !p.bar {
+		if m.final && m.finished {
+			return // the summary that follows says it all
+		}
 		fmt.Fprintf(p.w, "progress: %s elapsed, %s\n", m.elapsed.Round(time.Millisecond), text)
 		return
 	}
