@@ -59,6 +59,7 @@ Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
+  flagmigrate status   --accounts IDS [--flags-file FILE] the route each account is on
   flagmigrate help [COMMAND]                         this text, or a command's flags
   flagmigrate --version
 
@@ -119,6 +120,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"backfill": runBackfill,
 		"verify":   runVerify,
 		"repair":   runRepair,
+		"status":   runStatus,
 	}
 	switch name := args[0]; name {
 	case "help", "-h", "--help", "-help":

@@ -60,7 +60,7 @@ func TestUsageErrorsWithoutServers(t *testing.T) {
 // TestHelpOnStdout: "help CMD" and "CMD --help" print the same help to
 // stdout with exit 0, and nothing to stderr.
 func TestHelpOnStdout(t *testing.T) {
-	for _, cmd := range []string{"backfill", "verify", "repair"} {
+	for _, cmd := range []string{"backfill", "verify", "repair", "status"} {
 		a := cli(t, "help", cmd)
 		b := cli(t, cmd, "--help")
 		c := cli(t, cmd, "-h")
