@@ -23,7 +23,7 @@ func check(t *testing.T, cfg config) {
 	}
 	text := out.String()
 	for _, want := range []string{
-		"── stage 1 · MongoDB only",
+		"stage  1 · MongoDB only",
 		"repair: replayed",
 		"backfill: scanned",
 		"acct-07: ",             // the conflict the backfill reports
