@@ -103,7 +103,7 @@ func TestReportInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	shot := filepath.Join(artifacts, "rollout-swimlane.png")
-	browse(t, path, "--window-size=1100,720", "--hide-scrollbars", "--screenshot="+shot)
+	browse(t, path, "--window-size=1120,720", "--hide-scrollbars", "--screenshot="+shot)
 	png, err := os.ReadFile(shot)
 	if err != nil || len(png) < 1000 || !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) {
 		t.Fatalf("no screenshot at %s (%d bytes, %v)", shot, len(png), err)

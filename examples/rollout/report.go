@@ -105,7 +105,7 @@ func (s *story) htmlReport(accounts []string, v verdict) htmlreport.Report {
 	for _, a := range accounts {
 		row := htmlreport.Row{Name: a, Marked: a == s.heldBack}
 		if row.Marked {
-			row.Mark = "held back: a data bug in the new DAO"
+			row.Mark = "held back (data bug)"
 		}
 		for i, st := range s.stages {
 			route := st.routes[a]
