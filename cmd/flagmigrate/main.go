@@ -374,6 +374,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	c.register(fs)
 	var (
 		jsonOut     = fs.String("json", "", "also write the report as JSON to this file; - for standard output, which then holds the JSON only (the human summary goes to standard error)")
+		htmlOut     = fs.String("html", "", "also write the report as a self-contained HTML page to this file: a row per account, those that differ marked")
 		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
 		maxReported = fs.Int("max-reported", 100, "list at most this many differences, some of each kind (counts stay exact)")
 		rate        = fs.Float64("rate", 0, "read at most this many events per second from both stores together (0: unlimited)")
@@ -419,6 +420,12 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			stdout.Write(b)
 		} else if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
 			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, message(err))
+			return exitFailed
+		}
+	}
+	if *htmlOut != "" {
+		if err := verifyHTML(r, src.name, dst.name).WriteFile(*htmlOut); err != nil {
+			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *htmlOut, message(err))
 			return exitFailed
 		}
 	}

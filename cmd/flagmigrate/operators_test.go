@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -39,8 +41,21 @@ func TestVerifyExitStatusAndJSONStream(t *testing.T) {
 		{"a whole-store verify", nil},
 		{"an accounts verify", []string{"--accounts", "acct-00,acct-01,acct-02"}},
 	} {
-		args := append([]string{"verify", "--from", s.mongoURL, "--to", s.dynURL, "--json", "-", "--max-reported", "3", "--progress", "none"}, tc.args...)
+		page := filepath.Join(t.TempDir(), "verify.html")
+		args := append([]string{"verify", "--from", s.mongoURL, "--to", s.dynURL, "--json", "-", "--max-reported", "3", "--progress", "none", "--html", page}, tc.args...)
 		v := cli(t, args...)
+		html, err := os.ReadFile(page)
+		if err != nil {
+			t.Fatalf("%s: no HTML report: %v", tc.reason, err)
+		}
+		for _, want := range []string{`<tr class="account marked" data-account="acct-00">`, `<tr class="account marked" data-account="acct-01">`, `<tr class="account marked" data-account="acct-02">`, `id="verdict">DIFFERENCES: `} {
+			if !strings.Contains(string(html), want) {
+				t.Errorf("%s: the HTML report lacks %q", tc.reason, want)
+			}
+		}
+		if strings.Contains(string(html), "<script") {
+			t.Errorf("%s: the HTML report holds a script", tc.reason)
+		}
 		var rep backfill.Report
 		dec := json.NewDecoder(strings.NewReader(v.stdout))
 		if err := dec.Decode(&rep); err != nil {
