@@ -55,13 +55,13 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `flagmigrate: copy, verify and repair events between two stores.
+const usage = `flagmigrate: copy, verify and repair events between two stores, and show accounts' routes.
 
 Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
-  flagmigrate status   --accounts IDS [--flags-file FILE] the route each account is on
+  flagmigrate status   --accounts IDS [--flags-file FILE]  the route each account is on
   flagmigrate help [COMMAND]                         this text, or a command's flags
   flagmigrate --version
 
