@@ -8,6 +8,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/htmlreport"
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 )
 
 // stageRecord is what one stage did, for its terminal line and the HTML
@@ -85,11 +86,13 @@ var routeLegend = []htmlreport.LegendItem{
 // route, the held-back account marked, comparisons and mismatches per
 // stage under it.
 func (s *story) htmlReport(accounts []string, v verdict) htmlreport.Report {
+	secrets := redact.Secrets(s.cfg.mongoURI, s.cfg.dynamoEndpoint) // the page is no redacting writer
 	r := htmlreport.Report{
-		Title:      "flagmigrate rollout",
-		Subtitle:   fmt.Sprintf("%d accounts from MongoDB to DynamoDB, %d service operations per stage; old store %s, new store %s", len(accounts), s.cfg.ops, s.st.oldName, s.st.newName),
+		Title: "flagmigrate rollout",
+		Subtitle: fmt.Sprintf("%d accounts from MongoDB to DynamoDB, %d service operations per stage; old store %s, new store %s", len(accounts), s.cfg.ops,
+			redact.String(s.st.oldName, secrets...), redact.String(s.st.newName, secrets...)),
 		Legend:     routeLegend,
-		Verdict:    v.line,
+		Verdict:    redact.String(v.line, secrets...),
 		Pass:       v.pass,
 		TotalsName: "per stage",
 	}
