@@ -119,3 +119,14 @@ func TestStatusUsage(t *testing.T) {
 		t.Errorf("a missing flags file: exit %d\n%s", r.code, r.stderr)
 	}
 }
+
+// TestStatusNeverPrintsTheSDKKey: the SDK key is a secret like a store
+// URL's password; a message that would quote it shows REDACTED. The key
+// goes with --flags-file, so nothing reaches LaunchDarkly.
+func TestStatusNeverPrintsTheSDKKey(t *testing.T) {
+	const key = "sdk-0123-secret-4567"
+	r := cliEnv(t, []string{envSDKKey + "=" + key}, "status", "--flags-file", writeFlags(t, flagJSON("events-mongo-write", "a")), "--accounts", key)
+	if r.code != exitOK || strings.Contains(r.stdout+r.stderr, key) || !strings.Contains(r.stdout, "REDACTED") {
+		t.Errorf("status with the key as an account: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
