@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -191,6 +192,32 @@ func TestInterruptedRunsOnATerminal(t *testing.T) {
 	for _, want := range []string{"\r\x1b[K[", "of ~", "(stopped)\r\n", "verify: partial report", "INCOMPLETE: source ", "interrupted; the report above is partial"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("verify on a terminal: no %q in\n%q", want, out)
+		}
+	}
+}
+
+// TestRepairInterruptedOnATerminal: repair of a long log under a terminal
+// shows its entries of the log's lines; Ctrl-C ends the bar's line and
+// prints the partial summary of what it replayed, with exit status 130.
+func TestRepairInterruptedOnATerminal(t *testing.T) {
+	s := setup(t, 2, 1500)
+	var log strings.Builder
+	for a := range 2 {
+		for i := range 1500 {
+			fmt.Fprintf(&log, `{"time":"2024-06-01T00:00:00Z","op":"StoreEvent","accountId":"acct-%02d","key":"evt-%05d","target":"new","source":"old","error":"injected"}`+"\n", a, i)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "repair.jsonl")
+	if err := os.WriteFile(path, []byte(log.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, out := terminal(t, "entries ", "repair", "--log", path, "--old", s.mongoURL, "--new", s.dynURL, "--progress-every", "100ms")
+	if code != exitInterrupted {
+		t.Errorf("repair after Ctrl-C: exit %d, want %d\n%q", code, exitInterrupted, out)
+	}
+	for _, want := range []string{"\r\x1b[K[", "of ~3000", "(stopped)\r\n", "repair: partial report", "repair summary: ", "interrupted; run it again"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("repair on a terminal: no %q in\n%q", want, out)
 		}
 	}
 }
