@@ -129,17 +129,24 @@ func (s Stats) Outcome(err error) Outcome {
 
 // Progress is a snapshot of a running copy.
 type Progress struct {
+	// Stats go on from a resumed checkpoint's.
 	Stats
+	// Elapsed is the time since this run started.
 	Elapsed time.Duration
-	// Rate is events scanned per second since the run started.
+	// Rate is events scanned per second by this run: after a resume, the
+	// events the checkpoint counted are not in it.
 	Rate float64
-	// Total is the number of events the run will scan, or -1 when the
-	// source cannot count them.
+	// Total is about how many events the run scans in all (the source's
+	// estimate, see [Counter]; writes may go on), or -1 when the source
+	// cannot count them.
 	Total int64
 	// Remaining is the estimated time left, or -1 when unknown.
 	Remaining time.Duration
-	// Done is true in the final call.
+	// Done is true in the final call of a run that finished.
 	Done bool
+	// Final is true in the last call, also of a run that stopped early (an
+	// error, a cancellation): a progress bar ends its line there.
+	Final bool
 }
 
 // Conflict is an event that the destination holds with other content.
@@ -147,8 +154,10 @@ type Conflict struct {
 	Source, Destination flagmigrate.Event
 }
 
-// Counter is an optional capability of a source, used for progress
-// estimates: how many events a scan of one account ("" for all) yields.
+// Counter is an optional capability of a store, used for the totals of
+// [Run]'s and [Verify]'s progress: about how many events a scan of one
+// account ("" for all) yields. memstore counts exactly; mongodao and
+// dynamodao give their servers' estimates for a whole store.
 type Counter interface {
 	CountEvents(ctx context.Context, accountID string) (int64, error)
 }
@@ -185,6 +194,9 @@ type runner struct {
 	stats struct{ scanned, copied, skipped, conflicts, errors, unreadable, deleted atomic.Int64 }
 	start time.Time
 	total int64
+	// resumed is the scanned count of the checkpoint resumed from: the rate
+	// is this run's, not the cumulative count over this run's time.
+	resumed int64
 }
 
 func newRunner(src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Options) (*runner, error) {
@@ -270,6 +282,7 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 		}
 	}
 	r.add(resume.Stats)
+	r.resumed = resume.Stats.Scanned
 	r.total = r.count(ctx)
 
 	stopProgress := r.reportProgress()
@@ -588,14 +601,16 @@ func (r *runner) reportProgress() func(done bool) {
 	return func(done bool) {
 		close(stop)
 		<-finished
-		r.opts.Progress(r.progress(done))
+		p := r.progress(done)
+		p.Final = true
+		r.opts.Progress(p)
 	}
 }
 
 func (r *runner) progress(done bool) Progress {
 	p := Progress{Stats: r.snapshot(), Elapsed: time.Since(r.start), Total: r.total, Remaining: -1, Done: done}
 	if secs := p.Elapsed.Seconds(); secs > 0 {
-		p.Rate = float64(p.Scanned) / secs
+		p.Rate = float64(p.Scanned-r.resumed) / secs
 	}
 	if p.Total >= 0 && p.Rate > 0 {
 		p.Remaining = time.Duration(float64(max(p.Total-p.Scanned, 0)) / p.Rate * float64(time.Second))

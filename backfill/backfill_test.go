@@ -102,8 +102,8 @@ func TestConflictIsReportedNotOverwritten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Different != 1 || r.Clean() || len(r.Differences) != 1 || r.Differences[0].Fields[0] != "Data.i" || r.Differences[0].Values != nil {
-		t.Errorf("verify: %s %+v; want one difference at Data.i with values redacted", r, r.Differences)
+	if r.Different != 1 || r.Clean() || len(r.Differences) != 1 || r.Differences[0].Fields[0] != `Data["i"]` || r.Differences[0].Values != nil {
+		t.Errorf("verify: %s %+v; want one difference at Data[\"i\"] with values redacted", r, r.Differences)
 	}
 }
 
@@ -394,7 +394,7 @@ func TestVerifyFindsEachKind(t *testing.T) {
 		}
 		for _, d := range r.Differences {
 			if d.Kind == backfill.Different {
-				if fmt.Sprint(d.Fields) != "[Data.new Type]" || d.Values["Type"] != `"renamed" → "t"` {
+				if fmt.Sprint(d.Fields) != `[Data["new"] Type]` || d.Values["Type"] != `"renamed" → "t"` {
 					t.Errorf("difference %+v", d)
 				}
 			}

@@ -57,7 +57,7 @@ func ExampleVerify() {
 	}
 	// Output:
 	// DIFFERENCES: source 6, destination 7, matching 6, missing in destination 0, missing in source 1, different 0
-	// missing-in-source acct-1 only-new
+	// missing_in_source acct-1 only-new
 }
 
 // Repair replays a MigratingStore's repair log.

@@ -9,16 +9,25 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 )
 
+// DiffKind is the kind of a [Difference]. Its names follow those of
+// [flagmigrate.Verdict] (lower case, underscores), with the sides of a copy:
+// the source and the destination.
+type DiffKind string
+
 // Kinds of [Difference].
 const (
-	MissingInDestination = "missing-in-destination"
-	MissingInSource      = "missing-in-source"
-	Different            = "different"
+	MissingInDestination DiffKind = "missing_in_destination"
+	MissingInSource      DiffKind = "missing_in_source"
+	Different            DiffKind = "different"
 )
+
+// diffKinds are the kinds in the order a report lists them.
+var diffKinds = [...]DiffKind{MissingInDestination, MissingInSource, Different}
 
 // VerifyOptions tune [Verify].
 type VerifyOptions struct {
@@ -26,18 +35,30 @@ type VerifyOptions struct {
 	Accounts []string
 	// BatchSize is how many events are looked up at once (whole-store runs).
 	BatchSize int
-	// MaxReported caps Report.Differences (the counts stay exact); 0 means 100.
+	// MaxReported caps Report.Differences (the counts stay exact); 0 means
+	// 100. When there are more, the sample keeps some of each kind found.
 	MaxReported int
 	// ShowValues puts both values of each differing field in the report.
 	// Off by default: events can hold personal data.
 	ShowValues bool
+	// Rate limits the events read, from both stores together, to this many
+	// per second, to spare stores that serve traffic; 0 is unlimited.
+	Rate float64
+	// Progress, when set, is called every ProgressEvery (default
+	// [DefaultProgressEvery]) while events are read, and once at the end,
+	// also when the run stops early.
+	Progress func(VerifyProgress)
+	// ProgressEvery is the least interval between two Progress calls.
+	ProgressEvery time.Duration
 }
 
 // Difference is one event on which the stores disagree.
 type Difference struct {
-	Kind string               `json:"kind"`
+	Kind DiffKind             `json:"kind"`
 	Key  flagmigrate.EventKey `json:"key"`
-	// Fields are the paths that differ (Type, Time, Data.a.b[2], ...).
+	// Fields are the paths that differ, in the syntax of the read
+	// comparison's [flagmigrate.Mismatch] paths: Type, Time,
+	// Data["a"]["b"][2].
 	Fields []string `json:"fields,omitempty"`
 	// Values holds "source → destination" per field, only with ShowValues.
 	Values map[string]string `json:"values,omitempty"`
@@ -59,6 +80,26 @@ type Report struct {
 	// at most MaxReported.
 	Unreadable        int64        `json:"unreadable,omitempty"`
 	UnreadableRecords []Unreadable `json:"unreadableRecords,omitempty"`
+	// Accounts counts per account what the totals above count.
+	Accounts map[string]*AccountCounts `json:"accounts,omitempty"`
+	// Partial is true when the run stopped early (an error, a
+	// cancellation): the report holds what was compared until then.
+	Partial bool `json:"partial,omitempty"`
+}
+
+// AccountCounts are one account's counts in a [Report].
+type AccountCounts struct {
+	SourceEvents         int64 `json:"sourceEvents"`
+	DestinationEvents    int64 `json:"destinationEvents"`
+	Matching             int64 `json:"matching"`
+	MissingInDestination int64 `json:"missingInDestination"`
+	MissingInSource      int64 `json:"missingInSource"`
+	Different            int64 `json:"different"`
+}
+
+// Clean reports whether the account's events agree.
+func (c AccountCounts) Clean() bool {
+	return c.MissingInDestination == 0 && c.MissingInSource == 0 && c.Different == 0
 }
 
 // Unreadable is a stored record that a scan could not read as an event.
@@ -95,8 +136,11 @@ func (r Report) Clean() bool {
 // String is a one-line human summary.
 func (r Report) String() string {
 	verdict := "CLEAN"
-	if !r.Clean() {
+	switch {
+	case !r.Clean():
 		verdict = "DIFFERENCES"
+	case r.Partial:
+		verdict = "INCOMPLETE" // no difference so far, but not everything was compared
 	}
 	s := fmt.Sprintf("%s: source %d, destination %d, matching %d, missing in destination %d, missing in source %d, different %d",
 		verdict, r.SourceEvents, r.DestinationEvents, r.Matching, r.MissingInDestination, r.MissingInSource, r.Different)
@@ -125,36 +169,105 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 	if opts.MaxReported <= 0 {
 		opts.MaxReported = 100
 	}
-	v := &verifier{opts: opts}
+	if opts.ProgressEvery <= 0 {
+		opts.ProgressEvery = DefaultProgressEvery
+	}
+	if opts.Rate < 0 {
+		return Report{}, fmt.Errorf("backfill: %w: verify with a negative rate", flagmigrate.ErrInvalidArgument)
+	}
+	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}, pace: newVerifyPace(ctx, opts, src, dst)}
+	err := v.run(ctx, ss, ds, src, dst)
+	r := v.report()
+	r.Partial = err != nil
+	v.pace.finish(&r, err)
+	return r, err
+}
+
+// run compares the stores into v.r; after an error or a cancellation v.r
+// holds what was compared so far.
+func (v *verifier) run(ctx context.Context, ss, ds flagmigrate.EventScanner, src, dst flagmigrate.EventStore) error {
+	opts := v.opts
 	if len(opts.Accounts) > 0 {
 		for _, a := range opts.Accounts {
 			if err := v.merge(ctx, ss.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a}), ds.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a})); err != nil {
-				return v.r, err
+				return err
 			}
 		}
-		return v.r, nil
+		return nil
 	}
 	// Source events: found, missing or different in the destination.
 	err := v.lookup(ctx, "source", ss, dst, func(e flagmigrate.Event, other *flagmigrate.Event) {
 		v.r.SourceEvents++
+		v.account(e.AccountID).SourceEvents++
 		v.compare(&e, other)
 	})
 	if err != nil {
-		return v.r, err
+		return err
 	}
 	// Destination events: only those missing in the source are new findings.
-	err = v.lookup(ctx, "destination", ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
+	return v.lookup(ctx, "destination", ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
 		v.r.DestinationEvents++
+		v.account(e.AccountID).DestinationEvents++
 		if other == nil {
 			v.compare(nil, &e)
 		}
 	})
-	return v.r, err
 }
 
 type verifier struct {
 	opts VerifyOptions
 	r    Report
+	// sample holds up to MaxReported differences of each kind; report
+	// takes MaxReported of them, some of each kind.
+	sample map[DiffKind][]Difference
+	pace   *verifyPace
+}
+
+func (v *verifier) account(id string) *AccountCounts {
+	c := v.r.Accounts[id]
+	if c == nil {
+		c = &AccountCounts{}
+		v.r.Accounts[id] = c
+	}
+	return c
+}
+
+// report is v.r with its sample of differences: taken in turn from each
+// kind, so that every kind found is listed even when one kind has
+// thousands.
+func (v *verifier) report() Report {
+	r := v.r
+	r.Differences = nil
+	for i := 0; len(r.Differences) < v.opts.MaxReported; i++ {
+		took := false
+		for _, k := range diffKinds {
+			if ds := v.sample[k]; i < len(ds) && len(r.Differences) < v.opts.MaxReported {
+				r.Differences = append(r.Differences, ds[i])
+				took = true
+			}
+		}
+		if !took {
+			break
+		}
+	}
+	if int64(len(r.Differences)) < r.MissingInDestination+r.MissingInSource+r.Different {
+		r.Truncated = true
+	}
+	// Kinds first, in their order, then by key: a stable listing.
+	order := map[DiffKind]int{MissingInDestination: 0, MissingInSource: 1, Different: 2}
+	slices.SortStableFunc(r.Differences, func(a, b Difference) int {
+		if c := order[a.Kind] - order[b.Kind]; c != 0 {
+			return c
+		}
+		if c := strings.Compare(a.Key.AccountID, b.Key.AccountID); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Key.ID, b.Key.ID)
+	})
+	if len(r.Accounts) == 0 {
+		r.Accounts = nil
+	}
+	return r
 }
 
 // lookup scans s in batches and calls fn with each event and its counterpart
@@ -177,6 +290,11 @@ func (v *verifier) lookup(ctx context.Context, side string, s flagmigrate.EventS
 		return nil
 	}
 	for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: v.opts.BatchSize}) {
+		if err == nil || v.isUnreadable(err) {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return err
+			}
+		}
 		if v.unreadable(side, err) {
 			continue
 		}
@@ -202,10 +320,18 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 	pull := func(side string, next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
 		e, err, ok := next()
 		for ok && v.unreadable(side, err) {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return nil, err
+			}
 			e, err, ok = next()
 		}
 		if !ok {
 			return nil, nil
+		}
+		if err == nil {
+			if err := v.pace.tick(ctx, &v.r); err != nil {
+				return nil, err
+			}
 		}
 		if err != nil {
 			return nil, fmt.Errorf("backfill: verify scan: %w", err)
@@ -227,15 +353,20 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		switch {
 		case eb == nil || (ea != nil && ea.ID < eb.ID):
 			v.r.SourceEvents++
+			v.account(ea.AccountID).SourceEvents++
 			v.compare(ea, nil)
 			ea, err = pull("source", nextA)
 		case ea == nil || eb.ID < ea.ID:
 			v.r.DestinationEvents++
+			v.account(eb.AccountID).DestinationEvents++
 			v.compare(nil, eb)
 			eb, err = pull("destination", nextB)
 		default:
 			v.r.SourceEvents++
 			v.r.DestinationEvents++
+			c := v.account(ea.AccountID)
+			c.SourceEvents++
+			c.DestinationEvents++
 			v.compare(ea, eb)
 			if ea, err = pull("source", nextA); err == nil {
 				eb, err = pull("destination", nextB)
@@ -246,6 +377,11 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 		}
 	}
 	return nil
+}
+
+func (v *verifier) isUnreadable(err error) bool {
+	var u *flagmigrate.UnreadableError
+	return errors.As(err, &u)
 }
 
 // unreadable records err when it is an unreadable record, which the scan
@@ -270,15 +406,19 @@ func (v *verifier) compare(a, b *flagmigrate.Event) {
 	switch {
 	case b == nil:
 		v.r.MissingInDestination++
+		v.account(a.AccountID).MissingInDestination++
 		d = Difference{Kind: MissingInDestination, Key: a.Key()}
 	case a == nil:
 		v.r.MissingInSource++
+		v.account(b.AccountID).MissingInSource++
 		d = Difference{Kind: MissingInSource, Key: b.Key()}
 	case flagmigrate.EqualEvents(*a, *b):
 		v.r.Matching++
+		v.account(a.AccountID).Matching++
 		return
 	default:
 		v.r.Different++
+		v.account(a.AccountID).Different++
 		d = Difference{Kind: Different, Key: a.Key()}
 		vals := map[string]string{}
 		diffPaths("", eventFields(*a), eventFields(*b), vals)
@@ -287,10 +427,11 @@ func (v *verifier) compare(a, b *flagmigrate.Event) {
 			d.Values = vals
 		}
 	}
-	if len(v.r.Differences) < v.opts.MaxReported {
-		v.r.Differences = append(v.r.Differences, d)
-	} else {
-		v.r.Truncated = true
+	if v.sample == nil {
+		v.sample = map[DiffKind][]Difference{}
+	}
+	if len(v.sample[d.Kind]) < v.opts.MaxReported {
+		v.sample[d.Kind] = append(v.sample[d.Kind], d)
 	}
 }
 
@@ -307,9 +448,9 @@ func eventFields(e flagmigrate.Event) map[string]any {
 func diffPaths(path string, a, b any, out map[string]string) {
 	join := func(k string) string {
 		if path == "" {
-			return k
+			return k // the event's own fields: Type, Time, Data
 		}
-		return path + "." + k
+		return path + "[" + strconv.Quote(k) + "]"
 	}
 	switch x := a.(type) {
 	case map[string]any:

@@ -1,24 +1,33 @@
 // Command flagmigrate is the operators' tool of a migration: it copies
-// history between stores (backfill), proves that they agree (verify) and
-// replays the writes that failed on the secondary store (repair).
+// history between stores (backfill), proves that they agree (verify),
+// replays the writes that failed on the secondary store (repair) and shows
+// the route each account is on (status).
 //
 //	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
 //	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 //	flagmigrate verify --from ... --to ... --json report.json
-//	flagmigrate repair --log repair.jsonl --from ... --to ...
+//	flagmigrate repair --log repair.jsonl --old ... --new ...
+//	flagmigrate status --accounts acct-1,acct-2 --flags-file flags.json
 //
-// Run "flagmigrate help" for every flag. Exit status: 0 on success, 1 when
-// the run failed or verify found differences, 2 for a usage error, 3 when
-// the run completed but some records could not be read (source documents
-// in backfill and verify, lines of the log in repair: each is listed, and
-// everything else was copied, compared or replayed), 130 when interrupted
-// (the checkpoint is saved: run the same command to resume).
+// Run "flagmigrate help" for every flag, "flagmigrate --version" for the
+// build. Exit status:
+//
+//	0    clean: everything was copied, compared or replayed, and agrees
+//	1    the run failed (a store could not be reached, an error stopped it)
+//	2    usage error (refused before any store is opened; the message names the flag)
+//	3    completed, but some records could not be read (source documents in
+//	     backfill and verify, lines of the log in repair): each is listed, and
+//	     everything else was copied, compared or replayed
+//	4    completed, and differences were found: verify found missing or
+//	     differing events, backfill or repair found conflicting ones (never
+//	     overwritten)
+//	130  interrupted (the partial report is printed; backfill's checkpoint is
+//	     saved: run the same command to resume)
 package main
 
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,14 +55,16 @@ func main() {
 	os.Exit(code)
 }
 
-const usage = `flagmigrate: copy, verify and repair events between two stores.
+const usage = `flagmigrate: copy, verify and repair events between two stores, and show accounts' routes.
 
 Usage:
   flagmigrate backfill --from URL --to URL [flags]   copy events idempotently
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
   flagmigrate erase    --account ID --old URL --new URL [--repair-log FILE ...]  erase an account everywhere
-  flagmigrate help [COMMAND]
+  flagmigrate status   --accounts IDS [--flags-file FILE]  the route each account is on
+  flagmigrate help [COMMAND]                         this text, or a command's flags
+  flagmigrate --version
 
 Examples:
   # Copy the whole MongoDB collection into DynamoDB, resumable:
@@ -78,13 +89,16 @@ Examples:
 ` + envHelp + `
 
 Exit status:
-  0    success
-  1    the run failed, or verify found differences or backfill conflicts
-  2    usage error
+  0    clean: everything copied, compared or replayed agrees
+  1    the run failed (a store unreachable, an error that stopped it)
+  2    usage error: refused before any store is opened, the flag named
   3    completed, some records unreadable: every readable event was copied
        (or compared, or replayed); the unreadable source documents are listed
        with their _id and reason, the unreadable repair-log lines by number
-  130  interrupted (the checkpoint is saved: run the same command to resume)
+  4    completed, differences found: verify found missing or differing events,
+       backfill or repair conflicting ones (never overwritten)
+  130  interrupted: the partial report is printed (backfill's checkpoint is
+       saved: run the same command to resume)
 `
 
 // exit codes
@@ -93,6 +107,7 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitUnreadable  = 3
+	exitDifferences = 4
 	exitInterrupted = 130
 )
 
@@ -109,14 +124,21 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"verify":   runVerify,
 		"repair":   runRepair,
 		"erase":    runErase,
+		"status":   runStatus,
 	}
 	switch name := args[0]; name {
 	case "help", "-h", "--help", "-help":
 		if len(args) > 1 && cmds[args[1]] != nil {
 			return cmds[args[1]](ctx, []string{"-h"}, stdout, stdout)
 		}
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "flagmigrate help: unknown command %q (run 'flagmigrate help')\n", args[1])
+			return exitUsage
+		}
 		fmt.Fprint(stdout, usage)
 		return exitOK
+	case "version", "--version", "-version":
+		return printVersion(stdout)
 	default:
 		cmd, ok := cmds[name]
 		if !ok {
@@ -157,26 +179,27 @@ func (c *common) accountList() []string {
 }
 
 // parse parses args; it returns a non-negative exit code when the command
-// must stop (help shown, or a usage error).
-func parse(fs *flag.FlagSet, args []string, c *common, stderr io.Writer) int {
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "flagmigrate %s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
-		return exitUsage
+// must stop (help shown on stdout, or a usage error).
+func parse(fs *flag.FlagSet, args []string, c *common, stdout, stderr io.Writer) int {
+	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+		return code
 	}
 	fromEnv(&c.from, envFrom)
 	fromEnv(&c.to, envTo)
 	if c.from == "" || c.to == "" {
-		fmt.Fprintf(stderr, "flagmigrate %s: --from and --to are required, or %s and %s (run 'flagmigrate help %s')\n", fs.Name(), envFrom, envTo, fs.Name())
-		return exitUsage
+		return usageError(stderr, fs.Name(), "--from and --to are required, or %s and %s", envFrom, envTo)
 	}
-	return -1
+	if c.from == c.to {
+		return usageError(stderr, fs.Name(), "--from and --to name the same store")
+	}
+	ck := check{cmd: fs.Name(), stderr: stderr}
+	ck.positiveDuration("timeout", c.timeout)
+	for _, a := range strings.Split(c.accounts, ",") {
+		if c.accounts != "" && strings.TrimSpace(a) == "" {
+			ck.fail("--accounts %q: an empty account ID", c.accounts)
+		}
+	}
+	return ck.code()
 }
 
 // open opens both stores, printing a one-line error on failure. ds is for a
@@ -227,30 +250,40 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
 		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
 		createWait  = fs.Duration("create-timeout", 5*time.Minute, "with --create-table: how long CreateTable and its wait for the table to be ACTIVE may take (a table with an index can take minutes on AWS)")
-		progress    = fs.String("progress", "auto", "auto (a bar on a terminal, lines otherwise), bar, lines or none")
-		every       = fs.Duration("progress-every", 2*time.Second, "interval of progress output")
 	)
-	if code := parse(fs, args, &c, stderr); code >= 0 {
+	var pf progressFlags
+	pf.register(fs)
+	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
 		return code
 	}
-	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: *every}
+	ck := check{cmd: "backfill", stderr: stderr}
+	ck.atLeast("batch", *batch, 1)
+	ck.atLeast("workers", *workers, 1)
+	ck.nonNegative("rate", *rate)
+	pf.check(&ck)
+	ck.positiveDuration("create-timeout", *createWait)
+	ck.exclusive("segment", *segment != "", "accounts", c.accounts != "")
+	ck.exclusive("dry-run", *dryRun, "create-table", *createTable)
+	if code := ck.code(); code >= 0 {
+		return code
+	}
+	opts := backfill.Options{Accounts: c.accountList(), BatchSize: *batch, Workers: *workers, Rate: *rate, DryRun: *dryRun, ProgressEvery: pf.every}
 	if *segment != "" {
 		i, n, err := parseSegment(*segment)
 		if err != nil {
-			fmt.Fprintf(stderr, "flagmigrate backfill: --segment: %v\n", err)
-			return exitUsage
+			return usageError(stderr, "backfill", "--segment %v", err)
 		}
 		opts.Segment, opts.Segments = i, n
 	}
-	switch *progress {
-	case "auto":
-		opts.Progress = progressPrinter{w: stderr, bar: isTerminal(stderr)}.print
-	case "bar", "lines":
-		opts.Progress = progressPrinter{w: stderr, bar: *progress == "bar"}.print
-	case "none":
-	default:
-		fmt.Fprintf(stderr, "flagmigrate backfill: --progress %q: want auto, bar, lines or none\n", *progress)
-		return exitUsage
+	// The last progress report gives this run's rate (not the cumulative
+	// count over this run's time after a resume), also with --progress none.
+	var last backfill.Progress
+	show := pf.printer(stderr)
+	opts.Progress = func(p backfill.Progress) {
+		last = p
+		if show != nil {
+			show(backfillMeter(p))
+		}
 	}
 	if *checkpoint != "" {
 		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
@@ -284,7 +317,10 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "backfill: %s -> %s%s\n", src.name, dst.name, map[bool]string{true: " (dry run)"}[*dryRun])
 	start := time.Now()
 	st, err := backfill.Run(ctx, scanner, dst.EventStore, opts)
-	printStats(stdout, "backfill summary", st, time.Since(start))
+	if ctx.Err() != nil || err != nil {
+		fmt.Fprintln(stdout, "backfill: partial report (the run did not finish):")
+	}
+	printStats(stdout, "backfill summary", st, time.Since(start), last.Rate)
 	fmt.Fprintf(stdout, "backfill result: scanned=%d copied=%d skipped=%d conflicts=%d errors=%d\n", st.Scanned, st.Copied, st.Skipped, st.Conflicts, st.Errors)
 	if st.Deleted > 0 {
 		fmt.Fprintf(stdout, "backfill deleted: %d source events deleted in the destination meanwhile, not copied\n", st.Deleted)
@@ -310,11 +346,14 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprintf(stderr, "flagmigrate backfill: interrupted; %s\n", msg)
 		return exitInterrupted
 	case err != nil:
-		fmt.Fprintf(stderr, "flagmigrate backfill: %v\n", firstLine(err))
+		fmt.Fprintf(stderr, "flagmigrate backfill: %v\n", message(err))
 		return exitFailed
-	case st.Conflicts > 0 || st.Errors > 0:
+	case st.Errors > 0:
 		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts and %d errors\n", st.Conflicts, st.Errors)
 		return exitFailed
+	case st.Conflicts > 0:
+		fmt.Fprintf(stderr, "flagmigrate backfill: finished with %d conflicts (listed above, not overwritten)\n", st.Conflicts)
+		return exitDifferences
 	case st.Outcome(err) == backfill.CompletedUnreadable:
 		fmt.Fprintf(stderr, "flagmigrate backfill: %s: %d documents not copied (listed above)\n", backfill.CompletedUnreadable, st.Unreadable)
 		return exitUnreadable
@@ -337,15 +376,26 @@ func parseSegment(s string) (int, int, error) {
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("verify", "verify --from URL --to URL [flags]\n\nStreams both stores and reports events missing on either side and events that differ.\nExit status 1 when they differ.")
+	fs := newFlagSet("verify", "verify --from URL --to URL [flags]\n\nStreams both stores and reports events missing on either side and events that differ.\nExit status 4 when they differ, 3 when they agree but some records are unreadable.")
 	var c common
 	c.register(fs)
 	var (
-		jsonOut     = fs.String("json", "", "also write the report as JSON to this file (- for standard output)")
+		jsonOut     = fs.String("json", "", "also write the report as JSON to this file; - for standard output, which then holds the JSON only (the human summary goes to standard error)")
+		htmlOut     = fs.String("html", "", "also write the report as a self-contained HTML page to this file: a row per account, those that differ marked")
 		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
-		maxReported = fs.Int("max-reported", 100, "list at most this many differences (counts stay exact)")
+		maxReported = fs.Int("max-reported", 100, "list at most this many differences, some of each kind (counts stay exact)")
+		rate        = fs.Float64("rate", 0, "read at most this many events per second from both stores together (0: unlimited)")
 	)
-	if code := parse(fs, args, &c, stderr); code >= 0 {
+	var pf progressFlags
+	pf.register(fs)
+	if code := parse(fs, args, &c, stdout, stderr); code >= 0 {
+		return code
+	}
+	ck := check{cmd: "verify", stderr: stderr}
+	ck.atLeast("max-reported", *maxReported, 1)
+	ck.nonNegative("rate", *rate)
+	pf.check(&ck)
+	if code := ck.code(); code >= 0 {
 		return code
 	}
 	src, dst, code := c.open(ctx, "verify", dynamoSettings{}, stderr)
@@ -354,29 +404,47 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	}
 	defer src.close()
 	defer dst.close()
-	fmt.Fprintf(stdout, "verify: %s against %s\n", src.name, dst.name)
-	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported})
-	if err != nil {
-		fmt.Fprintf(stderr, "flagmigrate verify: %v\n", firstLine(err))
-		if ctx.Err() != nil {
-			return exitInterrupted
-		}
-		return exitFailed
+	human := stdout // the human summary; the JSON has standard output to itself with --json -
+	if *jsonOut == "-" {
+		human = stderr
 	}
-	printReport(stdout, r)
+	fmt.Fprintf(human, "verify: %s against %s\n", src.name, dst.name)
+	vopts := backfill.VerifyOptions{Accounts: c.accountList(), ShowValues: *showValues, MaxReported: *maxReported, Rate: *rate, ProgressEvery: pf.every}
+	if show := pf.printer(stderr); show != nil {
+		vopts.Progress = func(p backfill.VerifyProgress) { show(verifyMeter(p)) }
+	}
+	r, err := backfill.Verify(ctx, src.EventStore, dst.EventStore, vopts)
+	// Also after an error or Ctrl-C: the partial report of what was compared.
+	partial := err != nil
+	if partial {
+		fmt.Fprintln(human, "verify: partial report (the run did not finish):")
+	}
+	printReport(human, r)
 	if *jsonOut != "" {
 		b, _ := json.MarshalIndent(r, "", "  ")
 		b = append(b, '\n')
 		if *jsonOut == "-" {
 			stdout.Write(b)
 		} else if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
-			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, err)
+			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *jsonOut, message(err))
+			return exitFailed
+		}
+	}
+	if *htmlOut != "" {
+		if err := verifyHTML(r, src.name, dst.name).WriteFile(*htmlOut); err != nil {
+			fmt.Fprintf(stderr, "flagmigrate verify: writing %s: %v\n", *htmlOut, message(err))
 			return exitFailed
 		}
 	}
 	switch {
-	case !r.Clean():
+	case ctx.Err() != nil:
+		fmt.Fprintln(stderr, "flagmigrate verify: interrupted; the report above is partial")
+		return exitInterrupted
+	case err != nil:
+		fmt.Fprintf(stderr, "flagmigrate verify: %v\n", message(err))
 		return exitFailed
+	case !r.Clean():
+		return exitDifferences
 	case r.Unreadable > 0:
 		fmt.Fprintf(stderr, "flagmigrate verify: %s: %d records not compared (listed above)\n", backfill.CompletedUnreadable, r.Unreadable)
 		return exitUnreadable

@@ -181,11 +181,11 @@ func TestBackfillVerifyAndRerun(t *testing.T) {
 		t.Errorf("no progress lines on a non-terminal:\n%s", r.stderr)
 	}
 	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--json", "-")
-	if v.code != 0 || !strings.Contains(v.stdout, "CLEAN") {
+	if v.code != 0 || !strings.Contains(v.stderr, "CLEAN") { // --json -: the human summary on stderr
 		t.Fatalf("verify exit %d:\n%s\n%s", v.code, v.stdout, v.stderr)
 	}
 	var report backfill.Report
-	if err := json.Unmarshal([]byte(v.stdout[strings.Index(v.stdout, "{"):]), &report); err != nil || report.Matching != 1100 {
+	if err := json.Unmarshal([]byte(v.stdout), &report); err != nil || report.Matching != 1100 {
 		t.Errorf("verify JSON: %+v, %v", report, err)
 	}
 	r = cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--progress", "none")
@@ -207,8 +207,8 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := cli(t, "backfill", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01", "--progress", "none")
-	if st := stats(t, r); r.code != 1 || st.Copied != 39 || st.Conflicts != 1 {
-		t.Errorf("backfill of one account with a conflict: exit %d %+v, want exit 1, 39 copied, 1 conflict", r.code, st)
+	if st := stats(t, r); r.code != exitDifferences || st.Copied != 39 || st.Conflicts != 1 {
+		t.Errorf("backfill of one account with a conflict: exit %d %+v, want exit 4, 39 copied, 1 conflict", r.code, st)
 	}
 	if !strings.Contains(r.stdout, `conflict: account "acct-01" event "evt-00007"`) {
 		t.Errorf("the conflict is not reported:\n%s", r.stdout)
@@ -226,7 +226,7 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 		}
 	}
 	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01")
-	if v.code != 1 || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
+	if v.code != exitDifferences || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
 		t.Errorf("verify of the conflicting account: exit %d\n%s", v.code, v.stdout)
 	}
 	if strings.Contains(v.stdout, "page.view") {

@@ -41,7 +41,11 @@ func secrets(args []string) []string {
 	for _, env := range []string{envFrom, envTo, envOld, envNew} {
 		urls = append(urls, os.Getenv(env))
 	}
-	return redact.Secrets(urls...)
+	s := redact.Secrets(urls...)
+	if k := os.Getenv(envSDKKey); k != "" {
+		s = append(s, k) // status's LaunchDarkly SDK key, should a message quote it
+	}
+	return s
 }
 
 // redacted wraps the command's outputs: everything the CLI prints, its own

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/url"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -188,10 +187,8 @@ func openDynamo(ctx context.Context, raw string, mode openMode, ds dynamoSetting
 	return &store{EventStore: s, name: name, close: func() {}}, nil
 }
 
+// firstLine is err's first line without the library's package prefixes
+// (see message).
 func firstLine(err error) string {
-	s := err.Error()
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		s = s[:i]
-	}
-	return s
+	return message(err)
 }

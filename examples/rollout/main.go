@@ -14,9 +14,12 @@
 // dual reads are compared (a deliberate data bug in the new store's DAO is
 // caught and that account rolled back, while every user keeps getting the
 // right answer), reads move to DynamoDB, MongoDB is retired, and a rollback
-// drill moves three accounts back. After each stage a table shows routing,
-// calls per store, comparisons by verdict, the repair log and latency; the
-// run ends with a verify and a one-line verdict.
+// drill moves three accounts back. Each stage prints one line (routes,
+// comparisons and mismatches, repair-log entries, latency, wrong answers);
+// the run ends with a verify and a one-line verdict, and writes an HTML
+// report (-html, default rollout.html): a swimlane of the accounts through
+// the stages, coloured by route, the held-back account marked. The page is
+// self-contained: no script, no network.
 //
 // The LaunchDarkly client runs on ldtestdata: flags are set in code, no
 // network is used, no analytics events are sent.
@@ -60,6 +63,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.ops, "ops", 1200, "service operations per stage")
 	fs.IntVar(&cfg.history, "history", 25, "events per account written before the migration starts")
 	fs.BoolVar(&cfg.verbose, "v", false, "log every mismatch (field names only)")
+	fs.StringVar(&cfg.html, "html", "rollout.html", "write the HTML report (accounts by stages, coloured by route) to this file; empty for none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -89,6 +93,7 @@ type config struct {
 	mongoURI, dynamoEndpoint string
 	accounts, ops, history   int
 	verbose                  bool
+	html                     string // the HTML report's file, or ""
 	// logger receives mismatch logs with -v (default: discarded, or
 	// stderr with -v).
 	logger *slog.Logger

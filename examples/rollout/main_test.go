@@ -23,12 +23,12 @@ func check(t *testing.T, cfg config) {
 	}
 	text := out.String()
 	for _, want := range []string{
-		"── stage 1 · MongoDB only",
+		"stage  1 · MongoDB only",
 		"repair: replayed",
 		"backfill: scanned",
 		"acct-07: ",             // the conflict the backfill reports
 		"acct-07 (held back): ", // and verify
-		"at Data.referrer",      // which field the bug drops
+		"at Data[\"referrer\"]", // which field the bug drops
 		"3 accounts rolled back to MongoDB: CLEAN",
 		"\nPASS: ",
 	} {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
@@ -31,11 +30,12 @@ var (
 	dynamoOnly  = route{newW: true, newR: true}
 )
 
-// routeNames label the routes in the tables, in this order.
+// routeNames label the routes, in this order, by the LaunchDarkly
+// migration stage that routes the same way (see flagmigrate.FlagState.Stage).
 var routeNames = []struct {
 	r    route
 	name string
-}{{mongoOnly, "mongo-only"}, {dualWrite, "dual-write"}, {shadow, "shadow-read"}, {dynamoReads, "dynamo-reads"}, {dynamoOnly, "dynamo-only"}}
+}{{mongoOnly, "off"}, {dualWrite, "dualwrite"}, {shadow, "shadow"}, {dynamoReads, "rampdown"}, {dynamoOnly, "complete"}}
 
 // verdict is the outcome of a run.
 type verdict struct {
@@ -60,6 +60,11 @@ type story struct {
 	ms      *flagmigrate.MigratingStore
 	last    flagmigrate.StatsSnapshot
 	stage   int
+	// notes are what the actions between stages printed, shown under the
+	// stage's line; stages are the records of the HTML report.
+	notes    []string
+	stages   []stageRecord
+	heldBack string
 }
 
 func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
@@ -122,21 +127,21 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		}
 	}
 
-	s.runStage(ctx, "MongoDB only: the service as it is today", nil)
+	s.runStage(ctx, "today", "MongoDB only: the service as it is today", nil)
 	s.setAll(pilot, dualWrite)
-	s.runStage(ctx, "dual writes for 10 pilot accounts", nil)
+	s.runStage(ctx, "pilot writes", "dual writes for 10 pilot accounts", nil)
 	s.setAll(accounts, dualWrite)
 	s.dao.dropPerMil.Store(30)
-	s.runStage(ctx, "dual writes for all accounts; the network to DynamoDB loses 3% of writes", nil)
+	s.runStage(ctx, "all write", "dual writes for all accounts; the network to DynamoDB loses 3% of writes", nil)
 	s.dao.dropPerMil.Store(0)
 	rs, err := backfill.Repair(ctx, s.repairs.RepairEntries(ctx), st.old, s.dao, nil)
 	if err != nil {
 		return verdict{}, fmt.Errorf("repair: %w", err)
 	}
-	fmt.Fprintf(w, "  repair: replayed %d repair-log entries: %d copied to DynamoDB, %d already there\n", rs.Entries, rs.Copied, rs.AlreadyThere)
+	s.note("repair: replayed %d repair-log entries: %d copied to DynamoDB, %d already there", rs.Entries, rs.Copied, rs.AlreadyThere)
 	s.repairs.Reset()
 
-	s.runStage(ctx, "backfill history into DynamoDB (idempotent: dual-written events are skipped)", func() error {
+	s.runStage(ctx, "backfill", "backfill history into DynamoDB (idempotent: dual-written events are skipped)", func() error {
 		var mu sync.Mutex
 		conflicted := map[string]int{}
 		bs, err := backfill.Run(ctx, st.old, s.dao, backfill.Options{OnConflict: func(c backfill.Conflict) {
@@ -147,21 +152,22 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  backfill: scanned %d, copied %d, skipped %d (already dual-written), conflicts %d (not overwritten)\n", bs.Scanned, bs.Copied, bs.Skipped, bs.Conflicts)
+		s.note("backfill: scanned %d, copied %d, skipped %d (already dual-written), conflicts %d (not overwritten)", bs.Scanned, bs.Copied, bs.Skipped, bs.Conflicts)
 		for _, a := range slices.Sorted(maps.Keys(conflicted)) {
-			fmt.Fprintf(w, "    %s: %d events differ between the stores\n", a, conflicted[a])
+			s.note("  %s: %d events differ between the stores", a, conflicted[a])
 		}
 		return nil
 	})
 	s.setAll(pilot, shadow)
-	s.runStage(ctx, "shadow reads for the pilot: compare, serve MongoDB's answer", nil)
+	s.runStage(ctx, "pilot shadow", "shadow reads for the pilot: compare, serve MongoDB's answer", nil)
 	bugMismatches := s.last.Verdicts[flagmigrate.VerdictKey{Op: flagmigrate.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
-	fmt.Fprintf(w, "  %s: its DynamoDB events differ (the DAO drops \"referrer\"); users still got MongoDB's answer. Rolled back: it stays on MongoDB.\n", bug)
+	s.note("%s: its DynamoDB events differ (the DAO drops \"referrer\"); users still got MongoDB's answer. Rolled back: it stays on MongoDB.", bug)
+	s.heldBack = bug
 	s.setAll([]string{bug}, mongoOnly)
 	s.setAll(others, shadow)
-	s.runStage(ctx, "shadow reads for every account but "+bug, nil)
+	s.runStage(ctx, "all shadow", "shadow reads for every account but "+bug, nil)
 	s.setAll(others, dynamoReads)
-	s.runStage(ctx, "DynamoDB serves reads (MongoDB still written, for rollback)", nil)
+	s.runStage(ctx, "new reads", "DynamoDB serves reads (MongoDB still written, for rollback)", nil)
 	var migrated []string
 	for _, a := range others {
 		if !slices.Contains(drill, a) {
@@ -169,26 +175,33 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		}
 	}
 	s.setAll(others, dynamoOnly)
-	s.runStage(ctx, "MongoDB retired: DynamoDB only", nil)
+	s.runStage(ctx, "retired", "MongoDB retired: DynamoDB only", nil)
 
 	// Rollback drill: writes to MongoDB first, then copy back what only
 	// DynamoDB has, then move reads: no event can fall between.
 	s.setAll(drill, dynamoReads)
-	s.runStage(ctx, "rollback drill for 3 accounts: copy DynamoDB back into MongoDB", func() error {
+	s.runStage(ctx, "drill copy", "rollback drill for 3 accounts: copy DynamoDB back into MongoDB", func() error {
 		bs, err := backfill.Run(ctx, st.new, st.old, backfill.Options{Accounts: drill})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(w, "  backfill DynamoDB -> MongoDB for %s: copied %d, skipped %d\n", strings.Join(drill, ", "), bs.Copied, bs.Skipped)
+		s.note("backfill DynamoDB -> MongoDB for %s: copied %d, skipped %d", strings.Join(drill, ", "), bs.Copied, bs.Skipped)
 		return nil
 	})
 	s.setAll(drill, dualWrite)
-	s.runStage(ctx, "rolled-back accounts read MongoDB again", nil)
+	s.runStage(ctx, "drill back", "rolled-back accounts read MongoDB again", nil)
 
 	if err := s.ms.Flush(ctx); err != nil {
 		return verdict{}, err
 	}
-	return s.finish(ctx, migrated, drill, bug, bugMismatches)
+	v, err := s.finish(ctx, migrated, drill, bug, bugMismatches)
+	if err == nil && cfg.html != "" {
+		if err := s.htmlReport(accounts, v).WriteFile(cfg.html); err != nil {
+			return v, fmt.Errorf("writing the report: %w", err)
+		}
+		fmt.Fprintf(w, "report: %s\n", cfg.html)
+	}
+	return v, err
 }
 
 // seedHistory writes the events each account had before the migration
@@ -233,12 +246,11 @@ func (s *story) setAll(accounts []string, r route) {
 
 // runStage runs an optional action, then a stage of traffic, and prints the
 // stage's table.
-func (s *story) runStage(ctx context.Context, title string, action func() error) {
+func (s *story) runStage(ctx context.Context, short, title string, action func() error) {
 	s.stage++
-	fmt.Fprintf(s.w, "\n── stage %d · %s\n", s.stage, title)
 	if action != nil {
 		if err := action(); err != nil {
-			fmt.Fprintf(s.w, "  FAILED: %v\n", err)
+			s.note("FAILED: %v", err)
 			s.svc.errs.Add(1)
 		}
 	}
@@ -249,7 +261,7 @@ func (s *story) runStage(ctx context.Context, title string, action func() error)
 	s.svc.traffic(sctx, s.cfg.ops, workers, uint64(s.stage), lat)
 	_ = s.ms.Flush(ctx)
 	now := s.stats.Snapshot()
-	s.print(diff(now, s.last), lat, s.svc.wrong.Load()-wrong0, s.svc.errs.Load()-errs0)
+	s.record(short, title, diff(now, s.last), lat, s.svc.wrong.Load()-wrong0, s.svc.errs.Load()-errs0)
 	s.last = now
 }
 
@@ -270,61 +282,6 @@ func diff(now, before flagmigrate.StatsSnapshot) flagmigrate.StatsSnapshot {
 	return out
 }
 
-func (s *story) print(d flagmigrate.StatsSnapshot, lat *latencies, wrong, errs int64) {
-	var routing []string
-	for _, rn := range routeNames {
-		n := 0
-		for _, r := range s.plan {
-			if r == rn.r {
-				n++
-			}
-		}
-		routing = append(routing, fmt.Sprintf("%s %d", rn.name, n))
-	}
-	fmt.Fprintf(s.w, "  accounts     %s\n", strings.Join(routing, " · "))
-	tw := tabwriter.NewWriter(s.w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(tw, "  \twrites\treads\tcompared reads\tfailed calls\t\n")
-	for _, side := range []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
-		var writes, reads, cand, failed int64
-		for k, c := range d.Calls {
-			if k.Side != side {
-				continue
-			}
-			switch {
-			case k.Op == flagmigrate.OpStoreEvent:
-				writes += c.Count
-			case k.Role == flagmigrate.RoleCandidate || k.Role == flagmigrate.RoleRecheck:
-				cand += c.Count
-			default:
-				reads += c.Count
-			}
-			if k.Outcome != flagmigrate.OutcomeOK && k.Outcome != flagmigrate.OutcomeNotFound {
-				failed += c.Count
-			}
-		}
-		name := map[flagmigrate.Side]string{flagmigrate.SideOld: "  MongoDB", flagmigrate.SideNew: "  DynamoDB"}[side]
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t\n", name, writes, reads, cand, failed)
-	}
-	tw.Flush()
-	byVerdict := map[flagmigrate.Verdict]int64{}
-	var total int64
-	for k, n := range d.Verdicts {
-		byVerdict[k.Verdict] += n
-		total += n
-	}
-	var parts []string
-	for v := flagmigrate.VerdictMatch; v <= flagmigrate.VerdictErrorInNew; v++ {
-		parts = append(parts, fmt.Sprintf("%s %d", v, byVerdict[v]))
-	}
-	var dropped int64
-	for _, n := range d.Dropped {
-		dropped += n
-	}
-	fmt.Fprintf(s.w, "  comparisons  %d: %s · dropped (over the in-flight bound) %d\n", total, strings.Join(parts, " · "), dropped)
-	fmt.Fprintf(s.w, "  repair log   %d new entries (%d held)   service: p50 %v · p99 %v · errors %d · wrong answers %d\n",
-		d.Repairs, s.repairs.Len(), lat.quantile(0.5).Round(time.Microsecond), lat.quantile(0.99).Round(time.Microsecond), errs, wrong)
-}
-
 // finish verifies the stores account by account and prints the verdict.
 func (s *story) finish(ctx context.Context, migrated, drill []string, bug string, bugMismatches int64) (verdict, error) {
 	fmt.Fprintf(s.w, "\n── verify\n")
@@ -339,13 +296,16 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 		return verdict{}, err
 	}
 	fmt.Fprintf(s.w, "  %d accounts rolled back to MongoDB: %s\n", len(drill), d)
-	b, err := backfill.Verify(ctx, s.st.old, s.st.new, backfill.VerifyOptions{Accounts: []string{bug}, MaxReported: 1})
+	b, err := backfill.Verify(ctx, s.st.old, s.st.new, backfill.VerifyOptions{Accounts: []string{bug}, MaxReported: 10})
 	if err != nil {
 		return verdict{}, err
 	}
 	fields := "-"
-	if len(b.Differences) > 0 {
-		fields = strings.Join(b.Differences[0].Fields, ", ")
+	for _, d := range b.Differences {
+		if d.Kind == backfill.Different {
+			fields = strings.Join(d.Fields, ", ")
+			break
+		}
 	}
 	fmt.Fprintf(s.w, "  %s (held back): %d events differ in DynamoDB, at %s\n", bug, b.Different, fields)
 
@@ -355,7 +315,7 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 	}
 	v.pass = v.wrongAnswers == 0 && v.errors == 0 &&
 		m.MissingInDestination == 0 && m.Different == 0 && d.Clean() &&
-		bugMismatches > 0 && b.Different > 0 && b.Differences[0].Fields[0] == "Data.referrer"
+		bugMismatches > 0 && b.Different > 0 && fields == `Data["referrer"]`
 	status := "PASS"
 	if !v.pass {
 		status = "FAIL"

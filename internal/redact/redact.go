@@ -233,6 +233,10 @@ type writer struct {
 	secrets []string
 }
 
+// Unwrap returns the writer written to, for a caller that asks whether it
+// is a terminal.
+func (r *writer) Unwrap() io.Writer { return r.w }
+
 func (r *writer) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

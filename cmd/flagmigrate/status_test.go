@@ -1,0 +1,132 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// flagJSON is a boolean flag of a LaunchDarkly flags file, on for the
+// accounts given (a rule on the "account" context kind), off for others.
+func flagJSON(key string, accounts ...string) string {
+	quoted, _ := json.Marshal(accounts)
+	return fmt.Sprintf(`%q: {"key": %q, "on": true, "version": 1, "salt": "s", "variations": [false, true], "offVariation": 0,
+	  "fallthrough": {"variation": 0},
+	  "rules": [{"id": "r", "variation": 1, "clauses": [{"contextKind": "account", "attribute": "key", "op": "in", "values": %s}]}]}`, key, key, quoted)
+}
+
+// writeFlags writes a flags file for ldfiledata, the way a service's
+// tests keep their flags.
+func writeFlags(t *testing.T, flags ...string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "flags.json")
+	if err := os.WriteFile(path, []byte(`{"flags": {`+strings.Join(flags, ",\n")+`}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestStatusFromAFlagsFile: each account's route, from the flags file the
+// service would load: the five safe routes by their stage, a dangerous one
+// warned about (exit 4), and an account no flag targets on the default.
+func TestStatusFromAFlagsFile(t *testing.T) {
+	path := writeFlags(t,
+		flagJSON("events-mongo-write", "a-off", "a-dual", "a-shadow", "a-ramp", "a-danger"),
+		flagJSON("events-dynamo-write", "a-dual", "a-shadow", "a-ramp", "a-done"),
+		flagJSON("events-mongo-read", "a-off", "a-dual", "a-shadow", "a-danger"),
+		flagJSON("events-dynamo-read", "a-shadow", "a-ramp", "a-done", "a-danger"),
+	)
+	accounts := filepath.Join(t.TempDir(), "accounts.txt")
+	if err := os.WriteFile(accounts, []byte("# accounts of the first wave\na-ramp\na-done  # moved\n\na-danger\nnobody\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := cli(t, "status", "--flags-file", path, "--accounts", "a-off,a-dual,a-shadow", "--accounts-file", accounts, "--json")
+	var got []accountStatus
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatalf("status --json: exit %d, not JSON (%v):\n%s\n%s", r.code, err, r.stdout, r.stderr)
+	}
+	want := []struct{ account, stage, writes, reads, danger string }{
+		{"a-off", "off", "old", "old", ""},
+		{"a-dual", "dualwrite", "old, then new", "old", ""},
+		{"a-shadow", "shadow", "old, then new", "old, then new", ""},
+		{"a-ramp", "rampdown", "new, then old", "new", ""},
+		{"a-done", "complete", "new", "new", ""},
+		{"a-danger", "", "old", "old, then new", "the new store is read but not written"},
+		{"nobody", "off", "old", "old", ""},
+	}
+	if r.code != exitDifferences || len(got) != len(want) {
+		t.Fatalf("status: exit %d, %d accounts; want exit 4 (a danger) and %d\n%s\n%s", r.code, len(got), len(want), r.stdout, r.stderr)
+	}
+	for i, w := range want {
+		g := got[i]
+		if g.Account != w.account || g.Stage != w.stage || g.Writes != w.writes || g.Reads != w.reads || g.Danger != w.danger || len(g.Problems) != 0 {
+			t.Errorf("account %s: %+v, want %+v", w.account, g, w)
+		}
+	}
+	if !strings.Contains(r.stderr, `warning: account "a-danger": the new store is read but not written`) {
+		t.Errorf("no danger warning:\n%s", r.stderr)
+	}
+
+	// The table, and a file without the read flags: off, with a warning.
+	path = writeFlags(t, flagJSON("events-mongo-write", "a"), flagJSON("events-dynamo-write", "a"))
+	r = cli(t, "status", "--flags-file", path, "--accounts", "a")
+	if r.code != exitOK || !strings.Contains(r.stdout, "a        dualwrite  old, then new  old") ||
+		!strings.Contains(r.stderr, "flag events-mongo-read:") || !strings.Contains(r.stderr, "(taken as off)") {
+		t.Errorf("status without the read flags: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+
+	// A service routing by a migration flag (WithStageFlag).
+	path = filepath.Join(t.TempDir(), "stage.json")
+	stage := `{"flags": {"events-migration": {"key": "events-migration", "on": true, "version": 1, "salt": "s",
+	  "variations": ["off", "dualwrite", "shadow", "live", "rampdown", "complete"], "offVariation": 0, "fallthrough": {"variation": 0},
+	  "rules": [{"id": "r", "variation": 3, "clauses": [{"contextKind": "account", "attribute": "key", "op": "in", "values": ["a"]}]}]}}}`
+	if err := os.WriteFile(path, []byte(stage), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r = cli(t, "status", "--flags-file", path, "--stage-flag", "events-migration", "--accounts", "a,b", "--json")
+	got = nil
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != exitOK || len(got) != 2 ||
+		got[0].Stage != "live" || got[0].Reads != "new (old compared)" || got[1].Stage != "off" {
+		t.Errorf("status --stage-flag: exit %d %+v %v\n%s", r.code, got, err, r.stderr)
+	}
+}
+
+// TestStatusUsage: status's usage errors, before any flag is loaded.
+func TestStatusUsage(t *testing.T) {
+	path := writeFlags(t, flagJSON("events-mongo-write", "a"))
+	for _, tc := range []struct {
+		reason string
+		env    []string
+		args   []string
+		want   string
+	}{
+		{"no flag source", []string{envSDKKey + "="}, []string{"status", "--accounts", "a"}, "--flags-file or $LAUNCHDARKLY_SDK_KEY is required"},
+		{"no account", nil, []string{"status", "--flags-file", path}, "--accounts or --accounts-file is required"},
+		{"a missing accounts file", nil, []string{"status", "--flags-file", path, "--accounts-file", filepath.Join(t.TempDir(), "none")}, "--accounts-file"},
+		{"three flag keys", nil, []string{"status", "--flags-file", path, "--accounts", "a", "--flag-keys", "a,b,c"}, "--flag-keys"},
+		{"stage and flag keys", nil, []string{"status", "--flags-file", path, "--accounts", "a", "--flag-keys", "a,b,c,d", "--stage-flag", "m"}, "--stage-flag and --flag-keys exclude each other"},
+	} {
+		r := cliEnv(t, tc.env, tc.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, tc.want) {
+			t.Errorf("%s: exit %d, stderr:\n%s\nwant exit 2 and %q", tc.reason, r.code, r.stderr, tc.want)
+		}
+	}
+	r := cli(t, "status", "--flags-file", filepath.Join(t.TempDir(), "none.json"), "--accounts", "a")
+	if r.code != exitFailed || !strings.Contains(r.stderr, "--flags-file") {
+		t.Errorf("a missing flags file: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestStatusNeverPrintsTheSDKKey: the SDK key is a secret like a store
+// URL's password; a message that would quote it shows REDACTED. The key
+// goes with --flags-file, so nothing reaches LaunchDarkly.
+func TestStatusNeverPrintsTheSDKKey(t *testing.T) {
+	const key = "sdk-0123-secret-4567"
+	r := cliEnv(t, []string{envSDKKey + "=" + key}, "status", "--flags-file", writeFlags(t, flagJSON("events-mongo-write", "a")), "--accounts", key)
+	if r.code != exitOK || strings.Contains(r.stdout+r.stderr, key) || !strings.Contains(r.stdout, "REDACTED") {
+		t.Errorf("status with the key as an account: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
