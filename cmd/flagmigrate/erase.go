@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"slices"
@@ -50,22 +49,21 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.Var(&logs, "repair-log", "a repair log file to remove the account's entries from (repeatable)")
 	fs.Var(&checkpoints, "checkpoint", "a backfill checkpoint file to clear of the account (repeatable)")
 	fs.Var(&reports, "report", "a verify JSON report to remove the account's differences from (repeatable)")
-	fs.SetOutput(stderr)
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
+		return code
 	}
 	fromEnv(oldURL, envOld)
 	fromEnv(newURL, envNew)
-	if *account == "" || *oldURL == "" || *newURL == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "flagmigrate erase: --account, --old and --new (or "+envOld+" and "+envNew+") are required (run 'flagmigrate help erase')")
-		return exitUsage
+	switch {
+	case *account == "" || *oldURL == "" || *newURL == "":
+		return usageError(stderr, "erase", "--account, --old and --new (or %s and %s) are required", envOld, envNew)
+	case *oldURL == *newURL:
+		return usageError(stderr, "erase", "--old and --new name the same store")
+	case *timeout <= 0:
+		return usageError(stderr, "erase", "--timeout %v: want a positive duration such as 10s", *timeout)
 	}
 	if err := flagmigrate.ValidateKey(*account, "x"); err != nil {
-		fmt.Fprintf(stderr, "flagmigrate erase: --account: %v\n", err)
-		return exitUsage
+		return usageError(stderr, "erase", "--account: %v", message(err))
 	}
 	old, err := openStore(ctx, *oldURL, asDestination, dynamoSettings{}, *timeout)
 	if err != nil {

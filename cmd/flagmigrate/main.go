@@ -1,12 +1,14 @@
 // Command flagmigrate is the operators' tool of a migration: it copies
 // history between stores (backfill), proves that they agree (verify),
-// replays the writes that failed on the secondary store (repair) and shows
-// the route each account is on (status).
+// replays the writes that failed on the secondary store (repair), erases an
+// account from both stores and the files the library wrote (erase) and
+// shows the route each account is on (status).
 //
 //	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
 //	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 //	flagmigrate verify --from ... --to ... --json report.json
 //	flagmigrate repair --log repair.jsonl --old ... --new ...
+//	flagmigrate erase --account acct-1 --old ... --new ... --repair-log repair.jsonl
 //	flagmigrate status --accounts acct-1,acct-2 --flags-file flags.json
 //
 // Run "flagmigrate help" for every flag, "flagmigrate --version" for the

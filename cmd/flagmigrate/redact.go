@@ -20,7 +20,7 @@ const (
 
 const envHelp = `Environment:
   FLAGMIGRATE_FROM, FLAGMIGRATE_TO   store URLs for --from and --to (backfill, verify)
-  FLAGMIGRATE_OLD, FLAGMIGRATE_NEW   store URLs for --old and --new (repair)
+  FLAGMIGRATE_OLD, FLAGMIGRATE_NEW   store URLs for --old and --new (repair, erase)
   A flag given on the command line wins. Prefer these to flags for URLs with
   passwords: the process list and the shell history show command lines.
   Passwords are never printed: every message has the userinfo of its URLs
