@@ -1,0 +1,302 @@
+// Package otelmetrics records a flagmigrate migration's [flagmigrate.Observer]
+// events as OpenTelemetry metrics.
+//
+// Store calls go to the semantic conventions' database client histogram,
+// db.client.operation.duration (seconds), with db.operation.name (the
+// store operation, such as "FindEventByID"), db.system.name (when set with
+// [WithSystems]: "mongodb", "aws.dynamodb") and error.type (when the call
+// did not succeed: the call's [flagmigrate.Outcome], such as "not_found" or
+// "timeout"), plus the migration's own flagmigrate.side ("old", "new") and
+// flagmigrate.role ("authoritative", "candidate", ...).
+//
+// The migration's own events are counters:
+//
+//	flagmigrate.comparisons          {comparison}  db.operation.name, flagmigrate.verdict, flagmigrate.shadow, flagmigrate.rechecked
+//	flagmigrate.shadow.dropped       {read}        db.operation.name, flagmigrate.drop.reason
+//	flagmigrate.routing.dangerous    {report}      flagmigrate.danger
+//	flagmigrate.repair.recorded      {entry}       db.operation.name, flagmigrate.repair.target, flagmigrate.repair.orphan, flagmigrate.repair.failed
+//	flagmigrate.repair.dropped       {entry}       db.operation.name, flagmigrate.repair.target
+//	flagmigrate.flag.failures        {failure}     flagmigrate.flag.key
+//	flagmigrate.store.state_changes  {change}      flagmigrate.side, flagmigrate.store.state ("down", "up")
+//	flagmigrate.brake.changes        {change}      flagmigrate.brake.reason, flagmigrate.brake.change, flagmigrate.brake.release_cause
+//
+// Every attribute takes few values, so the number of series stays small
+// however many accounts migrate. No attribute names the account by
+// default: account IDs are unbounded, and a series per account would grow
+// a metrics backend's memory and bill with the customer base. A service
+// with a handful of accounts, or one that debugs a single account for a
+// short while, can add flagmigrate.account.id with [WithAccountAttribute];
+// most should rather find an account in the logs ([flagmigrate.SlogObserver]
+// logs it) and combine the two observers with [flagmigrate.MultiObserver].
+package otelmetrics
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/flagmigrate/flagmigrate"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric"
+)
+
+// ScopeName is the instrumentation scope (the meter's name) of the metrics.
+const ScopeName = "github.com/flagmigrate/flagmigrate/otelmetrics"
+
+// Values of db.system.name for the stores this module ships, as the
+// semantic conventions spell them.
+const (
+	SystemMongoDB  = "mongodb"
+	SystemDynamoDB = "aws.dynamodb"
+)
+
+// Metric names.
+const (
+	MetricOperationDuration = "db.client.operation.duration"
+	MetricComparisons       = "flagmigrate.comparisons"
+	MetricShadowDropped     = "flagmigrate.shadow.dropped"
+	MetricDangerousRouting  = "flagmigrate.routing.dangerous"
+	MetricRepairRecorded    = "flagmigrate.repair.recorded"
+	MetricRepairDropped     = "flagmigrate.repair.dropped"
+	MetricFlagFailures      = "flagmigrate.flag.failures"
+	MetricStoreStateChanges = "flagmigrate.store.state_changes"
+	MetricBrakeChanges      = "flagmigrate.brake.changes"
+)
+
+// Attribute keys.
+const (
+	AttrSystemName        = attribute.Key("db.system.name")
+	AttrOperationName     = attribute.Key("db.operation.name")
+	AttrErrorType         = attribute.Key("error.type")
+	AttrSide              = attribute.Key("flagmigrate.side")
+	AttrRole              = attribute.Key("flagmigrate.role")
+	AttrVerdict           = attribute.Key("flagmigrate.verdict")
+	AttrShadow            = attribute.Key("flagmigrate.shadow")
+	AttrRechecked         = attribute.Key("flagmigrate.rechecked")
+	AttrDropReason        = attribute.Key("flagmigrate.drop.reason")
+	AttrDanger            = attribute.Key("flagmigrate.danger")
+	AttrRepairTarget      = attribute.Key("flagmigrate.repair.target")
+	AttrRepairOrphan      = attribute.Key("flagmigrate.repair.orphan")
+	AttrRepairFailed      = attribute.Key("flagmigrate.repair.failed")
+	AttrFlagKey           = attribute.Key("flagmigrate.flag.key")
+	AttrStoreState        = attribute.Key("flagmigrate.store.state")
+	AttrBrakeReason       = attribute.Key("flagmigrate.brake.reason")
+	AttrBrakeChange       = attribute.Key("flagmigrate.brake.change")
+	AttrBrakeReleaseCause = attribute.Key("flagmigrate.brake.release_cause")
+	AttrAccountID         = attribute.Key("flagmigrate.account.id")
+)
+
+const (
+	durationUnit           = "s"
+	errInstrumentCreateFmt = "otelmetrics: creating %s: %w"
+)
+
+// DurationBuckets are the histogram's bucket boundaries in seconds, the
+// ones the semantic conventions advise for db.client.operation.duration.
+var DurationBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
+
+// ErrInvalidOption reports an option given a value it cannot use.
+var ErrInvalidOption = errors.New("otelmetrics: invalid option")
+
+// Option configures [New].
+type Option func(*config) error
+
+type config struct {
+	systems [3]string // by flagmigrate.Side; "" omits the attribute
+	account bool
+}
+
+// WithSystems sets db.system.name for the old store and the new store
+// (for this module's stores, [SystemMongoDB] and [SystemDynamoDB]).
+// Without it, or for a side given "", the attribute is omitted: the
+// adapter cannot tell what database a store wraps.
+func WithSystems(old, new string) Option {
+	return func(c *config) error {
+		c.systems[flagmigrate.SideOld], c.systems[flagmigrate.SideNew] = old, new
+		return nil
+	}
+}
+
+// WithAccountAttribute adds flagmigrate.account.id, the account's ID, to
+// every metric whose event names one. It is off by default, and dangerous:
+// every account becomes its own set of series (a histogram's buckets
+// times the operations, sides, roles and outcomes it saw), so a metrics
+// backend's memory and cost grow with the number of accounts, without
+// bound. Turn it on only for a few accounts' worth of traffic, such as a
+// staging service or a short investigation.
+func WithAccountAttribute() Option {
+	return func(c *config) error {
+		c.account = true
+		return nil
+	}
+}
+
+// Observer records a migration's events as OpenTelemetry metrics. Pass it
+// to [flagmigrate.WithObserver], alone or in a [flagmigrate.MultiObserver]
+// with the default logger. It is safe for concurrent use; make one with
+// [New].
+type Observer struct {
+	cfg config
+
+	duration   metric.Float64Histogram
+	compared   metric.Int64Counter
+	dropped    metric.Int64Counter
+	dangerous  metric.Int64Counter
+	repairs    metric.Int64Counter
+	repairDrop metric.Int64Counter
+	flagFails  metric.Int64Counter
+	stateChg   metric.Int64Counter
+	brakes     metric.Int64Counter
+}
+
+var (
+	_ flagmigrate.Observer      = (*Observer)(nil)
+	_ flagmigrate.BrakeObserver = (*Observer)(nil)
+)
+
+// New returns an Observer whose instruments come from provider's meter
+// [ScopeName] (nil means the global provider, [otel.GetMeterProvider]).
+// It fails, with an error wrapping [ErrInvalidOption], on a nil option, or
+// with the SDK's error when an instrument cannot be created.
+func New(provider metric.MeterProvider, opts ...Option) (*Observer, error) {
+	o := &Observer{}
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
+		}
+		if err := opt(&o.cfg); err != nil {
+			return nil, err
+		}
+	}
+	if provider == nil {
+		provider = otel.GetMeterProvider()
+	}
+	m := provider.Meter(ScopeName)
+	var err error
+	if o.duration, err = m.Float64Histogram(MetricOperationDuration, metric.WithUnit(durationUnit),
+		metric.WithDescription("Duration of database client operations."),
+		metric.WithExplicitBucketBoundaries(DurationBuckets...)); err != nil {
+		return nil, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
+	}
+	counters := []struct {
+		dst               *metric.Int64Counter
+		name, unit, descr string
+	}{
+		{&o.compared, MetricComparisons, "{comparison}", "Dual reads compared, by verdict."},
+		{&o.dropped, MetricShadowDropped, "{read}", "Shadow reads not run or not compared, by reason."},
+		{&o.dangerous, MetricDangerousRouting, "{report}", "Legal but dangerous flag combinations seen."},
+		{&o.repairs, MetricRepairRecorded, "{entry}", "Writes that reached one store only, sent to the repair log."},
+		{&o.repairDrop, MetricRepairDropped, "{entry}", "Repair entries the bounded repair log dropped."},
+		{&o.flagFails, MetricFlagFailures, "{failure}", "Flags that could not be evaluated, or stage measurements not sent."},
+		{&o.stateChg, MetricStoreStateChanges, "{change}", "Secondary stores taken as down or found back."},
+		{&o.brakes, MetricBrakeChanges, "{change}", "Brakes tripped, unable to help, or released."},
+	}
+	for _, c := range counters {
+		if *c.dst, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.descr)); err != nil {
+			return nil, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
+		}
+	}
+	return o, nil
+}
+
+// withAccount appends the account attribute when [WithAccountAttribute]
+// is on and the event names an account.
+func (o *Observer) withAccount(attrs []attribute.KeyValue, accountID string) []attribute.KeyValue {
+	if o.cfg.account && accountID != "" {
+		attrs = append(attrs, AttrAccountID.String(accountID))
+	}
+	return attrs
+}
+
+func (o *Observer) system(s flagmigrate.Side) string {
+	if int(s) < len(o.cfg.systems) {
+		return o.cfg.systems[s]
+	}
+	return ""
+}
+
+// StoreCalled records the call's latency in db.client.operation.duration.
+func (o *Observer) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
+	attrs := make([]attribute.KeyValue, 0, 6)
+	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(c.Role.String()))
+	if sys := o.system(c.Side); sys != "" {
+		attrs = append(attrs, AttrSystemName.String(sys))
+	}
+	if c.Outcome != flagmigrate.OutcomeOK {
+		attrs = append(attrs, AttrErrorType.String(c.Outcome.String()))
+	}
+	attrs = o.withAccount(attrs, c.AccountID)
+	o.duration.Record(ctx, c.Latency.Seconds(), metric.WithAttributes(attrs...))
+}
+
+// Compared counts the comparison in flagmigrate.comparisons.
+func (o *Observer) Compared(ctx context.Context, c flagmigrate.Comparison) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(c.Op), AttrVerdict.String(c.Verdict.String()),
+		AttrShadow.Bool(c.Shadow), AttrRechecked.Bool(c.Rechecked)}, c.AccountID)
+	o.compared.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// ShadowDropped counts the dropped read in flagmigrate.shadow.dropped.
+func (o *Observer) ShadowDropped(ctx context.Context, op string, reason flagmigrate.DropReason) {
+	o.dropped.Add(ctx, 1, metric.WithAttributes(AttrOperationName.String(op), AttrDropReason.String(reason.String())))
+}
+
+// DangerousRouting counts the report in flagmigrate.routing.dangerous.
+func (o *Observer) DangerousRouting(ctx context.Context, d flagmigrate.DangerReport) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrDanger.String(d.Danger.String())}, d.AccountID)
+	o.dangerous.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// RepairRecorded counts the entry in flagmigrate.repair.recorded, with
+// flagmigrate.repair.failed true when the repair log could not record it.
+func (o *Observer) RepairRecorded(ctx context.Context, e flagmigrate.RepairEntry, err error) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String()),
+		AttrRepairOrphan.Bool(e.Orphan), AttrRepairFailed.Bool(err != nil)}, e.AccountID)
+	o.repairs.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// RepairDropped counts the entry in flagmigrate.repair.dropped.
+func (o *Observer) RepairDropped(ctx context.Context, e flagmigrate.RepairEntry) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String())}, e.AccountID)
+	o.repairDrop.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// FlagFailed counts the failure in flagmigrate.flag.failures, by flag key
+// (a migration has a few flags, so the key is a bounded attribute).
+func (o *Observer) FlagFailed(ctx context.Context, e flagmigrate.FlagError) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrFlagKey.String(e.Key)}, e.AccountID)
+	o.flagFails.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// StoreStateChanged counts the change in flagmigrate.store.state_changes,
+// with flagmigrate.store.state "down" or "up".
+func (o *Observer) StoreStateChanged(ctx context.Context, s flagmigrate.StoreState) {
+	state := "up"
+	if s.Down {
+		state = "down"
+	}
+	attrs := []attribute.KeyValue{AttrSide.String(s.Side.String()), AttrStoreState.String(state)}
+	if sys := o.system(s.Side); sys != "" {
+		attrs = append(attrs, AttrSystemName.String(sys))
+	}
+	o.stateChg.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
+
+// BrakeChanged counts the change in flagmigrate.brake.changes, with
+// flagmigrate.brake.change "tripped", "cannot_help" or "released" (and
+// then flagmigrate.brake.release_cause).
+func (o *Observer) BrakeChanged(ctx context.Context, c flagmigrate.BrakeChange) {
+	attrs := make([]attribute.KeyValue, 0, 4)
+	attrs = append(attrs, AttrBrakeReason.String(c.Reason.String()))
+	switch {
+	case c.Released:
+		attrs = append(attrs, AttrBrakeChange.String("released"), AttrBrakeReleaseCause.String(c.Cause.String()))
+	case c.CannotHelp:
+		attrs = append(attrs, AttrBrakeChange.String("cannot_help"))
+	default:
+		attrs = append(attrs, AttrBrakeChange.String("tripped"))
+	}
+	attrs = o.withAccount(attrs, c.AccountID)
+	o.brakes.Add(ctx, 1, metric.WithAttributes(attrs...))
+}
