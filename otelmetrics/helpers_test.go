@@ -29,20 +29,14 @@ func newObserver(t *testing.T, opts ...otelmetrics.Option) (*otelmetrics.Observe
 	return obs, reader
 }
 
-// point is one data point as the tests compare it: the attribute set in a
-// canonical "k=v,k=v" form (sorted by key), and the count (histograms) or
-// value (counters).
-type point struct {
-	attrs string
-	n     int64
-}
-
-// collected is one metric read back: its unit, kind and points by
-// attribute set.
+// collected is one metric read back: its unit, kind, and points by
+// attribute set (as attrString renders it) with their count (histograms)
+// or value (counters).
 type collected struct {
 	unit   string
 	kind   string // "histogram" or "sum"
 	points map[string]int64
+	sum    float64 // histograms: the sum of the recorded values
 }
 
 // collect reads every metric of the otelmetrics scope from reader, by name.
@@ -65,6 +59,7 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]collected 
 				c.kind = "histogram"
 				for _, dp := range d.DataPoints {
 					c.points[attrString(dp.Attributes)] += int64(dp.Count)
+					c.sum += dp.Sum
 				}
 			case metricdata.Sum[int64]:
 				c.kind = "sum"

@@ -1,0 +1,213 @@
+package otelmetrics_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/otelmetrics"
+	"go.opentelemetry.io/otel"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// TestObserverMethods calls each Observer method once and reads back the
+// one data point it must record.
+func TestObserverMethods(t *testing.T) {
+	ctx := context.Background()
+	entry := flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: "acct-9", Key: "evt-1", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+	brake := flagmigrate.BrakeState{AccountID: "acct-9", Reason: flagmigrate.BrakeMismatches, Samples: 50, Bad: 10}
+	tests := []struct {
+		name    string
+		opts    []otelmetrics.Option
+		call    func(o *otelmetrics.Observer)
+		metric  string
+		unit    string
+		attrs   string
+		reason  string
+		wantSum float64 // histograms only: the recorded seconds
+	}{
+		{
+			name: "store call without systems",
+			call: func(o *otelmetrics.Observer) {
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "ListEvents", AccountID: "acct-9", Side: flagmigrate.SideNew,
+					Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeTimeout, Latency: 1500_000_000})
+			},
+			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 1.5,
+			attrs:  attrs("db.operation.name", "ListEvents", "flagmigrate.side", "new", "flagmigrate.role", "candidate", "error.type", "timeout"),
+			reason: "without WithSystems db.system.name is omitted, the latency is in seconds, and the account is not an attribute",
+		},
+		{
+			name: "store call with the account attribute",
+			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", ""), otelmetrics.WithAccountAttribute()},
+			call: func(o *otelmetrics.Observer) {
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", AccountID: "acct-9", Side: flagmigrate.SideOld,
+					Role: flagmigrate.RoleAuthoritative, Latency: 2_000_000})
+			},
+			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 0.002,
+			attrs: attrs("db.operation.name", "StoreEvent", "db.system.name", "mongodb", "flagmigrate.side", "old",
+				"flagmigrate.role", "authoritative", "flagmigrate.account.id", "acct-9"),
+			reason: "WithAccountAttribute adds the account; a successful call has no error.type",
+		},
+		{
+			name: "store call on the side given no system",
+			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "")},
+			call: func(o *otelmetrics.Observer) {
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", Side: flagmigrate.SideNew, Role: flagmigrate.RoleProbe,
+					Outcome: flagmigrate.OutcomeConflict})
+			},
+			metric: otelmetrics.MetricOperationDuration, unit: "s",
+			attrs:  attrs("db.operation.name", "StoreEvent", "flagmigrate.side", "new", "flagmigrate.role", "probe", "error.type", "conflict"),
+			reason: "a side given \"\" omits db.system.name",
+		},
+		{
+			name: "shadow comparison rechecked",
+			call: func(o *otelmetrics.Observer) {
+				o.Compared(ctx, flagmigrate.Comparison{Op: "FindEventByID", AccountID: "acct-9", Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
+			},
+			metric: otelmetrics.MetricComparisons, unit: "{comparison}",
+			attrs: attrs("db.operation.name", "FindEventByID", "flagmigrate.verdict", flagmigrate.VerdictMissingInNew.String(),
+				"flagmigrate.shadow", "true", "flagmigrate.rechecked", "true"),
+			reason: "shadow and recheck are kept apart from caller-side comparisons",
+		},
+		{
+			name:   "shadow dropped",
+			call:   func(o *otelmetrics.Observer) { o.ShadowDropped(ctx, "ListEvents", flagmigrate.DropFull) },
+			metric: otelmetrics.MetricShadowDropped, unit: "{read}",
+			attrs:  attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "full"),
+			reason: "a dropped shadow read is counted with its reason",
+		},
+		{
+			name: "dangerous routing",
+			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
+			call: func(o *otelmetrics.Observer) {
+				o.DangerousRouting(ctx, flagmigrate.DangerReport{AccountID: "acct-9", Danger: flagmigrate.DangerNewReadNotWritten})
+			},
+			metric: otelmetrics.MetricDangerousRouting, unit: "{report}",
+			attrs:  attrs("flagmigrate.danger", flagmigrate.DangerNewReadNotWritten.String(), "flagmigrate.account.id", "acct-9"),
+			reason: "the danger is named; the account only with WithAccountAttribute",
+		},
+		{
+			name:   "repair record failed",
+			call:   func(o *otelmetrics.Observer) { o.RepairRecorded(ctx, entry, errors.New("disk full")) },
+			metric: otelmetrics.MetricRepairRecorded, unit: "{entry}",
+			attrs: attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new",
+				"flagmigrate.repair.orphan", "false", "flagmigrate.repair.failed", "true"),
+			reason: "a repair log that could not record the entry is told apart",
+		},
+		{
+			name:   "repair dropped",
+			call:   func(o *otelmetrics.Observer) { o.RepairDropped(ctx, entry) },
+			metric: otelmetrics.MetricRepairDropped, unit: "{entry}",
+			attrs:  attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new"),
+			reason: "an entry the bounded log dropped is counted by target",
+		},
+		{
+			name: "flag failed",
+			call: func(o *otelmetrics.Observer) {
+				o.FlagFailed(ctx, flagmigrate.FlagError{Key: "events-dynamo-read", AccountID: "acct-9", Err: errors.New("no flag")})
+			},
+			metric: otelmetrics.MetricFlagFailures, unit: "{failure}",
+			attrs:  attrs("flagmigrate.flag.key", "events-dynamo-read"),
+			reason: "flag keys are few, so the key is an attribute; the error text is not",
+		},
+		{
+			name: "store down",
+			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "aws.dynamodb")},
+			call: func(o *otelmetrics.Observer) {
+				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideNew, Down: true, Failures: 5})
+			},
+			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
+			attrs:  attrs("flagmigrate.side", "new", "flagmigrate.store.state", "down", "db.system.name", "aws.dynamodb"),
+			reason: "the breaker taking the new store down",
+		},
+		{
+			name:   "store back",
+			call:   func(o *otelmetrics.Observer) { o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideOld}) },
+			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
+			attrs:  attrs("flagmigrate.side", "old", "flagmigrate.store.state", "up"),
+			reason: "a probe finding the store back",
+		},
+		{
+			name:   "brake tripped",
+			call:   func(o *otelmetrics.Observer) { o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake}) },
+			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
+			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "tripped"),
+			reason: "neither released nor helpless is a trip",
+		},
+		{
+			name: "brake cannot help",
+			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
+			call: func(o *otelmetrics.Observer) {
+				b := brake
+				b.CannotHelp = true
+				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: b})
+			},
+			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
+			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "cannot_help", "flagmigrate.account.id", "acct-9"),
+			reason: "a brake that cannot help is counted apart, as it needs an operator",
+		},
+		{
+			name: "brake released",
+			call: func(o *otelmetrics.Observer) {
+				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake, Released: true, Cause: flagmigrate.ReleaseCooldown})
+			},
+			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
+			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "released", "flagmigrate.brake.release_cause", "cooldown"),
+			reason: "a release carries its cause",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			obs, reader := newObserver(t, tt.opts...)
+			tt.call(obs)
+			got := collect(t, reader)
+			if len(got) != 1 {
+				t.Fatalf("%d metrics recorded, want 1 (%s): %v", len(got), tt.reason, got)
+			}
+			c, ok := got[tt.metric]
+			if !ok {
+				t.Fatalf("%s not recorded (%s): %v", tt.metric, tt.reason, got)
+			}
+			if c.unit != tt.unit {
+				t.Errorf("unit %q, want %q", c.unit, tt.unit)
+			}
+			if len(c.points) != 1 || c.points[tt.attrs] != 1 {
+				t.Errorf("points %v, want {%s: 1} (%s)", c.points, tt.attrs, tt.reason)
+			}
+			if c.kind == "histogram" && c.sum != tt.wantSum {
+				t.Errorf("sum %v s, want %v (%s)", c.sum, tt.wantSum, tt.reason)
+			}
+		})
+	}
+}
+
+// TestNewRejectsNilOption checks that a nil option is an error wrapping
+// ErrInvalidOption, not a panic.
+func TestNewRejectsNilOption(t *testing.T) {
+	obs, err := otelmetrics.New(nil, otelmetrics.WithAccountAttribute(), nil)
+	if !errors.Is(err, otelmetrics.ErrInvalidOption) || obs != nil {
+		t.Fatalf("New(nil option) = %v, %v; want nil, ErrInvalidOption", obs, err)
+	}
+}
+
+// TestNewGlobalProvider checks that a nil provider means the global one
+// at the time of New.
+func TestNewGlobalProvider(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	defer func() { _ = mp.Shutdown(context.Background()) }()
+	prev := otel.GetMeterProvider()
+	otel.SetMeterProvider(mp)
+	defer otel.SetMeterProvider(prev)
+
+	obs, err := otelmetrics.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs.ShadowDropped(context.Background(), "ListEvents", flagmigrate.DropClosed)
+	got := collect(t, reader)
+	if n := got[otelmetrics.MetricShadowDropped].points[attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "closed")]; n != 1 {
+		t.Fatalf("global provider saw %v, want one dropped shadow read", got)
+	}
+}
