@@ -82,7 +82,7 @@ func collect(t *testing.T, reader *sdkmetric.ManualReader) map[string]collected 
 func attrString(s attribute.Set) string {
 	parts := make([]string, 0, s.Len())
 	for _, kv := range s.ToSlice() {
-		parts = append(parts, string(kv.Key)+"="+kv.Value.Emit())
+		parts = append(parts, string(kv.Key)+"="+kv.Value.String())
 	}
 	sort.Strings(parts)
 	return strings.Join(parts, ",")

@@ -122,8 +122,10 @@ func TestObserverMethods(t *testing.T) {
 			reason: "the breaker taking the new store down",
 		},
 		{
-			name:   "store back",
-			call:   func(o *otelmetrics.Observer) { o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideOld}) },
+			name: "store back",
+			call: func(o *otelmetrics.Observer) {
+				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideOld})
+			},
 			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.side", "old", "flagmigrate.store.state", "up"),
 			reason: "a probe finding the store back",
