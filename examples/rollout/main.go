@@ -21,6 +21,12 @@
 // the stages, coloured by route, the held-back account marked. The page is
 // self-contained: no script, no network.
 //
+// With -metrics-addr 127.0.0.1:9464 the migration's events are also
+// recorded as OpenTelemetry metrics (package otelmetrics) and served for
+// Prometheus at http://127.0.0.1:9464/metrics, through OpenTelemetry's
+// Prometheus exporter; after the verdict the command keeps serving them
+// until interrupted.
+//
 // The LaunchDarkly client runs on ldtestdata: flags are set in code, no
 // network is used, no analytics events are sent.
 package main
@@ -63,6 +69,7 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.IntVar(&cfg.ops, "ops", 1200, "service operations per stage")
 	fs.IntVar(&cfg.history, "history", 25, "events per account written before the migration starts")
 	fs.BoolVar(&cfg.verbose, "v", false, "log every mismatch (field names only)")
+	fs.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve the migration's OpenTelemetry metrics for Prometheus at http://ADDR/metrics (for example 127.0.0.1:9464), until interrupted after the run")
 	fs.StringVar(&cfg.html, "html", "rollout.html", "write the HTML report (accounts by stages, coloured by route) to this file; empty for none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -77,6 +84,10 @@ func realMain(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		cfg.dynamoEndpoint = os.Getenv("DYNAMODB_ENDPOINT")
 	}
 	cfg.stderr = stderr
+	cfg.metricsDone = func(ctx context.Context, url string) {
+		fmt.Fprintf(stdout, "serving %s until interrupted (Ctrl-C)\n", url)
+		<-ctx.Done()
+	}
 	v, err := run(ctx, stdout, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "rollout:", err)
@@ -94,6 +105,12 @@ type config struct {
 	accounts, ops, history   int
 	verbose                  bool
 	html                     string // the HTML report's file, or ""
+	// metricsAddr, when set, serves the OpenTelemetry metrics there for
+	// Prometheus (-metrics-addr); metricsDone, when set, is called at the
+	// end of the run while they are still served (the command waits for
+	// an interrupt there, tests scrape).
+	metricsAddr string
+	metricsDone func(ctx context.Context, url string)
 	// logger receives mismatch logs with -v (default: discarded, or
 	// stderr with -v).
 	logger *slog.Logger

@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
+	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -98,10 +99,30 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		stats:   &flagmigrate.Stats{},
 		repairs: flagmigrate.NewMemRepairLog(0),
 	}
+	var observer flagmigrate.Observer = s.stats
+	if cfg.metricsAddr != "" {
+		oldSystem, newSystem := "", ""
+		if cfg.mongoURI != "" {
+			oldSystem = otelmetrics.SystemMongoDB
+		}
+		if cfg.dynamoEndpoint != "" {
+			newSystem = otelmetrics.SystemDynamoDB
+		}
+		metrics, err := startMetrics(cfg.metricsAddr, oldSystem, newSystem)
+		if err != nil {
+			return verdict{}, err
+		}
+		defer metrics.close()
+		observer = flagmigrate.MultiObserver(s.stats, metrics.obs)
+		fmt.Fprintf(w, "metrics: %s\n", metrics.url)
+		if cfg.metricsDone != nil {
+			defer func() { cfg.metricsDone(ctx, metrics.url) }()
+		}
+	}
 	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ld,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
 		flagmigrate.WithRepairLog(s.repairs),
-		flagmigrate.WithObserver(s.stats),
+		flagmigrate.WithObserver(observer),
 		flagmigrate.WithLogger(cfg.logger),
 	)
 	if err != nil {
