@@ -3,6 +3,7 @@ package otelmetrics_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
@@ -211,5 +212,34 @@ func TestNewGlobalProvider(t *testing.T) {
 	got := collect(t, reader)
 	if n := got[otelmetrics.MetricShadowDropped].points[attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "closed")]; n != 1 {
 		t.Fatalf("global provider saw %v, want one dropped shadow read", got)
+	}
+}
+
+// TestStoreCalledConcurrent records calls from several goroutines at once
+// (the attribute-set cache is filled concurrently) and checks that every
+// call is counted under its own attribute set.
+func TestStoreCalledConcurrent(t *testing.T) {
+	obs, reader := newObserver(t)
+	const goroutines, calls = 8, 200
+	roles := []flagmigrate.Role{flagmigrate.RoleAuthoritative, flagmigrate.RoleCandidate}
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			for i := range calls {
+				obs.StoreCalled(context.Background(), flagmigrate.StoreCall{Op: "FindEventByID", AccountID: "acct-1",
+					Side: flagmigrate.SideOld, Role: roles[(g+i)%2]})
+			}
+		})
+	}
+	wg.Wait()
+	got := collect(t, reader)[otelmetrics.MetricOperationDuration].points
+	for _, r := range roles {
+		k := attrs("db.operation.name", "FindEventByID", "flagmigrate.side", "old", "flagmigrate.role", r.String())
+		if got[k] != goroutines*calls/2 {
+			t.Errorf("%s: %d calls, want %d (all: %v)", k, got[k], goroutines*calls/2, got)
+		}
+	}
+	if len(got) != len(roles) {
+		t.Errorf("%d attribute sets, want %d: %v", len(got), len(roles), got)
 	}
 }

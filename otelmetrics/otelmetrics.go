@@ -34,6 +34,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/flagmigrate/flagmigrate"
 	"go.opentelemetry.io/otel"
@@ -138,6 +139,10 @@ func WithAccountAttribute() Option {
 // [New].
 type Observer struct {
 	cfg config
+	// calls caches StoreCalled's attribute sets by callKey (without the
+	// account attribute only: with it the keys are unbounded). Operations,
+	// sides, roles and outcomes are few, so the cache stays small.
+	calls sync.Map // callKey -> metric.MeasurementOption
 
 	duration   metric.Float64Histogram
 	compared   metric.Int64Counter
@@ -216,8 +221,30 @@ func (o *Observer) system(s flagmigrate.Side) string {
 	return ""
 }
 
+// callKey is what StoreCalled's attributes are made of, but the account.
+type callKey struct {
+	op      string
+	side    flagmigrate.Side
+	role    flagmigrate.Role
+	outcome flagmigrate.Outcome
+}
+
 // StoreCalled records the call's latency in db.client.operation.duration.
 func (o *Observer) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
+	if o.cfg.account {
+		o.duration.Record(ctx, c.Latency.Seconds(), metric.WithAttributes(o.callAttrs(c)...))
+		return
+	}
+	k := callKey{op: c.Op, side: c.Side, role: c.Role, outcome: c.Outcome}
+	opt, ok := o.calls.Load(k)
+	if !ok {
+		opt, _ = o.calls.LoadOrStore(k, metric.WithAttributeSet(attribute.NewSet(o.callAttrs(c)...)))
+	}
+	o.duration.Record(ctx, c.Latency.Seconds(), opt.(metric.MeasurementOption))
+}
+
+// callAttrs returns the attributes of a store call's measurement.
+func (o *Observer) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(c.Role.String()))
 	if sys := o.system(c.Side); sys != "" {
@@ -226,8 +253,7 @@ func (o *Observer) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 	if c.Outcome != flagmigrate.OutcomeOK {
 		attrs = append(attrs, AttrErrorType.String(c.Outcome.String()))
 	}
-	attrs = o.withAccount(attrs, c.AccountID)
-	o.duration.Record(ctx, c.Latency.Seconds(), metric.WithAttributes(attrs...))
+	return o.withAccount(attrs, c.AccountID)
 }
 
 // Compared counts the comparison in flagmigrate.comparisons.

@@ -1,0 +1,39 @@
+package otelmetrics_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/otelmetrics"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+)
+
+// BenchmarkStoreCalled measures the hot path, one store call recorded,
+// side by side: this package's observer on the SDK (with a manual reader,
+// as an exporter would hold), and flagmigrate.Stats for scale.
+func BenchmarkStoreCalled(b *testing.B) {
+	call := flagmigrate.StoreCall{Op: flagmigrate.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
+		Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeOK, Latency: 3 * time.Millisecond}
+	ctx := context.Background()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	defer func() { _ = mp.Shutdown(ctx) }()
+	obs, err := otelmetrics.New(mp, otelmetrics.WithSystems(otelmetrics.SystemMongoDB, otelmetrics.SystemDynamoDB))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bb := range []struct {
+		name string
+		o    flagmigrate.Observer
+	}{{"otelmetrics", obs}, {"stats", &flagmigrate.Stats{}}} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bb.o.StoreCalled(ctx, call)
+				}
+			})
+		})
+	}
+}
