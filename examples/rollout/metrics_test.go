@@ -7,31 +7,56 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
 // TestRolloutMetricsEndpoint runs the in-memory rollout with -metrics-addr
 // on a free loopback port and scrapes /metrics at the end of the run:
 // the duration histogram and the comparison counter, with the data bug's
-// mismatches, are there in Prometheus' format.
+// mismatches, are there in Prometheus' format, without db.system.name
+// (in-memory stores are no database system).
 func TestRolloutMetricsEndpoint(t *testing.T) {
+	scraped := scrapeRollout(t, config{accounts: 14, ops: 200, history: 4})
+	if strings.Contains(scraped, "db_system_name=") {
+		t.Error("in-memory stores are labelled with a db.system.name")
+	}
+}
+
+// TestRolloutMetricsOnRealServers is the same run on FerretDB and DynamoDB
+// Local: store calls carry db.system.name "mongodb" and "aws.dynamodb".
+func TestRolloutMetricsOnRealServers(t *testing.T) {
+	scraped := scrapeRollout(t, config{mongoURI: testutil.MongoURI(t), dynamoEndpoint: testutil.DynamoEndpoint(t), accounts: 14, ops: 120, history: 4})
+	for _, want := range []string{`db_system_name="mongodb"`, `db_system_name="aws.dynamodb"`} {
+		if !strings.Contains(scraped, want) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+}
+
+// scrapeRollout runs cfg with -metrics-addr on a free loopback port,
+// scrapes /metrics at the end of the run, checks what every run must show
+// and returns the page.
+func scrapeRollout(t *testing.T, cfg config) string {
+	t.Helper()
 	var scraped string
 	var scrapeErr error
-	cfg := config{accounts: 14, ops: 200, history: 4, metricsAddr: "127.0.0.1:0",
-		metricsDone: func(ctx context.Context, url string) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-			if err != nil {
-				scrapeErr = err
-				return
-			}
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				scrapeErr = err
-				return
-			}
-			defer resp.Body.Close()
-			b, err := io.ReadAll(resp.Body)
-			scraped, scrapeErr = string(b), err
-		}}
+	cfg.metricsAddr = "127.0.0.1:0"
+	cfg.metricsDone = func(ctx context.Context, url string) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			scrapeErr = err
+			return
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			scrapeErr = err
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		scraped, scrapeErr = string(b), err
+	}
 	var out bytes.Buffer
 	v, err := run(t.Context(), &out, cfg)
 	if err != nil || !v.pass {
@@ -61,4 +86,5 @@ func TestRolloutMetricsEndpoint(t *testing.T) {
 	if t.Failed() {
 		t.Logf("/metrics:\n%s", scraped)
 	}
+	return scraped
 }
