@@ -88,3 +88,18 @@ func scrapeRollout(t *testing.T, cfg config) string {
 	}
 	return scraped
 }
+
+// TestRolloutBadMetricsAddr checks that an address the command cannot
+// listen on is a one-line error, exit 1, before any store is opened: the
+// MongoDB URI given points at a closed loopback port, which opening the
+// stores would report instead.
+func TestRolloutBadMetricsAddr(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	code := realMain(t.Context(), []string{"-metrics-addr", "127.0.0.1:not-a-port", "-mongo", "mongodb://127.0.0.1:1/", "-html", ""}, &stdout, &stderr)
+	if code != 1 || !strings.Contains(stderr.String(), "rollout: -metrics-addr: ") || strings.Count(stderr.String(), "\n") != 1 {
+		t.Fatalf("exit %d, stderr %q; want 1 and one line about -metrics-addr", code, stderr.String())
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q, want nothing", stdout.String())
+	}
+}

@@ -71,6 +71,27 @@ type story struct {
 func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	w = redact.Writer(w, redact.Secrets(cfg.mongoURI, cfg.dynamoEndpoint)...)
 	cfg.defaults()
+	// The metrics endpoint first: a bad -metrics-addr fails before any
+	// store is opened.
+	var metrics *metricsServer
+	if cfg.metricsAddr != "" {
+		oldSystem, newSystem := "", ""
+		if cfg.mongoURI != "" {
+			oldSystem = otelmetrics.SystemMongoDB
+		}
+		if cfg.dynamoEndpoint != "" {
+			newSystem = otelmetrics.SystemDynamoDB
+		}
+		var err error
+		if metrics, err = startMetrics(cfg.metricsAddr, oldSystem, newSystem); err != nil {
+			return verdict{}, err
+		}
+		defer metrics.close()
+		fmt.Fprintf(w, "metrics: %s\n", metrics.url)
+		if cfg.metricsDone != nil {
+			defer func() { cfg.metricsDone(ctx, metrics.url) }()
+		}
+	}
 	st, err := openStores(ctx, cfg)
 	if err != nil {
 		return verdict{}, err
@@ -100,24 +121,8 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		repairs: flagmigrate.NewMemRepairLog(0),
 	}
 	var observer flagmigrate.Observer = s.stats
-	if cfg.metricsAddr != "" {
-		oldSystem, newSystem := "", ""
-		if cfg.mongoURI != "" {
-			oldSystem = otelmetrics.SystemMongoDB
-		}
-		if cfg.dynamoEndpoint != "" {
-			newSystem = otelmetrics.SystemDynamoDB
-		}
-		metrics, err := startMetrics(cfg.metricsAddr, oldSystem, newSystem)
-		if err != nil {
-			return verdict{}, err
-		}
-		defer metrics.close()
+	if metrics != nil {
 		observer = flagmigrate.MultiObserver(s.stats, metrics.obs)
-		fmt.Fprintf(w, "metrics: %s\n", metrics.url)
-		if cfg.metricsDone != nil {
-			defer func() { cfg.metricsDone(ctx, metrics.url) }()
-		}
 	}
 	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ld,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
