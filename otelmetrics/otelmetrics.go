@@ -28,6 +28,11 @@
 // short while, can add flagmigrate.account.id with [WithAccountAttribute];
 // most should rather find an account in the logs ([flagmigrate.SlogObserver]
 // logs it) and combine the two observers with [flagmigrate.MultiObserver].
+//
+// Any OpenTelemetry exporter reads the metrics; examples/rollout serves them
+// for Prometheus with -metrics-addr, through OpenTelemetry's Prometheus
+// exporter (which names the histogram db_client_operation_duration_seconds
+// and the counters flagmigrate_comparisons_total and so on).
 package otelmetrics
 
 import (
