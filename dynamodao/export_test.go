@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -109,16 +108,7 @@ func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.E
 	}
 	err = s.inChunks(ctx, len(puts), 25, func(ctx context.Context, lo, hi int) error {
 		pending := puts[lo:hi:hi]
-		return s.retry(ctx, op, func() (int, bool, error) {
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: pending}})
-			if err != nil {
-				return len(pending), false, err
-			}
-			left := out.UnprocessedItems[s.table]
-			progressed := len(left) < len(pending)
-			pending = left
-			return len(left), progressed, nil
-		})
+		return s.writeBatch(ctx, op, pending)
 	})
 	if err != nil {
 		return nil, err
