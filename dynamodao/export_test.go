@@ -72,30 +72,11 @@ func numberSize(s string) int {
 // the race test's proof that it can see the race.
 func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
 	const op = "StoreEventsUnchecked"
-	errs := make([]error, len(events))
-	canon := make([]flagmigrate.Event, len(events))
-	first := map[flagmigrate.EventKey]int{}
-	var keys []flagmigrate.EventKey
-	for i, e := range events {
-		c, err := e.Canonical()
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		canon[i] = c
-		if _, ok := first[c.Key()]; !ok {
-			first[c.Key()] = i
-			keys = append(keys, c.Key())
-		}
-	}
-	stored, err := s.getAll(ctx, op, keys)
+	b, err := s.readBatch(ctx, op, events)
 	if err != nil {
 		return nil, err
 	}
-	existing := map[flagmigrate.EventKey]flagmigrate.Event{}
-	for _, e := range stored {
-		existing[e.Key()] = e
-	}
+	errs, canon, first, keys, existing := b.errs, b.canon, b.first, b.keys, b.existing
 	var puts []types.WriteRequest
 	for _, k := range keys {
 		if _, ok := existing[k]; !ok {
