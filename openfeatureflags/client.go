@@ -12,8 +12,9 @@ import (
 // Evaluator is the part of an OpenFeature client a [Client] uses.
 // [*openfeature.Client] satisfies it.
 type Evaluator interface {
-	// BooleanValue evaluates a boolean flag.
-	BooleanValue(ctx context.Context, flag string, defaultValue bool, evalCtx openfeature.EvaluationContext, options ...openfeature.Option) (bool, error)
+	// BooleanValueDetails evaluates a boolean flag, with the resolution's
+	// details.
+	BooleanValueDetails(ctx context.Context, flag string, defaultValue bool, evalCtx openfeature.EvaluationContext, options ...openfeature.Option) (openfeature.BooleanEvaluationDetails, error)
 	// StringValueDetails evaluates a string flag, with the resolution's
 	// details.
 	StringValueDetails(ctx context.Context, flag string, defaultValue string, evalCtx openfeature.EvaluationContext, options ...openfeature.Option) (openfeature.StringEvaluationDetails, error)
@@ -41,14 +42,36 @@ func New(of Evaluator) *Client { return &Client{of: of} }
 
 // BoolVariationCtx implements [flagmigrate.FlagClient]: it evaluates the
 // boolean flag key for the account of evalContext, returning defaultVal and
-// OpenFeature's error when the flag cannot be evaluated.
+// an [*EvalError] when OpenFeature cannot evaluate the flag.
 func (c *Client) BoolVariationCtx(ctx context.Context, key string, evalContext ldcontext.Context, defaultVal bool) (bool, error) {
-	v, err := c.of.BooleanValue(ctx, key, defaultVal, EvaluationContext(evalContext))
+	d, err := c.of.BooleanValueDetails(ctx, key, defaultVal, EvaluationContext(evalContext))
 	if err != nil {
-		return defaultVal, fmt.Errorf("openfeatureflags: flag %q: %w", key, err)
+		return defaultVal, newEvalError(key, d.ErrorCode, err)
 	}
-	return v, nil
+	return d.Value, nil
 }
+
+// EvalError is the error of a flag OpenFeature could not evaluate.
+type EvalError struct {
+	Key  string                // the flag
+	Code openfeature.ErrorCode // OpenFeature's error code, GENERAL when it gave none
+	Err  error                 // OpenFeature's error
+}
+
+func newEvalError(key string, code openfeature.ErrorCode, err error) *EvalError {
+	if code == "" {
+		code = openfeature.GeneralCode
+	}
+	return &EvalError{Key: key, Code: code, Err: err}
+}
+
+// Error implements error.
+func (e *EvalError) Error() string {
+	return fmt.Sprintf("openfeatureflags: flag %q: %v", e.Key, e.Err)
+}
+
+// Unwrap returns OpenFeature's error.
+func (e *EvalError) Unwrap() error { return e.Err }
 
 // Attribute names a Client adds to an evaluation context.
 const (
