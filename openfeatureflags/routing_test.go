@@ -21,7 +21,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 // fixture is a MigratingStore over two memstores that record their calls
 // in one order.
 type fixture struct {
-	calls *testutil.Recorder
+	old, new *testutil.FaultStore
+	calls    *testutil.Recorder
 	obs   *observer
 	store *flagmigrate.MigratingStore
 }
@@ -29,9 +30,9 @@ type fixture struct {
 func newFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.Option) *fixture {
 	t.Helper()
 	f := &fixture{calls: &testutil.Recorder{}, obs: &observer{}}
-	old := testutil.NewFaultStore("old", memstore.New(), f.calls)
-	new := testutil.NewFaultStore("new", memstore.New(), f.calls)
-	s, err := flagmigrate.NewMigratingStore(old, new, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(f.obs)}, opts...)...)
+	f.old = testutil.NewFaultStore("old", memstore.New(), f.calls)
+	f.new = testutil.NewFaultStore("new", memstore.New(), f.calls)
+	s, err := flagmigrate.NewMigratingStore(f.old, f.new, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(f.obs)}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewMigratingStore: %v", err)
 	}

@@ -128,9 +128,16 @@ func targetedFlag[V comparable](key string, all V, byAccount map[string]V, meta 
 	}
 }
 
-// newOFClient returns a Client over an in-memory provider of flags, on an
-// OpenFeature API of its own that is shut down when the test ends.
+// newOFClient returns a Client over an in-memory provider of flags.
 func newOFClient(t *testing.T, flags map[string]memprovider.InMemoryFlag) (*openfeatureflags.Client, *memprovider.InMemoryProvider) {
+	t.Helper()
+	p := memprovider.NewInMemoryProvider(flags)
+	return newOFClientFor(t, p), p
+}
+
+// newOFClientFor returns a Client over p, on an OpenFeature API of its own
+// that is shut down when the test ends.
+func newOFClientFor(t *testing.T, p openfeature.FeatureProvider) *openfeatureflags.Client {
 	t.Helper()
 	api := isolated.NewAPI()
 	t.Cleanup(func() {
@@ -139,9 +146,8 @@ func newOFClient(t *testing.T, flags map[string]memprovider.InMemoryFlag) (*open
 			t.Errorf("OpenFeature shutdown: %v", err)
 		}
 	})
-	p := memprovider.NewInMemoryProvider(flags)
 	if err := api.SetProviderAndWait(t.Context(), p); err != nil {
 		t.Fatalf("OpenFeature provider: %v", err)
 	}
-	return openfeatureflags.New(api.NewClient()), p
+	return openfeatureflags.New(api.NewClient())
 }
