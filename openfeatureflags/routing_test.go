@@ -23,8 +23,8 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 type fixture struct {
 	old, new *testutil.FaultStore
 	calls    *testutil.Recorder
-	obs   *observer
-	store *flagmigrate.MigratingStore
+	obs      *observer
+	store    *flagmigrate.MigratingStore
 }
 
 func newFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.Option) *fixture {
