@@ -33,8 +33,9 @@ const MetadataCheckRatio = "checkRatio"
 // and "stage" (the stage evaluated); latency and error events also have
 // "origin" ("old" or "new").
 const (
-	// EventLatency: one per invoked store, valued at its latency in
-	// milliseconds.
+	// EventLatency: one per invoked store, valued at its latency in whole
+	// milliseconds (the resolution of LaunchDarkly's tracker, which
+	// measures the operation: a faster call is 0).
 	EventLatency = "flagmigrate.migration.latency"
 	// EventError: one per store that failed, valued 1.
 	EventError = "flagmigrate.migration.error"
@@ -129,7 +130,8 @@ func (t *opTracker) Build() (*ldevents.MigrationOpEventData, error) {
 // operation's measurements as OpenFeature tracking events (see
 // [EventLatency], [EventError] and [EventConsistency]) for the account the
 // stage was evaluated for. An event built by another tracker is sent
-// without a targeting key. It never fails.
+// without a targeting key. It never fails. The events are sent with a
+// background context: the [flagmigrate.StageFlagClient] method has none.
 func (c *Client) TrackMigrationOp(event ldevents.MigrationOpEventData) error {
 	ctx := context.Background()
 	ec, ok := c.pending.take(event.Invoked)

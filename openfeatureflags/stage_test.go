@@ -151,32 +151,39 @@ func TestStageTracking(t *testing.T) {
 		checks  int // check ratio in the flag's metadata, 0: none
 		account string
 		failNew bool
+		differ  bool // the new store holds another version of the event
 		op      string
 		want    []tracked // the value of latency events is not compared (only that it is not negative)
 	}{
-		{"a shadow read that agrees: two latencies and a consistency of 1", 0, "acct-shadow", false, flagmigrate.OpFindEventByID,
+		{"a shadow read that agrees: two latencies and a consistency of 1", 0, "acct-shadow", false, false, flagmigrate.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventConsistency, "acct-shadow", 1, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "samplingRatio": 1}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a shadow read whose new store fails: an error from new, no consistency", 0, "acct-shadow", true, flagmigrate.OpFindEventByID,
+		{"a shadow read whose stores disagree: a consistency of 0", 0, "acct-shadow", false, true, flagmigrate.OpFindEventByID,
+			[]tracked{
+				{openfeatureflags.EventConsistency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "samplingRatio": 1}},
+				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
+				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
+			}},
+		{"a shadow read whose new store fails: an error from new, no consistency", 0, "acct-shadow", true, false, flagmigrate.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventError, "acct-shadow", 1, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a check ratio of 0 in the flag's metadata: no consistency measured", -1, "acct-shadow", false, flagmigrate.OpFindEventByID,
+		{"a check ratio of 0 in the flag's metadata: no consistency measured", -1, "acct-shadow", false, false, flagmigrate.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a live write whose new store fails: new's error and latency, old not written", 0, "acct-live", true, flagmigrate.OpStoreEvent,
+		{"a live write whose new store fails: new's error and latency, old not written", 0, "acct-live", true, false, flagmigrate.OpStoreEvent,
 			[]tracked{
 				{openfeatureflags.EventError, "acct-live", 1, map[string]any{"flag": stageKey, "op": "write", "stage": "live", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-live", 0, map[string]any{"flag": stageKey, "op": "write", "stage": "live", "origin": "new"}},
 			}},
-		{"an account at off: one latency, from old", 0, "acct-plain", false, flagmigrate.OpStoreEvent,
+		{"an account at off: one latency, from old", 0, "acct-plain", false, false, flagmigrate.OpStoreEvent,
 			[]tracked{
 				{openfeatureflags.EventLatency, "acct-plain", 0, map[string]any{"flag": stageKey, "op": "write", "stage": "off", "origin": "old"}},
 			}},
@@ -190,10 +197,15 @@ func TestStageTracking(t *testing.T) {
 		})
 		f := newFixture(t, client, flagmigrate.WithStageFlag(stageKey))
 		if tc.op == flagmigrate.OpFindEventByID {
-			for _, s := range []*testutil.FaultStore{f.old, f.new} {
-				if err := s.Inner().StoreEvent(t.Context(), event(tc.account, "e1")); err != nil {
-					t.Fatal(err)
-				}
+			newer := event(tc.account, "e1")
+			if tc.differ {
+				newer.Data = map[string]any{"v": 2.0}
+			}
+			if err := f.old.Inner().StoreEvent(t.Context(), event(tc.account, "e1")); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.new.Inner().StoreEvent(t.Context(), newer); err != nil {
+				t.Fatal(err)
 			}
 		}
 		if tc.failNew {
