@@ -87,7 +87,8 @@ const (
 // by a [flagmigrate.WithLDContext] function) is an attribute of the same
 // name, as a Go value (bool, float64, string, []any or map[string]any). The
 // other contexts of a multi-context become attributes named by their kind,
-// each a map[string]any holding their key and attributes.
+// each a map[string]any holding their key and attributes; a multi-context
+// without an account has no targeting key and the kind "multi".
 func EvaluationContext(lc ldcontext.Context) openfeature.EvaluationContext {
 	if !lc.Multiple() {
 		attrs := attributes(lc)
@@ -97,6 +98,9 @@ func EvaluationContext(lc ldcontext.Context) openfeature.EvaluationContext {
 	account := lc.IndividualContextByKind(flagmigrate.AccountContextKind)
 	attrs := attributes(account)
 	attrs[AttrKind] = string(flagmigrate.AccountContextKind)
+	if !account.IsDefined() {
+		attrs[AttrKind] = string(lc.Kind()) // "multi"
+	}
 	for _, other := range lc.GetAllIndividualContexts(nil) {
 		if other.Kind() == flagmigrate.AccountContextKind {
 			continue

@@ -39,6 +39,9 @@ func TestEvaluationContext(t *testing.T) {
 				ldcontext.NewBuilder("svc-1").Kind("service").SetString("region", "eu-west-1").Build(),
 			), "acct-3",
 			map[string]any{"kind": "account", "plan": "std", "service": map[string]any{"key": "svc-1", "region": "eu-west-1"}}},
+		{"a multi-context without an account has no targeting key (no account rule matches); its contexts are nested",
+			ldcontext.NewMulti(ldcontext.NewWithKind("org", "org-1"), ldcontext.NewWithKind("service", "svc-1")), "",
+			map[string]any{"kind": "multi", "org": map[string]any{"key": "org-1"}, "service": map[string]any{"key": "svc-1"}}},
 	} {
 		got := openfeatureflags.EvaluationContext(tc.lc)
 		if got.TargetingKey() != tc.wantKey {
