@@ -23,4 +23,7 @@
 // with OpenFeature's tracking API: one [EventLatency] event per invoked
 // store, one [EventError] per failed store and one [EventConsistency] per
 // comparison; providers that do not track ignore them.
+//
+// A Client holds no resources of its own. The OpenFeature API does (its
+// event executor runs goroutines): shut it down when the store is closed.
 package openfeatureflags
