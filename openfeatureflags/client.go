@@ -2,7 +2,9 @@ package openfeatureflags
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"reflect"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
@@ -36,9 +38,21 @@ var (
 	_ flagmigrate.StageFlagClient = (*Client)(nil)
 )
 
+// ErrNoEvaluator is returned by [New] for a nil OpenFeature client.
+var ErrNoEvaluator = errors.New("openfeatureflags: nil OpenFeature client")
+
 // New returns a Client that evaluates flags with of, typically an
-// [*openfeature.Client] bound to a ready provider.
-func New(of Evaluator) *Client { return &Client{of: of} }
+// [*openfeature.Client] bound to a ready provider, or [ErrNoEvaluator] when
+// of is nil.
+func New(of Evaluator) (*Client, error) {
+	if of == nil {
+		return nil, ErrNoEvaluator
+	}
+	if v := reflect.ValueOf(of); v.Kind() == reflect.Pointer && v.IsNil() {
+		return nil, ErrNoEvaluator
+	}
+	return &Client{of: of}, nil
+}
 
 // BoolVariationCtx implements [flagmigrate.FlagClient]: it evaluates the
 // boolean flag key for the account of evalContext, returning defaultVal and

@@ -132,3 +132,17 @@ func TestBoolFlagFailure(t *testing.T) {
 		t.Errorf("flag failures %v, want one for %s of acct", errs, k.NewWrite)
 	}
 }
+
+func TestNewRefusesNil(t *testing.T) {
+	for _, tc := range []struct {
+		reason string
+		of     openfeatureflags.Evaluator
+	}{
+		{"a nil interface", nil},
+		{"a nil *openfeature.Client", (*openfeature.Client)(nil)},
+	} {
+		if c, err := openfeatureflags.New(tc.of); !errors.Is(err, openfeatureflags.ErrNoEvaluator) || c != nil {
+			t.Errorf("%s: New = (%v, %v), want ErrNoEvaluator", tc.reason, c, err)
+		}
+	}
+}

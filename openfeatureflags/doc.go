@@ -9,7 +9,8 @@
 //
 //	api := isolated.NewAPI() // or the global openfeature API
 //	_ = api.SetProviderAndWait(ctx, provider)
-//	flags := openfeatureflags.New(api.NewClient())
+//	flags, err := openfeatureflags.New(api.NewClient())
+//	...
 //	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags)
 //
 // Each flag is evaluated per account: the account is the OpenFeature

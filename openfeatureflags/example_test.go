@@ -34,9 +34,13 @@ func Example() {
 		return
 	}
 
+	flags, err := openfeatureflags.New(api.NewClient())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
 	oldStore, newStore := memstore.New(), memstore.New()
-	store, err := flagmigrate.NewMigratingStore(oldStore, newStore,
-		openfeatureflags.New(api.NewClient()), flagmigrate.WithStageFlag("events-migration"))
+	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithStageFlag("events-migration"))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -149,5 +149,9 @@ func newOFClientFor(t *testing.T, p openfeature.FeatureProvider) *openfeaturefla
 	if err := api.SetProviderAndWait(t.Context(), p); err != nil {
 		t.Fatalf("OpenFeature provider: %v", err)
 	}
-	return openfeatureflags.New(api.NewClient())
+	c, err := openfeatureflags.New(api.NewClient())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
