@@ -76,8 +76,15 @@ func (f *FileCheckpoint) Save(_ context.Context, cp Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(f.Path)
-	tmp, err := os.CreateTemp(dir, ".checkpoint-*")
+	return replaceFile(f.Path, b)
+}
+
+// replaceFile writes b to path atomically: a temporary file beside it,
+// fsync, rename, and fsync of the directory so that the rename survives a
+// crash.
+func replaceFile(path string, b []byte) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+"-*")
 	if err != nil {
 		return err
 	}
@@ -93,7 +100,7 @@ func (f *FileCheckpoint) Save(_ context.Context, cp Checkpoint) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+	if err := os.Rename(tmp.Name(), path); err != nil {
 		return err
 	}
 	d, err := os.Open(dir)

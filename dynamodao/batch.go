@@ -58,30 +58,11 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	errs := make([]error, len(events))
-	canon := make([]flagmigrate.Event, len(events))
-	first := make(map[flagmigrate.EventKey]int, len(events)) // index of each key's first valid event
-	var keys []flagmigrate.EventKey
-	for i, e := range events {
-		c, err := e.Canonical()
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		canon[i] = c
-		if _, ok := first[c.Key()]; !ok {
-			first[c.Key()] = i
-			keys = append(keys, c.Key())
-		}
-	}
-	stored, err := s.getAll(ctx, op, keys)
+	b, err := s.readBatch(ctx, op, events)
 	if err != nil {
 		return nil, err
 	}
-	existing := make(map[flagmigrate.EventKey]flagmigrate.Event, len(stored))
-	for _, e := range stored {
-		existing[e.Key()] = e
-	}
+	errs, canon, first, keys, existing := b.errs, b.canon, b.first, b.keys, b.existing
 	var missing []flagmigrate.Event
 	for _, k := range keys {
 		if _, ok := existing[k]; !ok {
@@ -113,6 +94,47 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 		}
 	}
 	return errs, nil
+}
+
+// batch is a StoreEvents call's events, canonicalised, and what the store
+// already holds under their keys.
+type batch struct {
+	errs     []error                                    // per event: its validation error
+	canon    []flagmigrate.Event                        // per valid event: its canonical form
+	first    map[flagmigrate.EventKey]int               // index of each key's first valid event
+	keys     []flagmigrate.EventKey                     // the distinct keys, in order
+	existing map[flagmigrate.EventKey]flagmigrate.Event // the stored events of keys
+}
+
+// readBatch canonicalises events and reads what is stored under their keys
+// with BatchGetItem.
+func (s *Store) readBatch(ctx context.Context, op string, events []flagmigrate.Event) (*batch, error) {
+	b := &batch{
+		errs:  make([]error, len(events)),
+		canon: make([]flagmigrate.Event, len(events)),
+		first: make(map[flagmigrate.EventKey]int, len(events)),
+	}
+	for i, e := range events {
+		c, err := e.Canonical()
+		if err != nil {
+			b.errs[i] = err
+			continue
+		}
+		b.canon[i] = c
+		if _, ok := b.first[c.Key()]; !ok {
+			b.first[c.Key()] = i
+			b.keys = append(b.keys, c.Key())
+		}
+	}
+	stored, err := s.getAll(ctx, op, b.keys)
+	if err != nil {
+		return nil, err
+	}
+	b.existing = make(map[flagmigrate.EventKey]flagmigrate.Event, len(stored))
+	for _, e := range stored {
+		b.existing[e.Key()] = e
+	}
+	return b, nil
 }
 
 // FindEvents implements [flagmigrate.BatchFinder] with consistent

@@ -2,7 +2,6 @@ package dynamodao
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/scanids"
 )
 
 // Tombstones. A deleted event's item is replaced by a tombstone under the
@@ -84,14 +84,9 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	}
 	var erased []string
 	for {
-		var ids []string
-		for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: accountID}) {
-			if err != nil && !errors.Is(err, flagmigrate.ErrUnreadable) {
-				return erased, err
-			}
-			if err == nil {
-				ids = append(ids, e.ID)
-			}
+		ids, err := scanids.Account(ctx, s, accountID)
+		if err != nil {
+			return erased, err
 		}
 		if len(ids) == 0 {
 			return erased, nil
@@ -101,6 +96,23 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 		}
 		erased = append(erased, ids...)
 	}
+}
+
+// writeBatch writes pending (at most 25 requests) with BatchWriteItem,
+// sending the unprocessed items again with backoff until none is left.
+func (s *Store) writeBatch(ctx context.Context, op string, pending []types.WriteRequest) error {
+	return s.retry(ctx, op, func() (int, bool, error) {
+		out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
+			RequestItems: map[string][]types.WriteRequest{s.table: pending},
+		})
+		if err != nil {
+			return len(pending), false, err
+		}
+		left := out.UnprocessedItems[s.table]
+		progressed := len(left) < len(pending)
+		pending = left
+		return len(left), progressed, nil
+	})
 }
 
 // putTombstones writes the tombstones of distinct ids.
@@ -114,18 +126,7 @@ func (s *Store) putTombstones(ctx context.Context, op, accountID string, ids []s
 			}
 			pending = append(pending, types.WriteRequest{PutRequest: &types.PutRequest{Item: av}})
 		}
-		return s.retry(ctx, op, func() (int, bool, error) {
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.table: pending},
-			})
-			if err != nil {
-				return len(pending), false, err
-			}
-			left := out.UnprocessedItems[s.table]
-			progressed := len(left) < len(pending)
-			pending = left
-			return len(left), progressed, nil
-		})
+		return s.writeBatch(ctx, op, pending)
 	})
 }
 
@@ -174,18 +175,7 @@ func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, err
 		for _, k := range keys[lo:hi] {
 			pending = append(pending, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 		}
-		return s.retry(ctx, op, func() (int, bool, error) {
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{
-				RequestItems: map[string][]types.WriteRequest{s.table: pending},
-			})
-			if err != nil {
-				return len(pending), false, err
-			}
-			left := out.UnprocessedItems[s.table]
-			progressed := len(left) < len(pending)
-			pending = left
-			return len(left), progressed, nil
-		})
+		return s.writeBatch(ctx, op, pending)
 	})
 	if err != nil {
 		return 0, err

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
 )
@@ -73,30 +72,11 @@ func numberSize(s string) int {
 // the race test's proof that it can see the race.
 func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
 	const op = "StoreEventsUnchecked"
-	errs := make([]error, len(events))
-	canon := make([]flagmigrate.Event, len(events))
-	first := map[flagmigrate.EventKey]int{}
-	var keys []flagmigrate.EventKey
-	for i, e := range events {
-		c, err := e.Canonical()
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		canon[i] = c
-		if _, ok := first[c.Key()]; !ok {
-			first[c.Key()] = i
-			keys = append(keys, c.Key())
-		}
-	}
-	stored, err := s.getAll(ctx, op, keys)
+	b, err := s.readBatch(ctx, op, events)
 	if err != nil {
 		return nil, err
 	}
-	existing := map[flagmigrate.EventKey]flagmigrate.Event{}
-	for _, e := range stored {
-		existing[e.Key()] = e
-	}
+	errs, canon, first, keys, existing := b.errs, b.canon, b.first, b.keys, b.existing
 	var puts []types.WriteRequest
 	for _, k := range keys {
 		if _, ok := existing[k]; !ok {
@@ -109,16 +89,7 @@ func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.E
 	}
 	err = s.inChunks(ctx, len(puts), 25, func(ctx context.Context, lo, hi int) error {
 		pending := puts[lo:hi:hi]
-		return s.retry(ctx, op, func() (int, bool, error) {
-			out, err := s.client.BatchWriteItem(ctx, &dynamodb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{s.table: pending}})
-			if err != nil {
-				return len(pending), false, err
-			}
-			left := out.UnprocessedItems[s.table]
-			progressed := len(left) < len(pending)
-			pending = left
-			return len(left), progressed, nil
-		})
+		return s.writeBatch(ctx, op, pending)
 	})
 	if err != nil {
 		return nil, err

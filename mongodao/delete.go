@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/scanids"
 )
 
 // TombstoneSuffix names the collection of a store's tombstones: the
@@ -199,14 +200,9 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	}
 	var erased []string
 	for {
-		var ids []string
-		for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: accountID}) {
-			if err != nil && !errors.Is(err, flagmigrate.ErrUnreadable) {
-				return erased, err
-			}
-			if err == nil {
-				ids = append(ids, e.ID)
-			}
+		ids, err := scanids.Account(ctx, s, accountID)
+		if err != nil {
+			return erased, err
 		}
 		if len(ids) == 0 {
 			return erased, nil

@@ -93,19 +93,12 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer client.Close()
-	var out []accountStatus
+	out := statusOf(ctx, client, *stageFlag, fk, ids)
 	dangers := 0
-	for _, id := range ids {
-		var st accountStatus
-		if *stageFlag != "" {
-			st = stageStatus(ctx, client, *stageFlag, id)
-		} else {
-			st = flagStatus(ctx, client, fk, id)
-		}
+	for _, st := range out {
 		if st.Danger != "" {
 			dangers++
 		}
-		out = append(out, st)
 	}
 	if *jsonOut {
 		b, _ := json.MarshalIndent(out, "", "  ")
@@ -168,6 +161,28 @@ func statusClient(sdkKey, flagsFile string, timeout time.Duration) (*ldclient.LD
 	return c, nil
 }
 
+// statusFlags is what status evaluates: the four flags, or a migration
+// flag. A LaunchDarkly client satisfies it, and so does any other flag
+// source the library has an adapter for (package openfeatureflags).
+type statusFlags interface {
+	flagmigrate.FlagClient
+	flagmigrate.StageFlagClient
+}
+
+// statusOf is the route of each account: by the migration flag stageFlag
+// when it is set, else by the four flags of fk.
+func statusOf(ctx context.Context, client statusFlags, stageFlag string, fk flagmigrate.FlagKeys, ids []string) []accountStatus {
+	out := make([]accountStatus, 0, len(ids))
+	for _, id := range ids {
+		if stageFlag != "" {
+			out = append(out, stageStatus(ctx, client, stageFlag, id))
+		} else {
+			out = append(out, flagStatus(ctx, client, fk, id))
+		}
+	}
+	return out
+}
+
 func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrate.FlagKeys, id string) accountStatus {
 	lc := flagmigrate.AccountContext(id)
 	st := accountStatus{Account: id}
@@ -196,7 +211,7 @@ func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrat
 
 // stageStatus is the route of a migration flag's stage, as LaunchDarkly's
 // Migrator routes it.
-func stageStatus(ctx context.Context, client *ldclient.LDClient, key, id string) accountStatus {
+func stageStatus(ctx context.Context, client flagmigrate.StageFlagClient, key, id string) accountStatus {
 	st := accountStatus{Account: id}
 	stage, _, err := client.MigrationVariationCtx(ctx, key, flagmigrate.AccountContext(id), ldmigration.Off)
 	if err != nil {
