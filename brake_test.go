@@ -345,7 +345,7 @@ func TestBrakeReleases(t *testing.T) {
 		r := newBrakeRig(t, flagmigrate.BrakeOptions{Window: 10, MinSamples: 5, Cooldown: time.Minute})
 		now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 		var mu sync.Mutex
-		flagmigrate.SetBrakeClock(r.store.Migration(), func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
+		flagmigrate.SetBrakeClock(flagmigrate.MigrationOf(r.store), func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 		brakeFlags(r.flags, true, true, true, true)
 		r.seed(t, evt, &evt)
 		r.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom})
@@ -378,7 +378,7 @@ func TestBrakeBoundedAccounts(t *testing.T) {
 	for i := range 100 {
 		_, _ = r.store.FindEventByID(r.ctx, fmt.Sprint("acct-", i), "e1")
 	}
-	if n := flagmigrate.BrakeTracked(r.store.Migration()); n > 3 {
+	if n := flagmigrate.BrakeTracked(flagmigrate.MigrationOf(r.store)); n > 3 {
 		t.Errorf("%d accounts tracked, cap 3", n)
 	}
 	found := false

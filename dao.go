@@ -79,11 +79,6 @@ type Position struct {
 	ID   string
 }
 
-// Less reports whether the event at (t, id) sorts before p.
-func (p Position) Less(t time.Time, id string) bool {
-	return p.Time.Before(t) || (p.Time.Equal(t) && p.ID < id)
-}
-
 // Query validates o for accountID and returns the query a store executes.
 // Errors match ErrInvalidArgument or ErrInvalidCursor.
 func (o ListOptions) Query(accountID string) (ListQuery, error) {
@@ -116,15 +111,6 @@ func (o ListOptions) Query(accountID string) (ListQuery, error) {
 		q.After = &p
 	}
 	return q, nil
-}
-
-// Includes reports whether an event at (t, id) belongs to the query's result
-// (before Limit is applied). Stores that filter in memory use it.
-func (q ListQuery) Includes(t time.Time, id string) bool {
-	if t.Before(q.Start) || !t.Before(q.End) {
-		return false
-	}
-	return q.After == nil || q.After.Less(t, id)
 }
 
 // NextCursor returns the cursor that continues after evt.

@@ -338,11 +338,6 @@ func canonicalFloat(f float64, path string) (any, error) {
 // changed; see [Event] for the rule.
 func CanonicalNumber(s string) (any, error) { return canonicalNumberString(s, "number") }
 
-// CanonicalValue converts any JSON-like value read back from a store (int32,
-// float64, []any, map[string]any, ...) to its canonical form. Stores use it so
-// that documents written by other tools read back canonically.
-func CanonicalValue(v any) (any, error) { return canonicalValue(v, "Data", 1) }
-
 // Size is the event's size as counted against [MaxEventSize]: the bytes of
 // its strings (keys, type, map keys and string values), 8 for the time, 21 for
 // each number (DynamoDB's largest), 1 for each bool or nil, and 3 plus 1 per

@@ -65,10 +65,6 @@ func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*
 	return &MigratingStore{m: m}, nil
 }
 
-// Migration returns the generic core the store runs on, for calls of your
-// own on the same pair of stores with the same flags and options.
-func (s *MigratingStore) Migration() *Migration[EventStore] { return s.m }
-
 // StoreEvent implements [EventStore]: it canonicalises evt, checks it with
 // each store that is an [EventValidator] (both, whatever the flags, so that
 // the write can always be rolled back), then writes it as [Write] does.
