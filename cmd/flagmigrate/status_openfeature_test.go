@@ -72,22 +72,13 @@ func TestStatusOverOpenFeature(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	type row struct{ account, stage, writes, reads, danger string }
 	for _, tc := range []struct {
 		reason    string
 		stageFlag string
-		want      []row
+		want      []statusRow
 	}{
-		{"the four flags, five routes, a danger and an untargeted account", "", []row{
-			{"a-off", "off", "old", "old", ""},
-			{"a-dual", "dualwrite", "old, then new", "old", ""},
-			{"a-shadow", "shadow", "old, then new", "old, then new", ""},
-			{"a-ramp", "rampdown", "new, then old", "new", ""},
-			{"a-done", "complete", "new", "new", ""},
-			{"a-danger", "", "old", "old, then new", "the new store is read but not written"},
-			{"nobody", "off", "old", "old", ""},
-		}},
-		{"a migration flag: targeted stages, and off for everyone else", "events-migration", []row{
+		{"the four flags, five routes, a danger and an untargeted account", "", fourFlagRows},
+		{"a migration flag: targeted stages, and off for everyone else", "events-migration", []statusRow{
 			{"s-live", "live", "new, then old", "new (old compared)", ""},
 			{"s-done", "complete", "new", "new", ""},
 			{"nobody", "off", "old", "old", ""},

@@ -32,6 +32,21 @@ func writeFlags(t *testing.T, flags ...string) string {
 // TestStatusFromAFlagsFile: each account's route, from the flags file the
 // service would load: the five safe routes by their stage, a dangerous one
 // warned about (exit 4), and an account no flag targets on the default.
+// statusRow is the route status reports for one account.
+type statusRow struct{ account, stage, writes, reads, danger string }
+
+// fourFlagRows are the routes of the accounts the four-flag tests target
+// (the same targeting from a flags file and from OpenFeature).
+var fourFlagRows = []statusRow{
+	{"a-off", "off", "old", "old", ""},
+	{"a-dual", "dualwrite", "old, then new", "old", ""},
+	{"a-shadow", "shadow", "old, then new", "old, then new", ""},
+	{"a-ramp", "rampdown", "new, then old", "new", ""},
+	{"a-done", "complete", "new", "new", ""},
+	{"a-danger", "", "old", "old, then new", "the new store is read but not written"},
+	{"nobody", "off", "old", "old", ""},
+}
+
 func TestStatusFromAFlagsFile(t *testing.T) {
 	path := writeFlags(t,
 		flagJSON("events-mongo-write", "a-off", "a-dual", "a-shadow", "a-ramp", "a-danger"),
@@ -48,15 +63,7 @@ func TestStatusFromAFlagsFile(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("status --json: exit %d, not JSON (%v):\n%s\n%s", r.code, err, r.stdout, r.stderr)
 	}
-	want := []struct{ account, stage, writes, reads, danger string }{
-		{"a-off", "off", "old", "old", ""},
-		{"a-dual", "dualwrite", "old, then new", "old", ""},
-		{"a-shadow", "shadow", "old, then new", "old, then new", ""},
-		{"a-ramp", "rampdown", "new, then old", "new", ""},
-		{"a-done", "complete", "new", "new", ""},
-		{"a-danger", "", "old", "old, then new", "the new store is read but not written"},
-		{"nobody", "off", "old", "old", ""},
-	}
+	want := fourFlagRows
 	if r.code != exitDifferences || len(got) != len(want) {
 		t.Fatalf("status: exit %d, %d accounts; want exit 4 (a danger) and %d\n%s\n%s", r.code, len(got), len(want), r.stdout, r.stderr)
 	}
