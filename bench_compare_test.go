@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // BenchmarkClassifyNesting classifies two events that differ in one leaf,
@@ -15,7 +16,7 @@ import (
 //	go test -run XXX -bench ClassifyNesting -benchtime 200x .
 func BenchmarkClassifyNesting(b *testing.B) {
 	for _, shape := range []struct{ depth, width int }{
-		{2, 1}, {4, 1}, {6, 1}, {8, 1}, {10, 1}, {12, 1}, {16, 1}, {20, 1}, {flagmigrate.MaxDataDepth, 1},
+		{2, 1}, {4, 1}, {6, 1}, {8, 1}, {10, 1}, {12, 1}, {16, 1}, {20, 1}, {eventstore.MaxDataDepth, 1},
 		{4, 2}, {6, 2}, {8, 2}, {10, 2}, {12, 2},
 		{3, 30}, {2, 4000},
 	} {

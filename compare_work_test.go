@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -84,7 +85,7 @@ func compareCases(t testing.TB) []compareCase {
 	for _, shape := range []struct {
 		depth, width int
 	}{
-		{2, 1}, {4, 1}, {8, 1}, {12, 1}, {16, 1}, {20, 1}, {flagmigrate.MaxDataDepth, 1},
+		{2, 1}, {4, 1}, {8, 1}, {12, 1}, {16, 1}, {20, 1}, {eventstore.MaxDataDepth, 1},
 		{4, 2}, {8, 2}, {10, 2}, {12, 2},
 		{3, 30}, {4, 12}, {6, 5},
 		{2, 4000},

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // The comparison of this package's results (an Event, a page of events)
@@ -28,7 +30,7 @@ const maxDiffPaths = 64
 
 // maxWalkDepth bounds the walk's recursion: deeper values (never valid
 // events) are compared with reflect.DeepEqual.
-const maxWalkDepth = 2 * MaxDataDepth
+const maxWalkDepth = 2 * eventstore.MaxDataDepth
 
 // maxShownValue bounds the text of one value shown in a diff.
 const maxShownValue = 200

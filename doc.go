@@ -6,7 +6,9 @@
 //
 //   - [Event]: an immutable event of one account, with validation and a
 //     canonical form that every store round-trips exactly.
-//   - [EventStore]: the contract every store honours (the DAO), with optional
+//   - [EventStore]: the contract every store honours (the DAO; package
+//     eventstore, which drivers import, holds it with no dependency beyond
+//     the standard library, and this package re-exports it), with optional
 //     capabilities [EventScanner], [BatchStorer], [BatchFinder] and
 //     [EventDeleter] (deletes and erasure with tombstones that no copy can
 //     undo; [ErrDeleted], [TombstonePurger]).

@@ -57,10 +57,6 @@ func BrakeTracked[S any](m *Migration[S]) int {
 	return len(m.brake.accounts)
 }
 
-// CanonicalValue canonicalises one JSON-like value as Data's values are,
-// for the tests of the canonical form.
-func CanonicalValue(v any) (any, error) { return canonicalValue(v, "Data", 1) }
-
 // MigrationOf is the generic core under s, for tests that reach its
 // internals (the brake's clock and table).
 func MigrationOf(s *MigratingStore) *Migration[EventStore] { return s.m }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
@@ -22,16 +23,16 @@ type canonSpy struct {
 }
 
 func (s *canonSpy) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
-	s.trustedAllocs = testing.AllocsPerRun(10, func() { _, _ = flagmigrate.CanonicalEvent(ctx, evt) })
+	s.trustedAllocs = testing.AllocsPerRun(10, func() { _, _ = eventstore.CanonicalEvent(ctx, evt) })
 	// The same fields with another Data map holding a non-canonical
 	// number: not the marked event, so it is canonicalised.
 	other := evt
 	other.Data = map[string]any{"v": int32(7)}
-	s.altered, s.alteredErr = flagmigrate.CanonicalEvent(ctx, other)
+	s.altered, s.alteredErr = eventstore.CanonicalEvent(ctx, other)
 	// The marked Data with another time zone: canonicalised too.
 	moved := evt
 	moved.Time = evt.Time.In(time.FixedZone("X", 3600))
-	s.reordered, _ = flagmigrate.CanonicalEvent(ctx, moved)
+	s.reordered, _ = eventstore.CanonicalEvent(ctx, moved)
 	return s.EventStore.StoreEvent(ctx, evt)
 }
 
@@ -68,11 +69,11 @@ func TestCanonicalOnce(t *testing.T) {
 		t.Errorf("stored %v, %v; want %v", got, err, want)
 	}
 	// Called directly, with no mark: canonicalised in full.
-	c, err := flagmigrate.CanonicalEvent(ctx, evt)
+	c, err := eventstore.CanonicalEvent(ctx, evt)
 	if err != nil || !cmp.Equal(c, want) {
 		t.Errorf("CanonicalEvent without a mark: %v, %v", c, err)
 	}
-	if _, err := flagmigrate.CanonicalEvent(ctx, flagmigrate.Event{AccountID: "a"}); err == nil {
+	if _, err := eventstore.CanonicalEvent(ctx, flagmigrate.Event{AccountID: "a"}); err == nil {
 		t.Error("an invalid event passed CanonicalEvent")
 	}
 }

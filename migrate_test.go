@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
@@ -302,7 +303,7 @@ func TestMigratingStoreCanonicalisesForBothStores(t *testing.T) {
 	want, _ := raw.Canonical()
 	for _, s := range []flagmigrate.EventStore{f.oldMem, f.newMem} {
 		got, err := s.FindEventByID(t.Context(), "acct", "e1")
-		if err != nil || !flagmigrate.EqualEvents(got, want) {
+		if err != nil || !eventstore.EqualEvents(got, want) {
 			t.Errorf("stored %+v (%v), want the canonical %+v", got, err, want)
 		}
 	}

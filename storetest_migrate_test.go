@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/storetest"
@@ -63,7 +64,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 						t.Errorf("the stores hold %d and %d events", len(a), len(b))
 					} else {
 						for i := range a {
-							if !flagmigrate.EqualEvents(a[i], b[i]) {
+							if !eventstore.EqualEvents(a[i], b[i]) {
 								t.Errorf("the stores differ at %v / %v", a[i].Key(), b[i].Key())
 								break
 							}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/backoff"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
@@ -465,7 +466,7 @@ func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Sta
 		switch {
 		case !ok:
 			missing = append(missing, e)
-		case flagmigrate.EqualEvents(d, e):
+		case eventstore.EqualEvents(d, e):
 			s.Skipped++
 		default:
 			s.Conflicts++

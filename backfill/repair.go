@@ -7,6 +7,7 @@ import (
 	"iter"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // RepairStats count what [Repair] did.
@@ -96,7 +97,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		dst := store(e.Target)
 		have, err := dst.FindEventByID(ctx, k.AccountID, k.ID)
 		switch {
-		case err == nil && flagmigrate.EqualEvents(have, src):
+		case err == nil && eventstore.EqualEvents(have, src):
 			st.AlreadyThere++
 			continue
 		case err == nil:

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // DiffKind is the kind of a [Difference]. Its names follow those of
@@ -412,7 +413,7 @@ func (v *verifier) compare(a, b *flagmigrate.Event) {
 		v.r.MissingInSource++
 		v.account(b.AccountID).MissingInSource++
 		d = Difference{Kind: MissingInSource, Key: b.Key()}
-	case flagmigrate.EqualEvents(*a, *b):
+	case eventstore.EqualEvents(*a, *b):
 		v.r.Matching++
 		v.account(a.AccountID).Matching++
 		return
@@ -484,7 +485,7 @@ func diffPaths(path string, a, b any, out map[string]string) {
 }
 
 func equalCanonical(a, b any) bool {
-	return flagmigrate.EqualEvents(
+	return eventstore.EqualEvents(
 		flagmigrate.Event{Data: map[string]any{"v": a}},
 		flagmigrate.Event{Data: map[string]any{"v": b}})
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // DynamoDB's batch and transaction limits.
@@ -20,7 +20,7 @@ const (
 	itemOverhead = 2 << 10
 )
 
-// StoreEvents implements [flagmigrate.BatchStorer] for backfills, in three
+// StoreEvents implements [eventstore.BatchStorer] for backfills, in three
 // steps:
 //
 //  1. every event is validated and canonicalised; an invalid one gets its
@@ -53,7 +53,7 @@ const (
 //
 // When a request fails for good, StoreEvents returns nil and the error;
 // events of the batch may have been stored.
-func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+func (s *Store) StoreEvents(ctx context.Context, events []eventstore.Event) ([]error, error) {
 	const op = "StoreEvents"
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -63,7 +63,7 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 		return nil, err
 	}
 	errs, canon, first, keys, existing := b.errs, b.canon, b.first, b.keys, b.existing
-	var missing []flagmigrate.Event
+	var missing []eventstore.Event
 	for _, k := range keys {
 		if _, ok := existing[k]; !ok {
 			missing = append(missing, canon[first[k]])
@@ -89,7 +89,7 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 		if !ok {
 			winner = canon[first[k]]
 		}
-		if !flagmigrate.EqualEvents(winner, canon[i]) {
+		if !eventstore.EqualEvents(winner, canon[i]) {
 			errs[i] = conflictError(op, &k, nil)
 		}
 	}
@@ -99,20 +99,20 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 // batch is a StoreEvents call's events, canonicalised, and what the store
 // already holds under their keys.
 type batch struct {
-	errs     []error                                    // per event: its validation error
-	canon    []flagmigrate.Event                        // per valid event: its canonical form
-	first    map[flagmigrate.EventKey]int               // index of each key's first valid event
-	keys     []flagmigrate.EventKey                     // the distinct keys, in order
-	existing map[flagmigrate.EventKey]flagmigrate.Event // the stored events of keys
+	errs     []error                                  // per event: its validation error
+	canon    []eventstore.Event                       // per valid event: its canonical form
+	first    map[eventstore.EventKey]int              // index of each key's first valid event
+	keys     []eventstore.EventKey                    // the distinct keys, in order
+	existing map[eventstore.EventKey]eventstore.Event // the stored events of keys
 }
 
 // readBatch canonicalises events and reads what is stored under their keys
 // with BatchGetItem.
-func (s *Store) readBatch(ctx context.Context, op string, events []flagmigrate.Event) (*batch, error) {
+func (s *Store) readBatch(ctx context.Context, op string, events []eventstore.Event) (*batch, error) {
 	b := &batch{
 		errs:  make([]error, len(events)),
-		canon: make([]flagmigrate.Event, len(events)),
-		first: make(map[flagmigrate.EventKey]int, len(events)),
+		canon: make([]eventstore.Event, len(events)),
+		first: make(map[eventstore.EventKey]int, len(events)),
 	}
 	for i, e := range events {
 		c, err := e.Canonical()
@@ -130,25 +130,25 @@ func (s *Store) readBatch(ctx context.Context, op string, events []flagmigrate.E
 	if err != nil {
 		return nil, err
 	}
-	b.existing = make(map[flagmigrate.EventKey]flagmigrate.Event, len(stored))
+	b.existing = make(map[eventstore.EventKey]eventstore.Event, len(stored))
 	for _, e := range stored {
 		b.existing[e.Key()] = e
 	}
 	return b, nil
 }
 
-// FindEvents implements [flagmigrate.BatchFinder] with consistent
+// FindEvents implements [eventstore.BatchFinder] with consistent
 // BatchGetItem calls of up to 100 keys, retried like StoreEvents'. Each
 // stored event is returned once, however often its key is given; keys that no
 // valid event can have are absent.
-func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
+func (s *Store) FindEvents(ctx context.Context, keys []eventstore.EventKey) ([]eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	seen := make(map[flagmigrate.EventKey]bool, len(keys))
-	distinct := make([]flagmigrate.EventKey, 0, len(keys))
+	seen := make(map[eventstore.EventKey]bool, len(keys))
+	distinct := make([]eventstore.EventKey, 0, len(keys))
 	for _, k := range keys {
-		if !seen[k] && flagmigrate.ValidateKey(k.AccountID, k.ID) == nil {
+		if !seen[k] && eventstore.ValidateKey(k.AccountID, k.ID) == nil {
 			seen[k] = true
 			distinct = append(distinct, k)
 		}
@@ -157,8 +157,8 @@ func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]
 }
 
 // getAll reads the events stored under distinct keys.
-func (s *Store) getAll(ctx context.Context, op string, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
-	found := make([][]flagmigrate.Event, (len(keys)+maxBatchGet-1)/maxBatchGet)
+func (s *Store) getAll(ctx context.Context, op string, keys []eventstore.EventKey) ([]eventstore.Event, error) {
+	found := make([][]eventstore.Event, (len(keys)+maxBatchGet-1)/maxBatchGet)
 	err := s.inChunks(ctx, len(keys), maxBatchGet, func(ctx context.Context, lo, hi int) error {
 		pending := make([]map[string]types.AttributeValue, 0, hi-lo)
 		for _, k := range keys[lo:hi] {
@@ -168,7 +168,7 @@ func (s *Store) getAll(ctx context.Context, op string, keys []flagmigrate.EventK
 			}
 			pending = append(pending, av)
 		}
-		var got []flagmigrate.Event
+		var got []eventstore.Event
 		err := s.retry(ctx, op, func() (int, bool, error) {
 			out, err := s.client.BatchGetItem(ctx, &dynamodb.BatchGetItemInput{
 				RequestItems: map[string]types.KeysAndAttributes{
@@ -199,7 +199,7 @@ func (s *Store) getAll(ctx context.Context, op string, keys []flagmigrate.EventK
 	if err != nil {
 		return nil, err
 	}
-	var out []flagmigrate.Event
+	var out []eventstore.Event
 	for _, f := range found {
 		out = append(out, f...)
 	}

@@ -7,7 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Attribute and index names of the schema (see the package documentation).
@@ -80,7 +80,7 @@ func appendMillis(b []byte, t time.Time) []byte {
 }
 
 // marshalEvent returns the item of a canonical event.
-func marshalEvent(e flagmigrate.Event) (map[string]types.AttributeValue, error) {
+func marshalEvent(e eventstore.Event) (map[string]types.AttributeValue, error) {
 	av, err := attributevalue.MarshalMap(item{
 		AccountID: e.AccountID,
 		ID:        e.ID,
@@ -96,18 +96,18 @@ func marshalEvent(e flagmigrate.Event) (map[string]types.AttributeValue, error) 
 }
 
 // unmarshalEvent decodes an item into the canonical event it stores.
-func unmarshalEvent(av map[string]types.AttributeValue) (flagmigrate.Event, error) {
+func unmarshalEvent(av map[string]types.AttributeValue) (eventstore.Event, error) {
 	if _, ok := av[attrDeleted]; ok {
-		return flagmigrate.Event{}, errTombstone
+		return eventstore.Event{}, errTombstone
 	}
 	var it item
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return flagmigrate.Event{}, fmt.Errorf("dynamodao: decoding an item: %w", err)
+		return eventstore.Event{}, fmt.Errorf("dynamodao: decoding an item: %w", err)
 	}
 	if it.AccountID == "" || it.ID == "" {
-		return flagmigrate.Event{}, fmt.Errorf("dynamodao: decoding an item: no %s or %s attribute", attrAccount, attrID)
+		return eventstore.Event{}, fmt.Errorf("dynamodao: decoding an item: no %s or %s attribute", attrAccount, attrID)
 	}
-	e := flagmigrate.Event{
+	e := eventstore.Event{
 		AccountID: it.AccountID,
 		ID:        it.ID,
 		Type:      it.Type,
@@ -137,7 +137,7 @@ func keyOf(accountID, id string) (map[string]types.AttributeValue, error) {
 // written as the shortest decimal that reads back as the same float64
 // ('g' format, at most 17 significant digits, inside DynamoDB's 38 digits and
 // its exponent range, which validation enforces) and read back with
-// [flagmigrate.CanonicalNumber], so integers never pass through float64.
+// [eventstore.CanonicalNumber], so integers never pass through float64.
 type dataAttr map[string]any
 
 // MarshalDynamoDBAttributeValue implements [attributevalue.Marshaler].
@@ -211,7 +211,7 @@ func decodeValue(av types.AttributeValue) (any, error) {
 	case *types.AttributeValueMemberS:
 		return x.Value, nil
 	case *types.AttributeValueMemberN:
-		return flagmigrate.CanonicalNumber(x.Value)
+		return eventstore.CanonicalNumber(x.Value)
 	case *types.AttributeValueMemberL:
 		l := make([]any, len(x.Value))
 		for i, e := range x.Value {
@@ -241,7 +241,7 @@ func decodeValue(av types.AttributeValue) (any, error) {
 	case *types.AttributeValueMemberNS:
 		l := make([]any, len(x.Value))
 		for i, s := range x.Value {
-			v, err := flagmigrate.CanonicalNumber(s)
+			v, err := eventstore.CanonicalNumber(s)
 			if err != nil {
 				return nil, err
 			}

@@ -7,7 +7,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // CountEvents returns about how many events one account ("" for the whole
@@ -26,7 +26,7 @@ func (s *Store) CountEvents(ctx context.Context, accountID string) (int64, error
 		}
 		return aws.ToInt64(out.Table.ItemCount), nil
 	}
-	if flagmigrate.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateKey(accountID, "x") != nil {
 		return 0, nil // no event has this account
 	}
 	expr, err := expression.NewBuilder().

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/scanids"
 )
 
@@ -30,11 +30,11 @@ const (
 )
 
 // errTombstone is unmarshalEvent's answer for a tombstone.
-var errTombstone = fmt.Errorf("dynamodao: a tombstone: %w", flagmigrate.ErrDeleted)
+var errTombstone = fmt.Errorf("dynamodao: a tombstone: %w", eventstore.ErrDeleted)
 
 // deletedError reports a store of a deleted key.
-func deletedError(op string, key *flagmigrate.EventKey) error {
-	return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), flagmigrate.ErrDeleted)
+func deletedError(op string, key *eventstore.EventKey) error {
+	return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), eventstore.ErrDeleted)
 }
 
 func tombstone(accountID, id string) (map[string]types.AttributeValue, error) {
@@ -47,15 +47,15 @@ func tombstone(accountID, id string) (map[string]types.AttributeValue, error) {
 	return av, nil
 }
 
-// DeleteEvent implements [flagmigrate.EventDeleter] with one unconditional
+// DeleteEvent implements [eventstore.EventDeleter] with one unconditional
 // PutItem of the key's tombstone.
 func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	const op = "DeleteEvent"
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	key := flagmigrate.EventKey{AccountID: accountID, ID: id}
-	if err := flagmigrate.ValidateKey(accountID, id); err != nil {
+	key := eventstore.EventKey{AccountID: accountID, ID: id}
+	if err := eventstore.ValidateKey(accountID, id); err != nil {
 		return argError(op, "%v", err)
 	}
 	av, err := tombstone(accountID, id)
@@ -66,7 +66,7 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	return apiError(ctx, op, &key, err)
 }
 
-// EraseAccount implements [flagmigrate.EventDeleter]: it queries the
+// EraseAccount implements [eventstore.EventDeleter]: it queries the
 // account's events and replaces them by tombstones with BatchWriteItem
 // calls of 25 puts (unprocessed items retried as in StoreEvents), and
 // queries again until no event is left, so that events stored meanwhile go
@@ -79,7 +79,7 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	if accountID == "" {
 		return nil, argError(op, "empty account ID")
 	}
-	if flagmigrate.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateKey(accountID, "x") != nil {
 		return nil, nil // no event can have this account
 	}
 	var erased []string
@@ -130,9 +130,9 @@ func (s *Store) putTombstones(ctx context.Context, op, accountID string, ids []s
 	})
 }
 
-var _ flagmigrate.TombstonePurger = (*Store)(nil)
+var _ eventstore.TombstonePurger = (*Store)(nil)
 
-// PurgeTombstones implements [flagmigrate.TombstonePurger]: a consistent
+// PurgeTombstones implements [eventstore.TombstonePurger]: a consistent
 // Scan for tombstones older than before (a filter on del and at), whose
 // keys are deleted with BatchWriteItem calls of 25. A delete is not
 // conditional: a tombstone written again meanwhile (a second delete of a

@@ -98,7 +98,7 @@
 // value: int64 in plain digits (at most 19), float64 in 'g' format (at most
 // 17 significant digits, "1e+125", "1.5e-130"), inside DynamoDB's 38 digits
 // and its exponent range, which [flagmigrate.Event.Validate] enforces. They
-// are read back with [flagmigrate.CanonicalNumber], whatever notation the
+// are read back with [eventstore.CanonicalNumber], whatever notation the
 // server returns, and never through float64 for integers, so int64(2^53+1)
 // and math.MaxInt64 come back exactly. Items are built with the
 // attributevalue package, with a codec of the package's own for Data (the
@@ -109,7 +109,7 @@
 // Events valid for flagmigrate fit. DynamoDB counts an item together with
 // its entries in the table's local secondary indexes against its 400 KB
 // (409,600 bytes) item limit, and by_time projects every attribute, so each
-// event counts about twice. [flagmigrate.MaxEventSize] is set for that: an
+// event counts about twice. [eventstore.MaxEventSize] is set for that: an
 // event of that size (192 KiB) with the longest keys and type makes an item
 // of 197,151 bytes by DynamoDB's documented count, 394,302 with its index
 // entry, 15,298 bytes under the limit. (Measured on DynamoDB Local, the

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/storetest"
@@ -171,17 +172,17 @@ func largest(t testing.TB) []struct {
 	reason string
 	evt    flagmigrate.Event
 } {
-	account := strings.Repeat("a", flagmigrate.MaxKeyBytes)
-	id := strings.Repeat("🚀", flagmigrate.MaxKeyBytes/4)
-	typ := strings.Repeat("t", flagmigrate.MaxTypeBytes)
+	account := strings.Repeat("a", eventstore.MaxKeyBytes)
+	id := strings.Repeat("🚀", eventstore.MaxKeyBytes/4)
+	typ := strings.Repeat("t", eventstore.MaxTypeBytes)
 	fill := func(reason string, grow func(room int) map[string]any) struct {
 		reason string
 		evt    flagmigrate.Event
 	} {
 		e := flagmigrate.Event{AccountID: account, ID: id, Type: typ, Time: base}
-		e.Data = grow(flagmigrate.MaxEventSize - e.Size())
-		if n := e.Size(); n != flagmigrate.MaxEventSize {
-			t.Fatalf("%s: size %d, want %d", reason, n, flagmigrate.MaxEventSize)
+		e.Data = grow(eventstore.MaxEventSize - e.Size())
+		if n := e.Size(); n != eventstore.MaxEventSize {
+			t.Fatalf("%s: size %d, want %d", reason, n, eventstore.MaxEventSize)
 		}
 		return struct {
 			reason string
@@ -219,10 +220,10 @@ func largest(t testing.TB) []struct {
 		fill("map keys of MaxMapKeyBytes", func(room int) map[string]any {
 			room -= 3 // the map
 			m := map[string]any{}
-			for i := 0; room >= 1+flagmigrate.MaxMapKeyBytes+1+1+1+1; i++ {
+			for i := 0; room >= 1+eventstore.MaxMapKeyBytes+1+1+1+1; i++ {
 				k := fmt.Sprintf("%04d", i)
-				m[k+strings.Repeat("k", flagmigrate.MaxMapKeyBytes-len(k))] = true
-				room -= 1 + flagmigrate.MaxMapKeyBytes + 1 // entry, key, bool
+				m[k+strings.Repeat("k", eventstore.MaxMapKeyBytes-len(k))] = true
+				room -= 1 + eventstore.MaxMapKeyBytes + 1 // entry, key, bool
 			}
 			room -= 1 + 1 // entry and key of the padding "s"
 			m["s"] = strings.Repeat("s", room)
@@ -291,7 +292,7 @@ func TestTooLargeRefusedBeforeAnyCall(t *testing.T) {
 				break
 			}
 		}
-		if e.Size() != flagmigrate.MaxEventSize+1 {
+		if e.Size() != eventstore.MaxEventSize+1 {
 			t.Fatalf("%s: size %d", tc.reason, e.Size())
 		}
 		err := s.StoreEvent(t.Context(), e)
@@ -551,7 +552,7 @@ func TestListMatchesMemstore(t *testing.T) {
 		{Start: base.Add(97 * ms)},
 		{Start: base.Add(20 * ms), End: base.Add(20 * ms)},
 		{End: base},
-		{Start: flagmigrate.MinTime, End: flagmigrate.MaxTime, Limit: 50},
+		{Start: eventstore.MinTime, End: eventstore.MaxTime, Limit: 50},
 	} {
 		for _, a := range []string{"a", "b", "c", "nobody"} {
 			comparePages(t, ref, s, a, opts)

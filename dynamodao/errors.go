@@ -8,7 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/smithy-go"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // ErrSchemaMismatch reports that a table exists with a schema other than
@@ -27,7 +27,7 @@ var ErrSchemaMismatch = errors.New("dynamodao: table schema does not match")
 
 // apiError maps an error returned by the client during operation op on key
 // (nil for operations on many keys).
-func apiError(ctx context.Context, op string, key *flagmigrate.EventKey, err error) error {
+func apiError(ctx context.Context, op string, key *eventstore.EventKey, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -43,24 +43,24 @@ func apiError(ctx context.Context, op string, key *flagmigrate.EventKey, err err
 
 // conflictError reports a stored event that differs from the one being
 // stored; native, when not nil, is the client's error that revealed it.
-func conflictError(op string, key *flagmigrate.EventKey, native error) error {
+func conflictError(op string, key *eventstore.EventKey, native error) error {
 	if native == nil {
-		return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), flagmigrate.ErrConflict)
+		return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), eventstore.ErrConflict)
 	}
-	return fmt.Errorf("dynamodao: %s%s: %w: %w", op, describe(key), flagmigrate.ErrConflict, native)
+	return fmt.Errorf("dynamodao: %s%s: %w: %w", op, describe(key), eventstore.ErrConflict, native)
 }
 
 // notFound reports an absent event.
-func notFound(op string, key *flagmigrate.EventKey) error {
-	return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), flagmigrate.ErrNotFound)
+func notFound(op string, key *eventstore.EventKey) error {
+	return fmt.Errorf("dynamodao: %s%s: %w", op, describe(key), eventstore.ErrNotFound)
 }
 
 // argError reports an invalid argument.
 func argError(op, format string, args ...any) error {
-	return fmt.Errorf("dynamodao: %s: %w: %s", op, flagmigrate.ErrInvalidArgument, fmt.Sprintf(format, args...))
+	return fmt.Errorf("dynamodao: %s: %w: %s", op, eventstore.ErrInvalidArgument, fmt.Sprintf(format, args...))
 }
 
-func describe(key *flagmigrate.EventKey) string {
+func describe(key *eventstore.EventKey) string {
 	if key == nil {
 		return ""
 	}

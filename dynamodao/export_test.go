@@ -7,6 +7,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // ItemSize returns the size DynamoDB counts against its 400 KB item limit for
@@ -103,7 +104,7 @@ func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.E
 		if !ok {
 			winner = canon[first[k]]
 		}
-		if !flagmigrate.EqualEvents(winner, canon[i]) {
+		if !eventstore.EqualEvents(winner, canon[i]) {
 			errs[i] = conflictError(op, &k, nil)
 		}
 	}

@@ -9,10 +9,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// ListEvents implements [flagmigrate.EventStore] with a consistent Query on
+// ListEvents implements [eventstore.EventStore] with a consistent Query on
 // the by_time index:
 //
 //	pk = :account AND tk BETWEEN :lo AND :hi
@@ -25,28 +25,28 @@ import (
 // exactly. The Query asks for Limit+1 items, following LastEvaluatedKey when
 // DynamoDB's 1 MB page ends first, so that NextCursor is set only when an
 // event follows, as in every store.
-func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigrate.ListOptions) (flagmigrate.Page, error) {
+func (s *Store) ListEvents(ctx context.Context, accountID string, opts eventstore.ListOptions) (eventstore.Page, error) {
 	const op = "ListEvents"
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	q, err := opts.Query(accountID)
 	if err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	if !q.Start.Before(q.End) {
-		return flagmigrate.Page{}, nil
+		return eventstore.Page{}, nil
 	}
 	lo, hi := timeBound(q.Start), timeBound(q.End)
 	var start map[string]types.AttributeValue
 	if a := q.After; a != nil && !a.Time.Before(q.Start) {
 		if !a.Time.Before(q.End) {
-			return flagmigrate.Page{}, nil // every event after the cursor is at End or later
+			return eventstore.Page{}, nil // every event after the cursor is at End or later
 		}
 		lo = timeKey(a.Time, a.ID)
 		start, err = attributevalue.MarshalMap(indexKey{AccountID: q.AccountID, ID: a.ID, TimeKey: lo})
 		if err != nil {
-			return flagmigrate.Page{}, fmt.Errorf("dynamodao: %s: encoding the cursor: %w", op, err)
+			return eventstore.Page{}, fmt.Errorf("dynamodao: %s: encoding the cursor: %w", op, err)
 		}
 	}
 	expr, err := expression.NewBuilder().WithKeyCondition(
@@ -54,7 +54,7 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 			And(expression.Key(attrTimeKey).Between(expression.Value(lo), expression.Value(hi))),
 	).Build()
 	if err != nil {
-		return flagmigrate.Page{}, fmt.Errorf("dynamodao: %s: building the key condition: %w", op, err)
+		return eventstore.Page{}, fmt.Errorf("dynamodao: %s: building the key condition: %w", op, err)
 	}
 	in := &dynamodb.QueryInput{
 		TableName:                 &s.table,
@@ -66,17 +66,17 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 		ExclusiveStartKey:         start,
 	}
 	want := q.Limit + 1 // one more tells whether a next page exists
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for {
 		in.Limit = aws.Int32(int32(want - len(events)))
 		out, err := s.client.Query(ctx, in)
 		if err != nil {
-			return flagmigrate.Page{}, apiError(ctx, op, nil, err)
+			return eventstore.Page{}, apiError(ctx, op, nil, err)
 		}
 		for _, av := range out.Items {
 			e, err := unmarshalEvent(av)
 			if err != nil {
-				return flagmigrate.Page{}, err
+				return eventstore.Page{}, err
 			}
 			events = append(events, e)
 		}
@@ -85,7 +85,7 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	var page flagmigrate.Page
+	var page eventstore.Page
 	if len(events) > q.Limit {
 		events = events[:q.Limit]
 		page.NextCursor = q.NextCursor(events[q.Limit-1])

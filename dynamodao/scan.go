@@ -10,10 +10,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// ScanEvents implements [flagmigrate.EventScanner].
+// ScanEvents implements [eventstore.EventScanner].
 //
 // A whole-table scan is a consistent Scan in DynamoDB's own order (by a hash
 // of the account, then by ID within an account), stable for a given table.
@@ -23,15 +23,15 @@ import (
 // ordered by ID bytewise. Either resumes from ScanOptions.After through
 // ExclusiveStartKey {pk, sk}. BatchSize is the request's Limit; 0 lets
 // DynamoDB fill 1 MB pages.
-func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
-	return func(yield func(flagmigrate.Event, error) bool) {
+func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
 		const op = "ScanEvents"
 		if err := opts.Validate(); err != nil {
-			yield(flagmigrate.Event{}, err)
+			yield(eventstore.Event{}, err)
 			return
 		}
-		if a := opts.After; a != nil && flagmigrate.ValidateKey(a.AccountID, a.ID) != nil {
-			yield(flagmigrate.Event{}, argError(op, "After %+v is not a valid key", *a))
+		if a := opts.After; a != nil && eventstore.ValidateKey(a.AccountID, a.ID) != nil {
+			yield(eventstore.Event{}, argError(op, "After %+v is not a valid key", *a))
 			return
 		}
 		var limit *int32
@@ -41,7 +41,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 		var page func(start map[string]types.AttributeValue) ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error)
 		var start map[string]types.AttributeValue
 		if opts.AccountID != "" {
-			if flagmigrate.ValidateKey(opts.AccountID, "x") != nil {
+			if eventstore.ValidateKey(opts.AccountID, "x") != nil {
 				return // no event has this account
 			}
 			if a := opts.After; a != nil {
@@ -51,7 +51,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 				case a.AccountID == opts.AccountID:
 					var err error
 					if start, err = keyOf(a.AccountID, a.ID); err != nil {
-						yield(flagmigrate.Event{}, err)
+						yield(eventstore.Event{}, err)
 						return
 					}
 				}
@@ -60,7 +60,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 				WithKeyCondition(expression.Key(attrAccount).Equal(expression.Value(opts.AccountID))).
 				Build()
 			if err != nil {
-				yield(flagmigrate.Event{}, fmt.Errorf("dynamodao: %s: building the key condition: %w", op, err))
+				yield(eventstore.Event{}, fmt.Errorf("dynamodao: %s: building the key condition: %w", op, err))
 				return
 			}
 			in := &dynamodb.QueryInput{
@@ -83,7 +83,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 			if a := opts.After; a != nil {
 				var err error
 				if start, err = keyOf(a.AccountID, a.ID); err != nil {
-					yield(flagmigrate.Event{}, err)
+					yield(eventstore.Event{}, err)
 					return
 				}
 			}
@@ -107,12 +107,12 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 		}
 		for {
 			if err := ctx.Err(); err != nil {
-				yield(flagmigrate.Event{}, err)
+				yield(eventstore.Event{}, err)
 				return
 			}
 			items, next, err := page(start)
 			if err != nil {
-				yield(flagmigrate.Event{}, apiError(ctx, op, nil, err))
+				yield(eventstore.Event{}, apiError(ctx, op, nil, err))
 				return
 			}
 			for _, av := range items {

@@ -11,7 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Options configures a [Store]. The zero value (or a nil *Options) gives the
@@ -40,9 +40,9 @@ const (
 	defaultBatchConcurrency = 4
 )
 
-// Store is a [flagmigrate.EventStore] on one DynamoDB table with the
-// package's schema. It also implements [flagmigrate.EventScanner],
-// [flagmigrate.BatchStorer] and [flagmigrate.BatchFinder]. It is safe for
+// Store is a [eventstore.EventStore] on one DynamoDB table with the
+// package's schema. It also implements [eventstore.EventScanner],
+// [eventstore.BatchStorer] and [eventstore.BatchFinder]. It is safe for
 // concurrent use.
 type Store struct {
 	client API
@@ -54,11 +54,11 @@ type Store struct {
 }
 
 var (
-	_ flagmigrate.EventStore   = (*Store)(nil)
-	_ flagmigrate.EventScanner = (*Store)(nil)
-	_ flagmigrate.BatchStorer  = (*Store)(nil)
-	_ flagmigrate.BatchFinder  = (*Store)(nil)
-	_ flagmigrate.EventDeleter = (*Store)(nil)
+	_ eventstore.EventStore   = (*Store)(nil)
+	_ eventstore.EventScanner = (*Store)(nil)
+	_ eventstore.BatchStorer  = (*Store)(nil)
+	_ eventstore.BatchFinder  = (*Store)(nil)
+	_ eventstore.EventDeleter = (*Store)(nil)
 )
 
 var tableNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{3,255}$`)
@@ -108,18 +108,18 @@ func New(client API, table string, opts *Options) (*Store, error) {
 // Table returns the name of the store's table.
 func (s *Store) Table() string { return s.table }
 
-// StoreEvent implements [flagmigrate.EventStore] with a conditional PutItem
+// StoreEvent implements [eventstore.EventStore] with a conditional PutItem
 // (attribute_not_exists(pk)). When the condition fails, the stored item
 // (returned by DynamoDB with the failure, or else read back with a
 // consistent GetItem) decides: nil when it is the same event, otherwise an
-// error matching [flagmigrate.ErrConflict] that also wraps the
+// error matching [eventstore.ErrConflict] that also wraps the
 // [*types.ConditionalCheckFailedException].
-func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
+func (s *Store) StoreEvent(ctx context.Context, evt eventstore.Event) error {
 	const op = "StoreEvent"
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := flagmigrate.CanonicalEvent(ctx, evt)
+	c, err := eventstore.CanonicalEvent(ctx, evt)
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 		if putErr == nil || !errors.As(putErr, &ccf) {
 			return apiError(ctx, op, &key, putErr)
 		}
-		var stored flagmigrate.Event
+		var stored eventstore.Event
 		found := ccf.Item != nil
 		if found {
 			stored, err = unmarshalEvent(ccf.Item)
@@ -153,7 +153,7 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 			return deletedError(op, &key)
 		case err != nil:
 			return err
-		case found && flagmigrate.EqualEvents(stored, c):
+		case found && eventstore.EqualEvents(stored, c):
 			return nil
 		case found || attempt == 1:
 			return apiError(ctx, op, &key, putErr)
@@ -163,35 +163,35 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 	}
 }
 
-// FindEventByID implements [flagmigrate.EventStore] with a consistent
+// FindEventByID implements [eventstore.EventStore] with a consistent
 // GetItem. A key that no valid event can have (empty, too long, ...) is not
 // found, as in every store.
-func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
+func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (eventstore.Event, error) {
 	const op = "FindEventByID"
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Event{}, err
+		return eventstore.Event{}, err
 	}
-	key := flagmigrate.EventKey{AccountID: accountID, ID: id}
-	if flagmigrate.ValidateKey(accountID, id) != nil {
-		return flagmigrate.Event{}, notFound(op, &key)
+	key := eventstore.EventKey{AccountID: accountID, ID: id}
+	if eventstore.ValidateKey(accountID, id) != nil {
+		return eventstore.Event{}, notFound(op, &key)
 	}
 	e, found, err := s.get(ctx, op, key)
 	switch {
 	case errors.Is(err, errTombstone):
-		return flagmigrate.Event{}, notFound(op, &key)
+		return eventstore.Event{}, notFound(op, &key)
 	case err != nil:
-		return flagmigrate.Event{}, err
+		return eventstore.Event{}, err
 	case !found:
-		return flagmigrate.Event{}, notFound(op, &key)
+		return eventstore.Event{}, notFound(op, &key)
 	}
 	return e, nil
 }
 
 // get reads one event with a consistent GetItem.
-func (s *Store) get(ctx context.Context, op string, key flagmigrate.EventKey) (flagmigrate.Event, bool, error) {
+func (s *Store) get(ctx context.Context, op string, key eventstore.EventKey) (eventstore.Event, bool, error) {
 	k, err := keyOf(key.AccountID, key.ID)
 	if err != nil {
-		return flagmigrate.Event{}, false, err
+		return eventstore.Event{}, false, err
 	}
 	out, err := s.client.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:      &s.table,
@@ -199,14 +199,14 @@ func (s *Store) get(ctx context.Context, op string, key flagmigrate.EventKey) (f
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return flagmigrate.Event{}, false, apiError(ctx, op, &key, err)
+		return eventstore.Event{}, false, apiError(ctx, op, &key, err)
 	}
 	if out.Item == nil {
-		return flagmigrate.Event{}, false, nil
+		return eventstore.Event{}, false, nil
 	}
 	e, err := unmarshalEvent(out.Item)
 	if err != nil {
-		return flagmigrate.Event{}, false, err
+		return eventstore.Event{}, false, err
 	}
 	return e, true, nil
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -18,13 +18,13 @@ import (
 // events it found stored under some of the keys instead (written by another
 // writer since they were read), and the errors of puts refused for a reason
 // of their own; the other events are stored.
-func (s *Store) putAll(ctx context.Context, op string, events []flagmigrate.Event) (map[flagmigrate.EventKey]flagmigrate.Event, map[flagmigrate.EventKey]error, error) {
+func (s *Store) putAll(ctx context.Context, op string, events []eventstore.Event) (map[eventstore.EventKey]eventstore.Event, map[eventstore.EventKey]error, error) {
 	var (
 		mu    sync.Mutex
-		found = map[flagmigrate.EventKey]flagmigrate.Event{}
-		errs  = map[flagmigrate.EventKey]error{}
+		found = map[eventstore.EventKey]eventstore.Event{}
+		errs  = map[eventstore.EventKey]error{}
 	)
-	record := func(k flagmigrate.EventKey, stored *flagmigrate.Event, err error) {
+	record := func(k eventstore.EventKey, stored *eventstore.Event, err error) {
 		mu.Lock()
 		defer mu.Unlock()
 		if stored != nil {
@@ -46,7 +46,7 @@ func (s *Store) putAll(ctx context.Context, op string, events []flagmigrate.Even
 // transactGroups splits events into [lo, hi) groups that fit one
 // TransactWriteItems: at most 100 actions and 4 MB of items, by the bound
 // Size + itemOverhead of each item.
-func transactGroups(events []flagmigrate.Event) [][2]int {
+func transactGroups(events []eventstore.Event) [][2]int {
 	var out [][2]int
 	lo, bytes := 0, 0
 	for i, e := range events {
@@ -79,9 +79,9 @@ var retryReasons = map[string]bool{
 // again and again without the puts that are settled, until every put is
 // written or settled: condition failed (the stored event is recorded) or
 // refused for a reason of its own (its error is recorded).
-func (s *Store) putGroup(ctx context.Context, op string, events []flagmigrate.Event, record func(flagmigrate.EventKey, *flagmigrate.Event, error)) error {
+func (s *Store) putGroup(ctx context.Context, op string, events []eventstore.Event, record func(eventstore.EventKey, *eventstore.Event, error)) error {
 	pending := make([]types.TransactWriteItem, len(events))
-	keys := make([]flagmigrate.EventKey, len(events))
+	keys := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		av, err := marshalEvent(e)
 		if err != nil {
@@ -110,7 +110,7 @@ func (s *Store) putGroup(ctx context.Context, op string, events []flagmigrate.Ev
 		}
 		var (
 			left       []types.TransactWriteItem
-			leftKeys   []flagmigrate.EventKey
+			leftKeys   []eventstore.EventKey
 			settled    bool
 			throttling bool
 		)
@@ -157,7 +157,7 @@ func (s *Store) putGroup(ctx context.Context, op string, events []flagmigrate.Ev
 // storedAfterFailedPut returns the event stored under key when a put's
 // condition failed: item, when the server returned it, else read back
 // consistently. ok is false when no event is stored (any more).
-func (s *Store) storedAfterFailedPut(ctx context.Context, op string, key flagmigrate.EventKey, item map[string]types.AttributeValue) (flagmigrate.Event, bool, error) {
+func (s *Store) storedAfterFailedPut(ctx context.Context, op string, key eventstore.EventKey, item map[string]types.AttributeValue) (eventstore.Event, bool, error) {
 	if item != nil {
 		e, err := unmarshalEvent(item)
 		return e, err == nil, err

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // writerID is the context key of a writer in the race test.
@@ -127,7 +128,7 @@ func raceRound(t *testing.T, c *dynamodb.Client, table string, round, writers, k
 			switch err := results[w][k]; {
 			case err == nil:
 				winners++
-				if !flagmigrate.EqualEvents(stored, canonical(t, eventOf(w, k))) {
+				if !eventstore.EqualEvents(stored, canonical(t, eventOf(w, k))) {
 					violations = append(violations, fmt.Sprintf("round %d key %d: writer %d was told its event is stored, but writer %v's is", round, k, w, stored.Data["writer"]))
 				}
 			case !errors.Is(err, flagmigrate.ErrConflict):

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
@@ -150,7 +151,7 @@ func TestOpenURLOnServer(t *testing.T) {
 	if err := s.StoreEvent(t.Context(), e); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.FindEventByID(t.Context(), "acct", "by-url"); err != nil || !flagmigrate.EqualEvents(got, canonical(t, e)) {
+	if got, err := s.FindEventByID(t.Context(), "acct", "by-url"); err != nil || !eventstore.EqualEvents(got, canonical(t, e)) {
 		t.Errorf("FindEventByID = %v, %v", got, err)
 	}
 	missing := open("no_such_table_" + strings.ReplaceAll(t.Name(), "/", "_"))

@@ -21,6 +21,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -426,7 +427,7 @@ func checkHolds(t *testing.T, store flagmigrate.EventScanner, want []flagmigrate
 		switch {
 		case !ok:
 			t.Errorf("the store holds %v, which no caller wrote", e.Key())
-		case !flagmigrate.EqualEvents(e, w):
+		case !eventstore.EqualEvents(e, w):
 			t.Errorf("the store holds %v with other content than written", e.Key())
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	gocmp "github.com/google/go-cmp/cmp"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // The traffic: several workers, each owning a few accounts, write new events
@@ -284,7 +285,7 @@ func (tf *traffic) find(ctx context.Context, r *rand.Rand) {
 	switch {
 	case err != nil:
 		tf.fails.add("FindEventByID %v: %v", want.Key(), err)
-	case !flagmigrate.EqualEvents(got, want):
+	case !eventstore.EqualEvents(got, want):
 		tf.fails.add("FindEventByID %v: wrong event (-want +got):\n%s", want.Key(), gocmp.Diff(want, got))
 	}
 }
@@ -341,7 +342,7 @@ func (tf *traffic) list(ctx context.Context, r *rand.Rand, w int) {
 		opts.Cursor = page.NextCursor
 	}
 	tf.ops.lists.Add(1)
-	if !slices.EqualFunc(got, want, flagmigrate.EqualEvents) {
+	if !slices.EqualFunc(got, want, eventstore.EqualEvents) {
 		tf.fails.add("ListEvents %s [%v, %v): wrong listing (-want +got):\n%s", acct, opts.Start, opts.End, gocmp.Diff(want, got))
 	}
 }

@@ -6,18 +6,18 @@ import (
 	"slices"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// DeleteEvent implements [flagmigrate.EventDeleter]: the event (if any)
+// DeleteEvent implements [eventstore.EventDeleter]: the event (if any)
 // goes, and a tombstone stays under its key, so that a later StoreEvent of
-// the key returns [flagmigrate.ErrDeleted].
+// the key returns [eventstore.ErrDeleted].
 func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := flagmigrate.ValidateKey(accountID, id); err != nil {
-		return fmt.Errorf("memstore: %w: delete: %v", flagmigrate.ErrInvalidArgument, err)
+	if err := eventstore.ValidateKey(accountID, id); err != nil {
+		return fmt.Errorf("memstore: %w: delete: %v", eventstore.ErrInvalidArgument, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -25,13 +25,13 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	return nil
 }
 
-// EraseAccount implements [flagmigrate.EventDeleter] under one lock.
+// EraseAccount implements [eventstore.EventDeleter] under one lock.
 func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if accountID == "" {
-		return nil, fmt.Errorf("memstore: %w: erase: empty account ID", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("memstore: %w: erase: empty account ID", eventstore.ErrInvalidArgument)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -47,7 +47,7 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 }
 
 func (s *Store) deleteLocked(accountID, id string) {
-	s.tombs[flagmigrate.EventKey{AccountID: accountID, ID: id}] = time.Now()
+	s.tombs[eventstore.EventKey{AccountID: accountID, ID: id}] = time.Now()
 	a := s.accounts[accountID]
 	if a == nil {
 		return
@@ -72,9 +72,9 @@ func (s *Store) deleteLocked(accountID, id string) {
 	}
 }
 
-var _ flagmigrate.TombstonePurger = (*Store)(nil)
+var _ eventstore.TombstonePurger = (*Store)(nil)
 
-// PurgeTombstones implements [flagmigrate.TombstonePurger].
+// PurgeTombstones implements [eventstore.TombstonePurger].
 func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err

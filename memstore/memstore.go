@@ -1,11 +1,11 @@
-// Package memstore is an in-memory [flagmigrate.EventStore]: the embedded
+// Package memstore is an in-memory [eventstore.EventStore]: the embedded
 // default that needs no server, and the reference implementation of the
 // contract that the other stores are measured against.
 //
 // A Store keeps each account's events twice, by ID and in (Time, ID) order,
 // so that FindEventByID is a map lookup and ListEvents a binary search. It
-// implements [flagmigrate.EventScanner], [flagmigrate.BatchStorer] and
-// [flagmigrate.BatchFinder] and [flagmigrate.EventDeleter] (with
+// implements [eventstore.EventScanner], [eventstore.BatchStorer] and
+// [eventstore.BatchFinder] and [eventstore.EventDeleter] (with
 // tombstones kept in memory). Events go in and come out as deep copies: a
 // caller can never change what is stored.
 package memstore
@@ -19,7 +19,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Store is a concurrency-safe in-memory event store. The zero value is not
@@ -29,26 +29,26 @@ type Store struct {
 	accounts map[string]*account
 	order    []string // account IDs, sorted
 	count    int
-	tombs    map[flagmigrate.EventKey]time.Time // deleted keys and when (delete.go)
+	tombs    map[eventstore.EventKey]time.Time // deleted keys and when (delete.go)
 }
 
 type account struct {
-	byID   map[string]flagmigrate.Event
-	ids    []string            // sorted bytewise
-	byTime []flagmigrate.Event // sorted by (Time, ID)
+	byID   map[string]eventstore.Event
+	ids    []string           // sorted bytewise
+	byTime []eventstore.Event // sorted by (Time, ID)
 }
 
 var (
-	_ flagmigrate.EventStore   = (*Store)(nil)
-	_ flagmigrate.EventScanner = (*Store)(nil)
-	_ flagmigrate.BatchStorer  = (*Store)(nil)
-	_ flagmigrate.BatchFinder  = (*Store)(nil)
-	_ flagmigrate.EventDeleter = (*Store)(nil)
+	_ eventstore.EventStore   = (*Store)(nil)
+	_ eventstore.EventScanner = (*Store)(nil)
+	_ eventstore.BatchStorer  = (*Store)(nil)
+	_ eventstore.BatchFinder  = (*Store)(nil)
+	_ eventstore.EventDeleter = (*Store)(nil)
 )
 
 // New returns an empty store.
 func New() *Store {
-	return &Store{accounts: make(map[string]*account), tombs: make(map[flagmigrate.EventKey]time.Time)}
+	return &Store{accounts: make(map[string]*account), tombs: make(map[eventstore.EventKey]time.Time)}
 }
 
 // Len returns the number of stored events.
@@ -58,12 +58,12 @@ func (s *Store) Len() int {
 	return s.count
 }
 
-// StoreEvent implements [flagmigrate.EventStore].
-func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
+// StoreEvent implements [eventstore.EventStore].
+func (s *Store) StoreEvent(ctx context.Context, evt eventstore.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := flagmigrate.CanonicalEvent(ctx, evt)
+	c, err := eventstore.CanonicalEvent(ctx, evt)
 	if err != nil {
 		return err
 	}
@@ -72,22 +72,22 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 	return s.storeLocked(c)
 }
 
-func (s *Store) storeLocked(c flagmigrate.Event) error {
+func (s *Store) storeLocked(c eventstore.Event) error {
 	if _, deleted := s.tombs[c.Key()]; deleted {
-		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, flagmigrate.ErrDeleted)
+		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, eventstore.ErrDeleted)
 	}
 	a := s.accounts[c.AccountID]
 	if a == nil {
-		a = &account{byID: make(map[string]flagmigrate.Event)}
+		a = &account{byID: make(map[string]eventstore.Event)}
 		s.accounts[c.AccountID] = a
 		i, _ := slices.BinarySearch(s.order, c.AccountID)
 		s.order = slices.Insert(s.order, i, c.AccountID)
 	}
 	if old, ok := a.byID[c.ID]; ok {
-		if flagmigrate.EqualEvents(old, c) {
+		if eventstore.EqualEvents(old, c) {
 			return nil
 		}
-		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, flagmigrate.ErrConflict)
+		return fmt.Errorf("memstore: account %q event %q: %w", c.AccountID, c.ID, eventstore.ErrConflict)
 	}
 	a.byID[c.ID] = c
 	i, _ := slices.BinarySearch(a.ids, c.ID)
@@ -98,20 +98,20 @@ func (s *Store) storeLocked(c flagmigrate.Event) error {
 	return nil
 }
 
-func compareTimeID(a, b flagmigrate.Event) int {
+func compareTimeID(a, b eventstore.Event) int {
 	if c := a.Time.Compare(b.Time); c != 0 {
 		return c
 	}
 	return cmp.Compare(a.ID, b.ID)
 }
 
-// StoreEvents implements [flagmigrate.BatchStorer] under one lock.
-func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+// StoreEvents implements [eventstore.BatchStorer] under one lock.
+func (s *Store) StoreEvents(ctx context.Context, events []eventstore.Event) ([]error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(events))
-	canon := make([]flagmigrate.Event, len(events))
+	canon := make([]eventstore.Event, len(events))
 	for i, evt := range events {
 		canon[i], errs[i] = evt.Canonical()
 	}
@@ -125,10 +125,10 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 	return errs, nil
 }
 
-// FindEventByID implements [flagmigrate.EventStore].
-func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
+// FindEventByID implements [eventstore.EventStore].
+func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Event{}, err
+		return eventstore.Event{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -137,17 +137,17 @@ func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmi
 			return evt.Clone(), nil
 		}
 	}
-	return flagmigrate.Event{}, fmt.Errorf("memstore: account %q event %q: %w", accountID, id, flagmigrate.ErrNotFound)
+	return eventstore.Event{}, fmt.Errorf("memstore: account %q event %q: %w", accountID, id, eventstore.ErrNotFound)
 }
 
-// FindEvents implements [flagmigrate.BatchFinder].
-func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
+// FindEvents implements [eventstore.BatchFinder].
+func (s *Store) FindEvents(ctx context.Context, keys []eventstore.EventKey) ([]eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	var out []flagmigrate.Event
+	var out []eventstore.Event
 	for _, k := range keys {
 		if a := s.accounts[k.AccountID]; a != nil {
 			if evt, ok := a.byID[k.ID]; ok {
@@ -158,33 +158,33 @@ func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]
 	return out, nil
 }
 
-// ListEvents implements [flagmigrate.EventStore].
-func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigrate.ListOptions) (flagmigrate.Page, error) {
+// ListEvents implements [eventstore.EventStore].
+func (s *Store) ListEvents(ctx context.Context, accountID string, opts eventstore.ListOptions) (eventstore.Page, error) {
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	q, err := opts.Query(accountID)
 	if err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	a := s.accounts[accountID]
 	if a == nil {
-		return flagmigrate.Page{}, nil
+		return eventstore.Page{}, nil
 	}
 	// First event at or after Start, or after the cursor's position.
-	start := flagmigrate.Event{Time: q.Start}
+	start := eventstore.Event{Time: q.Start}
 	i, _ := slices.BinarySearchFunc(a.byTime, start, compareTimeID)
 	if q.After != nil {
-		after := flagmigrate.Event{Time: q.After.Time, ID: q.After.ID}
+		after := eventstore.Event{Time: q.After.Time, ID: q.After.ID}
 		j, found := slices.BinarySearchFunc(a.byTime, after, compareTimeID)
 		if found {
 			j++
 		}
 		i = max(i, j)
 	}
-	var page flagmigrate.Page
+	var page eventstore.Page
 	for ; i < len(a.byTime) && a.byTime[i].Time.Before(q.End); i++ {
 		if len(page.Events) == q.Limit {
 			page.NextCursor = q.NextCursor(page.Events[len(page.Events)-1])
@@ -195,28 +195,28 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 	return page, nil
 }
 
-// ScanEvents implements [flagmigrate.EventScanner]. The whole-store order is
-// (AccountID, ID), bytewise; segments are [flagmigrate.SegmentOf] the account.
+// ScanEvents implements [eventstore.EventScanner]. The whole-store order is
+// (AccountID, ID), bytewise; segments are [eventstore.SegmentOf] the account.
 // Events are read in batches under a read lock that is never held while the
 // caller handles an event.
-func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
-	return func(yield func(flagmigrate.Event, error) bool) {
+func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
 		if err := opts.Validate(); err != nil {
-			yield(flagmigrate.Event{}, err)
+			yield(eventstore.Event{}, err)
 			return
 		}
 		batch := opts.BatchSize
 		if batch == 0 {
 			batch = 256
 		}
-		var after flagmigrate.EventKey
+		var after eventstore.EventKey
 		started := false
 		if opts.After != nil {
 			after, started = *opts.After, true
 		}
 		for {
 			if err := ctx.Err(); err != nil {
-				yield(flagmigrate.Event{}, err)
+				yield(eventstore.Event{}, err)
 				return
 			}
 			events := s.nextBatch(opts, after, started, batch)
@@ -235,7 +235,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 
 // nextBatch returns up to n events after the key after (or from the start
 // when !started) in scan order.
-func (s *Store) nextBatch(opts flagmigrate.ScanOptions, after flagmigrate.EventKey, started bool, n int) []flagmigrate.Event {
+func (s *Store) nextBatch(opts eventstore.ScanOptions, after eventstore.EventKey, started bool, n int) []eventstore.Event {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	accounts := s.order
@@ -246,11 +246,11 @@ func (s *Store) nextBatch(opts flagmigrate.ScanOptions, after flagmigrate.EventK
 	if started {
 		ai, _ = slices.BinarySearch(accounts, after.AccountID)
 	}
-	var out []flagmigrate.Event
+	var out []eventstore.Event
 	for ; ai < len(accounts) && len(out) < n; ai++ {
 		id := accounts[ai]
 		a := s.accounts[id]
-		if a == nil || (opts.Segments > 1 && flagmigrate.SegmentOf(id, opts.Segments) != opts.Segment) {
+		if a == nil || (opts.Segments > 1 && eventstore.SegmentOf(id, opts.Segments) != opts.Segment) {
 			continue
 		}
 		k := 0

@@ -13,7 +13,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Field names of a stored event (see the package documentation).
@@ -44,7 +44,7 @@ const (
 const dataTimeLayout = "2006-01-02T15:04:05.000Z"
 
 // segmentHash is the stored seg field: FNV-1a (32 bits) of the account ID,
-// the hash [flagmigrate.SegmentOf] reduces modulo the number of segments.
+// the hash [eventstore.SegmentOf] reduces modulo the number of segments.
 func segmentHash(accountID string) int64 {
 	h := fnv.New32a()
 	h.Write([]byte(accountID))
@@ -58,7 +58,7 @@ func keyDoc(accountID, id string) bson.D {
 }
 
 // encodeEvent appends the BSON document of the canonical event c to dst.
-func encodeEvent(dst []byte, c flagmigrate.Event) ([]byte, error) {
+func encodeEvent(dst []byte, c eventstore.Event) ([]byte, error) {
 	doc, dst := bsoncore.AppendDocumentStart(dst)
 	kidx, dst := bsoncore.AppendDocumentElementStart(dst, fieldKey)
 	dst = bsoncore.AppendStringElement(dst, keyAccount, c.AccountID)
@@ -162,10 +162,10 @@ func looksWrapped(m map[string]any) bool {
 // event. The key (_id.a, _id.i) must agree with account and id, and a seg
 // with the hash of the account: each Event field has one value. Other fields
 // are ignored. A document that is not a readable event gives a
-// [*flagmigrate.UnreadableError] naming its _id and the field.
-func decodeEvent(raw bson.Raw) (flagmigrate.Event, error) {
+// [*eventstore.UnreadableError] naming its _id and the field.
+func decodeEvent(raw bson.Raw) (eventstore.Event, error) {
 	var (
-		e                 flagmigrate.Event
+		e                 eventstore.Event
 		hasAccount, hasID bool
 		hasTime, hasKey   bool
 		keyAcct, keyID    string
@@ -239,11 +239,11 @@ func decodeEvent(raw bson.Raw) (flagmigrate.Event, error) {
 		}
 	}
 	if err != nil {
-		return flagmigrate.Event{}, unreadable(raw, err)
+		return eventstore.Event{}, unreadable(raw, err)
 	}
 	c, err := e.Canonical()
 	if err != nil {
-		return flagmigrate.Event{}, unreadable(raw, fromValidation(err, defaultFields))
+		return eventstore.Event{}, unreadable(raw, fromValidation(err, defaultFields))
 	}
 	return c, nil
 }
@@ -284,7 +284,7 @@ func notA(v bsoncore.Value, want string) error {
 // fromValidation turns the error of Event.Canonical on a decoded event into
 // one located at the document field that holds the faulty Event field.
 func fromValidation(err error, l Layout) error {
-	var ve *flagmigrate.ValidationError
+	var ve *eventstore.ValidationError
 	if !errors.As(err, &ve) {
 		return err
 	}
@@ -311,7 +311,7 @@ func fromValidation(err error, l Layout) error {
 
 // unreadable wraps the reason a document is not a readable event.
 func unreadable(raw bson.Raw, err error) error {
-	u := &flagmigrate.UnreadableError{Record: describe(raw), Err: err}
+	u := &eventstore.UnreadableError{Record: describe(raw), Err: err}
 	var pe *pathError
 	if errors.As(err, &pe) {
 		u.Field, u.Err = pe.path, pe.err
@@ -355,7 +355,7 @@ func forEach(doc []byte, fn func(key string, v bsoncore.Value) error) error {
 }
 
 // decodeMap and decodeValue turn BSON into the JSON-like Go values that
-// [flagmigrate.Event.Canonical] then validates and canonicalises. Paths are
+// [eventstore.Event.Canonical] then validates and canonicalises. Paths are
 // only built when there is an error.
 func decodeMap(doc []byte, wrap bool) (map[string]any, error) {
 	m := make(map[string]any)
@@ -454,7 +454,7 @@ func decodeValue(v bsoncore.Value, wrap bool) (any, error) {
 		return f, nil // Canonical makes integral values int64 and refuses NaN and ±Inf
 	case bsoncore.TypeDecimal128:
 		h, l, _ := v.Decimal128OK()
-		n, err := flagmigrate.CanonicalNumber(bson.NewDecimal128(h, l).String())
+		n, err := eventstore.CanonicalNumber(bson.NewDecimal128(h, l).String())
 		if err != nil {
 			return nil, fmt.Errorf("decimal %s: %w", bson.NewDecimal128(h, l), err)
 		}

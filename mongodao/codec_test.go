@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -132,7 +133,7 @@ func TestEncodeShape(t *testing.T) {
 	if got := bson.Raw(doc).String(); got != want {
 		t.Errorf("encoded\n got %s\nwant %s", got, want)
 	}
-	if h := segmentHash("a"); h%7 != int64(flagmigrate.SegmentOf("a", 7)) {
+	if h := segmentHash("a"); h%7 != int64(eventstore.SegmentOf("a", 7)) {
 		t.Errorf("seg %d is not SegmentOf's hash", h)
 	}
 }

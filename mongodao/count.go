@@ -3,7 +3,7 @@ package mongodao
 import (
 	"context"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // CountEvents returns about how many events one account ("" for the whole
@@ -20,7 +20,7 @@ func (s *Store) CountEvents(ctx context.Context, accountID string) (int64, error
 		}
 		return n, nil
 	}
-	opts := flagmigrate.ScanOptions{AccountID: accountID}
+	opts := eventstore.ScanOptions{AccountID: accountID}
 	filter, ok := scanFilter(opts)
 	if !s.layout.IsDefault() {
 		var err error

@@ -11,7 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/scanids"
 )
 
@@ -42,15 +42,15 @@ const TombstoneSuffix = "_flagmigrate_tombstones"
 
 // deletedError reports a store of a deleted key.
 func deletedError(accountID, id string) error {
-	return fmt.Errorf("mongodao: store account %q event %q: %w", accountID, id, flagmigrate.ErrDeleted)
+	return fmt.Errorf("mongodao: store account %q event %q: %w", accountID, id, eventstore.ErrDeleted)
 }
 
 // Tombstones returns the collection of the store's tombstones.
 func (s *Store) Tombstones() *mongo.Collection { return s.tombs }
 
 // deletedKeys returns which of keys hold a tombstone.
-func (s *Store) deletedKeys(ctx context.Context, keys []flagmigrate.EventKey) (map[flagmigrate.EventKey]bool, error) {
-	out := make(map[flagmigrate.EventKey]bool)
+func (s *Store) deletedKeys(ctx context.Context, keys []eventstore.EventKey) (map[eventstore.EventKey]bool, error) {
+	out := make(map[eventstore.EventKey]bool)
 	for lo := 0; lo < len(keys); lo += s.findBatch {
 		chunk := keys[lo:min(lo+s.findBatch, len(keys))]
 		in := make(bson.A, len(chunk))
@@ -69,7 +69,7 @@ func (s *Store) deletedKeys(ctx context.Context, keys []flagmigrate.EventKey) (m
 				closeCursor(ctx, cur)
 				return nil, fmt.Errorf("mongodao: a tombstone of %s: %w", s.tombs.Name(), err)
 			}
-			out[flagmigrate.EventKey{AccountID: a, ID: i}] = true
+			out[eventstore.EventKey{AccountID: a, ID: i}] = true
 		}
 		err = cur.Err()
 		closeCursor(ctx, cur)
@@ -82,8 +82,8 @@ func (s *Store) deletedKeys(ctx context.Context, keys []flagmigrate.EventKey) (m
 
 // undoIfDeleted is StoreEvent's second step: when key holds a tombstone,
 // it removes the key's documents and reports true with ErrDeleted.
-func (s *Store) undoIfDeleted(ctx context.Context, key flagmigrate.EventKey) (bool, error) {
-	gone, err := s.deletedKeys(ctx, []flagmigrate.EventKey{key})
+func (s *Store) undoIfDeleted(ctx context.Context, key eventstore.EventKey) (bool, error) {
+	gone, err := s.deletedKeys(ctx, []eventstore.EventKey{key})
 	if err != nil || !gone[key] {
 		return false, err
 	}
@@ -95,8 +95,8 @@ func (s *Store) undoIfDeleted(ctx context.Context, key flagmigrate.EventKey) (bo
 
 // batchUndoIfDeleted is StoreEvents' second step: every event at[j] whose
 // key holds a tombstone gets ErrDeleted, and its documents are removed.
-func (s *Store) batchUndoIfDeleted(ctx context.Context, canon []flagmigrate.Event, at []int, errs []error) ([]error, error) {
-	keys := make([]flagmigrate.EventKey, len(at))
+func (s *Store) batchUndoIfDeleted(ctx context.Context, canon []eventstore.Event, at []int, errs []error) ([]error, error) {
+	keys := make([]eventstore.EventKey, len(at))
 	for j, i := range at {
 		keys[j] = canon[i].Key()
 	}
@@ -104,7 +104,7 @@ func (s *Store) batchUndoIfDeleted(ctx context.Context, canon []flagmigrate.Even
 	if err != nil {
 		return nil, err
 	}
-	removed := make(map[flagmigrate.EventKey]bool, len(gone))
+	removed := make(map[eventstore.EventKey]bool, len(gone))
 	for _, i := range at {
 		k := canon[i].Key()
 		if !gone[k] {
@@ -167,15 +167,15 @@ func (s *Store) insertTombstones(ctx context.Context, accountID string, ids []st
 	return mapError(ctx, err, "insert %d tombstones of account %q", len(ids), accountID)
 }
 
-// DeleteEvent implements [flagmigrate.EventDeleter]: it inserts the key's
+// DeleteEvent implements [eventstore.EventDeleter]: it inserts the key's
 // tombstone, then deletes the key's documents (see [TombstoneSuffix] and
 // the ordering above).
 func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := flagmigrate.ValidateKey(accountID, id); err != nil {
-		return fmt.Errorf("mongodao: delete: %w: %v", flagmigrate.ErrInvalidArgument, err)
+	if err := eventstore.ValidateKey(accountID, id); err != nil {
+		return fmt.Errorf("mongodao: delete: %w: %v", eventstore.ErrInvalidArgument, err)
 	}
 	if err := s.insertTombstones(ctx, accountID, []string{id}); err != nil {
 		return err
@@ -183,19 +183,19 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	return s.removeDocs(ctx, accountID, []string{id})
 }
 
-// EraseAccount implements [flagmigrate.EventDeleter]: it scans the
+// EraseAccount implements [eventstore.EventDeleter]: it scans the
 // account, tombstones and deletes what it found, and scans again until the
 // account holds no event. Documents of the account that are not readable
-// events (see [flagmigrate.ErrUnreadable]) are left, since no event ID can
+// events (see [eventstore.ErrUnreadable]) are left, since no event ID can
 // be read from them: find them with a scan and remove them by hand.
 func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	if accountID == "" {
-		return nil, fmt.Errorf("mongodao: erase: %w: empty account ID", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("mongodao: erase: %w: empty account ID", eventstore.ErrInvalidArgument)
 	}
-	if flagmigrate.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateKey(accountID, "x") != nil {
 		return nil, nil // no event can have this account
 	}
 	var erased []string
@@ -220,9 +220,9 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	}
 }
 
-var _ flagmigrate.TombstonePurger = (*Store)(nil)
+var _ eventstore.TombstonePurger = (*Store)(nil)
 
-// PurgeTombstones implements [flagmigrate.TombstonePurger] with one
+// PurgeTombstones implements [eventstore.TombstonePurger] with one
 // DeleteMany on the tombstone collection's at field (not indexed: it scans
 // the collection, which is small next to the events').
 func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {

@@ -114,7 +114,7 @@
 //
 //   - int32 and int64 become int64; a double becomes int64 when integral
 //     (and within int64), else float64; a Decimal128 is read by its decimal
-//     text like a DynamoDB number ([flagmigrate.CanonicalNumber]).
+//     text like a DynamoDB number ([eventstore.CanonicalNumber]).
 //   - embedded documents (bson.D, bson.M) become map[string]any and arrays
 //     []any, nested arrays included; empty ones stay empty (not nil). An
 //     empty or null data reads as a nil Data.
@@ -146,7 +146,7 @@
 // bytewise; an account scan is the _id range of that account;
 // ScanOptions.After resumes it as an _id lower bound. Segment k of n is the
 // documents with seg % n == k ($mod): the same split as
-// [flagmigrate.SegmentOf], so all of an account's events fall in one
+// [eventstore.SegmentOf], so all of an account's events fall in one
 // segment, as in every store of this module. Documents without a numeric seg
 // (written by other tools) are read by every segment and yielded only by the
 // one SegmentOf names.

@@ -7,16 +7,16 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // mapError is the one place where the driver's errors become the store's:
 //
 //   - when ctx is done, ctx.Err() as it is (context.Canceled or
 //     context.DeadlineExceeded), whatever the driver made of it;
-//   - [mongo.ErrNoDocuments] matches [flagmigrate.ErrNotFound];
+//   - [mongo.ErrNoDocuments] matches [eventstore.ErrNotFound];
 //   - a duplicate key ([mongo.IsDuplicateKeyError]) matches
-//     [flagmigrate.ErrConflict];
+//     [eventstore.ErrConflict];
 //   - anything else is wrapped with what the store was doing.
 //
 // The driver's error stays reachable with errors.As in every case but the
@@ -31,9 +31,9 @@ func mapError(ctx context.Context, err error, format string, args ...any) error 
 	what := fmt.Sprintf(format, args...)
 	switch {
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("mongodao: %s: %w (%w)", what, flagmigrate.ErrNotFound, err)
+		return fmt.Errorf("mongodao: %s: %w (%w)", what, eventstore.ErrNotFound, err)
 	case mongo.IsDuplicateKeyError(err):
-		return fmt.Errorf("mongodao: %s: %w (%w)", what, flagmigrate.ErrConflict, err)
+		return fmt.Errorf("mongodao: %s: %w (%w)", what, eventstore.ErrConflict, err)
 	}
 	return fmt.Errorf("mongodao: %s: %w", what, err)
 }
@@ -41,11 +41,11 @@ func mapError(ctx context.Context, err error, format string, args ...any) error 
 // conflict reports that a different event is stored under c's key; cause is
 // the duplicate-key error of the insert, or why the stored document could
 // not be read as an event.
-func conflict(c flagmigrate.Event, cause error) error {
-	return fmt.Errorf("mongodao: store account %q event %q: %w (%w)", c.AccountID, c.ID, flagmigrate.ErrConflict, cause)
+func conflict(c eventstore.Event, cause error) error {
+	return fmt.Errorf("mongodao: store account %q event %q: %w (%w)", c.AccountID, c.ID, eventstore.ErrConflict, cause)
 }
 
 // notFound reports a key that cannot exist: one that fails validation.
 func notFound(accountID, id string) error {
-	return fmt.Errorf("mongodao: find account %q event %q: %w", accountID, id, flagmigrate.ErrNotFound)
+	return fmt.Errorf("mongodao: find account %q event %q: %w", accountID, id, eventstore.ErrNotFound)
 }

@@ -10,7 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // ListIndexName is the name EnsureIndexes gives the (account, time, id)
@@ -74,7 +74,7 @@ func (s *Store) indexes() []indexSpec {
 // It also checks that the collection compares strings bytewise (no default
 // collation, or the "simple" one), which the ID order of ListEvents and
 // ScanEvents relies on; otherwise it returns an error matching
-// [flagmigrate.ErrInvalidArgument].
+// [eventstore.ErrInvalidArgument].
 func (s *Store) EnsureIndexes(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -181,7 +181,7 @@ func (s *Store) checkCollation(ctx context.Context) error {
 		}
 		if locale, _ := v.StringValueOK(); locale != "simple" {
 			return fmt.Errorf("mongodao: %w: collection %s has the default collation %s; event IDs must compare bytewise (simple collation)",
-				flagmigrate.ErrInvalidArgument, s.coll.Name(), v)
+				eventstore.ErrInvalidArgument, s.coll.Name(), v)
 		}
 	}
 	return nil

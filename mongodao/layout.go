@@ -9,7 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // IDFormat is how a [Layout] stores Event.ID.
@@ -132,13 +132,13 @@ func (l Layout) String() string {
 }
 
 // validate checks a non-default layout. Errors match
-// [flagmigrate.ErrInvalidArgument].
+// [eventstore.ErrInvalidArgument].
 func (l Layout) validate() error {
 	if l.IsDefault() {
 		return nil
 	}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("mongodao: %w: layout: %s", flagmigrate.ErrInvalidArgument, fmt.Sprintf(format, args...))
+		return fmt.Errorf("mongodao: %w: layout: %s", eventstore.ErrInvalidArgument, fmt.Sprintf(format, args...))
 	}
 	seen := map[string]string{}
 	for _, f := range []struct{ name, field string }{
@@ -168,29 +168,29 @@ func (l Layout) validate() error {
 	return nil
 }
 
-// ValidateEvent implements [flagmigrate.EventValidator]: it refuses, with a
-// [*flagmigrate.ValidationError], a canonical event that the layout cannot
+// ValidateEvent implements [eventstore.EventValidator]: it refuses, with a
+// [*eventstore.ValidationError], a canonical event that the layout cannot
 // hold exactly: an ID that is not of the ID format, a time that is not a
 // whole second in a [TimeUnix] layout, a Data key that is a mapped field
 // (or _id) in a [DataRest] layout.
-func (s *Store) ValidateEvent(c flagmigrate.Event) error {
+func (s *Store) ValidateEvent(c eventstore.Event) error {
 	return s.layout.validateEvent(c)
 }
 
-func (l Layout) validateEvent(c flagmigrate.Event) error {
+func (l Layout) validateEvent(c eventstore.Event) error {
 	if l.IsDefault() {
 		return nil
 	}
 	if _, err := l.encodeID(c.ID); err != nil {
-		return &flagmigrate.ValidationError{Field: "ID", Reason: err.Error()}
+		return &eventstore.ValidationError{Field: "ID", Reason: err.Error()}
 	}
 	if l.TimeFormat == TimeUnix && c.Time.UnixMilli()%1000 != 0 {
-		return &flagmigrate.ValidationError{Field: "Time", Reason: fmt.Sprintf("%s is not a whole second: field %s holds Unix seconds", c.Time.Format(dataTimeLayout), l.Time)}
+		return &eventstore.ValidationError{Field: "Time", Reason: fmt.Sprintf("%s is not a whole second: field %s holds Unix seconds", c.Time.Format(dataTimeLayout), l.Time)}
 	}
 	if l.Data == DataRest {
 		for k := range c.Data {
 			if k == fieldKey || k == l.Account || k == l.ID || k == l.Type || k == l.Time {
-				return &flagmigrate.ValidationError{Field: "Data." + k, Reason: "is a field the layout maps to another Event field (Data is every other field)"}
+				return &eventstore.ValidationError{Field: "Data." + k, Reason: "is a field the layout maps to another Event field (Data is every other field)"}
 			}
 		}
 	}

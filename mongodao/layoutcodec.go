@@ -12,13 +12,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // encode appends the document of the canonical event c in layout l (not the
 // default one) to dst. c has passed l.validateEvent. Without an _id of the
 // event's, the driver adds an ObjectID _id on insert.
-func (l Layout) encode(dst []byte, c flagmigrate.Event) ([]byte, error) {
+func (l Layout) encode(dst []byte, c eventstore.Event) ([]byte, error) {
 	id, err := l.encodeID(c.ID)
 	if err != nil {
 		return nil, err
@@ -76,11 +76,11 @@ func appendScalar(dst []byte, key string, v any) ([]byte, error) {
 }
 
 // decode reads a document of layout l (not the default one) as a canonical
-// event, or returns a [*flagmigrate.UnreadableError] naming its _id and the
+// event, or returns a [*eventstore.UnreadableError] naming its _id and the
 // field.
-func (l Layout) decode(raw bson.Raw) (flagmigrate.Event, error) {
+func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
 	var (
-		e                          flagmigrate.Event
+		e                          eventstore.Event
 		hasAccount, hasID, hasType bool
 		hasTime                    bool
 		rest                       map[string]any
@@ -149,14 +149,14 @@ func (l Layout) decode(raw bson.Raw) (flagmigrate.Event, error) {
 		}
 	}
 	if err != nil {
-		return flagmigrate.Event{}, unreadable(raw, err)
+		return eventstore.Event{}, unreadable(raw, err)
 	}
 	if rest != nil {
 		e.Data = rest
 	}
 	c, err := e.Canonical()
 	if err != nil {
-		return flagmigrate.Event{}, unreadable(raw, fromValidation(err, l))
+		return eventstore.Event{}, unreadable(raw, fromValidation(err, l))
 	}
 	return c, nil
 }

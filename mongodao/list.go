@@ -8,24 +8,24 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// ListEvents implements [flagmigrate.EventStore] with one query on the
+// ListEvents implements [eventstore.EventStore] with one query on the
 // (account, time, id) index: it fetches Limit+1 events, so that NextCursor is
 // set only when another event follows.
-func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigrate.ListOptions) (flagmigrate.Page, error) {
+func (s *Store) ListEvents(ctx context.Context, accountID string, opts eventstore.ListOptions) (eventstore.Page, error) {
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	q, err := opts.Query(accountID)
 	if err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	f := s.fields()
 	filter, err := f.listFilter(q)
 	if err != nil {
-		return flagmigrate.Page{}, err
+		return eventstore.Page{}, err
 	}
 	// A positive limit: a single batch (negative limit) would save FerretDB
 	// a killCursors, but silently truncates a page beyond 16 MiB.
@@ -34,10 +34,10 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 	find := options.Find().SetSort(sort).SetLimit(fetch).SetBatchSize(int32(fetch))
 	cur, err := s.coll.Find(ctx, filter, find)
 	if err != nil {
-		return flagmigrate.Page{}, mapError(ctx, err, "list account %q", accountID)
+		return eventstore.Page{}, mapError(ctx, err, "list account %q", accountID)
 	}
 	defer closeCursor(ctx, cur)
-	var page flagmigrate.Page
+	var page eventstore.Page
 	for cur.Next(ctx) {
 		if len(page.Events) == q.Limit {
 			page.NextCursor = q.NextCursor(page.Events[len(page.Events)-1])
@@ -45,12 +45,12 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, opts flagmigra
 		}
 		evt, err := s.decode(cur.Current)
 		if err != nil {
-			return flagmigrate.Page{}, err
+			return eventstore.Page{}, err
 		}
 		page.Events = append(page.Events, evt)
 	}
 	if err := cur.Err(); err != nil {
-		return flagmigrate.Page{}, mapError(ctx, err, "list account %q", accountID)
+		return eventstore.Page{}, mapError(ctx, err, "list account %q", accountID)
 	}
 	return page, nil
 }
@@ -89,7 +89,7 @@ func (f fieldSet) timeBound(t time.Time, strict bool) any {
 // listFilter selects q's events: the account, Start <= time < End and, after
 // a cursor at (T, I), time >= T and (time > T or id > I). Every value is a
 // plain BSON value, never parsed from the caller's strings.
-func (f fieldSet) listFilter(q flagmigrate.ListQuery) (bson.D, error) {
+func (f fieldSet) listFilter(q eventstore.ListQuery) (bson.D, error) {
 	start := q.Start
 	if q.After != nil && q.After.Time.After(start) {
 		start = q.After.Time
@@ -106,7 +106,7 @@ func (f fieldSet) listFilter(q flagmigrate.ListQuery) (bson.D, error) {
 		if !f.l.IsDefault() {
 			v, err := f.l.encodeID(q.After.ID)
 			if err != nil {
-				return nil, fmt.Errorf("%w: the cursor's event ID: %v", flagmigrate.ErrInvalidCursor, err)
+				return nil, fmt.Errorf("%w: the cursor's event ID: %v", eventstore.ErrInvalidCursor, err)
 			}
 			id = v
 		}

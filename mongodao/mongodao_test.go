@@ -19,6 +19,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -206,7 +207,7 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 	for seg := range 3 {
 		got := collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{Segment: seg, Segments: 3}))
 		var w []flagmigrate.Event
-		if seg == flagmigrate.SegmentOf("acct", 3) {
+		if seg == eventstore.SegmentOf("acct", 3) {
 			w = want
 		}
 		if len(got) != len(w) || (len(w) > 0 && !cmp.Equal(w, got)) {
@@ -586,12 +587,12 @@ func FuzzRoundTrip(f *testing.F) {
 	s := newStore(f, nil)
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, seed uint64, account, id string) {
-		if flagmigrate.ValidateKey(account, "x") != nil {
+		if eventstore.ValidateKey(account, "x") != nil {
 			account = "acct"
 		}
 		// A fresh ID per run: the same key with other data is a conflict.
 		id = fmt.Sprintf("%d:%s", n.Add(1), id)
-		if flagmigrate.ValidateKey(account, id) != nil {
+		if eventstore.ValidateKey(account, id) != nil {
 			id = fmt.Sprintf("%d", n.Load())
 		}
 		want, err := mongodao.RandomEvent(rand.New(rand.NewPCG(seed, 7)), account, id).Canonical()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // RandomEvent returns a random event whose Data mixes every canonical kind,
@@ -14,7 +15,7 @@ import (
 // be canonical (a number may need canonicalising); it is valid but for
 // rare size overflows, which callers skip.
 func RandomEvent(r *rand.Rand, accountID, id string) flagmigrate.Event {
-	ms := r.Int64N(flagmigrate.MaxTime.UnixMilli() + 1)
+	ms := r.Int64N(eventstore.MaxTime.UnixMilli() + 1)
 	e := flagmigrate.Event{
 		AccountID: accountID,
 		ID:        id,

@@ -10,16 +10,16 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// ScanEvents implements [flagmigrate.EventScanner] with one cursor that
+// ScanEvents implements [eventstore.EventScanner] with one cursor that
 // fetches ScanOptions.BatchSize (else Options.ScanBatchSize) events per
 // round trip:
 //
 //   - default layout: sorted by _id, that is (account, id) bytewise, served by
 //     the _id index; segment k of n selects the documents whose seg is k
-//     modulo n, the same split as [flagmigrate.SegmentOf] (documents without
+//     modulo n, the same split as [eventstore.SegmentOf] (documents without
 //     seg are read by every segment and yielded by the one SegmentOf names);
 //   - a layout whose ID is _id: sorted by _id (an account scan: that account's
 //     documents, by _id);
@@ -28,12 +28,12 @@ import (
 //     both are reported, never merged.
 //
 // In a layout, a segmented scan reads every document and keeps those of the
-// accounts [flagmigrate.SegmentOf] assigns to its segment (a document it
+// accounts [eventstore.SegmentOf] assigns to its segment (a document it
 // cannot read goes to the segment of its account field, else of its _id).
 // After resumes after a key, as a lower bound on the sort.
 //
 // A document that is not a readable event is yielded as a
-// [*flagmigrate.UnreadableError] naming its _id and the field, and the scan
+// [*eventstore.UnreadableError] naming its _id and the field, and the scan
 // goes on if the caller keeps iterating.
 //
 // The cursor is closed when the caller stops or the sequence ends, with the
@@ -41,14 +41,14 @@ import (
 // could not be killed is reaped by the server. A cursor left idle longer
 // than the server's cursor timeout (10 minutes by default) ends the scan
 // with an error; resume it from the last key.
-func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
-	return func(yield func(flagmigrate.Event, error) bool) {
+func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[eventstore.Event, error] {
+	return func(yield func(eventstore.Event, error) bool) {
 		if err := opts.Validate(); err != nil {
-			yield(flagmigrate.Event{}, err)
+			yield(eventstore.Event{}, err)
 			return
 		}
 		if err := ctx.Err(); err != nil {
-			yield(flagmigrate.Event{}, err)
+			yield(eventstore.Event{}, err)
 			return
 		}
 		var (
@@ -63,7 +63,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 		} else {
 			filter, sort, ok, err = s.layoutScan(opts)
 			if err != nil {
-				yield(flagmigrate.Event{}, err)
+				yield(eventstore.Event{}, err)
 				return
 			}
 		}
@@ -77,7 +77,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 		find := options.Find().SetSort(sort).SetBatchSize(int32(min(batch, math.MaxInt32)))
 		cur, err := s.coll.Find(ctx, filter, find)
 		if err != nil {
-			yield(flagmigrate.Event{}, mapError(ctx, err, "scan"))
+			yield(eventstore.Event{}, mapError(ctx, err, "scan"))
 			return
 		}
 		defer closeCursor(ctx, cur)
@@ -95,15 +95,15 @@ func (s *Store) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) it
 			return
 		}
 		if err := cur.Err(); err != nil {
-			yield(flagmigrate.Event{}, mapError(ctx, err, "scan"))
+			yield(eventstore.Event{}, mapError(ctx, err, "scan"))
 		}
 	}
 }
 
 // segmentOf is the segment a scanned document belongs to.
-func (s *Store) segmentOf(raw bson.Raw, evt flagmigrate.Event, err error, n int) int {
+func (s *Store) segmentOf(raw bson.Raw, evt eventstore.Event, err error, n int) int {
 	if err == nil {
-		return flagmigrate.SegmentOf(evt.AccountID, n)
+		return eventstore.SegmentOf(evt.AccountID, n)
 	}
 	if s.layout.IsDefault() {
 		// The filter chose the documents with a numeric seg by it.
@@ -116,32 +116,32 @@ func (s *Store) segmentOf(raw bson.Raw, evt flagmigrate.Event, err error, n int)
 	f := s.fields()
 	if v, lerr := raw.LookupErr(f.account); lerr == nil {
 		if a, ok := v.StringValueOK(); ok {
-			return flagmigrate.SegmentOf(a, n)
+			return eventstore.SegmentOf(a, n)
 		}
 	}
-	return flagmigrate.SegmentOf(describe(raw), n)
+	return eventstore.SegmentOf(describe(raw), n)
 }
 
 // dupFinder yields a scan's results, holding back one event so that two
 // adjacent documents with one key are both reported as unreadable. Only
 // layouts whose ID is not _id can hold such pairs; the others pass through.
 type dupFinder struct {
-	yield   func(flagmigrate.Event, error) bool
+	yield   func(eventstore.Event, error) bool
 	check   bool
-	held    *flagmigrate.Event
+	held    *eventstore.Event
 	heldRaw bson.Raw
-	dupKey  *flagmigrate.EventKey // the key of the last pair found
+	dupKey  *eventstore.EventKey // the key of the last pair found
 }
 
-func (s *Store) dupFinder(yield func(flagmigrate.Event, error) bool) *dupFinder {
+func (s *Store) dupFinder(yield func(eventstore.Event, error) bool) *dupFinder {
 	return &dupFinder{yield: yield, check: !s.layout.IsDefault() && !s.layout.idIsKey()}
 }
 
 // next takes one scanned document; it returns false when the scan must stop.
-func (d *dupFinder) next(raw bson.Raw, evt flagmigrate.Event, err error) bool {
+func (d *dupFinder) next(raw bson.Raw, evt eventstore.Event, err error) bool {
 	if !d.check || err != nil {
-		if err != nil && !errors.Is(err, flagmigrate.ErrUnreadable) {
-			d.yield(flagmigrate.Event{}, err)
+		if err != nil && !errors.Is(err, eventstore.ErrUnreadable) {
+			d.yield(eventstore.Event{}, err)
 			return false
 		}
 		return d.yield(evt, err)
@@ -149,12 +149,12 @@ func (d *dupFinder) next(raw bson.Raw, evt flagmigrate.Event, err error) bool {
 	k := evt.Key()
 	switch {
 	case d.dupKey != nil && *d.dupKey == k:
-		return d.yield(flagmigrate.Event{}, duplicate(nil, raw, k))
+		return d.yield(eventstore.Event{}, duplicate(nil, raw, k))
 	case d.held != nil && d.held.Key() == k:
 		first := d.heldRaw
 		d.held, d.heldRaw, d.dupKey = nil, nil, &k
-		return d.yield(flagmigrate.Event{}, duplicate(raw, first, k)) &&
-			d.yield(flagmigrate.Event{}, duplicate(first, raw, k))
+		return d.yield(eventstore.Event{}, duplicate(raw, first, k)) &&
+			d.yield(eventstore.Event{}, duplicate(first, raw, k))
 	}
 	if !d.flush() {
 		return false
@@ -175,7 +175,7 @@ func (d *dupFinder) flush() bool {
 
 // layoutScan returns the filter and sort of a scan in a layout, or false
 // when the scan is empty.
-func (s *Store) layoutScan(opts flagmigrate.ScanOptions) (filter, sort bson.D, ok bool, err error) {
+func (s *Store) layoutScan(opts eventstore.ScanOptions) (filter, sort bson.D, ok bool, err error) {
 	l := s.layout
 	filter = bson.D{}
 	if l.idIsKey() {
@@ -213,7 +213,7 @@ func (s *Store) layoutScan(opts flagmigrate.ScanOptions) (filter, sort bson.D, o
 
 // scanFilter returns the filter of a scan in the default layout, or false
 // when the scan is empty.
-func scanFilter(opts flagmigrate.ScanOptions) (bson.D, bool) {
+func scanFilter(opts eventstore.ScanOptions) (bson.D, bool) {
 	var filter bson.D
 	var idRange bson.D
 	if a := opts.AccountID; a != "" {
@@ -248,5 +248,5 @@ func scanFilter(opts flagmigrate.ScanOptions) (bson.D, bool) {
 }
 
 func argError(format string, args ...any) error {
-	return fmt.Errorf("mongodao: %w: "+format, append([]any{flagmigrate.ErrInvalidArgument}, args...)...)
+	return fmt.Errorf("mongodao: %w: "+format, append([]any{eventstore.ErrInvalidArgument}, args...)...)
 }

@@ -12,7 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/readconcern"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Defaults of [Options].
@@ -44,9 +44,9 @@ type Options struct {
 	Layout Layout
 }
 
-// Store is a [flagmigrate.EventStore] on one MongoDB collection. It also
-// implements [flagmigrate.EventScanner], [flagmigrate.BatchStorer] and
-// [flagmigrate.BatchFinder]. It is safe for concurrent use and holds no
+// Store is a [eventstore.EventStore] on one MongoDB collection. It also
+// implements [eventstore.EventScanner], [eventstore.BatchStorer] and
+// [eventstore.BatchFinder]. It is safe for concurrent use and holds no
 // resources of its own: the caller owns the client.
 type Store struct {
 	coll      *mongo.Collection
@@ -58,21 +58,21 @@ type Store struct {
 }
 
 var (
-	_ flagmigrate.EventStore   = (*Store)(nil)
-	_ flagmigrate.EventScanner = (*Store)(nil)
-	_ flagmigrate.BatchStorer  = (*Store)(nil)
-	_ flagmigrate.BatchFinder  = (*Store)(nil)
+	_ eventstore.EventStore   = (*Store)(nil)
+	_ eventstore.EventScanner = (*Store)(nil)
+	_ eventstore.BatchStorer  = (*Store)(nil)
+	_ eventstore.BatchFinder  = (*Store)(nil)
 
-	_ flagmigrate.EventValidator = (*Store)(nil)
-	_ flagmigrate.EventDeleter   = (*Store)(nil)
+	_ eventstore.EventValidator = (*Store)(nil)
+	_ eventstore.EventDeleter   = (*Store)(nil)
 )
 
 // New returns a store on coll. It does no I/O: call [Store.EnsureIndexes]
 // once (at start-up or deployment) to create the index ListEvents needs.
-// Errors match [flagmigrate.ErrInvalidArgument].
+// Errors match [eventstore.ErrInvalidArgument].
 func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	if coll == nil {
-		return nil, fmt.Errorf("mongodao: %w: nil collection", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("mongodao: %w: nil collection", eventstore.ErrInvalidArgument)
 	}
 	var o Options
 	if opts != nil {
@@ -80,9 +80,9 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	}
 	switch {
 	case o.ScanBatchSize < 0:
-		return nil, fmt.Errorf("mongodao: %w: negative ScanBatchSize %d", flagmigrate.ErrInvalidArgument, o.ScanBatchSize)
+		return nil, fmt.Errorf("mongodao: %w: negative ScanBatchSize %d", eventstore.ErrInvalidArgument, o.ScanBatchSize)
 	case o.FindBatchSize < 0:
-		return nil, fmt.Errorf("mongodao: %w: negative FindBatchSize %d", flagmigrate.ErrInvalidArgument, o.FindBatchSize)
+		return nil, fmt.Errorf("mongodao: %w: negative FindBatchSize %d", eventstore.ErrInvalidArgument, o.FindBatchSize)
 	}
 	if err := o.Layout.validate(); err != nil {
 		return nil, err
@@ -111,7 +111,7 @@ func (s *Store) Layout() Layout { return s.layout }
 
 // encode validates the canonical event c for the layout and returns its
 // document.
-func (s *Store) encode(c flagmigrate.Event) ([]byte, error) {
+func (s *Store) encode(c eventstore.Event) ([]byte, error) {
 	if s.layout.IsDefault() {
 		return encodeEvent(make([]byte, 0, docBufSize), c)
 	}
@@ -122,7 +122,7 @@ func (s *Store) encode(c flagmigrate.Event) ([]byte, error) {
 }
 
 // decode reads a stored document as a canonical event.
-func (s *Store) decode(raw bson.Raw) (flagmigrate.Event, error) {
+func (s *Store) decode(raw bson.Raw) (eventstore.Event, error) {
 	if s.layout.IsDefault() {
 		return decodeEvent(raw)
 	}
@@ -143,15 +143,15 @@ func (s *Store) keyFilter(accountID, id string) (bson.D, bool) {
 	return bson.D{{Key: s.layout.ID, Value: v}, {Key: s.layout.Account, Value: accountID}}, true
 }
 
-// StoreEvent implements [flagmigrate.EventStore]: one insert; on a duplicate
+// StoreEvent implements [eventstore.EventStore]: one insert; on a duplicate
 // key, one read of the stored event to tell an identical re-store (nil) from
-// a conflict (an error matching [flagmigrate.ErrConflict] that also wraps the
+// a conflict (an error matching [eventstore.ErrConflict] that also wraps the
 // driver's duplicate-key error).
-func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
+func (s *Store) StoreEvent(ctx context.Context, evt eventstore.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := flagmigrate.CanonicalEvent(ctx, evt)
+	c, err := eventstore.CanonicalEvent(ctx, evt)
 	if err != nil {
 		return err
 	}
@@ -175,46 +175,46 @@ func (s *Store) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
 
 // compareStored resolves a duplicate key on c: nil when the stored event is
 // identical, a conflict wrapping dupErr when it is not.
-func (s *Store) compareStored(ctx context.Context, c flagmigrate.Event, dupErr error) error {
+func (s *Store) compareStored(ctx context.Context, c eventstore.Event, dupErr error) error {
 	stored, err := s.find(ctx, s.primary, c.AccountID, c.ID)
 	switch {
-	case errors.Is(err, flagmigrate.ErrUnreadable):
+	case errors.Is(err, eventstore.ErrUnreadable):
 		return conflict(c, err)
-	case errors.Is(err, flagmigrate.ErrNotFound) && ctx.Err() == nil && s.layout.idIsKey():
+	case errors.Is(err, eventstore.ErrNotFound) && ctx.Err() == nil && s.layout.idIsKey():
 		return fmt.Errorf("mongodao: store account %q event %q: %w: another account holds this _id (in this layout, IDs are unique across accounts) (%w)",
-			c.AccountID, c.ID, flagmigrate.ErrConflict, dupErr)
-	case errors.Is(err, flagmigrate.ErrNotFound) && ctx.Err() == nil:
+			c.AccountID, c.ID, eventstore.ErrConflict, dupErr)
+	case errors.Is(err, eventstore.ErrNotFound) && ctx.Err() == nil:
 		return fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", c.AccountID, c.ID, dupErr)
 	case err != nil:
 		return err
-	case flagmigrate.EqualEvents(stored, c):
+	case eventstore.EqualEvents(stored, c):
 		return nil
 	}
 	return conflict(c, dupErr)
 }
 
-// FindEventByID implements [flagmigrate.EventStore] with a point read on _id.
-// A key that fails [flagmigrate.ValidateKey] cannot be stored, so it is not
+// FindEventByID implements [eventstore.EventStore] with a point read on _id.
+// A key that fails [eventstore.ValidateKey] cannot be stored, so it is not
 // found without asking the server.
-func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
+func (s *Store) FindEventByID(ctx context.Context, accountID, id string) (eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {
-		return flagmigrate.Event{}, err
+		return eventstore.Event{}, err
 	}
-	if flagmigrate.ValidateKey(accountID, id) != nil {
-		return flagmigrate.Event{}, notFound(accountID, id)
+	if eventstore.ValidateKey(accountID, id) != nil {
+		return eventstore.Event{}, notFound(accountID, id)
 	}
 	return s.find(ctx, s.coll, accountID, id)
 }
 
-func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id string) (flagmigrate.Event, error) {
+func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id string) (eventstore.Event, error) {
 	filter, ok := s.keyFilter(accountID, id)
 	if !ok {
-		return flagmigrate.Event{}, notFound(accountID, id)
+		return eventstore.Event{}, notFound(accountID, id)
 	}
 	if s.layout.IsDefault() || s.layout.idIsKey() {
 		raw, err := coll.FindOne(ctx, filter).Raw()
 		if err != nil {
-			return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+			return eventstore.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 		}
 		return s.decode(raw)
 	}
@@ -222,50 +222,50 @@ func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id 
 	// the unique index). Ask for two, so that they are reported, not merged.
 	cur, err := coll.Find(ctx, filter, options.Find().SetLimit(2).SetBatchSize(2))
 	if err != nil {
-		return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+		return eventstore.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 	}
 	defer closeCursor(ctx, cur)
 	var first bson.Raw
 	for cur.Next(ctx) {
 		if first != nil {
-			return flagmigrate.Event{}, duplicate(first, cur.Current, flagmigrate.EventKey{AccountID: accountID, ID: id})
+			return eventstore.Event{}, duplicate(first, cur.Current, eventstore.EventKey{AccountID: accountID, ID: id})
 		}
 		first = slices.Clone(cur.Current)
 	}
 	if err := cur.Err(); err != nil {
-		return flagmigrate.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
+		return eventstore.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 	}
 	if first == nil {
-		return flagmigrate.Event{}, notFound(accountID, id)
+		return eventstore.Event{}, notFound(accountID, id)
 	}
 	return s.decode(first)
 }
 
 // duplicate reports the second of two documents that hold one key.
-func duplicate(first, second bson.Raw, k flagmigrate.EventKey) error {
+func duplicate(first, second bson.Raw, k eventstore.EventKey) error {
 	other := "another document"
 	if first != nil {
 		other = "the document with " + describe(first)
 	}
-	return &flagmigrate.UnreadableError{Record: describe(second),
+	return &eventstore.UnreadableError{Record: describe(second),
 		Err: fmt.Errorf("%w: account %q event %q is also held by %s", errDuplicate, k.AccountID, k.ID, other)}
 }
 
 // errDuplicate is the reason of a document that holds the key of another.
 var errDuplicate = errors.New("duplicate key")
 
-// FindEvents implements [flagmigrate.BatchFinder]: one $in query on _id per
+// FindEvents implements [eventstore.BatchFinder]: one $in query on _id per
 // Options.FindBatchSize keys. Events come back in the order of keys (a key
 // given twice yields its event twice), as from memstore.
-func (s *Store) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
+func (s *Store) FindEvents(ctx context.Context, keys []eventstore.EventKey) ([]eventstore.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	return s.findEvents(ctx, s.coll, keys)
 }
 
-func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
-	found := make(map[flagmigrate.EventKey]flagmigrate.Event, len(keys))
+func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []eventstore.EventKey) ([]eventstore.Event, error) {
+	found := make(map[eventstore.EventKey]eventstore.Event, len(keys))
 	ids := make(bson.A, 0, min(len(keys), s.findBatch))
 	flush := func() error {
 		if len(ids) == 0 {
@@ -295,7 +295,7 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 		return mapError(ctx, cur.Err(), "find events")
 	}
 	for _, k := range keys {
-		if flagmigrate.ValidateKey(k.AccountID, k.ID) != nil {
+		if eventstore.ValidateKey(k.AccountID, k.ID) != nil {
 			continue // cannot be stored, so absent
 		}
 		if _, dup := found[k]; dup {
@@ -305,7 +305,7 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 		if !ok {
 			continue // cannot be stored in the layout, so absent
 		}
-		found[k] = flagmigrate.Event{} // asked for; replaced when found
+		found[k] = eventstore.Event{} // asked for; replaced when found
 		ids = append(ids, f)
 		if len(ids) == s.findBatch {
 			if err := flush(); err != nil {
@@ -316,8 +316,8 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 	if err := flush(); err != nil {
 		return nil, err
 	}
-	var out []flagmigrate.Event
-	emitted := make(map[flagmigrate.EventKey]bool, len(found))
+	var out []eventstore.Event
+	emitted := make(map[eventstore.EventKey]bool, len(found))
 	for _, k := range keys {
 		e, ok := found[k]
 		if !ok || e.AccountID == "" {
@@ -332,15 +332,15 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []f
 	return out, nil
 }
 
-// StoreEvents implements [flagmigrate.BatchStorer]: one unordered InsertMany
+// StoreEvents implements [eventstore.BatchStorer]: one unordered InsertMany
 // of the valid events, then one read of the events whose keys were already
 // taken, to tell identical re-stores (nil) from conflicts.
-func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+func (s *Store) StoreEvents(ctx context.Context, events []eventstore.Event) ([]error, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	errs := make([]error, len(events))
-	canon := make([]flagmigrate.Event, len(events))
+	canon := make([]eventstore.Event, len(events))
 	docs := make([]any, 0, len(events))
 	at := make([]int, 0, len(events)) // docs[j] is events[at[j]]
 	for i, evt := range events {
@@ -390,13 +390,13 @@ func (s *Store) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]
 // compareStoredBatch resolves the duplicate keys of StoreEvents: errs[i]
 // holds the duplicate-key error of canon[i] for each i in dups, and is
 // replaced by nil or a conflict.
-func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Event, dups []int, errs []error) error {
-	keys := make([]flagmigrate.EventKey, len(dups))
+func (s *Store) compareStoredBatch(ctx context.Context, canon []eventstore.Event, dups []int, errs []error) error {
+	keys := make([]eventstore.EventKey, len(dups))
 	for j, i := range dups {
 		keys[j] = canon[i].Key()
 	}
 	stored, err := s.findEvents(ctx, s.primary, keys)
-	if errors.Is(err, flagmigrate.ErrUnreadable) {
+	if errors.Is(err, eventstore.ErrUnreadable) {
 		// Some stored document is not an event: compare one by one.
 		for _, i := range dups {
 			errs[i] = s.compareStored(ctx, canon[i], errs[i])
@@ -406,7 +406,7 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Even
 	if err != nil {
 		return err
 	}
-	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event, len(stored))
+	byKey := make(map[eventstore.EventKey]eventstore.Event, len(stored))
 	for _, e := range stored {
 		byKey[e.Key()] = e
 	}
@@ -415,10 +415,10 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []flagmigrate.Even
 		switch {
 		case !ok && s.layout.idIsKey():
 			errs[i] = fmt.Errorf("mongodao: store account %q event %q: %w: another account holds this _id (in this layout, IDs are unique across accounts) (%w)",
-				canon[i].AccountID, canon[i].ID, flagmigrate.ErrConflict, errs[i])
+				canon[i].AccountID, canon[i].ID, eventstore.ErrConflict, errs[i])
 		case !ok:
 			errs[i] = fmt.Errorf("mongodao: store account %q event %q: a unique index other than _id refused it: %w", canon[i].AccountID, canon[i].ID, errs[i])
-		case flagmigrate.EqualEvents(st, canon[i]):
+		case eventstore.EqualEvents(st, canon[i]):
 			errs[i] = nil
 		default:
 			errs[i] = conflict(canon[i], errs[i])

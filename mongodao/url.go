@@ -9,7 +9,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/x/mongo/driver/connstring"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // DefaultCollection is the collection of a store URL without collection=.
@@ -41,7 +41,7 @@ func (u *URL) Redacted() string { return u.redacted }
 // URL's layout. Like [New], it does no I/O.
 func (u *URL) NewStore(client *mongo.Client) (*Store, error) {
 	if client == nil {
-		return nil, fmt.Errorf("mongodao: %w: nil client", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("mongodao: %w: nil client", eventstore.ErrInvalidArgument)
 	}
 	return New(client.Database(u.Database).Collection(u.Collection), &Options{Layout: u.Layout})
 }
@@ -63,16 +63,16 @@ func (u *URL) NewStore(client *mongo.Client) (*Store, error) {
 //
 // Every other parameter goes to the driver, which must know it: a parameter
 // that is neither (a misspelt acount=) is refused with the list of layout
-// parameters. Errors match [flagmigrate.ErrInvalidArgument] and never show
+// parameters. Errors match [eventstore.ErrInvalidArgument] and never show
 // the URL's password. ParseURL does no I/O (no DNS lookup, even for
 // mongodb+srv).
 func ParseURL(raw string) (*URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("mongodao: %w: bad store URL: %v", flagmigrate.ErrInvalidArgument, redactErr(err))
+		return nil, fmt.Errorf("mongodao: %w: bad store URL: %v", eventstore.ErrInvalidArgument, redactErr(err))
 	}
 	bad := func(format string, args ...any) error {
-		return fmt.Errorf("mongodao: %w: store URL %s: %s", flagmigrate.ErrInvalidArgument, u.Redacted(), fmt.Sprintf(format, args...))
+		return fmt.Errorf("mongodao: %w: store URL %s: %s", eventstore.ErrInvalidArgument, u.Redacted(), fmt.Sprintf(format, args...))
 	}
 	if u.Scheme != "mongodb" && u.Scheme != "mongodb+srv" {
 		return nil, bad("want the scheme mongodb:// or mongodb+srv://")

@@ -8,16 +8,16 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// The delete subtests define what [flagmigrate.EventDeleter] promises:
+// The delete subtests define what [eventstore.EventDeleter] promises:
 //
 //   - deleting is idempotent: deleting an absent or deleted key returns nil;
 //   - a delete touches its own account's key only, and an erasure its own
 //     account only;
 //   - delete then store again of the same key: the tombstone wins, StoreEvent
-//     and StoreEvents return an error matching flagmigrate.ErrDeleted and
+//     and StoreEvents return an error matching eventstore.ErrDeleted and
 //     store nothing (so no copy made before the delete brings it back);
 //   - a deleted event is absent from FindEventByID, ListEvents, ScanEvents
 //     and FindEvents;
@@ -25,28 +25,28 @@ import (
 //   - a store racing a delete of its key returns nil or ErrDeleted, and the
 //     key ends deleted, whatever the interleaving.
 
-func deleter(t *testing.T, s flagmigrate.EventStore) flagmigrate.EventDeleter {
+func deleter(t *testing.T, s eventstore.EventStore) eventstore.EventDeleter {
 	t.Helper()
 	if m, ok := s.(interface{ canDelete() bool }); ok && !m.canDelete() {
-		t.Skipf("%v does not implement flagmigrate.EventDeleter", s)
+		t.Skipf("%v does not implement eventstore.EventDeleter", s)
 	}
-	d, ok := s.(flagmigrate.EventDeleter)
+	d, ok := s.(eventstore.EventDeleter)
 	if !ok {
-		t.Skipf("%T does not implement flagmigrate.EventDeleter", s)
+		t.Skipf("%T does not implement eventstore.EventDeleter", s)
 	}
 	return d
 }
 
-func mustDelete(t *testing.T, d flagmigrate.EventDeleter, account, id string) {
+func mustDelete(t *testing.T, d eventstore.EventDeleter, account, id string) {
 	t.Helper()
 	if err := d.DeleteEvent(t.Context(), account, id); err != nil {
 		t.Fatalf("DeleteEvent(%q, %q): %v", account, id, err)
 	}
 }
 
-func wantNotFound(t *testing.T, s flagmigrate.EventStore, account, id string) {
+func wantNotFound(t *testing.T, s eventstore.EventStore, account, id string) {
 	t.Helper()
-	if e, err := s.FindEventByID(t.Context(), account, id); !errors.Is(err, flagmigrate.ErrNotFound) {
+	if e, err := s.FindEventByID(t.Context(), account, id); !errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("FindEventByID(%q, %q) after the delete = %+v, %v; want ErrNotFound", account, id, e, err)
 	}
 }
@@ -79,7 +79,7 @@ func testDeleteIsolation(t *testing.T, newStore NewStore) {
 	if _, err := d.EraseAccount(t.Context(), "acct-1"); err != nil {
 		t.Fatalf("EraseAccount: %v", err)
 	}
-	if got := listAll(t, s, "acct-2", flagmigrate.ListOptions{}); len(got) != 2 {
+	if got := listAll(t, s, "acct-2", eventstore.ListOptions{}); len(got) != 2 {
 		t.Errorf("acct-2 holds %d events after acct-1 was erased, want 2", len(got))
 	}
 	// acct-2 can still store the ID that acct-1 deleted.
@@ -93,7 +93,7 @@ func testDeleteThenStore(t *testing.T, newStore NewStore) {
 	mustStore(t, s, e)
 	mustDelete(t, d, "acct", "again")
 	for _, tc := range []struct {
-		e      flagmigrate.Event
+		e      eventstore.Event
 		reason string
 	}{
 		{e, "the same event again: the tombstone wins"},
@@ -103,21 +103,21 @@ func testDeleteThenStore(t *testing.T, newStore NewStore) {
 		if tc.e.ID == "never" {
 			mustDelete(t, d, "acct", "never")
 		}
-		if err := s.StoreEvent(t.Context(), tc.e); !errors.Is(err, flagmigrate.ErrDeleted) {
+		if err := s.StoreEvent(t.Context(), tc.e); !errors.Is(err, eventstore.ErrDeleted) {
 			t.Errorf("%s: StoreEvent = %v, want ErrDeleted", tc.reason, err)
 		}
 		wantNotFound(t, s, "acct", tc.e.ID)
 	}
-	bs, ok := s.(flagmigrate.BatchStorer)
+	bs, ok := s.(eventstore.BatchStorer)
 	if !ok {
 		return
 	}
 	fresh := evt("acct", "fresh", base, nil)
-	errs, err := bs.StoreEvents(t.Context(), []flagmigrate.Event{e, fresh})
+	errs, err := bs.StoreEvents(t.Context(), []eventstore.Event{e, fresh})
 	if err != nil {
 		t.Fatalf("StoreEvents: %v", err)
 	}
-	if len(errs) != 2 || !errors.Is(errs[0], flagmigrate.ErrDeleted) || errs[1] != nil {
+	if len(errs) != 2 || !errors.Is(errs[0], eventstore.ErrDeleted) || errs[1] != nil {
 		t.Errorf("StoreEvents(deleted, fresh) = %v, want [ErrDeleted, nil]", errs)
 	}
 	wantNotFound(t, s, "acct", "again")
@@ -127,7 +127,7 @@ func testDeleteThenStore(t *testing.T, newStore NewStore) {
 func testDeleteHides(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for i := range 6 {
 		events = append(events, evt("acct", fmt.Sprintf("h%d", i), base.Add(time.Duration(i)*time.Millisecond), nil))
 	}
@@ -135,25 +135,25 @@ func testDeleteHides(t *testing.T, newStore NewStore) {
 	mustDelete(t, d, "acct", "h1")
 	mustDelete(t, d, "acct", "h4")
 	want := []string{"h0", "h2", "h3", "h5"}
-	ids := func(es []flagmigrate.Event) []string {
+	ids := func(es []eventstore.Event) []string {
 		var out []string
 		for _, e := range es {
 			out = append(out, e.ID)
 		}
 		return out
 	}
-	if got := ids(listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 2})); !slices.Equal(got, want) {
+	if got := ids(listAll(t, s, "acct", eventstore.ListOptions{Limit: 2})); !slices.Equal(got, want) {
 		t.Errorf("ListEvents after deletes = %v, want %v", got, want)
 	}
-	if sc, ok := s.(flagmigrate.EventScanner); ok {
-		if got := ids(scanAll(t, sc, flagmigrate.ScanOptions{}, -1)); !slices.Equal(got, want) {
+	if sc, ok := s.(eventstore.EventScanner); ok {
+		if got := ids(scanAll(t, sc, eventstore.ScanOptions{}, -1)); !slices.Equal(got, want) {
 			t.Errorf("ScanEvents after deletes = %v, want %v", got, want)
 		}
-		if got := ids(scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "acct", BatchSize: 1}, -1)); !slices.Equal(got, want) {
+		if got := ids(scanAll(t, sc, eventstore.ScanOptions{AccountID: "acct", BatchSize: 1}, -1)); !slices.Equal(got, want) {
 			t.Errorf("ScanEvents of the account after deletes = %v, want %v", got, want)
 		}
 	}
-	if bf, ok := s.(flagmigrate.BatchFinder); ok {
+	if bf, ok := s.(eventstore.BatchFinder); ok {
 		got, err := bf.FindEvents(t.Context(), keys(events))
 		if err != nil {
 			t.Fatalf("FindEvents: %v", err)
@@ -169,7 +169,7 @@ func testDeleteHides(t *testing.T, newStore NewStore) {
 func testEraseAccount(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
-	var mine []flagmigrate.Event
+	var mine []eventstore.Event
 	for i := range 7 {
 		mine = append(mine, evt("erased", fmt.Sprintf("e%d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
 	}
@@ -185,15 +185,15 @@ func testEraseAccount(t *testing.T, newStore NewStore) {
 	if want := []string{"e0", "e1", "e2", "e4", "e5", "e6"}; !slices.Equal(got, want) {
 		t.Errorf("EraseAccount returned %v, want %v", got, want)
 	}
-	if left := listAll(t, s, "erased", flagmigrate.ListOptions{}); len(left) != 0 {
+	if left := listAll(t, s, "erased", eventstore.ListOptions{}); len(left) != 0 {
 		t.Errorf("%d events left after the erasure", len(left))
 	}
-	if sc, ok := s.(flagmigrate.EventScanner); ok {
-		if left := scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "erased"}, -1); len(left) != 0 {
+	if sc, ok := s.(eventstore.EventScanner); ok {
+		if left := scanAll(t, sc, eventstore.ScanOptions{AccountID: "erased"}, -1); len(left) != 0 {
 			t.Errorf("the account's scan yields %d events after the erasure", len(left))
 		}
 	}
-	if err := s.StoreEvent(t.Context(), mine[0]); !errors.Is(err, flagmigrate.ErrDeleted) {
+	if err := s.StoreEvent(t.Context(), mine[0]); !errors.Is(err, eventstore.ErrDeleted) {
 		t.Errorf("storing an erased event again = %v, want ErrDeleted", err)
 	}
 	again, err := d.EraseAccount(t.Context(), "erased")
@@ -215,11 +215,11 @@ func testDeleteBadArguments(t *testing.T, newStore NewStore) {
 		{"acct", "", "an empty event ID"},
 		{"acct", "a\x00b", "an ID with a NUL byte"},
 	} {
-		if err := d.DeleteEvent(t.Context(), tc.account, tc.id); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		if err := d.DeleteEvent(t.Context(), tc.account, tc.id); !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("%s: DeleteEvent = %v, want ErrInvalidArgument", tc.reason, err)
 		}
 	}
-	if _, err := d.EraseAccount(t.Context(), ""); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+	if _, err := d.EraseAccount(t.Context(), ""); !errors.Is(err, eventstore.ErrInvalidArgument) {
 		t.Errorf("EraseAccount(\"\") = %v, want ErrInvalidArgument", err)
 	}
 }
@@ -232,7 +232,7 @@ func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
 	const n = 24
-	events := make([]flagmigrate.Event, n)
+	events := make([]eventstore.Event, n)
 	for i := range events {
 		events[i] = evt("acct", fmt.Sprintf("race-%02d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
 	}
@@ -241,7 +241,7 @@ func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
 	for _, e := range events {
 		wg.Go(func() {
 			<-start
-			if err := s.StoreEvent(t.Context(), e); err != nil && !errors.Is(err, flagmigrate.ErrDeleted) {
+			if err := s.StoreEvent(t.Context(), e); err != nil && !errors.Is(err, eventstore.ErrDeleted) {
 				t.Errorf("StoreEvent %s racing its delete: %v", e.ID, err)
 			}
 		})
@@ -254,11 +254,11 @@ func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
 	wg.Wait()
 	for _, e := range events {
 		wantNotFound(t, s, e.AccountID, e.ID)
-		if err := s.StoreEvent(t.Context(), e); !errors.Is(err, flagmigrate.ErrDeleted) {
+		if err := s.StoreEvent(t.Context(), e); !errors.Is(err, eventstore.ErrDeleted) {
 			t.Errorf("StoreEvent %s after the race = %v, want ErrDeleted", e.ID, err)
 		}
 	}
-	if left := listAll(t, s, "acct", flagmigrate.ListOptions{}); len(left) != 0 {
+	if left := listAll(t, s, "acct", eventstore.ListOptions{}); len(left) != 0 {
 		t.Errorf("%d events listed after racing their deletes", len(left))
 	}
 }
@@ -270,11 +270,11 @@ func testPurgeTombstones(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
 	if m, ok := s.(interface{ canPurge() bool }); ok && !m.canPurge() {
-		t.Skipf("%v does not implement flagmigrate.TombstonePurger", s)
+		t.Skipf("%v does not implement eventstore.TombstonePurger", s)
 	}
-	p, ok := s.(flagmigrate.TombstonePurger)
+	p, ok := s.(eventstore.TombstonePurger)
 	if !ok {
-		t.Skipf("%T does not implement flagmigrate.TombstonePurger", s)
+		t.Skipf("%T does not implement eventstore.TombstonePurger", s)
 	}
 	e := evt("acct", "purged", base, nil)
 	mustStore(t, s, e)
@@ -282,7 +282,7 @@ func testPurgeTombstones(t *testing.T, newStore NewStore) {
 	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Errorf("purging the tombstones older than an hour ago = %d, %v; want none", n, err)
 	}
-	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, flagmigrate.ErrDeleted) {
+	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, eventstore.ErrDeleted) {
 		t.Errorf("storing after a purge that kept the tombstone = %v, want ErrDeleted", err)
 	}
 	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(time.Hour)); err != nil || n != 1 {

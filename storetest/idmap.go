@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Options adapt the suite to a store that holds only some valid events.
@@ -23,7 +23,7 @@ type Options struct {
 	// injective and, within an account, preserve bytewise order on the
 	// suite's IDs; [HexIDs] is one. The
 	// suite translates IDs on the way in and back on the way out, so every
-	// other check is unchanged. IDs that fail [flagmigrate.ValidateKey] are
+	// other check is unchanged. IDs that fail [eventstore.ValidateKey] are
 	// passed as they are.
 	IDs func(accountID, id string) string
 }
@@ -51,7 +51,7 @@ func RunWith(t *testing.T, newStore NewStore, opts Options) {
 		Run(t, newStore)
 		return
 	}
-	Run(t, func(t *testing.T) flagmigrate.EventStore {
+	Run(t, func(t *testing.T) eventstore.EventStore {
 		inner := newStore(t)
 		full, ok := inner.(fullStore)
 		if !ok {
@@ -62,10 +62,10 @@ func RunWith(t *testing.T, newStore NewStore, opts Options) {
 }
 
 type fullStore interface {
-	flagmigrate.EventStore
-	flagmigrate.EventScanner
-	flagmigrate.BatchStorer
-	flagmigrate.BatchFinder
+	eventstore.EventStore
+	eventstore.EventScanner
+	eventstore.BatchStorer
+	eventstore.BatchFinder
 }
 
 // idMapped is a store seen through an ID map.
@@ -78,7 +78,7 @@ type idMapped struct {
 }
 
 func (m *idMapped) to(account, id string) string {
-	if flagmigrate.ValidateKey(account, id) != nil {
+	if eventstore.ValidateKey(account, id) != nil {
 		return id
 	}
 	sid := m.f(account, id)
@@ -100,26 +100,26 @@ func (m *idMapped) from(id string) string {
 	return id
 }
 
-func (m *idMapped) in(e flagmigrate.Event) flagmigrate.Event {
+func (m *idMapped) in(e eventstore.Event) eventstore.Event {
 	e.ID = m.to(e.AccountID, e.ID)
 	return e
 }
 
-func (m *idMapped) out(e flagmigrate.Event) flagmigrate.Event {
+func (m *idMapped) out(e eventstore.Event) eventstore.Event {
 	e.ID = m.from(e.ID)
 	return e
 }
 
-func (m *idMapped) StoreEvent(ctx context.Context, e flagmigrate.Event) error {
+func (m *idMapped) StoreEvent(ctx context.Context, e eventstore.Event) error {
 	return m.s.StoreEvent(ctx, m.in(e))
 }
 
-func (m *idMapped) FindEventByID(ctx context.Context, account, id string) (flagmigrate.Event, error) {
+func (m *idMapped) FindEventByID(ctx context.Context, account, id string) (eventstore.Event, error) {
 	e, err := m.s.FindEventByID(ctx, account, m.to(account, id))
 	return m.out(e), err
 }
 
-func (m *idMapped) ListEvents(ctx context.Context, account string, opts flagmigrate.ListOptions) (flagmigrate.Page, error) {
+func (m *idMapped) ListEvents(ctx context.Context, account string, opts eventstore.ListOptions) (eventstore.Page, error) {
 	p, err := m.s.ListEvents(ctx, account, opts)
 	for i := range p.Events {
 		p.Events[i] = m.out(p.Events[i])
@@ -127,13 +127,13 @@ func (m *idMapped) ListEvents(ctx context.Context, account string, opts flagmigr
 	return p, err
 }
 
-func (m *idMapped) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
+func (m *idMapped) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[eventstore.Event, error] {
 	if opts.After != nil {
 		k := *opts.After
 		k.ID = m.to(k.AccountID, k.ID)
 		opts.After = &k
 	}
-	return func(yield func(flagmigrate.Event, error) bool) {
+	return func(yield func(eventstore.Event, error) bool) {
 		for e, err := range m.s.ScanEvents(ctx, opts) {
 			if !yield(m.out(e), err) {
 				return
@@ -142,18 +142,18 @@ func (m *idMapped) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions)
 	}
 }
 
-func (m *idMapped) StoreEvents(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
-	mapped := make([]flagmigrate.Event, len(events))
+func (m *idMapped) StoreEvents(ctx context.Context, events []eventstore.Event) ([]error, error) {
+	mapped := make([]eventstore.Event, len(events))
 	for i, e := range events {
 		mapped[i] = m.in(e)
 	}
 	return m.s.StoreEvents(ctx, mapped)
 }
 
-func (m *idMapped) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) ([]flagmigrate.Event, error) {
-	mapped := make([]flagmigrate.EventKey, len(keys))
+func (m *idMapped) FindEvents(ctx context.Context, keys []eventstore.EventKey) ([]eventstore.Event, error) {
+	mapped := make([]eventstore.EventKey, len(keys))
 	for i, k := range keys {
-		mapped[i] = flagmigrate.EventKey{AccountID: k.AccountID, ID: m.to(k.AccountID, k.ID)}
+		mapped[i] = eventstore.EventKey{AccountID: k.AccountID, ID: m.to(k.AccountID, k.ID)}
 	}
 	found, err := m.s.FindEvents(ctx, mapped)
 	for i := range found {
@@ -165,10 +165,10 @@ func (m *idMapped) FindEvents(ctx context.Context, keys []flagmigrate.EventKey) 
 func (m *idMapped) String() string { return fmt.Sprintf("%T seen through Options.IDs", m.s) }
 
 // canDelete tells the suite whether the store behind the map deletes.
-func (m *idMapped) canDelete() bool { _, ok := m.s.(flagmigrate.EventDeleter); return ok }
+func (m *idMapped) canDelete() bool { _, ok := m.s.(eventstore.EventDeleter); return ok }
 
 func (m *idMapped) DeleteEvent(ctx context.Context, account, id string) error {
-	d, ok := m.s.(flagmigrate.EventDeleter)
+	d, ok := m.s.(eventstore.EventDeleter)
 	if !ok {
 		return errors.ErrUnsupported
 	}
@@ -176,7 +176,7 @@ func (m *idMapped) DeleteEvent(ctx context.Context, account, id string) error {
 }
 
 func (m *idMapped) EraseAccount(ctx context.Context, account string) ([]string, error) {
-	d, ok := m.s.(flagmigrate.EventDeleter)
+	d, ok := m.s.(eventstore.EventDeleter)
 	if !ok {
 		return nil, errors.ErrUnsupported
 	}
@@ -188,7 +188,7 @@ func (m *idMapped) EraseAccount(ctx context.Context, account string) ([]string, 
 }
 
 func (m *idMapped) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
-	p, ok := m.s.(flagmigrate.TombstonePurger)
+	p, ok := m.s.(eventstore.TombstonePurger)
 	if !ok {
 		return 0, errors.ErrUnsupported
 	}
@@ -196,4 +196,4 @@ func (m *idMapped) PurgeTombstones(ctx context.Context, before time.Time) (int, 
 }
 
 // canPurge tells the suite whether the store behind the map purges.
-func (m *idMapped) canPurge() bool { _, ok := m.s.(flagmigrate.TombstonePurger); return ok }
+func (m *idMapped) canPurge() bool { _, ok := m.s.(eventstore.TombstonePurger); return ok }

@@ -1,18 +1,18 @@
-// Package storetest is the conformance suite of [flagmigrate.EventStore]:
+// Package storetest is the conformance suite of [eventstore.EventStore]:
 // every store in this module passes it, and a store of your own can too.
 //
 // A store's test calls [Run] with a function that returns a fresh, empty
 // store:
 //
 //	func TestConformance(t *testing.T) {
-//		storetest.Run(t, func(t *testing.T) flagmigrate.EventStore {
+//		storetest.Run(t, func(t *testing.T) eventstore.EventStore {
 //			return mystore.New(...)
 //		})
 //	}
 //
 // Each behaviour of the contract is its own subtest. Subtests of the
-// optional capabilities ([flagmigrate.EventScanner], [flagmigrate.BatchStorer],
-// [flagmigrate.BatchFinder], [flagmigrate.EventDeleter]) skip, saying so,
+// optional capabilities ([eventstore.EventScanner], [eventstore.BatchStorer],
+// [eventstore.BatchFinder], [eventstore.EventDeleter]) skip, saying so,
 // when the store lacks them. The
 // suite tests itself: run against deliberately broken stores, it fails.
 package storetest
@@ -29,14 +29,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // NewStore returns a fresh, empty store for one subtest. It may register
 // clean-up with t.Cleanup.
-type NewStore func(t *testing.T) flagmigrate.EventStore
+type NewStore func(t *testing.T) eventstore.EventStore
 
 // Run runs the whole conformance suite against stores made by newStore.
 func Run(t *testing.T, newStore NewStore) {
@@ -113,11 +113,11 @@ func allKinds() map[string]any {
 	}
 }
 
-func evt(account, id string, t time.Time, data map[string]any) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: id, Type: "test.event", Time: t, Data: data}
+func evt(account, id string, t time.Time, data map[string]any) eventstore.Event {
+	return eventstore.Event{AccountID: account, ID: id, Type: "test.event", Time: t, Data: data}
 }
 
-func mustStore(t *testing.T, s flagmigrate.EventStore, events ...flagmigrate.Event) {
+func mustStore(t *testing.T, s eventstore.EventStore, events ...eventstore.Event) {
 	t.Helper()
 	for _, e := range events {
 		if err := s.StoreEvent(t.Context(), e); err != nil {
@@ -126,7 +126,7 @@ func mustStore(t *testing.T, s flagmigrate.EventStore, events ...flagmigrate.Eve
 	}
 }
 
-func mustFind(t *testing.T, s flagmigrate.EventStore, account, id string) flagmigrate.Event {
+func mustFind(t *testing.T, s eventstore.EventStore, account, id string) eventstore.Event {
 	t.Helper()
 	got, err := s.FindEventByID(t.Context(), account, id)
 	if err != nil {
@@ -135,7 +135,7 @@ func mustFind(t *testing.T, s flagmigrate.EventStore, account, id string) flagmi
 	return got
 }
 
-func canonical(t *testing.T, e flagmigrate.Event) flagmigrate.Event {
+func canonical(t *testing.T, e eventstore.Event) eventstore.Event {
 	t.Helper()
 	c, err := e.Canonical()
 	if err != nil {
@@ -148,17 +148,17 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	tests := []struct {
 		reason string
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 	}{
 		{"every canonical value kind, nested", evt("acct-1", "all-kinds", base, allKinds())},
 		{"nil Data stays nil", evt("acct-1", "no-data", base.Add(time.Millisecond), nil)},
 		{"ids may hold any UTF-8", evt("a/c#c $t 🚀", "id/with#odd $chars.and spaces ✓", base, map[string]any{"k": "v"})},
 		{"operator-like ids are plain strings", evt("$where", `{"$ne": ""}`, base, nil)},
-		{"time at the epoch", evt("acct-1", "epoch", flagmigrate.MinTime, nil)},
+		{"time at the epoch", evt("acct-1", "epoch", eventstore.MinTime, nil)},
 		{"time far ahead", evt("acct-1", "future", time.Date(9999, 1, 2, 3, 4, 5, 678e6, time.UTC), nil)},
-		{"long keys", evt(strings.Repeat("a", flagmigrate.MaxKeyBytes), strings.Repeat("i", flagmigrate.MaxKeyBytes), base, nil)},
+		{"long keys", evt(strings.Repeat("a", eventstore.MaxKeyBytes), strings.Repeat("i", eventstore.MaxKeyBytes), base, nil)},
 		{"the longest map keys, at the top and nested", evt("acct-1", "long-map-keys", base, map[string]any{
-			strings.Repeat("k", flagmigrate.MaxMapKeyBytes): map[string]any{strings.Repeat("é", flagmigrate.MaxMapKeyBytes/2): true},
+			strings.Repeat("k", eventstore.MaxMapKeyBytes): map[string]any{strings.Repeat("é", eventstore.MaxMapKeyBytes/2): true},
 		})},
 	}
 	for _, tc := range tests {
@@ -173,13 +173,13 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 func testCanonicalises(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	loc := time.FixedZone("UTC+5:30", 5*3600+1800)
-	in := flagmigrate.Event{
+	in := eventstore.Event{
 		AccountID: "acct", ID: "raw", Type: "t",
 		Time: base.In(loc).Add(123456789 * time.Nanosecond),
 		Data: map[string]any{"i32": int32(5), "f": 2.0, "negz": math.Copysign(0, -1), "u8": uint8(7),
 			"strs": []string{"a", "b"}, "m": map[string]int{"x": 1}, "nilList": []any(nil)},
 	}
-	want := flagmigrate.Event{
+	want := eventstore.Event{
 		AccountID: "acct", ID: "raw", Type: "t",
 		Time: base.Add(123 * time.Millisecond),
 		Data: map[string]any{"i32": int64(5), "f": int64(2), "negz": int64(0), "u8": int64(7),
@@ -207,7 +207,7 @@ func testIdempotent(t *testing.T, newStore NewStore) {
 			t.Fatalf("store #%d: %v", i+1, err)
 		}
 	}
-	page, err := s.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
+	page, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,17 +222,17 @@ func testConflict(t *testing.T, newStore NewStore) {
 	mustStore(t, s, orig)
 	for _, tc := range []struct {
 		reason string
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 	}{
 		{"other Data value", evt("acct", "e1", base, map[string]any{"v": int64(2)})},
 		{"int vs float", evt("acct", "e1", base, map[string]any{"v": 1.5})},
 		{"extra Data field", evt("acct", "e1", base, map[string]any{"v": int64(1), "w": true})},
 		{"no Data", evt("acct", "e1", base, nil)},
 		{"other time", evt("acct", "e1", base.Add(time.Millisecond), map[string]any{"v": int64(1)})},
-		{"other type", flagmigrate.Event{AccountID: "acct", ID: "e1", Type: "other", Time: base, Data: map[string]any{"v": int64(1)}}},
+		{"other type", eventstore.Event{AccountID: "acct", ID: "e1", Type: "other", Time: base, Data: map[string]any{"v": int64(1)}}},
 	} {
 		err := s.StoreEvent(t.Context(), tc.evt)
-		if !errors.Is(err, flagmigrate.ErrConflict) {
+		if !errors.Is(err, eventstore.ErrConflict) {
 			t.Errorf("%s: StoreEvent = %v, want ErrConflict", tc.reason, err)
 		}
 	}
@@ -252,7 +252,7 @@ func testNotFound(t *testing.T, newStore NewStore) {
 		{"regex-like id", "acct", ".*"},
 	} {
 		_, err := s.FindEventByID(t.Context(), tc.account, tc.id)
-		if !errors.Is(err, flagmigrate.ErrNotFound) {
+		if !errors.Is(err, eventstore.ErrNotFound) {
 			t.Errorf("%s: FindEventByID(%q, %q) = %v, want ErrNotFound", tc.reason, tc.account, tc.id, err)
 		}
 	}
@@ -270,14 +270,14 @@ func testIsolation(t *testing.T, newStore NewStore) {
 	if d := diff(canonical(t, b), mustFind(t, s, "acct-b", "shared-id")); d != "" {
 		t.Errorf("account b sees (-want +got):\n%s", d)
 	}
-	if _, err := s.FindEventByID(t.Context(), "acct-b", "only-a"); !errors.Is(err, flagmigrate.ErrNotFound) {
+	if _, err := s.FindEventByID(t.Context(), "acct-b", "only-a"); !errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("account b finds account a's event: err = %v, want ErrNotFound", err)
 	}
-	page, err := s.ListEvents(t.Context(), "acct-b", flagmigrate.ListOptions{})
+	page, err := s.ListEvents(t.Context(), "acct-b", eventstore.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := diff([]flagmigrate.Event{canonical(t, b)}, page.Events); d != "" {
+	if d := diff([]eventstore.Event{canonical(t, b)}, page.Events); d != "" {
 		t.Errorf("account b's list (-want +got):\n%s", d)
 	}
 }
@@ -286,15 +286,15 @@ func testIsolation(t *testing.T, newStore NewStore) {
 // with IDs chosen so that bytewise order differs from case-insensitive and
 // numeric order. They are returned sorted by (Time, ID); storing them in a
 // shuffled order is up to the caller.
-func orderedEvents(account string, n int) []flagmigrate.Event {
+func orderedEvents(account string, n int) []eventstore.Event {
 	prefixes := []string{"B", "a", "Z", "é", "z", "10", "9", "_"}
-	out := make([]flagmigrate.Event, 0, n)
+	out := make([]eventstore.Event, 0, n)
 	for i := range n {
 		t := base.Add(time.Duration(i/7) * time.Millisecond) // 7 events per timestamp
 		id := fmt.Sprintf("%s-%03d", prefixes[i%len(prefixes)], i)
 		out = append(out, evt(account, id, t, map[string]any{"n": int64(i)}))
 	}
-	slices.SortFunc(out, func(a, b flagmigrate.Event) int {
+	slices.SortFunc(out, func(a, b eventstore.Event) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
 			return c
 		}
@@ -303,7 +303,7 @@ func orderedEvents(account string, n int) []flagmigrate.Event {
 	return out
 }
 
-func shuffled(events []flagmigrate.Event, seed uint64) []flagmigrate.Event {
+func shuffled(events []eventstore.Event, seed uint64) []eventstore.Event {
 	out := slices.Clone(events)
 	r := rand.New(rand.NewPCG(seed, seed))
 	r.Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
@@ -312,9 +312,9 @@ func shuffled(events []flagmigrate.Event, seed uint64) []flagmigrate.Event {
 
 // listAll follows cursors to the end and returns every event, failing on a
 // loop.
-func listAll(t *testing.T, s flagmigrate.EventStore, account string, opts flagmigrate.ListOptions) []flagmigrate.Event {
+func listAll(t *testing.T, s eventstore.EventStore, account string, opts eventstore.ListOptions) []eventstore.Event {
 	t.Helper()
-	var all []flagmigrate.Event
+	var all []eventstore.Event
 	for pages := 0; ; pages++ {
 		if pages > 10000 {
 			t.Fatal("ListEvents never ends")
@@ -325,7 +325,7 @@ func listAll(t *testing.T, s flagmigrate.EventStore, account string, opts flagmi
 		}
 		limit := opts.Limit
 		if limit == 0 {
-			limit = flagmigrate.DefaultListLimit
+			limit = eventstore.DefaultListLimit
 		}
 		if len(page.Events) > limit {
 			t.Fatalf("page %d has %d events, more than the limit %d", pages+1, len(page.Events), limit)
@@ -346,7 +346,7 @@ func testListOrder(t *testing.T, newStore NewStore) {
 	want := orderedEvents("acct", 60)
 	mustStore(t, s, shuffled(want, 1)...)
 	mustStore(t, s, evt("other", "a-000", base, nil)) // never listed for acct
-	got := listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 1000})
+	got := listAll(t, s, "acct", eventstore.ListOptions{Limit: 1000})
 	if d := diff(want, got); d != "" {
 		t.Errorf("ListEvents is not ordered by (Time, ID) bytewise (-want +got):\n%s", d)
 	}
@@ -356,8 +356,8 @@ func testTimeRange(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	all := orderedEvents("acct", 70) // 10 timestamps, base+0ms .. base+9ms
 	mustStore(t, s, shuffled(all, 2)...)
-	between := func(from, to time.Time) []flagmigrate.Event {
-		var out []flagmigrate.Event
+	between := func(from, to time.Time) []eventstore.Event {
+		var out []eventstore.Event
 		for _, e := range all {
 			if !e.Time.Before(from) && e.Time.Before(to) {
 				out = append(out, e)
@@ -370,7 +370,7 @@ func testTimeRange(t *testing.T, newStore NewStore) {
 	for _, tc := range []struct {
 		reason     string
 		start, end time.Time
-		want       []flagmigrate.Event
+		want       []eventstore.Event
 	}{
 		{"no bounds: everything", time.Time{}, time.Time{}, all},
 		{"start is inclusive", base.Add(3 * ms), time.Time{}, between(base.Add(3*ms), far)},
@@ -382,7 +382,7 @@ func testTimeRange(t *testing.T, newStore NewStore) {
 		{"range after all events", far, time.Time{}, nil},
 		{"non-UTC bounds", base.Add(2 * ms).In(time.FixedZone("X", -3600)), time.Time{}, between(base.Add(2*ms), far)},
 	} {
-		got := listAll(t, s, "acct", flagmigrate.ListOptions{Start: tc.start, End: tc.end, Limit: 7})
+		got := listAll(t, s, "acct", eventstore.ListOptions{Start: tc.start, End: tc.end, Limit: 7})
 		if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
 			t.Errorf("%s: (-want +got):\n%s", tc.reason, d)
 		}
@@ -394,24 +394,24 @@ func testPagination(t *testing.T, newStore NewStore) {
 	want := orderedEvents("acct", 53)
 	mustStore(t, s, shuffled(want, 3)...)
 	for _, limit := range []int{1, 2, 7, 10, 52, 53} {
-		got := listAll(t, s, "acct", flagmigrate.ListOptions{Limit: limit})
+		got := listAll(t, s, "acct", eventstore.ListOptions{Limit: limit})
 		if d := diff(want, got); d != "" {
 			t.Errorf("limit %d: pages have gaps, repeats or a wrong order (-want +got):\n%s", limit, d)
 		}
 	}
 	// A page's cursor stays valid after more events arrive before and after it.
-	first, err := s.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{Limit: 10})
+	first, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{Limit: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustStore(t, s, evt("acct", "0-early", base.Add(-time.Second), nil), evt("acct", "~late", base.Add(time.Hour), nil))
-	rest := listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 10, Cursor: first.NextCursor})
+	rest := listAll(t, s, "acct", eventstore.ListOptions{Limit: 10, Cursor: first.NextCursor})
 	if len(rest) != 44 || rest[0].ID != want[10].ID || rest[43].ID != "~late" {
 		t.Errorf("after new events, continuing from page 1 gave %d events starting %v, want 44 from %q to \"~late\"", len(rest), firstID(rest), want[10].ID)
 	}
 }
 
-func firstID(es []flagmigrate.Event) string {
+func firstID(es []eventstore.Event) string {
 	if len(es) == 0 {
 		return "<none>"
 	}
@@ -420,7 +420,7 @@ func firstID(es []flagmigrate.Event) string {
 
 func testLimits(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	want := orderedEvents("acct", flagmigrate.DefaultListLimit+5)
+	want := orderedEvents("acct", eventstore.DefaultListLimit+5)
 	mustStore(t, s, shuffled(want, 4)...)
 	for _, tc := range []struct {
 		reason   string
@@ -428,12 +428,12 @@ func testLimits(t *testing.T, newStore NewStore) {
 		wantLen  int
 		wantMore bool
 	}{
-		{"0 means DefaultListLimit", 0, flagmigrate.DefaultListLimit, true},
+		{"0 means DefaultListLimit", 0, eventstore.DefaultListLimit, true},
 		{"1 gives one event", 1, 1, true},
 		{"exactly the data: no cursor", len(want), len(want), false},
-		{"larger than the data: all, no cursor", flagmigrate.MaxListLimit, len(want), false},
+		{"larger than the data: all, no cursor", eventstore.MaxListLimit, len(want), false},
 	} {
-		page, err := s.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{Limit: tc.limit})
+		page, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{Limit: tc.limit})
 		if err != nil {
 			t.Fatalf("%s: %v", tc.reason, err)
 		}
@@ -444,7 +444,7 @@ func testLimits(t *testing.T, newStore NewStore) {
 			t.Errorf("%s: (-want +got):\n%s", tc.reason, d)
 		}
 	}
-	page, err := s.ListEvents(t.Context(), "nobody", flagmigrate.ListOptions{})
+	page, err := s.ListEvents(t.Context(), "nobody", eventstore.ListOptions{})
 	if err != nil || len(page.Events) != 0 || page.NextCursor != "" {
 		t.Errorf("unknown account: %d events, cursor %q, err %v; want an empty page", len(page.Events), page.NextCursor, err)
 	}
@@ -454,23 +454,23 @@ func testBadList(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	mustStore(t, s, orderedEvents("acct", 5)...)
 	mustStore(t, s, orderedEvents("other", 5)...)
-	foreign, err := s.ListEvents(t.Context(), "other", flagmigrate.ListOptions{Limit: 2})
+	foreign, err := s.ListEvents(t.Context(), "other", eventstore.ListOptions{Limit: 2})
 	if err != nil || foreign.NextCursor == "" {
 		t.Fatalf("ListEvents(other): cursor %q, err %v", foreign.NextCursor, err)
 	}
 	for _, tc := range []struct {
 		reason  string
 		account string
-		opts    flagmigrate.ListOptions
+		opts    eventstore.ListOptions
 		want    error
 	}{
-		{"garbage cursor", "acct", flagmigrate.ListOptions{Cursor: "not a cursor!"}, flagmigrate.ErrInvalidCursor},
-		{"base64 but not a cursor", "acct", flagmigrate.ListOptions{Cursor: "eyJmb28iOjF9"}, flagmigrate.ErrInvalidCursor},
-		{"another account's cursor", "acct", flagmigrate.ListOptions{Cursor: foreign.NextCursor}, flagmigrate.ErrInvalidCursor},
-		{"negative limit", "acct", flagmigrate.ListOptions{Limit: -1}, flagmigrate.ErrInvalidArgument},
-		{"limit over the maximum", "acct", flagmigrate.ListOptions{Limit: flagmigrate.MaxListLimit + 1}, flagmigrate.ErrInvalidArgument},
-		{"end before start", "acct", flagmigrate.ListOptions{Start: base.Add(time.Second), End: base}, flagmigrate.ErrInvalidArgument},
-		{"empty account", "", flagmigrate.ListOptions{}, flagmigrate.ErrInvalidArgument},
+		{"garbage cursor", "acct", eventstore.ListOptions{Cursor: "not a cursor!"}, eventstore.ErrInvalidCursor},
+		{"base64 but not a cursor", "acct", eventstore.ListOptions{Cursor: "eyJmb28iOjF9"}, eventstore.ErrInvalidCursor},
+		{"another account's cursor", "acct", eventstore.ListOptions{Cursor: foreign.NextCursor}, eventstore.ErrInvalidCursor},
+		{"negative limit", "acct", eventstore.ListOptions{Limit: -1}, eventstore.ErrInvalidArgument},
+		{"limit over the maximum", "acct", eventstore.ListOptions{Limit: eventstore.MaxListLimit + 1}, eventstore.ErrInvalidArgument},
+		{"end before start", "acct", eventstore.ListOptions{Start: base.Add(time.Second), End: base}, eventstore.ErrInvalidArgument},
+		{"empty account", "", eventstore.ListOptions{}, eventstore.ErrInvalidArgument},
 	} {
 		_, err := s.ListEvents(t.Context(), tc.account, tc.opts)
 		if !errors.Is(err, tc.want) {
@@ -483,54 +483,54 @@ func testBadList(t *testing.T, newStore NewStore) {
 // ErrInvalidEvent; Field is the field the error must name.
 func InvalidEvents() []struct {
 	Reason string
-	Event  flagmigrate.Event
+	Event  eventstore.Event
 	Field  string
 } {
-	ok := func(mut func(*flagmigrate.Event)) flagmigrate.Event {
+	ok := func(mut func(*eventstore.Event)) eventstore.Event {
 		e := evt("acct", "bad", base, map[string]any{"k": "v"})
 		mut(&e)
 		return e
 	}
 	deep := any("leaf")
-	for range flagmigrate.MaxDataDepth {
+	for range eventstore.MaxDataDepth {
 		deep = map[string]any{"d": deep}
 	}
 	type row = struct {
 		Reason string
-		Event  flagmigrate.Event
+		Event  eventstore.Event
 		Field  string
 	}
 	return []row{
-		{"empty AccountID", ok(func(e *flagmigrate.Event) { e.AccountID = "" }), "AccountID"},
-		{"empty ID", ok(func(e *flagmigrate.Event) { e.ID = "" }), "ID"},
-		{"empty Type", ok(func(e *flagmigrate.Event) { e.Type = "" }), "Type"},
-		{"zero Time", ok(func(e *flagmigrate.Event) { e.Time = time.Time{} }), "Time"},
-		{"Time before 1970", ok(func(e *flagmigrate.Event) { e.Time = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC) }), "Time"},
-		{"invalid UTF-8 ID", ok(func(e *flagmigrate.Event) { e.ID = "bad\xff" }), "ID"},
-		{"invalid UTF-8 AccountID", ok(func(e *flagmigrate.Event) { e.AccountID = "\xc3(" }), "AccountID"},
-		{"NUL in ID", ok(func(e *flagmigrate.Event) { e.ID = "a\x00b" }), "ID"},
-		{"over-long ID", ok(func(e *flagmigrate.Event) { e.ID = strings.Repeat("x", flagmigrate.MaxKeyBytes+1) }), "ID"},
-		{"over-long AccountID", ok(func(e *flagmigrate.Event) { e.AccountID = strings.Repeat("x", flagmigrate.MaxKeyBytes+1) }), "AccountID"},
-		{"NaN", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"x": math.NaN()} }), "Data.x"},
-		{"+Inf", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"x": math.Inf(1)} }), "Data.x"},
-		{"-Inf in a list", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"l": []any{1, math.Inf(-1)}} }), "Data.l[1]"},
-		{"float too large for DynamoDB", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"x": 1.5e200} }), "Data.x"},
-		{"float too small for DynamoDB", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"x": 1e-200} }), "Data.x"},
-		{"uint64 beyond int64", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"x": uint64(math.MaxUint64)} }), "Data.x"},
-		{"key with a dot", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"a.b": 1} }), "Data[\"a.b\"]"},
-		{"key starting with $", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"$where": 1} }), "Data[\"$where\"]"},
-		{"nested bad key", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"m": map[string]any{"$gt": 1}} }), "Data.m[\"$gt\"]"},
-		{"empty key", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"": 1} }), "Data[\"\"]"},
-		{"over-long key", ok(func(e *flagmigrate.Event) {
-			e.Data = map[string]any{strings.Repeat("k", flagmigrate.MaxMapKeyBytes+1): 1}
+		{"empty AccountID", ok(func(e *eventstore.Event) { e.AccountID = "" }), "AccountID"},
+		{"empty ID", ok(func(e *eventstore.Event) { e.ID = "" }), "ID"},
+		{"empty Type", ok(func(e *eventstore.Event) { e.Type = "" }), "Type"},
+		{"zero Time", ok(func(e *eventstore.Event) { e.Time = time.Time{} }), "Time"},
+		{"Time before 1970", ok(func(e *eventstore.Event) { e.Time = time.Date(1969, 12, 31, 0, 0, 0, 0, time.UTC) }), "Time"},
+		{"invalid UTF-8 ID", ok(func(e *eventstore.Event) { e.ID = "bad\xff" }), "ID"},
+		{"invalid UTF-8 AccountID", ok(func(e *eventstore.Event) { e.AccountID = "\xc3(" }), "AccountID"},
+		{"NUL in ID", ok(func(e *eventstore.Event) { e.ID = "a\x00b" }), "ID"},
+		{"over-long ID", ok(func(e *eventstore.Event) { e.ID = strings.Repeat("x", eventstore.MaxKeyBytes+1) }), "ID"},
+		{"over-long AccountID", ok(func(e *eventstore.Event) { e.AccountID = strings.Repeat("x", eventstore.MaxKeyBytes+1) }), "AccountID"},
+		{"NaN", ok(func(e *eventstore.Event) { e.Data = map[string]any{"x": math.NaN()} }), "Data.x"},
+		{"+Inf", ok(func(e *eventstore.Event) { e.Data = map[string]any{"x": math.Inf(1)} }), "Data.x"},
+		{"-Inf in a list", ok(func(e *eventstore.Event) { e.Data = map[string]any{"l": []any{1, math.Inf(-1)}} }), "Data.l[1]"},
+		{"float too large for DynamoDB", ok(func(e *eventstore.Event) { e.Data = map[string]any{"x": 1.5e200} }), "Data.x"},
+		{"float too small for DynamoDB", ok(func(e *eventstore.Event) { e.Data = map[string]any{"x": 1e-200} }), "Data.x"},
+		{"uint64 beyond int64", ok(func(e *eventstore.Event) { e.Data = map[string]any{"x": uint64(math.MaxUint64)} }), "Data.x"},
+		{"key with a dot", ok(func(e *eventstore.Event) { e.Data = map[string]any{"a.b": 1} }), "Data[\"a.b\"]"},
+		{"key starting with $", ok(func(e *eventstore.Event) { e.Data = map[string]any{"$where": 1} }), "Data[\"$where\"]"},
+		{"nested bad key", ok(func(e *eventstore.Event) { e.Data = map[string]any{"m": map[string]any{"$gt": 1}} }), "Data.m[\"$gt\"]"},
+		{"empty key", ok(func(e *eventstore.Event) { e.Data = map[string]any{"": 1} }), "Data[\"\"]"},
+		{"over-long key", ok(func(e *eventstore.Event) {
+			e.Data = map[string]any{strings.Repeat("k", eventstore.MaxMapKeyBytes+1): 1}
 		}), `Data["kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"...]`},
-		{"unsupported type", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"ch": make(chan int)} }), "Data.ch"},
-		{"time.Time in Data", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"t": base} }), "Data.t"},
-		{"[]byte in Data", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"b": []byte("x")} }), "Data.b"},
-		{"invalid UTF-8 value", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"s": "\xff"} }), "Data.s"},
-		{"too deep", ok(func(e *flagmigrate.Event) { e.Data = map[string]any{"d": deep} }), "Data.d"},
-		{"too large", ok(func(e *flagmigrate.Event) {
-			e.Data = map[string]any{"blob": strings.Repeat("x", flagmigrate.MaxEventSize)}
+		{"unsupported type", ok(func(e *eventstore.Event) { e.Data = map[string]any{"ch": make(chan int)} }), "Data.ch"},
+		{"time.Time in Data", ok(func(e *eventstore.Event) { e.Data = map[string]any{"t": base} }), "Data.t"},
+		{"[]byte in Data", ok(func(e *eventstore.Event) { e.Data = map[string]any{"b": []byte("x")} }), "Data.b"},
+		{"invalid UTF-8 value", ok(func(e *eventstore.Event) { e.Data = map[string]any{"s": "\xff"} }), "Data.s"},
+		{"too deep", ok(func(e *eventstore.Event) { e.Data = map[string]any{"d": deep} }), "Data.d"},
+		{"too large", ok(func(e *eventstore.Event) {
+			e.Data = map[string]any{"blob": strings.Repeat("x", eventstore.MaxEventSize)}
 		}), "Data"},
 	}
 }
@@ -542,9 +542,9 @@ func testInvalid(t *testing.T, newStore NewStore) {
 			tc.Event.ID = fmt.Sprintf("bad-%d", i) // distinct keys, so nothing can hide behind a conflict
 		}
 		err := s.StoreEvent(t.Context(), tc.Event)
-		var ve *flagmigrate.ValidationError
+		var ve *eventstore.ValidationError
 		switch {
-		case !errors.Is(err, flagmigrate.ErrInvalidEvent):
+		case !errors.Is(err, eventstore.ErrInvalidEvent):
 			t.Errorf("%s: StoreEvent = %v, want ErrInvalidEvent", tc.Reason, err)
 			continue
 		case !errors.As(err, &ve):
@@ -555,11 +555,11 @@ func testInvalid(t *testing.T, newStore NewStore) {
 		if tc.Field == "AccountID" || tc.Field == "ID" {
 			continue // the key itself cannot be looked up
 		}
-		if _, err := s.FindEventByID(t.Context(), tc.Event.AccountID, tc.Event.ID); !errors.Is(err, flagmigrate.ErrNotFound) {
+		if _, err := s.FindEventByID(t.Context(), tc.Event.AccountID, tc.Event.ID); !errors.Is(err, eventstore.ErrNotFound) {
 			t.Errorf("%s: the refused event was stored (FindEventByID err = %v)", tc.Reason, err)
 		}
 	}
-	page, err := s.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
+	page, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{})
 	if err != nil || len(page.Events) != 0 {
 		t.Errorf("after refusing every event, the account lists %d events (err %v), want 0", len(page.Events), err)
 	}
@@ -576,15 +576,15 @@ func testCancelled(t *testing.T, newStore NewStore) {
 	if _, err := s.FindEventByID(ctx, "acct", "e1"); !errors.Is(err, context.Canceled) {
 		t.Errorf("FindEventByID with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := s.ListEvents(ctx, "acct", flagmigrate.ListOptions{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.ListEvents(ctx, "acct", eventstore.ListOptions{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("ListEvents with a cancelled context = %v, want context.Canceled", err)
 	}
-	if _, err := s.FindEventByID(t.Context(), "acct", "e2"); !errors.Is(err, flagmigrate.ErrNotFound) {
+	if _, err := s.FindEventByID(t.Context(), "acct", "e2"); !errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("an event stored with a cancelled context is there (err = %v)", err)
 	}
-	if sc, ok := s.(flagmigrate.EventScanner); ok {
+	if sc, ok := s.(eventstore.EventScanner); ok {
 		var err error
-		for _, err = range sc.ScanEvents(ctx, flagmigrate.ScanOptions{}) {
+		for _, err = range sc.ScanEvents(ctx, eventstore.ScanOptions{}) {
 			if err != nil {
 				break
 			}
@@ -612,7 +612,7 @@ func testConcurrentSame(t *testing.T, newStore NewStore) {
 			t.Errorf("concurrent store of one event: %v", err)
 		}
 	}
-	if got := listAll(t, s, "acct", flagmigrate.ListOptions{}); len(got) != 1 {
+	if got := listAll(t, s, "acct", eventstore.ListOptions{}); len(got) != 1 {
 		t.Errorf("after concurrent stores of one event, %d are listed, want 1", len(got))
 	}
 }
@@ -636,24 +636,24 @@ func testConcurrentDistinct(t *testing.T, newStore NewStore) {
 			t.Errorf("concurrent store: %v", err)
 		}
 	}
-	if got := listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 1000}); len(got) != goroutines*each {
+	if got := listAll(t, s, "acct", eventstore.ListOptions{Limit: 1000}); len(got) != goroutines*each {
 		t.Errorf("%d events listed, want %d", len(got), goroutines*each)
 	}
 }
 
-func scanner(t *testing.T, s flagmigrate.EventStore) flagmigrate.EventScanner {
+func scanner(t *testing.T, s eventstore.EventStore) eventstore.EventScanner {
 	t.Helper()
-	sc, ok := s.(flagmigrate.EventScanner)
+	sc, ok := s.(eventstore.EventScanner)
 	if !ok {
-		t.Skipf("%T does not implement flagmigrate.EventScanner", s)
+		t.Skipf("%T does not implement eventstore.EventScanner", s)
 	}
 	return sc
 }
 
 // scanAll collects a scan, stopping after stopAfter events when it is > 0.
-func scanAll(t *testing.T, sc flagmigrate.EventScanner, opts flagmigrate.ScanOptions, stopAfter int) []flagmigrate.Event {
+func scanAll(t *testing.T, sc eventstore.EventScanner, opts eventstore.ScanOptions, stopAfter int) []eventstore.Event {
 	t.Helper()
-	var out []flagmigrate.Event
+	var out []eventstore.Event
 	for e, err := range sc.ScanEvents(t.Context(), opts) {
 		if err != nil {
 			t.Fatalf("ScanEvents(%+v): %v", opts, err)
@@ -667,8 +667,8 @@ func scanAll(t *testing.T, sc flagmigrate.EventScanner, opts flagmigrate.ScanOpt
 }
 
 // scanData stores events over several accounts and returns them.
-func scanData(t *testing.T, s flagmigrate.EventStore) []flagmigrate.Event {
-	var all []flagmigrate.Event
+func scanData(t *testing.T, s eventstore.EventStore) []eventstore.Event {
+	var all []eventstore.Event
 	for a := range 6 {
 		all = append(all, orderedEvents(fmt.Sprintf("acct-%d", a), 9+a)...)
 	}
@@ -676,17 +676,17 @@ func scanData(t *testing.T, s flagmigrate.EventStore) []flagmigrate.Event {
 	return all
 }
 
-func keys(events []flagmigrate.Event) []flagmigrate.EventKey {
-	out := make([]flagmigrate.EventKey, len(events))
+func keys(events []eventstore.Event) []eventstore.EventKey {
+	out := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		out[i] = e.Key()
 	}
 	return out
 }
 
-func sortedKeys(events []flagmigrate.Event) []flagmigrate.EventKey {
+func sortedKeys(events []eventstore.Event) []eventstore.EventKey {
 	ks := keys(events)
-	slices.SortFunc(ks, func(a, b flagmigrate.EventKey) int {
+	slices.SortFunc(ks, func(a, b eventstore.EventKey) int {
 		if c := strings.Compare(a.AccountID, b.AccountID); c != 0 {
 			return c
 		}
@@ -699,11 +699,11 @@ func testScan(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	sc := scanner(t, s)
 	all := scanData(t, s)
-	first := scanAll(t, sc, flagmigrate.ScanOptions{BatchSize: 4}, 0)
+	first := scanAll(t, sc, eventstore.ScanOptions{BatchSize: 4}, 0)
 	if d := diff(sortedKeys(all), sortedKeys(first)); d != "" {
 		t.Errorf("a whole scan does not yield every event exactly once (-want +got):\n%s", d)
 	}
-	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event)
+	byKey := make(map[eventstore.EventKey]eventstore.Event)
 	for _, e := range all {
 		byKey[e.Key()] = canonical(t, e)
 	}
@@ -713,34 +713,34 @@ func testScan(t *testing.T, newStore NewStore) {
 			break
 		}
 	}
-	second := scanAll(t, sc, flagmigrate.ScanOptions{}, 0)
+	second := scanAll(t, sc, eventstore.ScanOptions{}, 0)
 	if d := diff(keys(first), keys(second)); d != "" {
 		t.Errorf("two whole scans give different orders (-first +second):\n%s", d)
 	}
 	for a := range 6 {
 		account := fmt.Sprintf("acct-%d", a)
-		var want []flagmigrate.Event
+		var want []eventstore.Event
 		for _, e := range all {
 			if e.AccountID == account {
 				want = append(want, e)
 			}
 		}
-		got := scanAll(t, sc, flagmigrate.ScanOptions{AccountID: account, BatchSize: 3}, 0)
+		got := scanAll(t, sc, eventstore.ScanOptions{AccountID: account, BatchSize: 3}, 0)
 		if d := diff(sortedKeys(want), keys(got)); d != "" {
 			t.Errorf("scan of %s is not that account's events ordered by ID (-want +got):\n%s", account, d)
 		}
 	}
-	if got := scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "nobody"}, 0); len(got) != 0 {
+	if got := scanAll(t, sc, eventstore.ScanOptions{AccountID: "nobody"}, 0); len(got) != 0 {
 		t.Errorf("scan of an unknown account yields %d events", len(got))
 	}
-	for _, bad := range []flagmigrate.ScanOptions{{Segments: 2, Segment: 2}, {Segments: -1}, {BatchSize: -1}} {
+	for _, bad := range []eventstore.ScanOptions{{Segments: 2, Segment: 2}, {Segments: -1}, {BatchSize: -1}} {
 		var err error
 		for _, err = range sc.ScanEvents(t.Context(), bad) {
 			if err != nil {
 				break
 			}
 		}
-		if !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		if !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("ScanEvents(%+v) ended with %v, want ErrInvalidArgument", bad, err)
 		}
 	}
@@ -750,14 +750,14 @@ func testScanResume(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	sc := scanner(t, s)
 	scanData(t, s)
-	whole := scanAll(t, sc, flagmigrate.ScanOptions{BatchSize: 5}, 0)
+	whole := scanAll(t, sc, eventstore.ScanOptions{BatchSize: 5}, 0)
 	for _, tc := range []struct {
 		reason string
-		opts   flagmigrate.ScanOptions
-		want   []flagmigrate.Event
+		opts   eventstore.ScanOptions
+		want   []eventstore.Event
 	}{
-		{"whole store", flagmigrate.ScanOptions{BatchSize: 5}, whole},
-		{"one account", flagmigrate.ScanOptions{AccountID: "acct-4", BatchSize: 2}, scanAll(t, sc, flagmigrate.ScanOptions{AccountID: "acct-4"}, 0)},
+		{"whole store", eventstore.ScanOptions{BatchSize: 5}, whole},
+		{"one account", eventstore.ScanOptions{AccountID: "acct-4", BatchSize: 2}, scanAll(t, sc, eventstore.ScanOptions{AccountID: "acct-4"}, 0)},
 	} {
 		for _, stop := range []int{1, 7, len(tc.want) / 2, len(tc.want) - 1} {
 			head := scanAll(t, sc, tc.opts, stop)
@@ -777,9 +777,9 @@ func testScanSegments(t *testing.T, newStore NewStore) {
 	sc := scanner(t, s)
 	all := scanData(t, s)
 	for _, n := range []int{2, 3} {
-		var union []flagmigrate.Event
+		var union []eventstore.Event
 		for seg := range n {
-			union = append(union, scanAll(t, sc, flagmigrate.ScanOptions{Segment: seg, Segments: n}, 0)...)
+			union = append(union, scanAll(t, sc, eventstore.ScanOptions{Segment: seg, Segments: n}, 0)...)
 		}
 		if d := diff(sortedKeys(all), sortedKeys(union)); d != "" {
 			t.Errorf("%d segments are not a disjoint cover of the store (-want +got):\n%s", n, d)
@@ -789,13 +789,13 @@ func testScanSegments(t *testing.T, newStore NewStore) {
 
 func testBatchStore(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	bs, ok := s.(flagmigrate.BatchStorer)
+	bs, ok := s.(eventstore.BatchStorer)
 	if !ok {
-		t.Skipf("%T does not implement flagmigrate.BatchStorer", s)
+		t.Skipf("%T does not implement eventstore.BatchStorer", s)
 	}
 	existing := evt("acct", "exists", base, map[string]any{"v": int64(1)})
 	mustStore(t, s, existing)
-	var batch []flagmigrate.Event
+	var batch []eventstore.Event
 	for i := range 40 {
 		batch = append(batch, evt("acct", fmt.Sprintf("b%02d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
 	}
@@ -816,9 +816,9 @@ func testBatchStore(t *testing.T, newStore NewStore) {
 		var want error
 		switch i {
 		case 41:
-			want = flagmigrate.ErrConflict
+			want = eventstore.ErrConflict
 		case 42:
-			want = flagmigrate.ErrInvalidEvent
+			want = eventstore.ErrInvalidEvent
 		}
 		if (want == nil && e != nil) || (want != nil && !errors.Is(e, want)) {
 			t.Errorf("event %d (%s): err = %v, want %v", i, batch[i].ID, e, want)
@@ -827,7 +827,7 @@ func testBatchStore(t *testing.T, newStore NewStore) {
 	if d := diff(canonical(t, existing), mustFind(t, s, "acct", "exists")); d != "" {
 		t.Errorf("the batch overwrote a conflicting event (-want +got):\n%s", d)
 	}
-	if got := listAll(t, s, "acct", flagmigrate.ListOptions{Limit: 1000}); len(got) != 41 {
+	if got := listAll(t, s, "acct", eventstore.ListOptions{Limit: 1000}); len(got) != 41 {
 		t.Errorf("%d events after the batch, want 41", len(got))
 	}
 	if d := diff(canonical(t, batch[7]), mustFind(t, s, "acct", "b07")); d != "" {
@@ -847,25 +847,25 @@ func testBatchStore(t *testing.T, newStore NewStore) {
 
 func testBatchFind(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	bf, ok := s.(flagmigrate.BatchFinder)
+	bf, ok := s.(eventstore.BatchFinder)
 	if !ok {
-		t.Skipf("%T does not implement flagmigrate.BatchFinder", s)
+		t.Skipf("%T does not implement eventstore.BatchFinder", s)
 	}
 	all := scanData(t, s)
-	var ks []flagmigrate.EventKey
-	want := make(map[flagmigrate.EventKey]flagmigrate.Event)
+	var ks []eventstore.EventKey
+	want := make(map[eventstore.EventKey]eventstore.Event)
 	for i, e := range all {
 		if i%2 == 0 {
 			ks = append(ks, e.Key())
 			want[e.Key()] = canonical(t, e)
 		}
 	}
-	ks = append(ks, flagmigrate.EventKey{AccountID: "acct-1", ID: "absent"}, flagmigrate.EventKey{AccountID: "nobody", ID: all[0].ID})
+	ks = append(ks, eventstore.EventKey{AccountID: "acct-1", ID: "absent"}, eventstore.EventKey{AccountID: "nobody", ID: all[0].ID})
 	got, err := bf.FindEvents(t.Context(), ks)
 	if err != nil {
 		t.Fatalf("FindEvents: %v", err)
 	}
-	gotMap := make(map[flagmigrate.EventKey]flagmigrate.Event)
+	gotMap := make(map[eventstore.EventKey]eventstore.Event)
 	for _, e := range got {
 		gotMap[e.Key()] = e
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/storetest"
 	"go.uber.org/goleak"
@@ -149,5 +150,5 @@ func (s resurrecting) StoreEvent(ctx context.Context, e flagmigrate.Event) error
 type undeleting struct{ *memstore.Store }
 
 func (undeleting) DeleteEvent(_ context.Context, accountID, id string) error {
-	return flagmigrate.ValidateKey(accountID, id)
+	return eventstore.ValidateKey(accountID, id)
 }

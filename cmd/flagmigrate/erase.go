@@ -11,6 +11,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -62,7 +63,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *timeout <= 0:
 		return usageError(stderr, "erase", "--timeout %v: want a positive duration such as 10s", *timeout)
 	}
-	if err := flagmigrate.ValidateKey(*account, "x"); err != nil {
+	if err := eventstore.ValidateKey(*account, "x"); err != nil {
 		return usageError(stderr, "erase", "--account: %v", message(err))
 	}
 	old, err := openStore(ctx, *oldURL, asDestination, dynamoSettings{}, *timeout)

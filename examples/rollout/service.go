@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // service simulates the application: many accounts writing and reading
@@ -133,7 +134,7 @@ func (s *service) one(ctx context.Context, r *rand.Rand, lat *latencies) {
 		}
 		got, err := s.store.FindEventByID(ctx, account, want.ID)
 		lat.add(time.Since(start))
-		if s.check(err) && !flagmigrate.EqualEvents(want, got) {
+		if s.check(err) && !eventstore.EqualEvents(want, got) {
 			s.wrong.Add(1)
 		}
 	default:
@@ -150,7 +151,7 @@ func (s *service) one(ctx context.Context, r *rand.Rand, lat *latencies) {
 			byID[e.ID] = e
 		}
 		for _, e := range page.Events {
-			if w, ok := byID[e.ID]; ok && !flagmigrate.EqualEvents(w, e) {
+			if w, ok := byID[e.ID]; ok && !eventstore.EqualEvents(w, e) {
 				s.wrong.Add(1)
 			}
 		}

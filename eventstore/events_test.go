@@ -1,4 +1,4 @@
-package flagmigrate_test
+package eventstore_test
 
 import (
 	"bytes"
@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
 )
@@ -42,7 +42,7 @@ func TestCanonicalValues(t *testing.T) {
 		{"empty slice stays empty", []any{}, []any{}},
 		{"empty map stays empty", map[string]any{}, map[string]any{}},
 	} {
-		got, err := flagmigrate.CanonicalValue(tc.in)
+		got, err := eventstore.CanonicalValue(tc.in)
 		if err != nil {
 			t.Errorf("%s: %v", tc.reason, err)
 			continue
@@ -65,33 +65,33 @@ func TestCanonicalNumber(t *testing.T) {
 		{"integral decimal", "2.000", int64(2)},
 		{"exponent", "1.5E-130", 1.5e-130},
 	} {
-		got, err := flagmigrate.CanonicalNumber(tc.in)
+		got, err := eventstore.CanonicalNumber(tc.in)
 		if err != nil || !cmp.Equal(tc.want, got) {
 			t.Errorf("%s: CanonicalNumber(%q) = %#v, %v; want %#v", tc.reason, tc.in, got, err, tc.want)
 		}
 	}
-	if _, err := flagmigrate.CanonicalNumber("abc"); !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+	if _, err := eventstore.CanonicalNumber("abc"); !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Errorf("CanonicalNumber(abc) err = %v, want ErrInvalidEvent", err)
 	}
 }
 
 func TestCanonicalEvent(t *testing.T) {
-	in := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0.Add(999999 * time.Nanosecond).In(time.FixedZone("Z", 7200)), Data: map[string]any{}}
+	in := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0.Add(999999 * time.Nanosecond).In(time.FixedZone("Z", 7200)), Data: map[string]any{}}
 	got, err := in.Canonical()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0}
+	want := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0}
 	if d := cmp.Diff(want, got); d != "" || got.Time.Location() != time.UTC || got.Data != nil {
 		t.Errorf("Canonical (-want +got):\n%s (location %v, Data %#v)", d, got.Time.Location(), got.Data)
 	}
 }
 
 func TestValidationErrorNamesField(t *testing.T) {
-	err := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0,
+	err := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0,
 		Data: map[string]any{"outer": []any{map[string]any{"x": math.NaN()}}}}.Validate()
-	var ve *flagmigrate.ValidationError
-	if !errors.As(err, &ve) || !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+	var ve *eventstore.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Fatalf("err = %v, want a *ValidationError matching ErrInvalidEvent", err)
 	}
 	if ve.Field != "Data.outer[0].x" {
@@ -100,21 +100,21 @@ func TestValidationErrorNamesField(t *testing.T) {
 }
 
 func TestSizeLimit(t *testing.T) {
-	e := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0}
+	e := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0}
 	fixed := e.Size()
 	// The overhead of {"blob": "..."}: 3 for the map, 1 for the entry, 4 for the key.
-	e.Data = map[string]any{"blob": string(bytes.Repeat([]byte("x"), flagmigrate.MaxEventSize-fixed-8))}
+	e.Data = map[string]any{"blob": string(bytes.Repeat([]byte("x"), eventstore.MaxEventSize-fixed-8))}
 	if err := e.Validate(); err != nil {
 		t.Errorf("an event of exactly MaxEventSize is refused: %v", err)
 	}
 	e.Data["blob"] = e.Data["blob"].(string) + "x"
-	if err := e.Validate(); !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+	if err := e.Validate(); !errors.Is(err, eventstore.ErrInvalidEvent) {
 		t.Errorf("an event one byte over MaxEventSize: err = %v, want ErrInvalidEvent", err)
 	}
 }
 
 func TestMapKeyLimit(t *testing.T) {
-	longest := strings.Repeat("🚀", flagmigrate.MaxMapKeyBytes/4) + strings.Repeat("k", flagmigrate.MaxMapKeyBytes%4)
+	longest := strings.Repeat("🚀", eventstore.MaxMapKeyBytes/4) + strings.Repeat("k", eventstore.MaxMapKeyBytes%4)
 	tests := []struct {
 		reason string
 		key    string
@@ -126,7 +126,7 @@ func TestMapKeyLimit(t *testing.T) {
 		{"far longer", strings.Repeat("k", 1<<20), false},
 	}
 	for _, tc := range tests {
-		e := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{tc.key: true}}
+		e := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{tc.key: true}}
 		if strings.Contains(tc.reason, "nested") {
 			e.Data = map[string]any{"m": []any{map[string]any{tc.key: true}}}
 		}
@@ -137,8 +137,8 @@ func TestMapKeyLimit(t *testing.T) {
 			}
 			continue
 		}
-		var ve *flagmigrate.ValidationError
-		if !errors.As(err, &ve) || !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+		var ve *eventstore.ValidationError
+		if !errors.As(err, &ve) || !errors.Is(err, eventstore.ErrInvalidEvent) {
 			t.Fatalf("%s (%d bytes): err = %v, want a ValidationError", tc.reason, len(tc.key), err)
 		}
 		if want := `Data["kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"...]`; tc.reason == "far longer" && ve.Field != want {
@@ -151,19 +151,19 @@ func TestMapKeyLimit(t *testing.T) {
 }
 
 func TestEqualEvents(t *testing.T) {
-	a := flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1), "l": []any{}}}
+	a := eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1), "l": []any{}}}
 	for _, tc := range []struct {
 		reason string
-		b      flagmigrate.Event
+		b      eventstore.Event
 		want   bool
 	}{
 		{"identical", a.Clone(), true},
-		{"same instant, other zone", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0.In(time.FixedZone("Z", 3600)), Data: map[string]any{"n": int64(1), "l": []any{}}}, true},
-		{"int64 vs float64", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": 1.0, "l": []any{}}}, false},
-		{"empty list vs nil", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1), "l": nil}}, false},
-		{"missing key", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1)}}, false},
+		{"same instant, other zone", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0.In(time.FixedZone("Z", 3600)), Data: map[string]any{"n": int64(1), "l": []any{}}}, true},
+		{"int64 vs float64", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": 1.0, "l": []any{}}}, false},
+		{"empty list vs nil", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1), "l": nil}}, false},
+		{"missing key", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: t0, Data: map[string]any{"n": int64(1)}}, false},
 	} {
-		if got := flagmigrate.EqualEvents(a, tc.b); got != tc.want {
+		if got := eventstore.EqualEvents(a, tc.b); got != tc.want {
 			t.Errorf("%s: EqualEvents = %v, want %v", tc.reason, got, tc.want)
 		}
 	}
@@ -189,10 +189,10 @@ func FuzzCanonical(f *testing.F) {
 		if dec.Decode(&data) != nil {
 			return
 		}
-		e := flagmigrate.Event{AccountID: account, ID: id, Type: "fuzz", Time: time.UnixMilli(ms), Data: data}
+		e := eventstore.Event{AccountID: account, ID: id, Type: "fuzz", Time: time.UnixMilli(ms), Data: data}
 		c, err := e.Canonical()
 		if err != nil {
-			if !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+			if !errors.Is(err, eventstore.ErrInvalidEvent) {
 				t.Fatalf("validation error %v does not match ErrInvalidEvent", err)
 			}
 			return
@@ -201,7 +201,7 @@ func FuzzCanonical(f *testing.F) {
 		if err != nil {
 			t.Fatalf("a canonical event is invalid: %v", err)
 		}
-		if d := cmp.Diff(c, again); d != "" || !flagmigrate.EqualEvents(c, again) {
+		if d := cmp.Diff(c, again); d != "" || !eventstore.EqualEvents(c, again) {
 			t.Fatalf("Canonical is not a fixed point (-first +second):\n%s", d)
 		}
 		s := memstore.New()

@@ -1,4 +1,4 @@
-package flagmigrate_test
+package eventstore_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -62,12 +62,12 @@ func TestNumbersAreKeptOrRefused(t *testing.T) {
 			name string
 			conv func(string) (any, error)
 		}{
-			{"CanonicalNumber", flagmigrate.CanonicalNumber},
-			{"json.Number", func(s string) (any, error) { return flagmigrate.CanonicalValue(json.Number(s)) }},
+			{"CanonicalNumber", eventstore.CanonicalNumber},
+			{"json.Number", func(s string) (any, error) { return eventstore.CanonicalValue(json.Number(s)) }},
 		} {
 			got, err := via.conv(tc.in)
 			switch {
-			case tc.want == nil && !errors.Is(err, flagmigrate.ErrInvalidEvent):
+			case tc.want == nil && !errors.Is(err, eventstore.ErrInvalidEvent):
 				t.Errorf("%s: %s(%q) = %#v, %v; want it refused with ErrInvalidEvent", tc.reason, via.name, tc.in, got, err)
 			case tc.want != nil && (err != nil || !cmp.Equal(tc.want, got)):
 				t.Errorf("%s: %s(%q) = %#v, %v; want %#v", tc.reason, via.name, tc.in, got, err, tc.want)
@@ -83,19 +83,19 @@ func TestNumbersAreKeptOrRefused(t *testing.T) {
 func TestValidationErrorsQuoteNoValues(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
-		e      flagmigrate.Event
+		e      eventstore.Event
 		field  string
 		value  string // must not appear
 	}{
-		{"an unsigned number beyond int64", migEvent("acct", "e1", uint64(math.MaxUint64)), "Data.v", "18446744073709551615"},
-		{"a float below the storable range", migEvent("acct", "e1", 1.234567e-200), "Data.v", "1.234567e-200"},
-		{"a float above the storable range", migEvent("acct", "e1", 9.87654e200), "Data.v", "9.87654e+200"},
-		{"a json.Number that overflows", migEvent("acct", "e1", json.Number("4.5678e400")), "Data.v", "4.5678e400"},
-		{"a json.Number that is no number", migEvent("acct", "e1", json.Number("12ab34")), "Data.v", "12ab34"},
-		{"a time before 1970", flagmigrate.Event{AccountID: "a", ID: "i", Type: "t", Time: time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)}, "Time", "1969"},
+		{"an unsigned number beyond int64", valueEvent("acct", "e1", uint64(math.MaxUint64)), "Data.v", "18446744073709551615"},
+		{"a float below the storable range", valueEvent("acct", "e1", 1.234567e-200), "Data.v", "1.234567e-200"},
+		{"a float above the storable range", valueEvent("acct", "e1", 9.87654e200), "Data.v", "9.87654e+200"},
+		{"a json.Number that overflows", valueEvent("acct", "e1", json.Number("4.5678e400")), "Data.v", "4.5678e400"},
+		{"a json.Number that is no number", valueEvent("acct", "e1", json.Number("12ab34")), "Data.v", "12ab34"},
+		{"a time before 1970", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)}, "Time", "1969"},
 	} {
 		err := tc.e.Validate()
-		var ve *flagmigrate.ValidationError
+		var ve *eventstore.ValidationError
 		if !errors.As(err, &ve) || ve.Field != tc.field {
 			t.Errorf("%s: err %v, want a ValidationError on %s", tc.reason, err, tc.field)
 			continue
@@ -104,4 +104,9 @@ func TestValidationErrorsQuoteNoValues(t *testing.T) {
 			t.Errorf("%s: the error quotes the value: %v", tc.reason, err)
 		}
 	}
+}
+
+// valueEvent is an event of account and id whose Data holds v under "v".
+func valueEvent(account, id string, v any) eventstore.Event {
+	return eventstore.Event{AccountID: account, ID: id, Type: "click", Time: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC), Data: map[string]any{"v": v}}
 }

@@ -1,4 +1,4 @@
-package flagmigrate
+package eventstore
 
 import (
 	"encoding/base64"
