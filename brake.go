@@ -84,8 +84,8 @@ type BrakeOptions struct {
 // route as it is, for a person to decide.
 //
 // Each change (tripped, cannot help, released by a flag change or the
-// cooldown) goes to the observer if it implements [BrakeObserver] (the
-// default one logs it, [Stats] counts it), with its reason and figures;
+// cooldown) goes to [Observer].BrakeChanged (the default observer logs
+// it, [Stats] counts it), with its reason and figures;
 // [Migration.Brakes] lists the accounts braked now. A flag change is a
 // change of the route the flags give for a kind of call (read or write)
 // against the one they gave when the brake tripped. A release forgets the
@@ -225,13 +225,6 @@ type BrakeChange struct {
 	Cause    BrakeRelease
 }
 
-// BrakeObserver is an [Observer] that is also told of brake changes
-// ([WithBrake]). It is a separate interface so that observers written
-// before the brake keep compiling.
-type BrakeObserver interface {
-	BrakeChanged(ctx context.Context, c BrakeChange)
-}
-
 // Brakes returns the accounts braked now, by account ID ([WithBrake]); nil
 // without a brake.
 func (m *Migration[S]) Brakes() []BrakeState {
@@ -340,9 +333,7 @@ func (b *brake) account(accountID string) *brakeAccount {
 }
 
 func (b *brake) report(ctx context.Context, c BrakeChange) {
-	if o, ok := b.obs.(BrakeObserver); ok {
-		o.BrakeChanged(ctx, c)
-	}
+	b.obs.BrakeChanged(ctx, c)
 }
 
 // route returns the route of a call of kind for accountID, given the one

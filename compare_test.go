@@ -86,11 +86,11 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 	}
 }
 
-func TestSlogMismatchHandlerHidesValues(t *testing.T) {
+func TestSlogObserverHidesValues(t *testing.T) {
 	secret := "alice@example.com"
-	mm := flagmigrate.Mismatch{
+	mm := flagmigrate.Comparison{
 		Op: flagmigrate.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
-		Paths: []string{`Data["email"]`}, Authoritative: flagmigrate.SideOld,
+		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: migEvent("acct", "e1", secret), New: migEvent("acct", "e1", "bob@example.com"),
 	}
 	for _, tc := range []struct {
@@ -102,8 +102,8 @@ func TestSlogMismatchHandlerHidesValues(t *testing.T) {
 		{"values are shown when opted in", true, true},
 	} {
 		var buf bytes.Buffer
-		h := flagmigrate.SlogMismatchHandler(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
-		h.HandleMismatch(context.Background(), mm)
+		o := flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
+		o.Compared(context.Background(), mm)
 		out := buf.String()
 		if !strings.Contains(out, `Data[\"email\"]`) || !strings.Contains(out, "verdict=different") || !strings.Contains(out, "level=WARN") {
 			t.Errorf("%s: the log lacks the path or verdict: %s", tc.reason, out)

@@ -61,7 +61,7 @@ func TestGenericCore(t *testing.T) {
 	obs := &migObserver{}
 	repairs := flagmigrate.NewMemRepairLog(0)
 	m, err := flagmigrate.NewMigration[profileDAO](oldP, newP, migFlags(fs(true, true, true, true)),
-		flagmigrate.WithObserver(obs), flagmigrate.WithMismatchHandler(&migMismatches{}), flagmigrate.WithRepairLog(repairs),
+		flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }))
 	if err != nil {
 		t.Fatal(err)
@@ -137,10 +137,6 @@ func TestNewMigrationErrors(t *testing.T) {
 		}},
 		{"negative shadow bound", func() error {
 			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{MaxInFlight: -1}))
-			return err
-		}},
-		{"nil observer", func() error {
-			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithObserver(nil))
 			return err
 		}},
 		{"nil repair log", func() error {
@@ -292,7 +288,7 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 	for _, opts := range [][]flagmigrate.Option{nil, {flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}} {
 		obs.comparisons = nil
 		s, err := flagmigrate.NewMigratingStore(old, panicking{memstore.New()}, migFlags(fs(true, true, true, true)),
-			append(opts, flagmigrate.WithObserver(obs), flagmigrate.WithMismatchHandler(&migMismatches{}))...)
+			append(opts, flagmigrate.WithObserver(obs.observer()))...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@
 //     routes each call by the account's four LaunchDarkly flags ([FlagKeys])
 //     or one migration flag ([WithStageFlag]): writes to every store whose
 //     write flag is on, reads one store or both, compares dual reads
-//     ([Verdict], [MismatchHandler]) and returns the old store's answer, and
+//     ([Verdict], [Comparison]) and returns the old store's answer, and
 //     records half-done writes in a [RepairLog] for repair.
 //   - [Migration] with [Read], [Write] and [WriteValue] (a [Call] of
 //     [WriteKind] delete reaches both stores): the generic core MigratingStore

@@ -19,13 +19,6 @@ func (downStore) StoreEvent(context.Context, flagmigrate.Event) error {
 	return errors.New("connection refused")
 }
 
-// stateLogger prints the breaker's reports.
-type stateLogger struct{ flagmigrate.NopObserver }
-
-func (stateLogger) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
-	fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
-}
-
 // A secondary store that is down is taken as such after two failed writes
 // here (five by default): later writes go straight to the repair log
 // without waiting for it, and no caller sees an error.
@@ -34,7 +27,12 @@ func ExampleWithStoreBreaker() {
 	flags := flagtest.New().Set(k.OldWrite, true).Set(k.NewWrite, true)
 	repairs := flagmigrate.NewMemRepairLog(0)
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), downStore{memstore.New()}, flags,
-		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(stateLogger{}),
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{
+			// Print the breaker's reports.
+			StoreStateChanged: func(_ context.Context, s flagmigrate.StoreState) {
+				fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
+			},
+		}),
 		flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 2, Backoff: time.Hour}))
 	if err != nil {
 		fmt.Println(err)

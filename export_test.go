@@ -24,9 +24,9 @@ func SetLogRepeatEvery(d time.Duration) (restore func()) {
 // NewSlogObserverForTest is SlogObserver with a repeat interval and a clock
 // of the test's.
 func NewSlogObserverForTest(logger *slog.Logger, every time.Duration, now func() time.Time) Observer {
-	o := SlogObserver(logger).(*slogObserver)
+	o := newSlogObserver(logger, false)
 	o.limit.every, o.limit.now = every, now
-	return o
+	return o.observer()
 }
 
 // ClassifyWork is Classify with the default options, also returning how

@@ -75,7 +75,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	stats := &flagmigrate.Stats{}
 	obs := flagmigrate.NewSlogObserverForTest(slog.New(slog.NewTextHandler(&buf, nil)), time.Minute, func() time.Time { return now })
 	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats)))
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats.Observer())))
 	if err != nil {
 		t.Fatal(err)
 	}

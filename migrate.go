@@ -145,13 +145,13 @@ type config struct {
 	ldContext  func(ctx context.Context, accountID string) ldcontext.Context
 	checkEvery time.Duration
 	// observer.go, compare.go
-	logger    *slog.Logger
-	observer  Observer
-	mismatch  MismatchHandler
-	cmpOpts   cmp.Options
-	customCmp bool
-	notFound  func(error) bool
-	sampling  sampling
+	logger      *slog.Logger
+	observer    Observer // filled by validate
+	observerSet bool
+	cmpOpts     cmp.Options
+	customCmp   bool
+	notFound    func(error) bool
+	sampling    sampling
 	// repairlog.go
 	repair RepairLog
 	// migrate.go
@@ -203,12 +203,10 @@ func (c *config) fail(format string, args ...any) {
 // validate reports the options' errors and fills in the defaults that
 // depend on other options.
 func (c *config) validate() error {
-	if c.observer == nil {
-		c.observer = SlogObserver(c.logger)
+	if !c.observerSet {
+		c.observer = SlogObserver(c.logger, false)
 	}
-	if c.mismatch == nil {
-		c.mismatch = SlogMismatchHandler(c.logger, false)
-	}
+	c.observer = c.observer.filled()
 	if c.repair == nil {
 		obs := c.observer
 		c.repair = NewRingRepairLog(defaultRepairLimit, func(e RepairEntry) { obs.RepairDropped(context.Background(), e) })

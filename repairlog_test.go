@@ -67,7 +67,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats)))
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs.observer(), stats.Observer())))
 	if err != nil {
 		t.Fatal(err)
 	}

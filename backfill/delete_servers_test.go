@@ -49,7 +49,7 @@ func dualWriting(t *testing.T, old, nu flagmigrate.EventStore) *flagmigrate.Migr
 	t.Helper()
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true)
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{}))
 	if err != nil {
 		t.Fatal(err)
 	}

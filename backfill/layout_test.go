@@ -96,11 +96,13 @@ func TestMigratingStoreOverTheOldAppsCollection(t *testing.T) {
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true).Set(keys.NewRead, true)
 	var mismatches atomic.Int64
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.NopObserver{}),
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(_ context.Context, m flagmigrate.Mismatch) {
-			mismatches.Add(1)
-			t.Errorf("mismatch: %s %s/%s %v %v", m.Op, m.AccountID, m.Key, m.Verdict, m.Paths)
-		})))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{
+		Compared: func(_ context.Context, m flagmigrate.Comparison) {
+			if m.Verdict != flagmigrate.VerdictMatch {
+				mismatches.Add(1)
+				t.Errorf("mismatch: %s %s/%s %v %v", m.Op, m.AccountID, m.Key, m.Verdict, m.Paths)
+			}
+		}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ type Difference struct {
 	Kind DiffKind             `json:"kind"`
 	Key  flagmigrate.EventKey `json:"key"`
 	// Fields are the paths that differ, in the syntax of the read
-	// comparison's [flagmigrate.Mismatch] paths: Type, Time,
+	// comparison's paths ([flagmigrate.Comparison]): Type, Time,
 	// Data["a"]["b"][2].
 	Fields []string `json:"fields,omitempty"`
 	// Values holds "source → destination" per field, only with ShowValues.

@@ -39,7 +39,6 @@ var outageBreaker = flagmigrate.BreakerOptions{Backoff: 100 * time.Millisecond, 
 // the authoritative write latencies while recording, and the breaker's
 // state changes.
 type outageObserver struct {
-	flagmigrate.NopObserver
 	mu                 sync.Mutex
 	secondary, probes  int
 	recording          bool
@@ -112,7 +111,6 @@ func (o *outageObserver) secondaryCalls() (secondary, probes int) {
 
 // stateTimes keeps when the breaker reported a store back.
 type stateTimes struct {
-	flagmigrate.NopObserver
 	mu   sync.Mutex
 	back []time.Time
 }
@@ -188,7 +186,7 @@ func newOutageRig(t testing.TB) *outageRig {
 	}
 	t.Cleanup(func() { _ = r.log.Close() })
 	r.store, err = flagmigrate.NewMigratingStore(r.mongo, r.dyn, ldFlags(t, true, true, false, true),
-		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(r.obs),
+		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(testutil.ObserverOf(r.obs)),
 		flagmigrate.WithSecondaryTimeout(outageTimeout), flagmigrate.WithStoreBreaker(outageBreaker))
 	if err != nil {
 		t.Fatal(err)

@@ -172,7 +172,7 @@ type unexpectedMismatches struct {
 	seen []string
 }
 
-func (u *unexpectedMismatches) HandleMismatch(_ context.Context, m flagmigrate.Mismatch) {
+func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Comparison) {
 	if m.Op != flagmigrate.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
 		return // missing in new, a failed candidate read, or a page lacking events: the outage's expected traces
 	}
@@ -197,9 +197,8 @@ func runScenario(t *testing.T, sc scenario) {
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
 		flagmigrate.WithRepairLog(rlog),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(stats, states)),
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), testutil.ObserverOf(states), testutil.ObserverOf(mismatches))),
 		flagmigrate.WithStoreBreaker(outageBreaker),
-		flagmigrate.WithMismatchHandler(mismatches),
 		flagmigrate.WithSecondaryTimeout(secondaryTimeout),
 	)
 	if err != nil {
