@@ -15,9 +15,7 @@ var (
 	ErrInvalidEvent    = eventstore.ErrInvalidEvent    // see [eventstore.ErrInvalidEvent]
 	ErrInvalidCursor   = eventstore.ErrInvalidCursor   // see [eventstore.ErrInvalidCursor]
 	ErrInvalidArgument = eventstore.ErrInvalidArgument // see [eventstore.ErrInvalidArgument]
-	ErrClosed          = eventstore.ErrClosed          // see [eventstore.ErrClosed]
 	ErrDeleted         = eventstore.ErrDeleted         // see [eventstore.ErrDeleted]
-	ErrUnreadable      = eventstore.ErrUnreadable      // see [eventstore.ErrUnreadable]
 )
 
 // Errors of the migration engine.

@@ -16,7 +16,3 @@ type EventKey = eventstore.EventKey
 // ValidationError names the field of an invalid event: see
 // [eventstore.ValidationError].
 type ValidationError = eventstore.ValidationError
-
-// UnreadableError is a stored record that is not a readable event: see
-// [eventstore.UnreadableError].
-type UnreadableError = eventstore.UnreadableError

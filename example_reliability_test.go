@@ -56,23 +56,3 @@ func ExampleWithStoreBreaker() {
 	// e3: skipped=true
 	// e4: skipped=true
 }
-
-// Without WithRepairLog a Migration keeps its repair entries in a ring
-// like this one: when full, the oldest entry goes (and is reported), and
-// recording never fails.
-func ExampleNewRingRepairLog() {
-	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { fmt.Println("dropped", e.Key) })
-	for _, k := range []string{"e1", "e2", "e3"} {
-		_ = l.Record(context.Background(), flagmigrate.RepairEntry{AccountID: "acct-1", Key: k,
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld})
-	}
-	for _, e := range l.Entries() {
-		fmt.Println("kept", e.Key)
-	}
-	fmt.Println("dropped in all:", l.Dropped())
-	// Output:
-	// dropped e1
-	// kept e2
-	// kept e3
-	// dropped in all: 1
-}

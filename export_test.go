@@ -60,3 +60,20 @@ func BrakeTracked[S any](m *Migration[S]) int {
 // MigrationOf is the generic core under s, for tests that reach its
 // internals (the brake's clock and table).
 func MigrationOf(s *MigratingStore) *Migration[EventStore] { return s.m }
+
+// The defaults the tests check against.
+const (
+	DefaultBrakeWindow          = defaultBrakeWindow
+	DefaultBrakeMinSamples      = defaultBrakeMinSamples
+	DefaultBrakeMaxErrorRate    = defaultBrakeMaxErrorRate
+	DefaultBrakeMaxMismatchRate = defaultBrakeMaxMismatchRate
+	DefaultBreakerFailures      = defaultBreakerFailures
+)
+
+// NewRingRepairLog is the default repair log's constructor.
+func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
+	return newRingRepairLog(limit, onDrop)
+}
+
+// RingDropped returns how many entries ring l dropped.
+func RingDropped(l *MemRepairLog) int64 { return l.droppedCount() }

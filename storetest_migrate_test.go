@@ -79,7 +79,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 
 func dump(t *testing.T, s *memstore.Store) []flagmigrate.Event {
 	var out []flagmigrate.Event
-	for e, err := range s.ScanEvents(context.Background(), flagmigrate.ScanOptions{}) {
+	for e, err := range s.ScanEvents(context.Background(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -71,7 +72,7 @@ func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 		for b.Loop() {
 			dst := fresh(b)
 			copied := 0
-			for e, err := range src.ScanEvents(context.Background(), flagmigrate.ScanOptions{}) {
+			for e, err := range src.ScanEvents(context.Background(), eventstore.ScanOptions{}) {
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -92,7 +93,7 @@ func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 // backfill's own memory can be measured apart from any store's.
 type generated struct{ n int }
 
-func (g generated) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
+func (g generated) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
 	return func(yield func(flagmigrate.Event, error) bool) {
 		for i := range g.n {
 			if !yield(event(fmt.Sprintf("acct-%03d", i%100), fmt.Sprintf("e-%08d", i), i), nil) {

@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
@@ -68,7 +69,7 @@ func absent(t *testing.T, gone []flagmigrate.EventKey, erased []string, stores .
 			}
 		}
 		for _, a := range erased {
-			for e, err := range s.(flagmigrate.EventScanner).ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: a}) {
+			for e, err := range s.(eventstore.EventScanner).ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}) {
 				t.Errorf("%T: erased account %s holds %+v, %v", s, a, e.Key(), err)
 			}
 		}

@@ -342,13 +342,13 @@ func TestOddKeysRoundTrip(t *testing.T) {
 			comparePages(t, ref, s, a, flagmigrate.ListOptions{Limit: limit})
 		}
 		var want, got []flagmigrate.EventKey
-		for e, err := range ref.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: a}) {
+		for e, err := range ref.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			want = append(want, e.Key())
 		}
-		for e, err := range s.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: a, BatchSize: 4}) {
+		for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a, BatchSize: 4}) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -530,7 +530,7 @@ func TestListMatchesMemstore(t *testing.T) {
 		ms := time.Duration(i*7919%97) * time.Millisecond // many shared timestamps
 		events = append(events, evt(account, fmt.Sprintf("%c-%d", "zZaA9_é~"[i%8], i), base.Add(ms), map[string]any{"i": i}))
 	}
-	for _, st := range []flagmigrate.BatchStorer{s, ref} {
+	for _, st := range []eventstore.BatchStorer{s, ref} {
 		errs, err := st.StoreEvents(t.Context(), events)
 		if err != nil {
 			t.Fatal(err)
@@ -619,7 +619,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 	seen := make(map[flagmigrate.EventKey]int)
 	accountSegment := make(map[string]int)
 	for seg := range 4 {
-		for e, err := range s.ScanEvents(t.Context(), flagmigrate.ScanOptions{Segment: seg, Segments: 4, BatchSize: 7}) {
+		for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: seg, Segments: 4, BatchSize: 7}) {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -640,7 +640,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 	}
 	// Resuming a segment from its middle.
 	var head []flagmigrate.Event
-	for e, err := range s.ScanEvents(t.Context(), flagmigrate.ScanOptions{Segment: 1, Segments: 4}) {
+	for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: 1, Segments: 4}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -651,7 +651,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 	}
 	after := head[len(head)/2].Key()
 	var tail []flagmigrate.Event
-	for e, err := range s.ScanEvents(t.Context(), flagmigrate.ScanOptions{Segment: 1, Segments: 4, After: &after}) {
+	for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: 1, Segments: 4, After: &after}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -665,7 +665,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 func TestInvalidScanAfter(t *testing.T) {
 	s, _ := newStore(t, nil, nil)
 	var err error
-	for _, err = range s.ScanEvents(t.Context(), flagmigrate.ScanOptions{After: &flagmigrate.EventKey{AccountID: "a"}}) {
+	for _, err = range s.ScanEvents(t.Context(), eventstore.ScanOptions{After: &flagmigrate.EventKey{AccountID: "a"}}) {
 	}
 	if !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 		t.Errorf("scan after an empty ID ended with %v, want ErrInvalidArgument", err)

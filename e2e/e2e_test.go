@@ -368,7 +368,7 @@ func runScenario(t *testing.T, sc scenario) {
 			secSide, len(missing), len(historyKeys), missing, historyKeys)
 	}
 
-	bs, err := backfill.Run(ctx, authStore.(flagmigrate.EventScanner), secStore, backfill.Options{})
+	bs, err := backfill.Run(ctx, authStore.(eventstore.EventScanner), secStore, backfill.Options{})
 	if err != nil {
 		t.Fatalf("backfill: %v", err)
 	}
@@ -386,7 +386,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 
 	// And the authoritative store holds exactly what the callers were told.
-	checkHolds(t, authStore.(flagmigrate.EventScanner), events)
+	checkHolds(t, authStore.(eventstore.EventScanner), events)
 	t.Logf("total %.1fs", time.Since(t0).Seconds())
 }
 
@@ -410,14 +410,14 @@ func waitRecovered(t *testing.T, probe func(context.Context) error) time.Time {
 }
 
 // checkHolds scans store and compares it with want, event by event.
-func checkHolds(t *testing.T, store flagmigrate.EventScanner, want []flagmigrate.Event) {
+func checkHolds(t *testing.T, store eventstore.EventScanner, want []flagmigrate.Event) {
 	t.Helper()
 	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event, len(want))
 	for _, e := range want {
 		byKey[e.Key()] = e
 	}
 	n := 0
-	for e, err := range store.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for e, err := range store.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatalf("scan: %v", err)
 		}

@@ -199,7 +199,7 @@ func BenchmarkScan(b *testing.B) {
 	sideBySide(b, func(b *testing.B) {
 		for range b.N {
 			n := 0
-			for _, err := range s.ScanEvents(b.Context(), flagmigrate.ScanOptions{}) {
+			for _, err := range s.ScanEvents(b.Context(), eventstore.ScanOptions{}) {
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -109,8 +109,8 @@ func TestDecodeRefusals(t *testing.T) {
 	}
 	for _, tc := range tests {
 		_, err := decodeEvent(mustMarshal(t, tc.doc))
-		var de *flagmigrate.UnreadableError
-		if !errors.As(err, &de) || !errors.Is(err, flagmigrate.ErrUnreadable) || !strings.Contains(err.Error(), tc.want) {
+		var de *eventstore.UnreadableError
+		if !errors.As(err, &de) || !errors.Is(err, eventstore.ErrUnreadable) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want a decode error mentioning %q", tc.reason, err, tc.want)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/storetest"
@@ -87,7 +88,7 @@ func TestExistingCollectionReadsAsTheAppWroteIt(t *testing.T) {
 	if d := cmp.Diff(want, page.Events); d != "" {
 		t.Errorf("ListEvents (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(want, collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{}))); d != "" {
+	if d := cmp.Diff(want, collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{}))); d != "" {
 		t.Errorf("ScanEvents in _id order (-want +got):\n%s", d)
 	}
 	// Re-storing what was read is idempotent: the same event.
@@ -100,12 +101,12 @@ func TestExistingCollectionReadsAsTheAppWroteIt(t *testing.T) {
 
 // scanReport scans everything and returns the events and the unreadable
 // documents' errors, failing on any other error.
-func scanReport(t *testing.T, s *mongodao.Store, opts flagmigrate.ScanOptions) ([]flagmigrate.Event, []*flagmigrate.UnreadableError) {
+func scanReport(t *testing.T, s *mongodao.Store, opts eventstore.ScanOptions) ([]flagmigrate.Event, []*eventstore.UnreadableError) {
 	t.Helper()
 	var events []flagmigrate.Event
-	var bad []*flagmigrate.UnreadableError
+	var bad []*eventstore.UnreadableError
 	for e, err := range s.ScanEvents(t.Context(), opts) {
-		var u *flagmigrate.UnreadableError
+		var u *eventstore.UnreadableError
 		switch {
 		case errors.As(err, &u):
 			bad = append(bad, u)
@@ -163,13 +164,13 @@ func TestUnreadableDocumentsAreReportedAndSkippedPast(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		events, bad := scanReport(t, s, flagmigrate.ScanOptions{BatchSize: 2})
+		events, bad := scanReport(t, s, eventstore.ScanOptions{BatchSize: 2})
 		if len(events) != tc.good || len(bad) != len(tc.want) {
 			t.Errorf("%s: %d events and %d unreadable %v, want %d and %d", tc.reason, len(events), len(bad), bad, tc.good, len(tc.want))
 			continue
 		}
 		for i, u := range bad {
-			if !strings.Contains(u.Error(), tc.want[i]) || !strings.Contains(u.Error(), "_id ") || !errors.Is(u, flagmigrate.ErrUnreadable) {
+			if !strings.Contains(u.Error(), tc.want[i]) || !strings.Contains(u.Error(), "_id ") || !errors.Is(u, eventstore.ErrUnreadable) {
 				t.Errorf("%s: unreadable #%d = %v, want it to name the _id and %q", tc.reason, i, u, tc.want[i])
 			}
 		}
@@ -285,7 +286,7 @@ func TestLayoutEncodingsRoundTrip(t *testing.T) {
 	if got, err := s.FindEventByID(t.Context(), "acct", "r1"); err != nil || !got.Time.Equal(base) {
 		t.Errorf("an RFC 3339 time with an offset: %v, %v; want %v", got.Time, err, base)
 	}
-	if _, err := s.FindEventByID(t.Context(), "acct", "r2"); !errors.Is(err, flagmigrate.ErrUnreadable) || !strings.Contains(err.Error(), "finer than a millisecond") {
+	if _, err := s.FindEventByID(t.Context(), "acct", "r2"); !errors.Is(err, eventstore.ErrUnreadable) || !strings.Contains(err.Error(), "finer than a millisecond") {
 		t.Errorf("a time finer than a millisecond: %v, want unreadable", err)
 	}
 }

@@ -200,12 +200,12 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 	if d := cmp.Diff(want, page.Events); d != "" {
 		t.Errorf("ListEvents (-want +got):\n%s", d)
 	}
-	if d := cmp.Diff(want, collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: "acct"}))); d != "" {
+	if d := cmp.Diff(want, collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: "acct"}))); d != "" {
 		t.Errorf("ScanEvents (-want +got):\n%s", d)
 	}
 	// Without seg, the documents fall in SegmentOf's segment, and only there.
 	for seg := range 3 {
-		got := collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{Segment: seg, Segments: 3}))
+		got := collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: seg, Segments: 3}))
 		var w []flagmigrate.Event
 		if seg == eventstore.SegmentOf("acct", 3) {
 			w = want
@@ -271,7 +271,7 @@ func TestOperatorLikeIDsArePlainStrings(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		scanned := collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: a}))
+		scanned := collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}))
 		for _, e := range append(page.Events, scanned...) {
 			if e.AccountID != a {
 				t.Errorf("account %q lists or scans %q/%q", a, e.AccountID, e.ID)
@@ -408,9 +408,9 @@ func TestListAndScanMatchMemstore(t *testing.T) {
 			}
 		}
 	}
-	scans := []flagmigrate.ScanOptions{{}, {BatchSize: 1}, {AccountID: "a"}, {AccountID: "none"}, {Segment: 1, Segments: 3}}
+	scans := []eventstore.ScanOptions{{}, {BatchSize: 1}, {AccountID: "a"}, {AccountID: "none"}, {Segment: 1, Segments: 3}}
 	for _, a := range accounts {
-		scans = append(scans, flagmigrate.ScanOptions{AccountID: a, BatchSize: 2})
+		scans = append(scans, eventstore.ScanOptions{AccountID: a, BatchSize: 2})
 	}
 	for _, opts := range scans {
 		want := collect(t, mem.ScanEvents(t.Context(), opts))
@@ -464,7 +464,7 @@ func TestScanUsesOneCursor(t *testing.T) {
 		t.Fatal(err)
 	}
 	finds.Store(0)
-	n := len(collect(t, s.ScanEvents(t.Context(), flagmigrate.ScanOptions{})))
+	n := len(collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{})))
 	if n != 1000 || finds.Load() != 1 || getMores.Load() < 9 || getMores.Load() > 10 {
 		t.Errorf("scan of %d events: %d find, %d getMore; want 1000 events, 1 find, 9 or 10 getMore", n, finds.Load(), getMores.Load())
 	}
@@ -514,7 +514,7 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 			},
 			"EnsureIndexes": func(ctx context.Context) error { return s.EnsureIndexes(ctx) },
 			"ScanEvents": func(ctx context.Context) error {
-				for _, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: 2}) {
+				for _, err := range s.ScanEvents(ctx, eventstore.ScanOptions{BatchSize: 2}) {
 					if err != nil {
 						return err
 					}
@@ -555,7 +555,7 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 			var n int
 			var scanErr error
 			start := time.Now()
-			for _, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: 2}) {
+			for _, err := range s.ScanEvents(ctx, eventstore.ScanOptions{BatchSize: 2}) {
 				if err != nil {
 					scanErr = err
 					break

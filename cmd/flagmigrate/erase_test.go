@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // TestEraseCommand: after a backfill, `erase --account acct-01` leaves
@@ -51,15 +52,15 @@ func TestEraseCommand(t *testing.T) {
 		!strings.Contains(r.stdout, "1 entries removed") || !strings.Contains(r.stdout, "account erased, 20 distinct events") {
 		t.Fatalf("erase: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, st := range []flagmigrate.EventScanner{s.mongo, s.dynamo} {
+	for _, st := range []eventstore.EventScanner{s.mongo, s.dynamo} {
 		n := 0
-		for _, err := range st.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+		for _, err := range st.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			n++
 		}
-		for e := range st.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: "acct-01"}) {
+		for e := range st.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: "acct-01"}) {
 			t.Errorf("%T still holds %v", st, e.Key())
 		}
 		if n != 40 {

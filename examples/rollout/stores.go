@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -25,7 +26,7 @@ import (
 // scanStore is a store the backfill can scan.
 type scanStore interface {
 	flagmigrate.EventStore
-	flagmigrate.EventScanner
+	eventstore.EventScanner
 }
 
 // stores are the migration's two stores and where they live.
