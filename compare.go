@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -66,23 +67,26 @@ func diffValues(old, new any) (d string) {
 		return strings.Join(lines, "\n")
 	}
 	var steps int
-	d = cmp.Diff(old, new, cmp.Options{cmp.Options(DefaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
+	d = cmp.Diff(old, new, cmp.Options{cmp.Options(defaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
 	if steps > maxCmpSteps {
 		d += "\n" + cmpTooLarge
 	}
 	return d
 }
 
-// DefaultCompareOptions returns the go-cmp options dual reads are compared
+// defaultCompareOptions returns the go-cmp options dual reads are compared
 // with by default: [cmpopts.EquateEmpty], so that a nil and an empty slice
 // or map (such as an empty page's Events) are equal. Times compare with
 // their Equal method.
-func DefaultCompareOptions() []cmp.Option {
+func defaultCompareOptions() []cmp.Option {
 	return []cmp.Option{cmpopts.EquateEmpty()}
 }
 
 // WithCompareOptions sets the go-cmp options dual reads are compared with,
-// replacing [DefaultCompareOptions] (include them again if you want them).
+// replacing the default, [cmpopts.EquateEmpty] (a nil and an empty slice or
+// map are equal; include it again if you want it). Times compare with their
+// Equal method. Without this option a linear walk of this package's types
+// does the comparison, with the same result.
 func WithCompareOptions(opts ...cmp.Option) Option {
 	return func(c *config) { c.cmpOpts, c.customCmp = cmp.Options(opts), true }
 }
@@ -149,18 +153,18 @@ func mix64(h uint64) uint64 {
 	return h
 }
 
-// Classify compares the results of one read on the old and the new store
-// as a dual read does, with [DefaultCompareOptions] unless opts are given,
+// classifyDefault compares the results of one read on the old and the new store
+// as a dual read does, with [defaultCompareOptions] unless opts are given,
 // and returns the verdict and, for [VerdictDifferent], the differing paths.
-func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
+func classifyDefault[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
 	quick := len(opts) == 0
 	if quick {
-		opts = DefaultCompareOptions()
+		opts = defaultCompareOptions()
 	}
 	return classify(old, oldErr, new, newErr, opts, quick, func(err error) bool { return errors.Is(err, ErrNotFound) })
 }
 
-// classify is Classify with the options and not-found test of a Migration.
+// classify is classifyDefault with the options and not-found test of a Migration.
 // With quick (default options), results of this package's types (Event,
 // Page) are compared by one walk linear in their size (see diff.go);
 // custom options, and other types, go to go-cmp, bounded by maxCmpSteps.
@@ -191,7 +195,7 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 
 // sameKind reports whether two errors refuse a call for the same reason.
 func sameKind(a, b error) bool {
-	for _, s := range []error{ErrInvalidArgument, ErrInvalidCursor, ErrInvalidEvent, ErrConflict} {
+	for _, s := range []error{ErrInvalidArgument, eventstore.ErrInvalidCursor, ErrInvalidEvent, ErrConflict} {
 		if errors.Is(a, s) && errors.Is(b, s) {
 			return true
 		}

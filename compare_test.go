@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -44,7 +45,7 @@ func TestClassify(t *testing.T) {
 		{"both fail: old's error ranks first", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, errMigBoom, flagmigrate.VerdictErrorInOld, nil},
 		{"new fails", e, flagmigrate.Event{}, nil, errMigBoom, flagmigrate.VerdictErrorInNew, nil},
 		{"both refuse the same bad cursor", flagmigrate.Page{}, flagmigrate.Page{},
-			fmt.Errorf("a: %w", flagmigrate.ErrInvalidCursor), fmt.Errorf("b: %w", flagmigrate.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
+			fmt.Errorf("a: %w", eventstore.ErrInvalidCursor), fmt.Errorf("b: %w", eventstore.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
 		{"a nil and an empty page are equal", flagmigrate.Page{}, flagmigrate.Page{Events: []flagmigrate.Event{}}, nil, nil, flagmigrate.VerdictMatch, nil},
 		{"an event missing from a page", flagmigrate.Page{Events: []flagmigrate.Event{e, other}}, flagmigrate.Page{Events: []flagmigrate.Event{e}},
 			nil, nil, flagmigrate.VerdictDifferent, []string{"Events[1]"}},

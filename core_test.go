@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -190,7 +191,7 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 			t.Errorf("%s: in new %v, repair entries %+v: torn silently or unexpectedly", tc.reason, inNew, entries)
 		}
 		if tc.wantRepair && !slices.ContainsFunc(entries, func(e flagmigrate.RepairEntry) bool {
-			return e.Target == flagmigrate.SideNew && e.EventKey() == (flagmigrate.EventKey{AccountID: "acct", ID: "e1"})
+			return e.Target == flagmigrate.SideNew && e.EventKey() == (eventstore.EventKey{AccountID: "acct", ID: "e1"})
 		}) {
 			t.Errorf("%s: repair entries %+v", tc.reason, entries)
 		}

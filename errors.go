@@ -13,7 +13,6 @@ var (
 	ErrNotFound        = eventstore.ErrNotFound        // see [eventstore.ErrNotFound]
 	ErrConflict        = eventstore.ErrConflict        // see [eventstore.ErrConflict]
 	ErrInvalidEvent    = eventstore.ErrInvalidEvent    // see [eventstore.ErrInvalidEvent]
-	ErrInvalidCursor   = eventstore.ErrInvalidCursor   // see [eventstore.ErrInvalidCursor]
 	ErrInvalidArgument = eventstore.ErrInvalidArgument // see [eventstore.ErrInvalidArgument]
 	ErrDeleted         = eventstore.ErrDeleted         // see [eventstore.ErrDeleted]
 )

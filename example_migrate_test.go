@@ -179,18 +179,6 @@ func ExampleWithShadowReads() {
 	// map[{FindEventByID missing_in_new}:1]
 }
 
-// Classify compares two stores' answers the way a dual read does.
-func ExampleClassify() {
-	old := exampleEvent
-	new := exampleEvent
-	new.Data = map[string]any{"plan": "free"}
-	fmt.Println(flagmigrate.Classify(old, nil, new, nil))
-	fmt.Println(flagmigrate.Classify(old, nil, flagmigrate.Event{}, flagmigrate.ErrNotFound))
-	// Output:
-	// different [Data["plan"]]
-	// missing_in_new []
-}
-
 // The default observer logs which fields differ, not their values.
 func ExampleSlogObserver() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{

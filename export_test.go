@@ -3,6 +3,8 @@ package flagmigrate
 import (
 	"log/slog"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // SetDefaultRepairLimit shrinks the default repair log's capacity for a
@@ -77,3 +79,9 @@ func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
 
 // RingDropped returns how many entries ring l dropped.
 func RingDropped(l *MemRepairLog) int64 { return l.droppedCount() }
+
+// Classify compares two results as a dual read does with the default
+// options (or opts), for the tests of the comparison.
+func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
+	return classifyDefault(old, oldErr, new, newErr, opts...)
+}

@@ -3,7 +3,6 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"time"
 
@@ -146,7 +145,6 @@ type config struct {
 	ldContext  func(ctx context.Context, accountID string) ldcontext.Context
 	checkEvery time.Duration
 	// observer.go, compare.go
-	logger      *slog.Logger
 	observer    Observer // filled by validate
 	observerSet bool
 	cmpOpts     cmp.Options
@@ -183,7 +181,7 @@ func defaultConfig() config {
 		keys:             DefaultFlagKeys(),
 		ldContext:        newContextCache(),
 		checkEvery:       defaultRoutingCheckInterval,
-		cmpOpts:          DefaultCompareOptions(),
+		cmpOpts:          defaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
 		secondaryTimeout: defaultSecondaryTimeout,
@@ -205,7 +203,7 @@ func (c *config) fail(format string, args ...any) {
 // depend on other options.
 func (c *config) validate() error {
 	if !c.observerSet {
-		c.observer = SlogObserver(c.logger, false)
+		c.observer = SlogObserver(nil, false)
 	}
 	c.observer = c.observer.filled()
 	if c.repair == nil {

@@ -283,7 +283,7 @@ func TestMigratingStoreValidatesOnce(t *testing.T) {
 			func() error {
 				_, err := f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{Cursor: "bm90IGEgY3Vyc29y"})
 				return err
-			}, flagmigrate.ErrInvalidCursor},
+			}, eventstore.ErrInvalidCursor},
 	} {
 		if err := tc.call(); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.reason, err, tc.want)

@@ -3,9 +3,10 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Observer receives what a [Migration] does, for metrics and logs: every
@@ -135,18 +136,12 @@ func chain[F any](a, b F, join func(a, b F) F) F {
 	return join(a, b)
 }
 
-// WithObserver sets the observer, in place of the default [SlogObserver]
-// with the logger of [WithLogger]; the zero Observer makes the migration
+// WithObserver sets the observer, in place of the default: [SlogObserver]
+// over [log/slog.Default], without values. The zero Observer makes the migration
 // silent. Combine several with [MultiObserver] (with SlogObserver among
 // them to keep the logs).
 func WithObserver(o Observer) Option {
 	return func(c *config) { c.observer, c.observerSet = o, true }
-}
-
-// WithLogger sets the logger of the default observer (default
-// [slog.Default]).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) { c.logger = l }
 }
 
 // Role is a store call's part in an operation.
@@ -195,7 +190,7 @@ const (
 	OutcomeOK       Outcome = iota // no error
 	OutcomeNotFound                // ErrNotFound (or WithNotFound's)
 	OutcomeConflict                // ErrConflict
-	OutcomeInvalid                 // ErrInvalidEvent, ErrInvalidArgument or ErrInvalidCursor
+	OutcomeInvalid                 // ErrInvalidEvent, ErrInvalidArgument or eventstore.ErrInvalidCursor
 	OutcomeCanceled                // context.Canceled
 	OutcomeTimeout                 // context.DeadlineExceeded
 	OutcomeError                   // any other error
@@ -219,7 +214,7 @@ func outcomeOf(err error, notFound func(error) bool) Outcome {
 		return OutcomeNotFound
 	case errors.Is(err, ErrConflict):
 		return OutcomeConflict
-	case errors.Is(err, ErrInvalidEvent), errors.Is(err, ErrInvalidArgument), errors.Is(err, ErrInvalidCursor):
+	case errors.Is(err, ErrInvalidEvent), errors.Is(err, ErrInvalidArgument), errors.Is(err, eventstore.ErrInvalidCursor):
 		return OutcomeInvalid
 	case errors.Is(err, context.Canceled):
 		return OutcomeCanceled

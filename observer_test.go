@@ -65,7 +65,7 @@ func TestWithLoggerFeedsDefaults(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	// newMigFixture sets its own observer and handler; build one with the defaults.
-	s, err := flagmigrate.NewMigratingStore(f.oldMem, f.newMem, migFlags(fs(true, true, true, true)), flagmigrate.WithLogger(logger))
+	s, err := flagmigrate.NewMigratingStore(f.oldMem, f.newMem, migFlags(fs(true, true, true, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger, false)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // RepairEntry records a write that reached one store and not the other,
@@ -37,7 +39,9 @@ type RepairEntry struct {
 }
 
 // EventKey returns the key of the event to copy.
-func (e RepairEntry) EventKey() EventKey { return EventKey{AccountID: e.AccountID, ID: e.Key} }
+func (e RepairEntry) EventKey() eventstore.EventKey {
+	return eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
+}
 
 // Validate reports whether e names its two stores properly. (An entry of a
 // call without an account or key is still kept, for an operator to read,

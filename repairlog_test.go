@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -128,7 +129,7 @@ func TestDurableRepairLogWithMigratingStore(t *testing.T) {
 		got = append(got, e)
 	}
 	if len(got) != 1 || got[0].Target != flagmigrate.SideOld || got[0].Source != flagmigrate.SideNew ||
-		got[0].EventKey() != (flagmigrate.EventKey{AccountID: "acct", ID: "e1"}) || got[0].Time.IsZero() {
+		got[0].EventKey() != (eventstore.EventKey{AccountID: "acct", ID: "e1"}) || got[0].Time.IsZero() {
 		t.Errorf("entries on disk: %+v", got)
 	}
 }

@@ -61,7 +61,7 @@ type Options struct {
 	OnConflict func(Conflict)
 	// OnError, when set, is called for each event that could not be copied
 	// for a reason retrying cannot fix (such as an invalid source event).
-	OnError func(flagmigrate.EventKey, error)
+	OnError func(eventstore.EventKey, error)
 	// OnUnreadable, when set, is called for each source record that the
 	// source's scan could not read as an event (a document of the wrong
 	// shape, two documents with one key): it is counted in
@@ -245,9 +245,9 @@ func jobID(o Options) string {
 // which every batch is done.
 type job struct {
 	seq     int
-	account int                   // index in Options.Accounts (0 for a whole-store run)
-	events  []flagmigrate.Event   // empty for the marker that starts an account
-	last    *flagmigrate.EventKey // the checkpoint once this batch and all before it are done
+	account int                  // index in Options.Accounts (0 for a whole-store run)
+	events  []flagmigrate.Event  // empty for the marker that starts an account
+	last    *eventstore.EventKey // the checkpoint once this batch and all before it are done
 }
 
 func (r *runner) snapshot() Stats {
@@ -511,10 +511,10 @@ func (r *runner) conflict(src, dst flagmigrate.Event) {
 }
 
 // findAll returns the destination's events for the batch's keys.
-func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[flagmigrate.EventKey]flagmigrate.Event, error) {
-	out := make(map[flagmigrate.EventKey]flagmigrate.Event, len(events))
+func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[eventstore.EventKey]flagmigrate.Event, error) {
+	out := make(map[eventstore.EventKey]flagmigrate.Event, len(events))
 	if bf, ok := dst.(eventstore.BatchFinder); ok {
-		keys := make([]flagmigrate.EventKey, len(events))
+		keys := make([]eventstore.EventKey, len(events))
 		for i, e := range events {
 			keys[i] = e.Key()
 		}

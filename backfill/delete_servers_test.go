@@ -60,7 +60,7 @@ func dualWriting(t *testing.T, old, nu flagmigrate.EventStore) *flagmigrate.Migr
 
 // absent checks that no key of gone is in either store, and that none of
 // the erased accounts holds an event.
-func absent(t *testing.T, gone []flagmigrate.EventKey, erased []string, stores ...flagmigrate.EventStore) {
+func absent(t *testing.T, gone []eventstore.EventKey, erased []string, stores ...flagmigrate.EventStore) {
 	t.Helper()
 	for _, s := range stores {
 		for _, k := range gone {
@@ -114,9 +114,9 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	}
 	// Every worker holds a batch of acct-0 or acct-1, read from MongoDB
 	// before any delete; two deleters and two erasers run at once.
-	var gone []flagmigrate.EventKey
+	var gone []eventstore.EventKey
 	for i := 0; i < 100; i += 3 {
-		gone = append(gone, flagmigrate.EventKey{AccountID: "acct-1", ID: fmt.Sprintf("h-%04d", i)})
+		gone = append(gone, eventstore.EventKey{AccountID: "acct-1", ID: fmt.Sprintf("h-%04d", i)})
 	}
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -190,7 +190,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		}
 	}
 	ms := dualWriting(t, old, nu)
-	var gone []flagmigrate.EventKey
+	var gone []eventstore.EventKey
 	for i := 1; i < 30; i += 4 { // deleted before the repair
 		k := events[i].Key()
 		gone = append(gone, k)

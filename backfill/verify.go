@@ -55,8 +55,8 @@ type VerifyOptions struct {
 
 // Difference is one event on which the stores disagree.
 type Difference struct {
-	Kind DiffKind             `json:"kind"`
-	Key  flagmigrate.EventKey `json:"key"`
+	Kind DiffKind            `json:"kind"`
+	Key  eventstore.EventKey `json:"key"`
 	// Fields are the paths that differ, in the syntax of the read
 	// comparison's paths ([flagmigrate.Comparison]): Type, Time,
 	// Data["a"]["b"][2].

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -289,8 +290,8 @@ func TestBatchRetries(t *testing.T) {
 	}
 }
 
-func keysOf(events []flagmigrate.Event) []flagmigrate.EventKey {
-	out := make([]flagmigrate.EventKey, len(events))
+func keysOf(events []flagmigrate.Event) []eventstore.EventKey {
+	out := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		out[i] = e.Key()
 	}

@@ -296,7 +296,7 @@ func TestTooLargeRefusedBeforeAnyCall(t *testing.T) {
 			t.Fatalf("%s: size %d", tc.reason, e.Size())
 		}
 		err := s.StoreEvent(t.Context(), e)
-		var ve *flagmigrate.ValidationError
+		var ve *eventstore.ValidationError
 		if !errors.As(err, &ve) || !errors.Is(err, flagmigrate.ErrInvalidEvent) {
 			t.Errorf("%s: StoreEvent = %v, want a ValidationError", tc.reason, err)
 		}
@@ -341,7 +341,7 @@ func TestOddKeysRoundTrip(t *testing.T) {
 		for _, limit := range []int{1, 3, 100} {
 			comparePages(t, ref, s, a, flagmigrate.ListOptions{Limit: limit})
 		}
-		var want, got []flagmigrate.EventKey
+		var want, got []eventstore.EventKey
 		for e, err := range ref.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}) {
 			if err != nil {
 				t.Fatal(err)
@@ -616,7 +616,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 	if _, err := s.StoreEvents(t.Context(), events); err != nil {
 		t.Fatal(err)
 	}
-	seen := make(map[flagmigrate.EventKey]int)
+	seen := make(map[eventstore.EventKey]int)
 	accountSegment := make(map[string]int)
 	for seg := range 4 {
 		for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: seg, Segments: 4, BatchSize: 7}) {
@@ -665,7 +665,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 func TestInvalidScanAfter(t *testing.T) {
 	s, _ := newStore(t, nil, nil)
 	var err error
-	for _, err = range s.ScanEvents(t.Context(), eventstore.ScanOptions{After: &flagmigrate.EventKey{AccountID: "a"}}) {
+	for _, err = range s.ScanEvents(t.Context(), eventstore.ScanOptions{After: &eventstore.EventKey{AccountID: "a"}}) {
 	}
 	if !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 		t.Errorf("scan after an empty ID ended with %v, want ErrInvalidArgument", err)

@@ -80,7 +80,7 @@ func FuzzRoundTrip(f *testing.F) {
 		if d := cmp.Diff(flagmigrate.Page{Events: []flagmigrate.Event{want}}, page); d != "" {
 			t.Fatalf("ListEvents (-want +got):\n%s", d)
 		}
-		found, err := s.FindEvents(t.Context(), []flagmigrate.EventKey{e.Key()})
+		found, err := s.FindEvents(t.Context(), []eventstore.EventKey{e.Key()})
 		if err != nil {
 			t.Fatalf("FindEvents: %v", err)
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -197,7 +198,7 @@ func newOutageRig(t testing.TB) *outageRig {
 
 // written is what a round of writes did.
 type written struct {
-	keys []flagmigrate.EventKey
+	keys []eventstore.EventKey
 	lat  []time.Duration // as the callers saw it
 	errs []error
 }
@@ -300,14 +301,14 @@ func TestKilledSecondaryIsSkipped(t *testing.T) {
 	}
 
 	// Every write of the outage is in the durable log.
-	logged := map[flagmigrate.EventKey]bool{}
+	logged := map[eventstore.EventKey]bool{}
 	for e, err := range repairlog.ReadFile(ctx, r.logPath) {
 		if err != nil {
 			t.Fatalf("repair log: %v", err)
 		}
 		logged[e.EventKey()] = true
 	}
-	var missing []flagmigrate.EventKey
+	var missing []eventstore.EventKey
 	for _, k := range slices.Concat(dying.keys, down.keys) {
 		if !logged[k] {
 			missing = append(missing, k)

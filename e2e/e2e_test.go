@@ -286,7 +286,7 @@ func runScenario(t *testing.T, sc scenario) {
 		}
 		entries = append(entries, e)
 	}
-	repaired := make(map[flagmigrate.EventKey]bool, len(entries))
+	repaired := make(map[eventstore.EventKey]bool, len(entries))
 	for _, e := range entries {
 		if e.Target != secSide || e.Source != auth || e.Op != flagmigrate.OpStoreEvent || e.Orphan {
 			t.Errorf("repair entry %+v: want a StoreEvent from the %v store to the %v store", e, auth, secSide)
@@ -355,7 +355,7 @@ func runScenario(t *testing.T, sc scenario) {
 		t.Fatalf("Verify after repair: %v", err)
 	}
 	t.Logf("verify after repair: %v", rep)
-	var missing []flagmigrate.EventKey
+	var missing []eventstore.EventKey
 	for _, d := range rep.Differences {
 		if d.Kind != backfill.MissingInDestination {
 			t.Errorf("after repair: %+v", d)
@@ -412,7 +412,7 @@ func waitRecovered(t *testing.T, probe func(context.Context) error) time.Time {
 // checkHolds scans store and compares it with want, event by event.
 func checkHolds(t *testing.T, store eventstore.EventScanner, want []flagmigrate.Event) {
 	t.Helper()
-	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event, len(want))
+	byKey := make(map[eventstore.EventKey]flagmigrate.Event, len(want))
 	for _, e := range want {
 		byKey[e.Key()] = e
 	}
@@ -435,8 +435,8 @@ func checkHolds(t *testing.T, store eventstore.EventScanner, want []flagmigrate.
 	}
 }
 
-func keysOf(events []flagmigrate.Event) []flagmigrate.EventKey {
-	keys := make([]flagmigrate.EventKey, len(events))
+func keysOf(events []flagmigrate.Event) []eventstore.EventKey {
+	keys := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		keys[i] = e.Key()
 	}
@@ -444,7 +444,7 @@ func keysOf(events []flagmigrate.Event) []flagmigrate.EventKey {
 	return keys
 }
 
-func sortKeys(keys []flagmigrate.EventKey) {
+func sortKeys(keys []eventstore.EventKey) {
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].AccountID != keys[j].AccountID {
 			return keys[i].AccountID < keys[j].AccountID

@@ -100,7 +100,7 @@ func ExampleStore_ScanEvents() {
 		log.Fatal(err)
 	}
 
-	checkpoint := &flagmigrate.EventKey{AccountID: "acct-42", ID: "evt-1"} // saved by an earlier run
+	checkpoint := &eventstore.EventKey{AccountID: "acct-42", ID: "evt-1"} // saved by an earlier run
 	opts := eventstore.ScanOptions{Segment: 0, Segments: 4, After: checkpoint}
 	for evt, err := range store.ScanEvents(ctx, opts) {
 		if err != nil {

@@ -226,7 +226,7 @@ func TestLayoutRefusesEventsItCannotHold(t *testing.T) {
 	}
 	for _, tc := range tests {
 		err := tc.store.ValidateEvent(tc.evt)
-		var ve *flagmigrate.ValidationError
+		var ve *eventstore.ValidationError
 		if !errors.As(err, &ve) || ve.Field != tc.field {
 			t.Errorf("%s: ValidateEvent = %v, want a ValidationError on %s", tc.reason, err, tc.field)
 		}

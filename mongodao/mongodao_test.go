@@ -290,7 +290,7 @@ func TestOperatorLikeIDsArePlainStrings(t *testing.T) {
 	if err != nil || n != int64(len(accounts)) {
 		t.Errorf("documents with id \"a.b\" = %d, %v; want %d", n, err, len(accounts))
 	}
-	found, err := s.FindEvents(t.Context(), []flagmigrate.EventKey{{AccountID: "$where", ID: `{"$ne": ""}`}, {AccountID: "$where", ID: `{"$exists": true}`}})
+	found, err := s.FindEvents(t.Context(), []eventstore.EventKey{{AccountID: "$where", ID: `{"$ne": ""}`}, {AccountID: "$where", ID: `{"$exists": true}`}})
 	if err != nil || len(found) != 1 || found[0].ID != `{"$ne": ""}` {
 		t.Errorf("FindEvents = %v, %v; want the one event", found, err)
 	}
@@ -505,7 +505,7 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 			},
 			"FindEventByID": func(ctx context.Context) error { _, err := s.FindEventByID(ctx, "a", "e1"); return err },
 			"FindEvents": func(ctx context.Context) error {
-				_, err := s.FindEvents(ctx, []flagmigrate.EventKey{{AccountID: "a", ID: "e1"}})
+				_, err := s.FindEvents(ctx, []eventstore.EventKey{{AccountID: "a", ID: "e1"}})
 				return err
 			},
 			"ListEvents": func(ctx context.Context) error {
@@ -620,16 +620,16 @@ func FuzzRoundTrip(f *testing.F) {
 func TestFindEventsMatchesMemstore(t *testing.T) {
 	s := newStore(t, &mongodao.Options{FindBatchSize: 3})
 	mem := memstore.New()
-	var keys []flagmigrate.EventKey
+	var keys []eventstore.EventKey
 	for i := range 10 {
 		e := evt(fmt.Sprintf("a%d", i%3), fmt.Sprintf("e%d", i), base, map[string]any{"l": []any{int64(i)}})
 		mustStore(t, s, e)
 		mustStore(t, mem, e)
 	}
 	for _, i := range []int{7, 1, 1, 4, 9, 2, 2, 0} {
-		keys = append(keys, flagmigrate.EventKey{AccountID: fmt.Sprintf("a%d", i%3), ID: fmt.Sprintf("e%d", i)})
+		keys = append(keys, eventstore.EventKey{AccountID: fmt.Sprintf("a%d", i%3), ID: fmt.Sprintf("e%d", i)})
 	}
-	keys = append(keys, flagmigrate.EventKey{AccountID: "a0", ID: "e1"}, flagmigrate.EventKey{AccountID: "", ID: "e1"}, flagmigrate.EventKey{AccountID: "a1", ID: "absent"})
+	keys = append(keys, eventstore.EventKey{AccountID: "a0", ID: "e1"}, eventstore.EventKey{AccountID: "", ID: "e1"}, eventstore.EventKey{AccountID: "a1", ID: "absent"})
 	want, _ := mem.FindEvents(t.Context(), keys)
 	got, err := s.FindEvents(t.Context(), keys)
 	if err != nil {

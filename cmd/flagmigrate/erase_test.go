@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
@@ -26,7 +25,7 @@ func TestEraseCommand(t *testing.T) {
 	}
 	// A checkpoint stopped inside acct-01, a repair log and a report that name it.
 	if err := backfill.NewFileCheckpoint(cp).Save(t.Context(), backfill.Checkpoint{Job: "segment 0/1",
-		After: &flagmigrate.EventKey{AccountID: "acct-01", ID: "evt-00005"}}); err != nil {
+		After: &eventstore.EventKey{AccountID: "acct-01", ID: "evt-00005"}}); err != nil {
 		t.Fatal(err)
 	}
 	line := func(account, id string) string {
@@ -39,8 +38,8 @@ func TestEraseCommand(t *testing.T) {
 	}
 	report := filepath.Join(dir, "report.json")
 	b, _ := json.Marshal(backfill.Report{Different: 2, Differences: []backfill.Difference{
-		{Kind: backfill.Different, Key: flagmigrate.EventKey{AccountID: "acct-01", ID: "evt-00007"}, Fields: []string{"Data.n"}},
-		{Kind: backfill.Different, Key: flagmigrate.EventKey{AccountID: "acct-02", ID: "evt-00007"}, Fields: []string{"Data.n"}},
+		{Kind: backfill.Different, Key: eventstore.EventKey{AccountID: "acct-01", ID: "evt-00007"}, Fields: []string{"Data.n"}},
+		{Kind: backfill.Different, Key: eventstore.EventKey{AccountID: "acct-02", ID: "evt-00007"}, Fields: []string{"Data.n"}},
 	}})
 	if err := os.WriteFile(report, b, 0o600); err != nil {
 		t.Fatal(err)

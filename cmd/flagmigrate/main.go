@@ -42,7 +42,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
@@ -297,7 +296,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			conflicts = append(conflicts, cf)
 		}
 	}
-	opts.OnError = func(k flagmigrate.EventKey, err error) {
+	opts.OnError = func(k eventstore.EventKey, err error) {
 		fmt.Fprintf(stderr, "flagmigrate backfill: account %q event %q: %v\n", k.AccountID, k.ID, err)
 	}
 	var unreadable []backfill.Unreadable

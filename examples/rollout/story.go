@@ -128,7 +128,6 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
 		flagmigrate.WithRepairLog(s.repairs),
 		flagmigrate.WithObserver(observer),
-		flagmigrate.WithLogger(cfg.logger),
 	)
 	if err != nil {
 		return verdict{}, err
