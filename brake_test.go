@@ -46,13 +46,13 @@ type brakeRig struct {
 	old, new *testutil.FaultStore
 	flags    *flagtest.Client
 	obs      *brakeObserver
-	stats    *flagmigrate.Stats
+	stats    *flagtest.Stats
 	store    *flagmigrate.MigratingStore
 }
 
 func newBrakeRig(t *testing.T, o flagmigrate.BrakeOptions, opts ...flagmigrate.Option) *brakeRig {
 	t.Helper()
-	r := &brakeRig{ctx: context.Background(), oldMem: memstore.New(), flags: flagtest.New(), obs: &brakeObserver{}, stats: &flagmigrate.Stats{}}
+	r := &brakeRig{ctx: context.Background(), oldMem: memstore.New(), flags: flagtest.New(), obs: &brakeObserver{}, stats: &flagtest.Stats{}}
 	r.old = testutil.NewFaultStore("old", r.oldMem, nil)
 	r.new = testutil.NewFaultStore("new", memstore.New(), nil)
 	var err error

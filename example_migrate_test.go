@@ -162,7 +162,7 @@ func ExampleRead() {
 // In shadow mode the incumbent's answer returns at once; the candidate is
 // read and compared in the background. Close waits for what is in flight.
 func ExampleWithShadowReads() {
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", true)
 	old := memstore.New()
 	_ = old.StoreEvent(context.Background(), exampleEvent)
@@ -231,7 +231,7 @@ func (brokenStore) StoreEvent(context.Context, flagmigrate.Event) error {
 
 // Stats counts what the store does, for tests and small services.
 func ExampleStats() {
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	store, _ := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), flagtest.New(), flagmigrate.WithObserver(stats.Observer()))
 	_ = store.StoreEvent(context.Background(), exampleEvent)
 	_, _ = store.FindEventByID(context.Background(), "acct-1", "evt-1")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -64,7 +65,7 @@ func TestRingRepairLogDropsTheOldest(t *testing.T) {
 // overflow is reported, and the kept entries can be replayed.
 func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 	defer flagmigrate.SetDefaultRepairLimit(2)()
-	obs, stats := &migObserver{}, &flagmigrate.Stats{}
+	obs, stats := &migObserver{}, &flagtest.Stats{}
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),

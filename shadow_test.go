@@ -311,7 +311,7 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 	if err := old.StoreEvent(t.Context(), flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: time.UnixMilli(1)}); err != nil {
 		t.Fatal(err)
 	}
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldRead, true).Set(keys.NewRead, true)
 	s, err := flagmigrate.NewMigratingStore(old, memstore.New(), flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}),
@@ -326,8 +326,8 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := stats.Snapshot().Calls
-	key := func(r flagmigrate.Role) flagmigrate.CallKey {
-		return flagmigrate.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
+	key := func(r flagmigrate.Role) flagtest.CallKey {
+		return flagtest.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
 	}
 	if got := calls[key(flagmigrate.RoleAuthoritative)].Count; got != 1 {
 		t.Errorf("authoritative reads counted: %d, want 1 (the caller's)", got)

@@ -22,6 +22,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -192,7 +193,7 @@ func runScenario(t *testing.T, sc scenario) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rlog.Close() })
-	stats, states := &flagmigrate.Stats{}, &stateTimes{}
+	stats, states := &flagtest.Stats{}, &stateTimes{}
 	mismatches := &unexpectedMismatches{}
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
@@ -455,7 +456,7 @@ func sortKeys(keys []eventstore.EventKey) {
 
 // logStats prints the observer's counters: store calls by operation, store,
 // role and outcome; verdicts; dropped shadow reads.
-func logStats(t *testing.T, s flagmigrate.StatsSnapshot) {
+func logStats(t *testing.T, s flagtest.StatsSnapshot) {
 	t.Helper()
 	var lines []string
 	for k, c := range s.Calls {
