@@ -15,6 +15,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // A DAO of its own, to show the core is not tied to events.
@@ -60,7 +61,7 @@ func (p *memProfiles) Put(ctx context.Context, id, name string) error {
 func TestGenericCore(t *testing.T) {
 	oldP, newP := newMemProfiles(), newMemProfiles()
 	obs := &migObserver{}
-	repairs := flagmigrate.NewMemRepairLog(0)
+	repairs := repairlog.NewMemory(0)
 	m, err := flagmigrate.NewMigration[profileDAO](oldP, newP, migFlags(fs(true, true, true, true)),
 		flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }))

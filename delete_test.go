@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // Deletes go to both stores, whatever the write flags, the authoritative
@@ -151,7 +152,7 @@ func (d *kvDAO) del(k string) (int, error) {
 // other store.
 func TestWriteValueAndGenericDeletes(t *testing.T) {
 	oldD, newD := &kvDAO{m: map[string]int{}}, &kvDAO{m: map[string]int{}}
-	repairs := flagmigrate.NewMemRepairLog(0)
+	repairs := repairlog.NewMemory(0)
 	m, err := flagmigrate.NewMigration(oldD, newD, migFlags(fs(true, true, false, true)),
 		flagmigrate.WithObserver((&migObserver{}).observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoKey) }))

@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // gatedStorer holds every StoreEvents call at a gate: a backfill's workers
@@ -176,7 +177,7 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	old, _ := realstores.Mongo(t)
 	nu, _ := realstores.Dynamo(t, nil)
-	log := flagmigrate.NewMemRepairLog(0)
+	log := repairlog.NewMemory(0)
 	var events []flagmigrate.Event
 	for i := range 30 {
 		e := event("acct-r", fmt.Sprintf("r-%02d", i), i)

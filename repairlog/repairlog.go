@@ -10,7 +10,8 @@
 //
 // The file only grows; replaying it is idempotent (stores are idempotent),
 // so an operator rotates it after a successful repair run. [ReadFile] and
-// [Read] read a log, for example one copied off a server.
+// [Read] read a log, for example one copied off a server. [Memory] is an
+// in-memory log with a limit, for tests and short-lived tools.
 //
 // # Several writers
 //

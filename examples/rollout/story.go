@@ -16,6 +16,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -58,7 +59,7 @@ type story struct {
 	st      *stores
 	dao     *teamDAO
 	stats   *flagtest.Stats
-	repairs *flagmigrate.MemRepairLog
+	repairs *repairlog.Memory
 	ms      *flagmigrate.MigratingStore
 	last    flagtest.StatsSnapshot
 	stage   int
@@ -119,7 +120,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	s := &story{w: w, cfg: cfg, td: td, plan: map[string]route{}, st: st,
 		dao:     &teamDAO{EventStore: st.new, bugAccount: "acct-07", rng: rand.New(rand.NewPCG(1, 2))},
 		stats:   &flagtest.Stats{},
-		repairs: flagmigrate.NewMemRepairLog(0),
+		repairs: repairlog.NewMemory(0),
 	}
 	observer := s.stats.Observer()
 	if metrics != nil {
