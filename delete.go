@@ -34,29 +34,6 @@ func (k WriteKind) String() string {
 	return fmt.Sprintf("WriteKind(%d)", uint8(k))
 }
 
-// MarshalText implements [encoding.TextMarshaler].
-func (k WriteKind) MarshalText() ([]byte, error) {
-	if k > KindErase {
-		return nil, argError("write kind %d", uint8(k))
-	}
-	return []byte(k.String()), nil
-}
-
-// UnmarshalText implements [encoding.TextUnmarshaler]; "" is a write.
-func (k *WriteKind) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "", "write":
-		*k = KindWrite
-	case "delete":
-		*k = KindDelete
-	case "erase":
-		*k = KindErase
-	default:
-		return argError("write kind %q is none of write, delete, erase", b)
-	}
-	return nil
-}
-
 // Operation names of deletes in reports.
 const (
 	OpDeleteEvent  = "DeleteEvent"

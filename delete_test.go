@@ -2,7 +2,6 @@ package flagmigrate_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -180,40 +179,5 @@ func TestWriteValueAndGenericDeletes(t *testing.T) {
 	}
 	if repairs.Len() != 0 {
 		t.Errorf("not-found answers made repair entries: %+v", repairs.Entries())
-	}
-}
-
-// Repair entries keep their kind in JSON; lines written before deletes
-// existed, without the field, are writes.
-func TestRepairEntryKindJSON(t *testing.T) {
-	for _, tc := range []struct {
-		kind   flagmigrate.WriteKind
-		field  string
-		reason string
-	}{
-		{flagmigrate.KindWrite, "", "a write has no kind field, as before"},
-		{flagmigrate.KindDelete, `"kind":"delete"`, "a delete"},
-		{flagmigrate.KindErase, `"kind":"erase"`, "an erasure"},
-	} {
-		e := flagmigrate.RepairEntry{Op: "X", AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Kind: tc.kind}
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (tc.field == "") == strings.Contains(string(b), `"kind"`) || (tc.field != "" && !strings.Contains(string(b), tc.field)) {
-			t.Errorf("%s: %s", tc.reason, b)
-		}
-		var back flagmigrate.RepairEntry
-		if err := json.Unmarshal(b, &back); err != nil || back.Kind != tc.kind {
-			t.Errorf("%s: round trip %v, %v", tc.reason, back.Kind, err)
-		}
-	}
-	var old flagmigrate.RepairEntry
-	line := `{"time":"2024-06-01T00:00:00Z","op":"StoreEvent","accountId":"a","key":"k","target":"new","source":"old","error":"x"}`
-	if err := json.Unmarshal([]byte(line), &old); err != nil || old.Kind != flagmigrate.KindWrite {
-		t.Errorf("an old line: kind %v, %v; want a write", old.Kind, err)
-	}
-	if err := json.Unmarshal([]byte(`{"kind":"purge"}`), &old); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
-		t.Errorf("an unknown kind = %v, want ErrInvalidArgument", err)
 	}
 }

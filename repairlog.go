@@ -12,28 +12,30 @@ import (
 // RepairEntry records a write that reached one store and not the other,
 // for the backfill's repair to replay: copy AccountID/Key from Source to
 // Target (or, for a delete or an erasure, see Kind, do it on Target).
+// Package repairlog stores entries as JSON lines, with the sides and kinds
+// by name.
 type RepairEntry struct {
-	Time      time.Time `json:"time"`
-	Op        string    `json:"op"`
-	AccountID string    `json:"accountId"`
+	Time      time.Time
+	Op        string
+	AccountID string
 	// Key is the record's key within the account: the event ID.
-	Key string `json:"key"`
+	Key string
 	// Target is the store that lacks the write.
-	Target Side `json:"target"`
+	Target Side
 	// Source is the store that has it.
-	Source Side `json:"source"`
+	Source Side
 	// Orphan is set when the authoritative write failed while the other
 	// succeeded (concurrent writes only): the caller was told the write
 	// failed, Source nevertheless holds it, and Target is the authoritative
 	// store.
-	Orphan bool `json:"orphan,omitempty"`
+	Orphan bool
 	// Error is the failed write's error.
-	Error string `json:"error"`
+	Error string
 	// Kind is what the failed call did: a write (the zero value, and what
 	// every entry recorded before deletes existed is), a delete of Key, or
 	// the erasure of the account. Repair applies a write by copying from
 	// Source, a delete or an erasure by doing it again on Target.
-	Kind WriteKind `json:"kind,omitempty"`
+	Kind WriteKind
 }
 
 // EventKey returns the key of the event to copy.

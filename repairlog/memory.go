@@ -21,7 +21,9 @@ var ErrFull = errors.New("repairlog: memory log full")
 // holds at most a limit of entries and then refuses more with [ErrFull],
 // so a write is never silently forgotten. (A Migration's default log, used
 // without WithRepairLog, is a ring instead, which drops its oldest entry.)
-type Memory struct{ l memlog.Log[flagmigrate.RepairEntry] }
+type Memory struct {
+	l memlog.Log[flagmigrate.RepairEntry]
+}
 
 // NewMemory returns an empty log holding at most limit entries (limit <= 0
 // means no limit).

@@ -34,7 +34,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -177,7 +176,7 @@ func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	line, err := json.Marshal(e)
+	line, err := marshal(e)
 	if err != nil {
 		return fmt.Errorf("repairlog: %w", err)
 	}
@@ -286,7 +285,7 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 			}
 			var e flagmigrate.RepairEntry
 			if err == nil {
-				err = json.Unmarshal(line, &e)
+				e, err = unmarshal(line)
 			}
 			if err == nil {
 				err = e.Validate()
