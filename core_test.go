@@ -176,8 +176,8 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), tc.opts...)
 		ctx, cancel := context.WithCancel(t.Context())
-		f.old.Set(flagmigrate.OpStoreEvent, testutil.Fault{After: cancel})
-		f.new.Set(flagmigrate.OpStoreEvent, tc.newFault)
+		f.old.Set(eventstore.OpStoreEvent, testutil.Fault{After: cancel})
+		f.new.Set(eventstore.OpStoreEvent, tc.newFault)
 		err := f.store.StoreEvent(ctx, migEvent("acct", "e1", 1))
 		if err != nil {
 			t.Errorf("%s: StoreEvent = %v, want nil: the authoritative write landed", tc.reason, err)

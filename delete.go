@@ -34,12 +34,6 @@ func (k WriteKind) String() string {
 	return fmt.Sprintf("WriteKind(%d)", uint8(k))
 }
 
-// Operation names of deletes in reports.
-const (
-	OpDeleteEvent  = "DeleteEvent"
-	OpEraseAccount = "EraseAccount"
-)
-
 var _ eventstore.EventDeleter = (*MigratingStore)(nil)
 
 // deleters returns both stores as EventDeleters, or an error matching
@@ -71,7 +65,7 @@ func (s *MigratingStore) DeleteEvent(ctx context.Context, accountID, id string) 
 	if _, _, err := s.deleters(); err != nil {
 		return err
 	}
-	return Write(ctx, s.m, Call{Op: OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
+	return Write(ctx, s.m, Call{Op: eventstore.OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
 		func(ctx context.Context, st EventStore) error {
 			return st.(eventstore.EventDeleter).DeleteEvent(ctx, accountID, id)
 		})
@@ -97,7 +91,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 	}
 	var mu sync.Mutex
 	erased := make(map[string]bool)
-	call := Call{Op: OpEraseAccount, AccountID: accountID, Kind: KindErase}
+	call := Call{Op: eventstore.OpEraseAccount, AccountID: accountID, Kind: KindErase}
 	_, err = WriteValue(ctx, s.m, call, func(ctx context.Context, st EventStore) ([]string, error) {
 		ids, err := st.(eventstore.EventDeleter).EraseAccount(ctx, accountID)
 		mu.Lock()

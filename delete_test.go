@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -38,7 +39,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 		}
 		var order []string
 		for _, c := range f.calls.Calls() {
-			if c.Op == flagmigrate.OpDeleteEvent {
+			if c.Op == eventstore.OpDeleteEvent {
 				order = append(order, c.Store)
 			}
 		}
@@ -59,7 +60,7 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 	e := migEvent("acct", "e1", 1)
 	f.seed(t, "old", e)
 	f.seed(t, "new", e)
-	f.new.Set(flagmigrate.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
+	f.new.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
 	if err := f.store.DeleteEvent(t.Context(), "acct", "e1"); err != nil {
 		t.Fatalf("a failing secondary delete fails the call: %v", err)
 	}
@@ -76,13 +77,13 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 		t.Errorf("repair of the delete: %+v, %v; e1 in new: %v", st, err, f.has("new", "acct", "e1"))
 	}
 
-	f.old.Set(flagmigrate.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
+	f.old.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
 	f.seed(t, "old", migEvent("acct", "e2", 2))
 	f.seed(t, "new", migEvent("acct", "e2", 2))
 	if err := f.store.DeleteEvent(t.Context(), "acct", "e2"); !errors.Is(err, errMigBoom) {
 		t.Errorf("a failing authoritative delete = %v, want its error", err)
 	}
-	if !f.has("new", "acct", "e2") || f.new.Count(flagmigrate.OpDeleteEvent) != 1 {
+	if !f.has("new", "acct", "e2") || f.new.Count(eventstore.OpDeleteEvent) != 1 {
 		t.Errorf("the secondary was deleted from after the authoritative delete failed")
 	}
 }

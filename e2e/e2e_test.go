@@ -174,7 +174,7 @@ type unexpectedMismatches struct {
 }
 
 func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Comparison) {
-	if m.Op != flagmigrate.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
+	if m.Op != eventstore.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
 		return // missing in new, a failed candidate read, or a page lacking events: the outage's expected traces
 	}
 	u.mu.Lock()
@@ -289,7 +289,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	repaired := make(map[eventstore.EventKey]bool, len(entries))
 	for _, e := range entries {
-		if e.Target != secSide || e.Source != auth || e.Op != flagmigrate.OpStoreEvent || e.Orphan {
+		if e.Target != secSide || e.Source != auth || e.Op != eventstore.OpStoreEvent || e.Orphan {
 			t.Errorf("repair entry %+v: want a StoreEvent from the %v store to the %v store", e, auth, secSide)
 		}
 		repaired[e.EventKey()] = true
@@ -301,7 +301,7 @@ func runScenario(t *testing.T, sc scenario) {
 		}
 	}
 	for k, c := range snap.Calls {
-		if k.Op == flagmigrate.OpStoreEvent && k.Side == secSide && k.Role == flagmigrate.RoleSecondary && k.Outcome != flagmigrate.OutcomeOK {
+		if k.Op == eventstore.OpStoreEvent && k.Side == secSide && k.Role == flagmigrate.RoleSecondary && k.Outcome != flagmigrate.OutcomeOK {
 			secFailed += c.Count
 		}
 	}

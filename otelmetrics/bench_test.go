@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -15,7 +16,7 @@ import (
 // side by side: this package's observer on the SDK (with a manual reader,
 // as an exporter would hold), and flagtest.Stats for scale.
 func BenchmarkStoreCalled(b *testing.B) {
-	call := flagmigrate.StoreCall{Op: flagmigrate.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
+	call := flagmigrate.StoreCall{Op: eventstore.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
 		Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeOK, Latency: 3 * time.Millisecond}
 	ctx := context.Background()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
@@ -187,7 +188,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	})
 	s.setAll(pilot, shadow)
 	s.runStage(ctx, "pilot shadow", "shadow reads for the pilot: compare, serve MongoDB's answer", nil)
-	bugMismatches := s.last.Verdicts[flagtest.VerdictKey{Op: flagmigrate.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
+	bugMismatches := s.last.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
 	s.note("%s: its DynamoDB events differ (the DAO drops \"referrer\"); users still got MongoDB's answer. Rolled back: it stays on MongoDB.", bug)
 	s.heldBack = bug
 	s.setAll([]string{bug}, mongoOnly)
