@@ -145,26 +145,15 @@ func WithBrake(o BrakeOptions) Option {
 }
 
 // BrakeReason says which rate tripped a brake.
-type BrakeReason uint8
+type BrakeReason string
 
 // Brake reasons.
 const (
 	// BrakeErrors: the new store's error rate.
-	BrakeErrors BrakeReason = iota + 1
+	BrakeErrors BrakeReason = "errors"
 	// BrakeMismatches: the dual reads' mismatch rate.
-	BrakeMismatches
+	BrakeMismatches BrakeReason = "mismatches"
 )
-
-// String returns "errors" or "mismatches".
-func (r BrakeReason) String() string {
-	switch r {
-	case BrakeErrors:
-		return "errors"
-	case BrakeMismatches:
-		return "mismatches"
-	}
-	return fmt.Sprintf("BrakeReason(%d)", uint8(r))
-}
 
 // BrakeState is one braked account, as [Migration.Brakes] lists it.
 type BrakeState struct {
@@ -195,26 +184,15 @@ func (s BrakeState) String() string {
 }
 
 // BrakeRelease says why a brake was released.
-type BrakeRelease uint8
+type BrakeRelease string
 
 // Release causes.
 const (
 	// ReleaseFlagChange: the route the account's flags give changed.
-	ReleaseFlagChange BrakeRelease = iota + 1
+	ReleaseFlagChange BrakeRelease = "flag_change"
 	// ReleaseCooldown: the cooldown ended.
-	ReleaseCooldown
+	ReleaseCooldown BrakeRelease = "cooldown"
 )
-
-// String returns "flag_change" or "cooldown".
-func (r BrakeRelease) String() string {
-	switch r {
-	case ReleaseFlagChange:
-		return "flag_change"
-	case ReleaseCooldown:
-		return "cooldown"
-	}
-	return fmt.Sprintf("BrakeRelease(%d)", uint8(r))
-}
 
 // BrakeChange is one change of an account's brake: tripped (Released
 // false, CannotHelp false), unable to help (CannotHelp true), or released

@@ -601,7 +601,7 @@ func (p *shadowPool) acquire() (*epoch, DropReason) {
 	}
 	p.n++
 	p.cur.n++
-	return p.cur, 0
+	return p.cur, ""
 }
 
 func (p *shadowPool) release(e *epoch) {

@@ -145,42 +145,24 @@ func WithObserver(o Observer) Option {
 }
 
 // Role is a store call's part in an operation.
-type Role uint8
+type Role string
 
 // Roles.
 const (
 	// RoleAuthoritative: the store written first, or whose read is served.
-	RoleAuthoritative Role = iota + 1
+	RoleAuthoritative Role = "authoritative"
 	// RoleSecondary: the other store's write.
-	RoleSecondary
+	RoleSecondary Role = "secondary"
 	// RoleCandidate: the other store's read, compared with the served one.
-	RoleCandidate
+	RoleCandidate Role = "candidate"
 	// RoleRecheck: a background re-read of the authoritative store, made
 	// to confirm a shadow comparison that did not match; no caller waits
 	// for it.
-	RoleRecheck
+	RoleRecheck Role = "recheck"
 	// RoleProbe: a background write to a store taken as down, to learn
 	// whether it is back ([WithStoreBreaker]); no caller waits for it.
-	RoleProbe
+	RoleProbe Role = "probe"
 )
-
-// String returns "authoritative", "secondary", "candidate", "recheck" or
-// "probe".
-func (r Role) String() string {
-	switch r {
-	case RoleAuthoritative:
-		return "authoritative"
-	case RoleSecondary:
-		return "secondary"
-	case RoleCandidate:
-		return "candidate"
-	case RoleRecheck:
-		return "recheck"
-	case RoleProbe:
-		return "probe"
-	}
-	return "Role(" + strconv.Itoa(int(r)) + ")"
-}
 
 // Outcome classifies a store call's error.
 type Outcome uint8
@@ -266,29 +248,16 @@ type DangerReport struct {
 }
 
 // DropReason says why a shadow read was not run.
-type DropReason uint8
+type DropReason string
 
 // Drop reasons.
 const (
 	// DropFull: MaxInFlight shadow reads were already running.
-	DropFull DropReason = iota + 1
+	DropFull DropReason = "full"
 	// DropClosed: the migration was closed.
-	DropClosed
+	DropClosed DropReason = "closed"
 	// DropTimeout: the candidate was read, but the caller's authoritative
 	// read had not finished within the shadow timeout; nothing was
 	// compared.
-	DropTimeout
+	DropTimeout DropReason = "timeout"
 )
-
-// String returns "full", "closed" or "timeout".
-func (r DropReason) String() string {
-	switch r {
-	case DropFull:
-		return "full"
-	case DropClosed:
-		return "closed"
-	case DropTimeout:
-		return "timeout"
-	}
-	return "DropReason(" + strconv.Itoa(int(r)) + ")"
-}

@@ -80,13 +80,13 @@ func TestWithLoggerFeedsDefaults(t *testing.T) {
 
 func TestEnumNames(t *testing.T) {
 	for _, tc := range []struct{ got, want string }{
-		{flagmigrate.RoleAuthoritative.String(), "authoritative"},
-		{flagmigrate.RoleSecondary.String(), "secondary"},
-		{flagmigrate.RoleCandidate.String(), "candidate"},
+		{string(flagmigrate.RoleAuthoritative), "authoritative"},
+		{string(flagmigrate.RoleSecondary), "secondary"},
+		{string(flagmigrate.RoleCandidate), "candidate"},
 		{flagmigrate.OutcomeNotFound.String(), "not_found"},
 		{flagmigrate.OutcomeTimeout.String(), "timeout"},
-		{flagmigrate.DropFull.String(), "full"},
-		{flagmigrate.DropClosed.String(), "closed"},
+		{string(flagmigrate.DropFull), "full"},
+		{string(flagmigrate.DropClosed), "closed"},
 		{flagmigrate.DangerOldReadNotWritten.String(), "old writes are off while the old store is read"},
 	} {
 		if tc.got != tc.want {

@@ -66,7 +66,7 @@ func (o *slogObserver) StoreCalled(ctx context.Context, c StoreCall) {
 		level = slog.LevelInfo
 	}
 	o.log(ctx, level, "flagmigrate: store call", slog.String("op", c.Op), slog.String("account", c.AccountID),
-		slog.String("store", c.Side.String()), slog.String("role", c.Role.String()),
+		slog.String("store", c.Side.String()), slog.String("role", string(c.Role)),
 		slog.String("outcome", c.Outcome.String()), slog.Duration("latency", c.Latency))
 }
 
@@ -96,7 +96,7 @@ func (o *slogObserver) Compared(ctx context.Context, c Comparison) {
 }
 
 func (o *slogObserver) ShadowDropped(ctx context.Context, op string, reason DropReason) {
-	o.log(ctx, slog.LevelDebug, "flagmigrate: shadow read dropped", slog.String("op", op), slog.String("reason", reason.String()))
+	o.log(ctx, slog.LevelDebug, "flagmigrate: shadow read dropped", slog.String("op", op), slog.String("reason", string(reason)))
 }
 
 func (o *slogObserver) DangerousRouting(ctx context.Context, d DangerReport) {
@@ -133,12 +133,12 @@ func (o *slogObserver) StoreStateChanged(ctx context.Context, s StoreState) {
 // BrakeChanged logs a brake tripped at Error (a brake that cannot help
 // too), and a release at Warn, with the figures.
 func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
-	attrs := []slog.Attr{slog.String("account", c.AccountID), slog.String("reason", c.Reason.String()),
+	attrs := []slog.Attr{slog.String("account", c.AccountID), slog.String("reason", string(c.Reason)),
 		slog.Int("bad", c.Bad), slog.Int("samples", c.Samples), slog.Float64("rate", c.Rate),
 		slog.Float64("threshold", c.Threshold), slog.Time("since", c.Since)}
 	switch {
 	case c.Released:
-		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", c.Cause.String()))...)
+		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", string(c.Cause)))...)
 	case c.CannotHelp:
 		o.log(ctx, slog.LevelError, "flagmigrate: brake cannot help: the account's flags route it to the new store only; turn its old-store flags back on", attrs...)
 	default:

@@ -235,7 +235,7 @@ func TestStoreCalledConcurrent(t *testing.T) {
 	wg.Wait()
 	got := collect(t, reader)[otelmetrics.MetricOperationDuration].points
 	for _, r := range roles {
-		k := attrs("db.operation.name", "FindEventByID", "flagmigrate.side", "old", "flagmigrate.role", r.String())
+		k := attrs("db.operation.name", "FindEventByID", "flagmigrate.side", "old", "flagmigrate.role", string(r))
 		if got[k] != goroutines*calls/2 {
 			t.Errorf("%s: %d calls, want %d (all: %v)", k, got[k], goroutines*calls/2, got)
 		}

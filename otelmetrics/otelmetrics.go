@@ -258,7 +258,7 @@ func (o *recorder) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 // callAttrs returns the attributes of a store call's measurement.
 func (o *recorder) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(c.Role.String()))
+	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(string(c.Role)))
 	if sys := o.system(c.Side); sys != "" {
 		attrs = append(attrs, AttrSystemName.String(sys))
 	}
@@ -277,7 +277,7 @@ func (o *recorder) Compared(ctx context.Context, c flagmigrate.Comparison) {
 
 // ShadowDropped counts the dropped read in flagmigrate.shadow.dropped.
 func (o *recorder) ShadowDropped(ctx context.Context, op string, reason flagmigrate.DropReason) {
-	o.dropped.Add(ctx, 1, metric.WithAttributes(AttrOperationName.String(op), AttrDropReason.String(reason.String())))
+	o.dropped.Add(ctx, 1, metric.WithAttributes(AttrOperationName.String(op), AttrDropReason.String(string(reason))))
 }
 
 // DangerousRouting counts the report in flagmigrate.routing.dangerous.
@@ -326,10 +326,10 @@ func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreSta
 // then flagmigrate.brake.release_cause).
 func (o *recorder) BrakeChanged(ctx context.Context, c flagmigrate.BrakeChange) {
 	attrs := make([]attribute.KeyValue, 0, 4)
-	attrs = append(attrs, AttrBrakeReason.String(c.Reason.String()))
+	attrs = append(attrs, AttrBrakeReason.String(string(c.Reason)))
 	switch {
 	case c.Released:
-		attrs = append(attrs, AttrBrakeChange.String("released"), AttrBrakeReleaseCause.String(c.Cause.String()))
+		attrs = append(attrs, AttrBrakeChange.String("released"), AttrBrakeReleaseCause.String(string(c.Cause)))
 	case c.CannotHelp:
 		attrs = append(attrs, AttrBrakeChange.String("cannot_help"))
 	default:
