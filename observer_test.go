@@ -2,7 +2,6 @@ package flagmigrate_test
 
 import (
 	"bytes"
-	"context"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/memstore"
 )
 
 func TestStatsCounts(t *testing.T) {
@@ -62,19 +62,25 @@ func TestSlogObserver(t *testing.T) {
 	}
 }
 
-func TestWithLoggerFeedsDefaults(t *testing.T) {
-	var buf bytes.Buffer
-	logger := slog.New(slog.NewTextHandler(&buf, nil))
-	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
-	// newMigFixture sets its own observer and handler; build one with the defaults.
-	s, err := flagmigrate.NewMigratingStore(f.oldMem, f.newMem, migFlags(fs(true, true, true, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger, false)))
+// TestDefaultObserverLogsMismatches: without WithObserver a mismatch is
+// logged at Warn through slog's default logger, with its verdict.
+func TestDefaultObserverLogsMismatches(t *testing.T) {
+	var buf syncBuffer
+	prev := slog.Default()
+	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
+	t.Cleanup(func() { slog.SetDefault(prev) })
+	old := memstore.New()
+	s, err := flagmigrate.NewMigratingStore(old, memstore.New(), migFlags(fs(true, true, true, true)), flagmigrate.WithRoutingCheck(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.seed(t, "old", migEvent("acct", "e1", "x"))
-	_, _ = s.FindEventByID(context.Background(), "acct", "e1")
-	if out := buf.String(); !strings.Contains(out, "verdict=missing_in_new") {
-		t.Errorf("the default handler did not log through WithLogger's logger:\n%s", out)
+	defer s.Close()
+	if err := old.StoreEvent(t.Context(), migEvent("acct", "e1", "x")); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = s.FindEventByID(t.Context(), "acct", "e1")
+	if out := buf.String(); !strings.Contains(out, "level=WARN") || !strings.Contains(out, "verdict=missing_in_new") {
+		t.Errorf("the default observer did not log the mismatch through slog.Default:\n%s", out)
 	}
 }
 

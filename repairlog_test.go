@@ -15,30 +15,6 @@ import (
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
-func TestMemRepairLog(t *testing.T) {
-	l := repairlog.NewMemory(2)
-	e := flagmigrate.RepairEntry{AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
-	for i, want := range []error{nil, nil, repairlog.ErrFull} {
-		if err := l.Record(context.Background(), e); !errors.Is(err, want) || (want == nil) != (err == nil) {
-			t.Errorf("record %d: %v, want %v", i, err, want)
-		}
-	}
-	n := 0
-	for got, err := range l.RepairEntries(context.Background()) {
-		if err != nil || got != e {
-			t.Errorf("entry %+v, %v", got, err)
-		}
-		n++
-	}
-	if n != 2 || l.Len() != 2 {
-		t.Errorf("%d entries yielded, Len %d; want 2", n, l.Len())
-	}
-	l.Reset()
-	if l.Len() != 0 {
-		t.Error("Reset kept entries")
-	}
-}
-
 func TestRingRepairLogDropsTheOldest(t *testing.T) {
 	var dropped []string
 	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { dropped = append(dropped, e.Key) })
@@ -106,7 +82,7 @@ func TestFullRepairLogFailsTheWrite(t *testing.T) {
 	}
 	err := f.store.StoreEvent(t.Context(), migEvent("acct", "e2", 1))
 	if !errors.Is(err, flagmigrate.ErrUnrepaired) || !errors.Is(err, repairlog.ErrFull) {
-		t.Errorf("second failure with a full log: %v, want ErrUnrepaired and ErrRepairLogFull", err)
+		t.Errorf("second failure with a full log: %v, want ErrUnrepaired and repairlog.ErrFull", err)
 	}
 }
 
