@@ -80,7 +80,7 @@ func BenchmarkDualReadLatency(b *testing.B) {
 	var candStart atomic.Int64
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: time.Millisecond,
 		Before: func(context.Context) error { candStart.Store(time.Now().UnixNano()); return nil }})
-	dual, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+	dual, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.Observer{}))
 	defer dual.Close()
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
 	ctx := context.Background()
@@ -132,7 +132,7 @@ func BenchmarkShadowAdded(b *testing.B) {
 	}
 	old := &ownTimeStore{EventStore: testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: time.Millisecond, Spin: true})}
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: 10 * time.Millisecond})
-	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.NopObserver{}),
+	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.Observer{}),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()
 	ctx := context.Background()

@@ -99,7 +99,7 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 	if err := old.StoreEvent(context.Background(), evt); err != nil {
 		b.Fatal(err)
 	}
-	quiet := []flagmigrate.Option{flagmigrate.WithObserver(flagmigrate.NopObserver{})}
+	quiet := []flagmigrate.Option{flagmigrate.WithObserver(flagmigrate.Observer{})}
 	flags4, _ := flagmigrate.NewMigratingStore(old, new, client, quiet...)
 	stage, _ := flagmigrate.NewMigratingStore(old, new, client, append(quiet, flagmigrate.WithStageFlag(benchStageKey))...)
 	defaults, _ := flagmigrate.NewMigratingStore(old, new, client) // slog observer, routing check
@@ -198,7 +198,7 @@ func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Durati
 	old := testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: incumbentDelay, Spin: true})
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: candidateDelay})
 	stats := &flagmigrate.Stats{}
-	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(stats),
+	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(stats.Observer()),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)

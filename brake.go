@@ -12,54 +12,54 @@ import (
 
 // Defaults of [BrakeOptions].
 const (
-	// DefaultBrakeWindow is how many recent samples of each kind an
+	// defaultBrakeWindow is how many recent samples of each kind an
 	// account's brake keeps.
-	DefaultBrakeWindow = 100
-	// DefaultBrakeMinSamples is how many samples of a kind an account needs
+	defaultBrakeWindow = 100
+	// defaultBrakeMinSamples is how many samples of a kind an account needs
 	// in its window before its rate of that kind can trip the brake.
-	DefaultBrakeMinSamples = 50
-	// DefaultBrakeMaxErrorRate is the new store's error rate over the
+	defaultBrakeMinSamples = 50
+	// defaultBrakeMaxErrorRate is the new store's error rate over the
 	// window above which the brake trips.
-	DefaultBrakeMaxErrorRate = 0.2
-	// DefaultBrakeMaxMismatchRate is the dual reads' mismatch rate over
+	defaultBrakeMaxErrorRate = 0.2
+	// defaultBrakeMaxMismatchRate is the dual reads' mismatch rate over
 	// the window above which the brake trips.
-	DefaultBrakeMaxMismatchRate = 0.1
-	// DefaultBrakeCooldown is how long a brake holds when the account's
+	defaultBrakeMaxMismatchRate = 0.1
+	// defaultBrakeCooldown is how long a brake holds when the account's
 	// flags do not change.
-	DefaultBrakeCooldown = 10 * time.Minute
-	// DefaultBrakeMaxAccounts bounds the accounts whose samples are kept.
-	DefaultBrakeMaxAccounts = 10000
+	defaultBrakeCooldown = 10 * time.Minute
+	// defaultBrakeMaxAccounts bounds the accounts whose samples are kept.
+	defaultBrakeMaxAccounts = 10000
 )
 
 // BrakeOptions configure the safety brake ([WithBrake]). Zero fields take
 // the defaults.
 type BrakeOptions struct {
 	// Window is how many of an account's latest samples of each kind
-	// (new-store calls; comparisons) are kept. Default DefaultBrakeWindow.
+	// (new-store calls; comparisons) are kept. Default 100.
 	Window int
 	// MinSamples is how many samples of a kind the window must hold before
 	// that kind's rate is judged (at most Window). Default
-	// DefaultBrakeMinSamples.
+	// 50 (at most Window).
 	MinSamples int
 	// MaxErrorRate: the brake trips when more than this share of the new
 	// store's calls in the window failed (an error or a timeout; not
 	// finding a record, a conflict or a refused input is an answer; a
 	// write skipped because the store is down counts as failed). In (0, 1];
-	// default DefaultBrakeMaxErrorRate.
+	// default 0.2.
 	MaxErrorRate float64
 	// MaxMismatchRate: the brake trips when more than this share of the
 	// account's dual reads in the window did not match (different, missing
 	// in new, missing in old; a failed read is counted as an error, not
-	// here). In (0, 1]; default DefaultBrakeMaxMismatchRate.
+	// here). In (0, 1]; default 0.1.
 	MaxMismatchRate float64
 	// Cooldown is how long a brake holds if the account's flags do not
 	// change; a negative Cooldown holds until they do. Default
-	// DefaultBrakeCooldown.
+	// 10 minutes.
 	Cooldown time.Duration
 	// MaxAccounts bounds the accounts tracked (about 150 bytes each with
 	// the default window). When full, an account that is not braked makes
 	// room; braked accounts are never forgotten. Default
-	// DefaultBrakeMaxAccounts.
+	// 10,000.
 	MaxAccounts int
 }
 
@@ -84,8 +84,8 @@ type BrakeOptions struct {
 // route as it is, for a person to decide.
 //
 // Each change (tripped, cannot help, released by a flag change or the
-// cooldown) goes to the observer if it implements [BrakeObserver] (the
-// default one logs it, [Stats] counts it), with its reason and figures;
+// cooldown) goes to [Observer].BrakeChanged (the default observer logs
+// it, [Stats] counts it), with its reason and figures;
 // [Migration.Brakes] lists the accounts braked now. A flag change is a
 // change of the route the flags give for a kind of call (read or write)
 // against the one they gave when the brake tripped. A release forgets the
@@ -114,22 +114,22 @@ type BrakeOptions struct {
 func WithBrake(o BrakeOptions) Option {
 	return func(c *config) {
 		if o.Window == 0 {
-			o.Window = DefaultBrakeWindow
+			o.Window = defaultBrakeWindow
 		}
 		if o.MinSamples == 0 {
-			o.MinSamples = min(DefaultBrakeMinSamples, o.Window)
+			o.MinSamples = min(defaultBrakeMinSamples, o.Window)
 		}
 		if o.MaxErrorRate == 0 {
-			o.MaxErrorRate = DefaultBrakeMaxErrorRate
+			o.MaxErrorRate = defaultBrakeMaxErrorRate
 		}
 		if o.MaxMismatchRate == 0 {
-			o.MaxMismatchRate = DefaultBrakeMaxMismatchRate
+			o.MaxMismatchRate = defaultBrakeMaxMismatchRate
 		}
 		if o.Cooldown == 0 {
-			o.Cooldown = DefaultBrakeCooldown
+			o.Cooldown = defaultBrakeCooldown
 		}
 		if o.MaxAccounts == 0 {
-			o.MaxAccounts = DefaultBrakeMaxAccounts
+			o.MaxAccounts = defaultBrakeMaxAccounts
 		}
 		switch {
 		case o.Window < 1 || o.MinSamples < 1 || o.MinSamples > o.Window:
@@ -223,13 +223,6 @@ type BrakeChange struct {
 	BrakeState
 	Released bool
 	Cause    BrakeRelease
-}
-
-// BrakeObserver is an [Observer] that is also told of brake changes
-// ([WithBrake]). It is a separate interface so that observers written
-// before the brake keep compiling.
-type BrakeObserver interface {
-	BrakeChanged(ctx context.Context, c BrakeChange)
 }
 
 // Brakes returns the accounts braked now, by account ID ([WithBrake]); nil
@@ -340,9 +333,7 @@ func (b *brake) account(accountID string) *brakeAccount {
 }
 
 func (b *brake) report(ctx context.Context, c BrakeChange) {
-	if o, ok := b.obs.(BrakeObserver); ok {
-		o.BrakeChanged(ctx, c)
-	}
+	b.obs.BrakeChanged(ctx, c)
 }
 
 // route returns the route of a call of kind for accountID, given the one

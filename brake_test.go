@@ -18,7 +18,6 @@ import (
 
 // brakeObserver records brake changes.
 type brakeObserver struct {
-	flagmigrate.NopObserver
 	mu      sync.Mutex
 	changes []flagmigrate.BrakeChange
 }
@@ -59,8 +58,7 @@ func newBrakeRig(t *testing.T, o flagmigrate.BrakeOptions, opts ...flagmigrate.O
 	var err error
 	r.store, err = flagmigrate.NewMigratingStore(r.old, r.new, r.flags, append([]flagmigrate.Option{
 		flagmigrate.WithBrake(o), flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(r.obs, r.stats)),
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})),
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(testutil.ObserverOf(r.obs), r.stats.Observer())),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -178,9 +176,8 @@ func TestBrakeCleanRun(t *testing.T) {
 			flaky := &flakyStore{EventStore: memstore.New(), rng: rand.New(rand.NewPCG(17, 1)), errRate: tc.errRate, badRate: tc.badRate}
 			obs := &brakeObserver{}
 			store, err := flagmigrate.NewMigratingStore(memstore.New(), flaky, brakeFlags(flagtest.New(), true, true, true, true),
-				flagmigrate.WithBrake(flagmigrate.BrakeOptions{}), flagmigrate.WithRoutingCheck(-1), flagmigrate.WithObserver(obs),
-				flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: -1}),
-				flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+				flagmigrate.WithBrake(flagmigrate.BrakeOptions{}), flagmigrate.WithRoutingCheck(-1), flagmigrate.WithObserver(testutil.ObserverOf(obs)),
+				flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: -1}))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -8,14 +8,14 @@ import (
 
 // Defaults of [BreakerOptions].
 const (
-	// DefaultBreakerFailures is how many consecutive failed writes take a
+	// defaultBreakerFailures is how many consecutive failed writes take a
 	// store as down.
-	DefaultBreakerFailures = 5
-	// DefaultBreakerBackoff is the wait before the first probe of a store
+	defaultBreakerFailures = 5
+	// defaultBreakerBackoff is the wait before the first probe of a store
 	// taken as down.
-	DefaultBreakerBackoff = time.Second
-	// DefaultBreakerMaxBackoff bounds the wait between probes.
-	DefaultBreakerMaxBackoff = 30 * time.Second
+	defaultBreakerBackoff = time.Second
+	// defaultBreakerMaxBackoff bounds the wait between probes.
+	defaultBreakerMaxBackoff = 30 * time.Second
 )
 
 // BreakerOptions configure how a Migration skips a secondary store that is
@@ -24,15 +24,15 @@ type BreakerOptions struct {
 	// Failures is how many consecutive secondary writes must fail (an
 	// error or a timeout; a conflict or an invalid write shows the store
 	// answering) before the store is taken as down. 0 means
-	// DefaultBreakerFailures; a negative value disables the breaker, so
+	// 5; a negative value disables the breaker, so
 	// that every write waits for the store as long as its timeout.
 	Failures int
 	// Backoff is the wait, once the store is down, before it is probed;
 	// it doubles after each failed probe, up to MaxBackoff. 0 means
-	// DefaultBreakerBackoff.
+	// 1 second.
 	Backoff time.Duration
 	// MaxBackoff bounds Backoff's doubling. 0 means
-	// DefaultBreakerMaxBackoff.
+	// 30 seconds.
 	MaxBackoff time.Duration
 }
 
@@ -106,13 +106,13 @@ type breaker struct {
 
 func newBreaker(side Side, o BreakerOptions) *breaker {
 	if o.Failures == 0 {
-		o.Failures = DefaultBreakerFailures
+		o.Failures = defaultBreakerFailures
 	}
 	if o.Backoff == 0 {
-		o.Backoff = DefaultBreakerBackoff
+		o.Backoff = defaultBreakerBackoff
 	}
 	if o.MaxBackoff == 0 {
-		o.MaxBackoff = DefaultBreakerMaxBackoff
+		o.MaxBackoff = defaultBreakerMaxBackoff
 	}
 	o.MaxBackoff = max(o.MaxBackoff, o.Backoff)
 	return &breaker{side: side, opts: o, now: time.Now}

@@ -89,7 +89,7 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 			old, nu := memstore.New(), &gateStore{Store: memstore.New()}
 			obs, repairs := &migObserver{}, flagmigrate.NewMemRepairLog(0)
 			s, err := flagmigrate.NewMigratingStore(old, nu, migFlags(fs(true, true, true, false)), append(tc.opts,
-				flagmigrate.WithObserver(obs), flagmigrate.WithRepairLog(repairs),
+				flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 				flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 3, Backoff: time.Nanosecond, MaxBackoff: time.Nanosecond}))...)
 			if err != nil {
 				t.Fatal(err)
@@ -195,7 +195,7 @@ func TestBreakerOptions(t *testing.T) {
 	nu.set(errMigBoom, false)
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
 	s, err := flagmigrate.NewMigratingStore(f.old, nu, migFlags(fs(true, true, true, false)),
-		flagmigrate.WithObserver(f.obs), flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: -1}))
+		flagmigrate.WithObserver(f.obs.observer()), flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: -1}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"log/slog"
 	"math"
 	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
 
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -31,7 +31,7 @@ const (
 	// VerdictMissingInOld: the new store found the record, the old did not.
 	VerdictMissingInOld
 	// VerdictDifferent: both returned a result and they differ; the
-	// Mismatch's Paths say where.
+	// Comparison's Paths say where.
 	VerdictDifferent
 	// VerdictErrorInOld: the old store failed (whatever the new one did).
 	VerdictErrorInOld
@@ -48,75 +48,6 @@ func (v Verdict) String() string {
 		return verdictNames[v]
 	}
 	return "Verdict(" + strconv.Itoa(int(v)) + ")"
-}
-
-// Mismatch describes a dual read whose verdict is not [VerdictMatch].
-type Mismatch struct {
-	Op        string
-	AccountID string
-	Key       string
-	Verdict   Verdict
-	// Paths lists where the results differ, as field paths such as
-	// `Data["plan"]` or `Events[3].Time` (VerdictDifferent only).
-	Paths []string
-	// Authoritative is the store whose result the caller received.
-	Authoritative Side
-	// OldErr and NewErr are the stores' errors.
-	OldErr, NewErr error
-	// Old and New are the stores' results (nil on error). They may hold
-	// personal data: log them only if you mean to.
-	Old, New any
-}
-
-// MismatchHandler receives dual reads that did not match. It is called on
-// the reading goroutine, or on a background goroutine in shadow mode, and
-// must be safe for concurrent use.
-type MismatchHandler interface {
-	HandleMismatch(ctx context.Context, m Mismatch)
-}
-
-// MismatchHandlerFunc adapts a function to a [MismatchHandler].
-type MismatchHandlerFunc func(ctx context.Context, m Mismatch)
-
-// HandleMismatch calls f.
-func (f MismatchHandlerFunc) HandleMismatch(ctx context.Context, m Mismatch) { f(ctx, m) }
-
-// SlogMismatchHandler logs each mismatch at level Warn through logger (nil
-// means [slog.Default] at the time of the call): the operation, account,
-// key, verdict, errors and the paths that differ. The values themselves
-// (events can hold personal data) are logged, as a go-cmp diff, only when
-// showValues is true. It is the default handler.
-func SlogMismatchHandler(logger *slog.Logger, showValues bool) MismatchHandler {
-	return &slogMismatch{logger: logger, showValues: showValues}
-}
-
-type slogMismatch struct {
-	logger     *slog.Logger
-	showValues bool
-}
-
-func (h *slogMismatch) HandleMismatch(ctx context.Context, m Mismatch) {
-	l := h.logger
-	if l == nil {
-		l = slog.Default()
-	}
-	attrs := []slog.Attr{
-		slog.String("op", m.Op), slog.String("account", m.AccountID), slog.String("key", m.Key),
-		slog.String("verdict", m.Verdict.String()), slog.String("served", m.Authoritative.String()),
-	}
-	if len(m.Paths) > 0 {
-		attrs = append(attrs, slog.Any("paths", m.Paths))
-	}
-	if m.OldErr != nil {
-		attrs = append(attrs, slog.String("old_error", m.OldErr.Error()))
-	}
-	if m.NewErr != nil {
-		attrs = append(attrs, slog.String("new_error", m.NewErr.Error()))
-	}
-	if h.showValues && m.Old != nil && m.New != nil {
-		attrs = append(attrs, slog.String("diff", diffValues(m.Old, m.New)))
-	}
-	l.LogAttrs(ctx, slog.LevelWarn, "flagmigrate: old and new stores differ", attrs...)
 }
 
 // diffValues shows where and how old and new differ: for this package's
@@ -136,37 +67,28 @@ func diffValues(old, new any) (d string) {
 		return strings.Join(lines, "\n")
 	}
 	var steps int
-	d = cmp.Diff(old, new, cmp.Options{cmp.Options(DefaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
+	d = cmp.Diff(old, new, cmp.Options{cmp.Options(defaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
 	if steps > maxCmpSteps {
 		d += "\n" + cmpTooLarge
 	}
 	return d
 }
 
-// DefaultCompareOptions returns the go-cmp options dual reads are compared
+// defaultCompareOptions returns the go-cmp options dual reads are compared
 // with by default: [cmpopts.EquateEmpty], so that a nil and an empty slice
 // or map (such as an empty page's Events) are equal. Times compare with
 // their Equal method.
-func DefaultCompareOptions() []cmp.Option {
+func defaultCompareOptions() []cmp.Option {
 	return []cmp.Option{cmpopts.EquateEmpty()}
 }
 
 // WithCompareOptions sets the go-cmp options dual reads are compared with,
-// replacing [DefaultCompareOptions] (include them again if you want them).
+// replacing the default, [cmpopts.EquateEmpty] (a nil and an empty slice or
+// map are equal; include it again if you want it). Times compare with their
+// Equal method. Without this option a linear walk of this package's types
+// does the comparison, with the same result.
 func WithCompareOptions(opts ...cmp.Option) Option {
 	return func(c *config) { c.cmpOpts, c.customCmp = cmp.Options(opts), true }
-}
-
-// WithMismatchHandler sets the handler of dual reads that did not match
-// (default [SlogMismatchHandler] without values).
-func WithMismatchHandler(h MismatchHandler) Option {
-	return func(c *config) {
-		if h == nil {
-			c.fail("WithMismatchHandler: nil handler")
-			return
-		}
-		c.mismatch = h
-	}
 }
 
 // WithNotFound sets how an error meaning "no such record" is recognised
@@ -231,18 +153,18 @@ func mix64(h uint64) uint64 {
 	return h
 }
 
-// Classify compares the results of one read on the old and the new store
-// as a dual read does, with [DefaultCompareOptions] unless opts are given,
+// classifyDefault compares the results of one read on the old and the new store
+// as a dual read does, with [defaultCompareOptions] unless opts are given,
 // and returns the verdict and, for [VerdictDifferent], the differing paths.
-func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
+func classifyDefault[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
 	quick := len(opts) == 0
 	if quick {
-		opts = DefaultCompareOptions()
+		opts = defaultCompareOptions()
 	}
 	return classify(old, oldErr, new, newErr, opts, quick, func(err error) bool { return errors.Is(err, ErrNotFound) })
 }
 
-// classify is Classify with the options and not-found test of a Migration.
+// classify is classifyDefault with the options and not-found test of a Migration.
 // With quick (default options), results of this package's types (Event,
 // Page) are compared by one walk linear in their size (see diff.go);
 // custom options, and other types, go to go-cmp, bounded by maxCmpSteps.
@@ -273,7 +195,7 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 
 // sameKind reports whether two errors refuse a call for the same reason.
 func sameKind(a, b error) bool {
-	for _, s := range []error{ErrInvalidArgument, ErrInvalidCursor, ErrInvalidEvent, ErrConflict} {
+	for _, s := range []error{ErrInvalidArgument, eventstore.ErrInvalidCursor, ErrInvalidEvent, ErrConflict} {
 		if errors.Is(a, s) && errors.Is(b, s) {
 			return true
 		}
@@ -430,7 +352,7 @@ func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *r
 }
 
 // compare classifies an authoritative and a candidate result and reports
-// the verdict; mismatches go to the handler.
+// the verdict, with what differs, to the observer.
 func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], shadow, rechecked bool) {
 	old, new := auth, cand
 	if rt.first == SideNew {
@@ -438,7 +360,19 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 	}
 	verdict, paths := judge(m, rt, auth, cand)
 	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
-	m.cfg.observer.Compared(ctx, Comparison{Op: call.Op, AccountID: call.AccountID, Verdict: verdict, Shadow: shadow, Rechecked: rechecked})
+	c := Comparison{
+		Op: call.Op, AccountID: call.AccountID, Key: call.Key, Verdict: verdict, Paths: paths,
+		Served: rt.first, OldErr: old.err, NewErr: new.err, Shadow: shadow, Rechecked: rechecked,
+	}
+	if verdict != VerdictMatch {
+		if old.err == nil {
+			c.Old = old.v
+		}
+		if new.err == nil {
+			c.New = new.v
+		}
+	}
+	_ = safely(func() error { m.cfg.observer.Compared(ctx, c); return nil })
 	if m.brake != nil {
 		switch verdict {
 		case VerdictMatch:
@@ -447,18 +381,4 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 			m.brake.sample(ctx, call.AccountID, BrakeMismatches, true)
 		}
 	}
-	if verdict == VerdictMatch {
-		return
-	}
-	mm := Mismatch{
-		Op: call.Op, AccountID: call.AccountID, Key: call.Key, Verdict: verdict, Paths: paths,
-		Authoritative: rt.first, OldErr: old.err, NewErr: new.err,
-	}
-	if old.err == nil {
-		mm.Old = old.v
-	}
-	if new.err == nil {
-		mm.New = new.v
-	}
-	_ = safely(func() error { m.cfg.mismatch.HandleMismatch(ctx, mm); return nil })
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -44,7 +45,7 @@ func TestClassify(t *testing.T) {
 		{"both fail: old's error ranks first", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, errMigBoom, flagmigrate.VerdictErrorInOld, nil},
 		{"new fails", e, flagmigrate.Event{}, nil, errMigBoom, flagmigrate.VerdictErrorInNew, nil},
 		{"both refuse the same bad cursor", flagmigrate.Page{}, flagmigrate.Page{},
-			fmt.Errorf("a: %w", flagmigrate.ErrInvalidCursor), fmt.Errorf("b: %w", flagmigrate.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
+			fmt.Errorf("a: %w", eventstore.ErrInvalidCursor), fmt.Errorf("b: %w", eventstore.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
 		{"a nil and an empty page are equal", flagmigrate.Page{}, flagmigrate.Page{Events: []flagmigrate.Event{}}, nil, nil, flagmigrate.VerdictMatch, nil},
 		{"an event missing from a page", flagmigrate.Page{Events: []flagmigrate.Event{e, other}}, flagmigrate.Page{Events: []flagmigrate.Event{e}},
 			nil, nil, flagmigrate.VerdictDifferent, []string{"Events[1]"}},
@@ -86,11 +87,11 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 	}
 }
 
-func TestSlogMismatchHandlerHidesValues(t *testing.T) {
+func TestSlogObserverHidesValues(t *testing.T) {
 	secret := "alice@example.com"
-	mm := flagmigrate.Mismatch{
+	mm := flagmigrate.Comparison{
 		Op: flagmigrate.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
-		Paths: []string{`Data["email"]`}, Authoritative: flagmigrate.SideOld,
+		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: migEvent("acct", "e1", secret), New: migEvent("acct", "e1", "bob@example.com"),
 	}
 	for _, tc := range []struct {
@@ -102,8 +103,8 @@ func TestSlogMismatchHandlerHidesValues(t *testing.T) {
 		{"values are shown when opted in", true, true},
 	} {
 		var buf bytes.Buffer
-		h := flagmigrate.SlogMismatchHandler(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
-		h.HandleMismatch(context.Background(), mm)
+		o := flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
+		o.Compared(context.Background(), mm)
 		out := buf.String()
 		if !strings.Contains(out, `Data[\"email\"]`) || !strings.Contains(out, "verdict=different") || !strings.Contains(out, "level=WARN") {
 			t.Errorf("%s: the log lacks the path or verdict: %s", tc.reason, out)

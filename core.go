@@ -376,8 +376,8 @@ func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntr
 // authoritative store's result and error (the old store's, unless reads are
 // served from the new store alone or the migration stage is live or later).
 // When both stores are read, their results are compared with go-cmp
-// ([WithCompareOptions]), classified ([Verdict]), counted by the observer,
-// and mismatches passed to the [MismatchHandler]. By default both reads run
+// ([WithCompareOptions]), classified ([Verdict]) and reported to
+// [Observer].Compared with what differs. By default both reads run
 // concurrently and Read waits for both; with [WithShadowReads] the
 // authoritative result returns at once and the comparison finishes in the
 // background.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -61,7 +62,7 @@ func TestGenericCore(t *testing.T) {
 	obs := &migObserver{}
 	repairs := flagmigrate.NewMemRepairLog(0)
 	m, err := flagmigrate.NewMigration[profileDAO](oldP, newP, migFlags(fs(true, true, true, true)),
-		flagmigrate.WithObserver(obs), flagmigrate.WithMismatchHandler(&migMismatches{}), flagmigrate.WithRepairLog(repairs),
+		flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }))
 	if err != nil {
 		t.Fatal(err)
@@ -139,10 +140,6 @@ func TestNewMigrationErrors(t *testing.T) {
 			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{MaxInFlight: -1}))
 			return err
 		}},
-		{"nil observer", func() error {
-			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithObserver(nil))
-			return err
-		}},
 		{"nil repair log", func() error {
 			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithRepairLog(nil))
 			return err
@@ -194,7 +191,7 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 			t.Errorf("%s: in new %v, repair entries %+v: torn silently or unexpectedly", tc.reason, inNew, entries)
 		}
 		if tc.wantRepair && !slices.ContainsFunc(entries, func(e flagmigrate.RepairEntry) bool {
-			return e.Target == flagmigrate.SideNew && e.EventKey() == (flagmigrate.EventKey{AccountID: "acct", ID: "e1"})
+			return e.Target == flagmigrate.SideNew && e.EventKey() == (eventstore.EventKey{AccountID: "acct", ID: "e1"})
 		}) {
 			t.Errorf("%s: repair entries %+v", tc.reason, entries)
 		}
@@ -292,7 +289,7 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 	for _, opts := range [][]flagmigrate.Option{nil, {flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}} {
 		obs.comparisons = nil
 		s, err := flagmigrate.NewMigratingStore(old, panicking{memstore.New()}, migFlags(fs(true, true, true, true)),
-			append(opts, flagmigrate.WithObserver(obs), flagmigrate.WithMismatchHandler(&migMismatches{}))...)
+			append(opts, flagmigrate.WithObserver(obs.observer()))...)
 		if err != nil {
 			t.Fatal(err)
 		}

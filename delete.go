@@ -63,13 +63,13 @@ const (
 	OpEraseAccount = "EraseAccount"
 )
 
-var _ EventDeleter = (*MigratingStore)(nil)
+var _ eventstore.EventDeleter = (*MigratingStore)(nil)
 
 // deleters returns both stores as EventDeleters, or an error matching
 // [errors.ErrUnsupported] before either is touched.
-func (s *MigratingStore) deleters() (old, new EventDeleter, err error) {
-	old, okOld := s.m.old.(EventDeleter)
-	new, okNew := s.m.new.(EventDeleter)
+func (s *MigratingStore) deleters() (old, new eventstore.EventDeleter, err error) {
+	old, okOld := s.m.old.(eventstore.EventDeleter)
+	new, okNew := s.m.new.(eventstore.EventDeleter)
 	switch {
 	case !okOld:
 		return nil, nil, fmt.Errorf("flagmigrate: the old store (%T) cannot delete: %w", s.m.old, errors.ErrUnsupported)
@@ -79,7 +79,7 @@ func (s *MigratingStore) deleters() (old, new EventDeleter, err error) {
 	return old, new, nil
 }
 
-// DeleteEvent implements [EventDeleter] through [WriteValue]: the
+// DeleteEvent implements [eventstore.EventDeleter] through [WriteValue]: the
 // authoritative store (by the write flags) is deleted from first, and the
 // other after it, on a detached context, whatever its write flag says:
 // a store that is not written may still hold a copy a backfill made, which
@@ -96,11 +96,11 @@ func (s *MigratingStore) DeleteEvent(ctx context.Context, accountID, id string) 
 	}
 	return Write(ctx, s.m, Call{Op: OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
 		func(ctx context.Context, st EventStore) error {
-			return st.(EventDeleter).DeleteEvent(ctx, accountID, id)
+			return st.(eventstore.EventDeleter).DeleteEvent(ctx, accountID, id)
 		})
 }
 
-// EraseAccount implements [EventDeleter]: every event of the account is
+// EraseAccount implements [eventstore.EventDeleter]: every event of the account is
 // deleted from both stores, the authoritative one first (as DeleteEvent
 // does), and it returns the IDs either store deleted, sorted.
 //
@@ -122,7 +122,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 	erased := make(map[string]bool)
 	call := Call{Op: OpEraseAccount, AccountID: accountID, Kind: KindErase}
 	_, err = WriteValue(ctx, s.m, call, func(ctx context.Context, st EventStore) ([]string, error) {
-		ids, err := st.(EventDeleter).EraseAccount(ctx, accountID)
+		ids, err := st.(eventstore.EventDeleter).EraseAccount(ctx, accountID)
 		mu.Lock()
 		for _, id := range ids {
 			erased[id] = true
@@ -156,7 +156,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 
 // deleteKeys deletes ids of the account from d on a detached context
 // bounded by the secondary timeout per delete.
-func (s *MigratingStore) deleteKeys(ctx context.Context, d EventDeleter, accountID string, ids []string) error {
+func (s *MigratingStore) deleteKeys(ctx context.Context, d eventstore.EventDeleter, accountID string, ids []string) error {
 	for _, id := range ids {
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.m.cfg.secondaryTimeout)
 		err := d.DeleteEvent(dctx, accountID, id)

@@ -153,7 +153,7 @@ func TestWriteValueAndGenericDeletes(t *testing.T) {
 	oldD, newD := &kvDAO{m: map[string]int{}}, &kvDAO{m: map[string]int{}}
 	repairs := flagmigrate.NewMemRepairLog(0)
 	m, err := flagmigrate.NewMigration(oldD, newD, migFlags(fs(true, true, false, true)),
-		flagmigrate.WithObserver(&migObserver{}), flagmigrate.WithRepairLog(repairs),
+		flagmigrate.WithObserver((&migObserver{}).observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoKey) }))
 	if err != nil {
 		t.Fatal(err)

@@ -17,7 +17,7 @@ import (
 // element pairs, each compared in full, and so takes time exponential in
 // the nesting of lists: seconds for one-element lists nested 12 deep.)
 //
-// It follows [DefaultCompareOptions]: a nil and an empty map or list are
+// It follows the default comparison ([cmpopts.EquateEmpty]): a nil and an empty map or list are
 // equal, times compare with Equal, other values with ==. Lists of equal
 // length are compared element by element; lists of different lengths are
 // one difference at the list's own path, except a page's events, which are

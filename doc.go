@@ -6,17 +6,18 @@
 //
 //   - [Event]: an immutable event of one account, with validation and a
 //     canonical form that every store round-trips exactly.
-//   - [EventStore]: the contract every store honours (the DAO; package
-//     eventstore, which drivers import, holds it with no dependency beyond
-//     the standard library, and this package re-exports it), with optional
-//     capabilities [EventScanner], [BatchStorer], [BatchFinder] and
-//     [EventDeleter] (deletes and erasure with tombstones that no copy can
-//     undo; [ErrDeleted], [TombstonePurger]).
+//   - [EventStore]: the contract every store honours (the DAO), with
+//     optional capabilities: [eventstore.EventScanner],
+//     [eventstore.BatchStorer], [eventstore.BatchFinder] and
+//     [eventstore.EventDeleter] (deletes and erasure with tombstones that no
+//     copy can undo; [ErrDeleted], [eventstore.TombstonePurger]). Package
+//     eventstore holds the contract with no dependency beyond the standard
+//     library, for drivers; this package re-exports what a service needs.
 //   - [MigratingStore]: wraps the old and new stores at construction and
 //     routes each call by the account's four LaunchDarkly flags ([FlagKeys])
 //     or one migration flag ([WithStageFlag]): writes to every store whose
 //     write flag is on, reads one store or both, compares dual reads
-//     ([Verdict], [MismatchHandler]) and returns the old store's answer, and
+//     ([Verdict], [Comparison]) and returns the old store's answer, and
 //     records half-done writes in a [RepairLog] for repair.
 //   - [Migration] with [Read], [Write] and [WriteValue] (a [Call] of
 //     [WriteKind] delete reaches both stores): the generic core MigratingStore

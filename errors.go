@@ -13,11 +13,8 @@ var (
 	ErrNotFound        = eventstore.ErrNotFound        // see [eventstore.ErrNotFound]
 	ErrConflict        = eventstore.ErrConflict        // see [eventstore.ErrConflict]
 	ErrInvalidEvent    = eventstore.ErrInvalidEvent    // see [eventstore.ErrInvalidEvent]
-	ErrInvalidCursor   = eventstore.ErrInvalidCursor   // see [eventstore.ErrInvalidCursor]
 	ErrInvalidArgument = eventstore.ErrInvalidArgument // see [eventstore.ErrInvalidArgument]
-	ErrClosed          = eventstore.ErrClosed          // see [eventstore.ErrClosed]
 	ErrDeleted         = eventstore.ErrDeleted         // see [eventstore.ErrDeleted]
-	ErrUnreadable      = eventstore.ErrUnreadable      // see [eventstore.ErrUnreadable]
 )
 
 // Errors of the migration engine.

@@ -9,14 +9,3 @@ import "github.com/flagmigrate/flagmigrate/eventstore"
 // aliases let a service that wraps its stores in a [MigratingStore] use one
 // import.
 type Event = eventstore.Event
-
-// EventKey identifies an event: see [eventstore.EventKey].
-type EventKey = eventstore.EventKey
-
-// ValidationError names the field of an invalid event: see
-// [eventstore.ValidationError].
-type ValidationError = eventstore.ValidationError
-
-// UnreadableError is a stored record that is not a readable event: see
-// [eventstore.UnreadableError].
-type UnreadableError = eventstore.UnreadableError

@@ -23,8 +23,7 @@ func ExampleWithBrake() {
 		Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errors.New("throttled")})
 	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
 		flagmigrate.WithBrake(flagmigrate.BrakeOptions{}),
-		flagmigrate.WithObserver(flagmigrate.NopObserver{}), // the default logs the trip at Error
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+		flagmigrate.WithObserver(flagmigrate.Observer{})) // the default logs the trip at Error
 	defer store.Close()
 	_ = store.StoreEvent(ctx, migEvent("acct-1", "e1", 1))
 

@@ -106,9 +106,11 @@ func ExampleNewMigration() {
 		Set("events-mongo-read", true).Set("events-dynamo-read", true)
 	m, err := flagmigrate.NewMigration[profiles](oldDAO, newDAO, flags,
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }),
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(_ context.Context, mm flagmigrate.Mismatch) {
-			fmt.Println("mismatch:", mm.Op, mm.Key, mm.Verdict)
-		})))
+		flagmigrate.WithObserver(flagmigrate.Observer{Compared: func(_ context.Context, c flagmigrate.Comparison) {
+			if c.Verdict != flagmigrate.VerdictMatch {
+				fmt.Println("mismatch:", c.Op, c.Key, c.Verdict)
+			}
+		}}))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -166,8 +168,7 @@ func ExampleWithShadowReads() {
 	_ = old.StoreEvent(context.Background(), exampleEvent)
 	store, _ := flagmigrate.NewMigratingStore(old, memstore.New(), flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 100}),
-		flagmigrate.WithObserver(stats),
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+		flagmigrate.WithObserver(stats.Observer()))
 
 	evt, err := store.FindEventByID(context.Background(), "acct-1", "evt-1")
 	fmt.Println(evt.ID, err)
@@ -178,20 +179,8 @@ func ExampleWithShadowReads() {
 	// map[{FindEventByID missing_in_new}:1]
 }
 
-// Classify compares two stores' answers the way a dual read does.
-func ExampleClassify() {
-	old := exampleEvent
-	new := exampleEvent
-	new.Data = map[string]any{"plan": "free"}
-	fmt.Println(flagmigrate.Classify(old, nil, new, nil))
-	fmt.Println(flagmigrate.Classify(old, nil, flagmigrate.Event{}, flagmigrate.ErrNotFound))
-	// Output:
-	// different [Data["plan"]]
-	// missing_in_new []
-}
-
-// The default mismatch handler logs which fields differ, not their values.
-func ExampleSlogMismatchHandler() {
+// The default observer logs which fields differ, not their values.
+func ExampleSlogObserver() {
 	logger := slog.New(slog.NewTextHandler(os.Stdout, &slog.HandlerOptions{
 		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
 			if a.Key == slog.TimeKey {
@@ -200,14 +189,14 @@ func ExampleSlogMismatchHandler() {
 			return a
 		},
 	}))
-	h := flagmigrate.SlogMismatchHandler(logger, false)
-	h.HandleMismatch(context.Background(), flagmigrate.Mismatch{
+	o := flagmigrate.SlogObserver(logger, false)
+	o.Compared(context.Background(), flagmigrate.Comparison{
 		Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1", Verdict: flagmigrate.VerdictDifferent,
-		Paths: []string{`Data["email"]`}, Authoritative: flagmigrate.SideOld,
+		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: "alice@example.com", New: "bob@example.com",
 	})
 	// Output:
-	// level=WARN msg="flagmigrate: old and new stores differ" op=FindEventByID account=acct-1 key=evt-1 verdict=different served=old paths="[Data[\"email\"]]"
+	// level=WARN msg="flagmigrate: old and new stores differ" op=FindEventByID account=acct-1 key=evt-1 verdict=different served=old shadow=false paths="[Data[\"email\"]]"
 }
 
 // A FlagState tells whether four flag values are safe together.
@@ -224,7 +213,7 @@ func ExampleMemRepairLog() {
 	repairs := flagmigrate.NewMemRepairLog(1000)
 	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true)
 	store, _ := flagmigrate.NewMigratingStore(memstore.New(), brokenStore{}, flags,
-		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{}))
 	fmt.Println(store.StoreEvent(context.Background(), exampleEvent))
 	for _, e := range repairs.Entries() {
 		fmt.Printf("%s %s/%s: copy from %s to %s (%s)\n", e.Op, e.AccountID, e.Key, e.Source, e.Target, e.Error)
@@ -243,7 +232,7 @@ func (brokenStore) StoreEvent(context.Context, flagmigrate.Event) error {
 // Stats counts what the store does, for tests and small services.
 func ExampleStats() {
 	stats := &flagmigrate.Stats{}
-	store, _ := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), flagtest.New(), flagmigrate.WithObserver(stats))
+	store, _ := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), flagtest.New(), flagmigrate.WithObserver(stats.Observer()))
 	_ = store.StoreEvent(context.Background(), exampleEvent)
 	_, _ = store.FindEventByID(context.Background(), "acct-1", "evt-1")
 	s := stats.Snapshot()

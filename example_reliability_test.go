@@ -19,13 +19,6 @@ func (downStore) StoreEvent(context.Context, flagmigrate.Event) error {
 	return errors.New("connection refused")
 }
 
-// stateLogger prints the breaker's reports.
-type stateLogger struct{ flagmigrate.NopObserver }
-
-func (stateLogger) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
-	fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
-}
-
 // A secondary store that is down is taken as such after two failed writes
 // here (five by default): later writes go straight to the repair log
 // without waiting for it, and no caller sees an error.
@@ -34,7 +27,12 @@ func ExampleWithStoreBreaker() {
 	flags := flagtest.New().Set(k.OldWrite, true).Set(k.NewWrite, true)
 	repairs := flagmigrate.NewMemRepairLog(0)
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), downStore{memstore.New()}, flags,
-		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(stateLogger{}),
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{
+			// Print the breaker's reports.
+			StoreStateChanged: func(_ context.Context, s flagmigrate.StoreState) {
+				fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
+			},
+		}),
 		flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 2, Backoff: time.Hour}))
 	if err != nil {
 		fmt.Println(err)
@@ -57,24 +55,4 @@ func ExampleWithStoreBreaker() {
 	// e2: skipped=false
 	// e3: skipped=true
 	// e4: skipped=true
-}
-
-// Without WithRepairLog a Migration keeps its repair entries in a ring
-// like this one: when full, the oldest entry goes (and is reported), and
-// recording never fails.
-func ExampleNewRingRepairLog() {
-	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { fmt.Println("dropped", e.Key) })
-	for _, k := range []string{"e1", "e2", "e3"} {
-		_ = l.Record(context.Background(), flagmigrate.RepairEntry{AccountID: "acct-1", Key: k,
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld})
-	}
-	for _, e := range l.Entries() {
-		fmt.Println("kept", e.Key)
-	}
-	fmt.Println("dropped in all:", l.Dropped())
-	// Output:
-	// dropped e1
-	// kept e2
-	// kept e3
-	// dropped in all: 1
 }

@@ -3,6 +3,8 @@ package flagmigrate
 import (
 	"log/slog"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // SetDefaultRepairLimit shrinks the default repair log's capacity for a
@@ -24,9 +26,9 @@ func SetLogRepeatEvery(d time.Duration) (restore func()) {
 // NewSlogObserverForTest is SlogObserver with a repeat interval and a clock
 // of the test's.
 func NewSlogObserverForTest(logger *slog.Logger, every time.Duration, now func() time.Time) Observer {
-	o := SlogObserver(logger).(*slogObserver)
+	o := newSlogObserver(logger, false)
 	o.limit.every, o.limit.now = every, now
-	return o
+	return o.observer()
 }
 
 // ClassifyWork is Classify with the default options, also returning how
@@ -60,3 +62,26 @@ func BrakeTracked[S any](m *Migration[S]) int {
 // MigrationOf is the generic core under s, for tests that reach its
 // internals (the brake's clock and table).
 func MigrationOf(s *MigratingStore) *Migration[EventStore] { return s.m }
+
+// The defaults the tests check against.
+const (
+	DefaultBrakeWindow          = defaultBrakeWindow
+	DefaultBrakeMinSamples      = defaultBrakeMinSamples
+	DefaultBrakeMaxErrorRate    = defaultBrakeMaxErrorRate
+	DefaultBrakeMaxMismatchRate = defaultBrakeMaxMismatchRate
+	DefaultBreakerFailures      = defaultBreakerFailures
+)
+
+// NewRingRepairLog is the default repair log's constructor.
+func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
+	return newRingRepairLog(limit, onDrop)
+}
+
+// RingDropped returns how many entries ring l dropped.
+func RingDropped(l *MemRepairLog) int64 { return l.droppedCount() }
+
+// Classify compares two results as a dual read does with the default
+// options (or opts), for the tests of the comparison.
+func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
+	return classifyDefault(old, oldErr, new, newErr, opts...)
+}

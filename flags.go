@@ -121,7 +121,7 @@ func WithLDContext(build func(ctx context.Context, accountID string) ldcontext.C
 // WithRoutingCheck sets how often each account's four flags are checked for
 // a dangerous combination (see [Danger]): an operation that is due evaluates
 // the two flags it does not otherwise need and reports a dangerous
-// combination to the observer. Default [DefaultRoutingCheckInterval] per
+// combination to the observer. Default one minute per
 // account; 0 checks on every operation; a negative interval never checks.
 // Stage mode has no dangerous combinations.
 func WithRoutingCheck(every time.Duration) Option {

@@ -3,7 +3,6 @@ package flagmigrate_test
 import (
 	"context"
 	"errors"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -114,23 +113,21 @@ func (o *migObserver) droppedCount() int {
 	return len(o.dropped)
 }
 
-// migMismatches records the mismatches handed to the handler.
-type migMismatches struct {
-	mu   sync.Mutex
-	list []flagmigrate.Mismatch
+// mismatches returns the comparisons that did not match.
+func (o *migObserver) mismatches() []flagmigrate.Comparison {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []flagmigrate.Comparison
+	for _, c := range o.comparisons {
+		if c.Verdict != flagmigrate.VerdictMatch {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
-func (m *migMismatches) HandleMismatch(_ context.Context, mm flagmigrate.Mismatch) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.list = append(m.list, mm)
-}
-
-func (m *migMismatches) all() []flagmigrate.Mismatch {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return slices.Clone(m.list)
-}
+// observer plugs o into a migration.
+func (o *migObserver) observer() flagmigrate.Observer { return testutil.ObserverOf(o) }
 
 // migFixture is a MigratingStore over two fault-injecting memstores that
 // record their calls in one order.
@@ -139,7 +136,6 @@ type migFixture struct {
 	old, new       *testutil.FaultStore
 	calls          *testutil.Recorder
 	obs            *migObserver
-	mismatches     *migMismatches
 	repairs        *flagmigrate.MemRepairLog
 	store          *flagmigrate.MigratingStore
 }
@@ -148,12 +144,12 @@ func newMigFixture(t testing.TB, flags flagmigrate.FlagClient, opts ...flagmigra
 	t.Helper()
 	f := &migFixture{
 		oldMem: memstore.New(), newMem: memstore.New(), calls: &testutil.Recorder{},
-		obs: &migObserver{}, mismatches: &migMismatches{}, repairs: flagmigrate.NewMemRepairLog(0),
+		obs: &migObserver{}, repairs: flagmigrate.NewMemRepairLog(0),
 	}
 	f.old = testutil.NewFaultStore("old", f.oldMem, f.calls)
 	f.new = testutil.NewFaultStore("new", f.newMem, f.calls)
 	base := []flagmigrate.Option{
-		flagmigrate.WithObserver(f.obs), flagmigrate.WithMismatchHandler(f.mismatches),
+		flagmigrate.WithObserver(f.obs.observer()),
 		flagmigrate.WithRepairLog(f.repairs),
 	}
 	s, err := flagmigrate.NewMigratingStore(f.old, f.new, flags, append(base, opts...)...)

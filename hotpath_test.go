@@ -86,7 +86,7 @@ func TestDefaultContextCached(t *testing.T) {
 		SetFor("events-dynamo-read", "acct-2", true)
 	old, new := memstore.New(), memstore.New()
 	store, _ := flagmigrate.NewMigratingStore(old, new, flags, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+		flagmigrate.WithObserver(flagmigrate.Observer{}))
 	defer store.Close()
 	for range 3 {
 		for _, acct := range []string{"acct-1", "acct-2"} {

@@ -58,7 +58,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	// The default observer, as a service gets it.
 	var buf syncBuffer
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithLogger(slog.New(slog.NewTextHandler(&buf, nil))))
+		flagmigrate.WithObserver(flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), false)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	stats := &flagmigrate.Stats{}
 	obs := flagmigrate.NewSlogObserverForTest(slog.New(slog.NewTextHandler(&buf, nil)), time.Minute, func() time.Time { return now })
 	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats)))
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats.Observer())))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,10 +3,10 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 )
@@ -45,8 +45,8 @@ const (
 // Stores that canonicalise with [CanonicalEvent] (this module's do) trust
 // that event instead of canonicalising it again.
 //
-// MigratingStore does not implement [EventScanner], [BatchStorer] or
-// [BatchFinder]: whole-store scans and batches are the backfill's work and
+// MigratingStore does not implement [eventstore.EventScanner], [eventstore.BatchStorer] or
+// [eventstore.BatchFinder]: whole-store scans and batches are the backfill's work and
 // run on the two stores directly, not through per-account flags.
 type MigratingStore struct {
 	m *Migration[EventStore]
@@ -66,7 +66,7 @@ func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*
 }
 
 // StoreEvent implements [EventStore]: it canonicalises evt, checks it with
-// each store that is an [EventValidator] (both, whatever the flags, so that
+// each store that is an [eventstore.EventValidator] (both, whatever the flags, so that
 // the write can always be rolled back), then writes it as [Write] does.
 func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 	c, err := evt.Canonical()
@@ -74,7 +74,7 @@ func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 		return err
 	}
 	for _, st := range []EventStore{s.m.old, s.m.new} {
-		if v, ok := st.(EventValidator); ok {
+		if v, ok := st.(eventstore.EventValidator); ok {
 			if err := v.ValidateEvent(c); err != nil {
 				return err
 			}
@@ -145,13 +145,12 @@ type config struct {
 	ldContext  func(ctx context.Context, accountID string) ldcontext.Context
 	checkEvery time.Duration
 	// observer.go, compare.go
-	logger    *slog.Logger
-	observer  Observer
-	mismatch  MismatchHandler
-	cmpOpts   cmp.Options
-	customCmp bool
-	notFound  func(error) bool
-	sampling  sampling
+	observer    Observer // filled by validate
+	observerSet bool
+	cmpOpts     cmp.Options
+	customCmp   bool
+	notFound    func(error) bool
+	sampling    sampling
 	// repairlog.go
 	repair RepairLog
 	// migrate.go
@@ -166,26 +165,26 @@ type config struct {
 
 // Defaults.
 const (
-	// DefaultSecondaryTimeout bounds the write to the non-authoritative store.
-	DefaultSecondaryTimeout = 5 * time.Second
-	// DefaultShadowTimeout bounds a background candidate read.
-	DefaultShadowTimeout = 2 * time.Second
-	// DefaultShadowMaxInFlight bounds the background candidate reads in flight.
-	DefaultShadowMaxInFlight = 64
-	// DefaultRoutingCheckInterval is how often each account's four flags are
+	// defaultSecondaryTimeout bounds the write to the non-authoritative store.
+	defaultSecondaryTimeout = 5 * time.Second
+	// defaultShadowTimeout bounds a background candidate read.
+	defaultShadowTimeout = 2 * time.Second
+	// defaultShadowMaxInFlight bounds the background candidate reads in flight.
+	defaultShadowMaxInFlight = 64
+	// defaultRoutingCheckInterval is how often each account's four flags are
 	// checked for a dangerous combination.
-	DefaultRoutingCheckInterval = time.Minute
+	defaultRoutingCheckInterval = time.Minute
 )
 
 func defaultConfig() config {
 	return config{
 		keys:             DefaultFlagKeys(),
 		ldContext:        newContextCache(),
-		checkEvery:       DefaultRoutingCheckInterval,
-		cmpOpts:          DefaultCompareOptions(),
+		checkEvery:       defaultRoutingCheckInterval,
+		cmpOpts:          defaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
-		secondaryTimeout: DefaultSecondaryTimeout,
+		secondaryTimeout: defaultSecondaryTimeout,
 	}
 }
 
@@ -203,22 +202,20 @@ func (c *config) fail(format string, args ...any) {
 // validate reports the options' errors and fills in the defaults that
 // depend on other options.
 func (c *config) validate() error {
-	if c.observer == nil {
-		c.observer = SlogObserver(c.logger)
+	if !c.observerSet {
+		c.observer = SlogObserver(nil, false)
 	}
-	if c.mismatch == nil {
-		c.mismatch = SlogMismatchHandler(c.logger, false)
-	}
+	c.observer = c.observer.filled()
 	if c.repair == nil {
 		obs := c.observer
-		c.repair = NewRingRepairLog(defaultRepairLimit, func(e RepairEntry) { obs.RepairDropped(context.Background(), e) })
+		c.repair = newRingRepairLog(defaultRepairLimit, func(e RepairEntry) { obs.RepairDropped(context.Background(), e) })
 	}
 	return errors.Join(c.errs...)
 }
 
 // WithSecondaryTimeout bounds the write to the non-authoritative store, which
 // runs on a context detached from the caller's cancellation (default
-// [DefaultSecondaryTimeout]). It also bounds recording a repair entry.
+// 5 seconds). It also bounds recording a repair entry.
 func WithSecondaryTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
@@ -243,11 +240,11 @@ func WithConcurrentWrites() Option {
 // ShadowOptions configure background comparison reads ([WithShadowReads]).
 type ShadowOptions struct {
 	// Timeout bounds each background candidate read; 0 means
-	// DefaultShadowTimeout.
+	// 2 seconds.
 	Timeout time.Duration
 	// MaxInFlight bounds the background reads running at once; a dual read
 	// beyond it serves the authoritative store only and is counted as
-	// dropped. 0 means DefaultShadowMaxInFlight.
+	// dropped. 0 means 64.
 	MaxInFlight int
 }
 
@@ -272,10 +269,10 @@ func WithShadowReads(o ShadowOptions) Option {
 			return
 		}
 		if o.Timeout == 0 {
-			o.Timeout = DefaultShadowTimeout
+			o.Timeout = defaultShadowTimeout
 		}
 		if o.MaxInFlight == 0 {
-			o.MaxInFlight = DefaultShadowMaxInFlight
+			o.MaxInFlight = defaultShadowMaxInFlight
 		}
 		c.shadow = &o
 	}

@@ -216,7 +216,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 	if diff := cmp.Diff(wantVerdicts, f.obs.verdicts()); diff != "" {
 		t.Errorf("%s: verdicts (-want +got):\n%s", r.reason, diff)
 	}
-	mm := f.mismatches.all()
+	mm := f.obs.mismatches()
 	if len(wantVerdicts) == 1 && wantVerdicts[0] != flagmigrate.VerdictMatch {
 		if len(mm) != 1 {
 			t.Fatalf("%s: %d mismatches handled, want 1", r.reason, len(mm))
@@ -231,7 +231,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 		if diff := cmp.Diff(wantPaths, mm[0].Paths); diff != "" {
 			t.Errorf("%s: mismatch paths (-want +got):\n%s", r.reason, diff)
 		}
-		if mm[0].Op != op || mm[0].AccountID != "acct" || mm[0].Authoritative != flagmigrate.SideOld {
+		if mm[0].Op != op || mm[0].AccountID != "acct" || mm[0].Served != flagmigrate.SideOld {
 			t.Errorf("%s: mismatch %+v", r.reason, mm[0])
 		}
 	} else if len(mm) != 0 {
@@ -283,7 +283,7 @@ func TestMigratingStoreValidatesOnce(t *testing.T) {
 			func() error {
 				_, err := f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{Cursor: "bm90IGEgY3Vyc29y"})
 				return err
-			}, flagmigrate.ErrInvalidCursor},
+			}, eventstore.ErrInvalidCursor},
 	} {
 		if err := tc.call(); !errors.Is(err, tc.want) {
 			t.Errorf("%s: got %v, want %v", tc.reason, err, tc.want)
@@ -307,8 +307,8 @@ func TestMigratingStoreCanonicalisesForBothStores(t *testing.T) {
 			t.Errorf("stored %+v (%v), want the canonical %+v", got, err, want)
 		}
 	}
-	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil || len(f.mismatches.all()) != 0 {
-		t.Errorf("dual read after a dual write: err %v, mismatches %v", err, f.mismatches.all())
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil || len(f.obs.mismatches()) != 0 {
+		t.Errorf("dual read after a dual write: err %v, mismatches %v", err, f.obs.mismatches())
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 func TestStatsCounts(t *testing.T) {
 	stats := &flagmigrate.Stats{}
 	flags := migFlags(fs(true, true, true, true))
-	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats, flagmigrate.NopObserver{})))
+	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), flagmigrate.Observer{})))
 	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +51,7 @@ func TestStatsCounts(t *testing.T) {
 func TestSlogObserver(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f := newMigFixture(t, migFlags(fs(true, false, false, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger)))
+	f := newMigFixture(t, migFlags(fs(true, false, false, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger, false)))
 	_, _ = f.store.FindEventByID(t.Context(), "acct", "e1")
 	out := buf.String()
 	if !strings.Contains(out, "dangerous flag combination") || !strings.Contains(out, "account=acct") ||
@@ -65,7 +65,7 @@ func TestWithLoggerFeedsDefaults(t *testing.T) {
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	// newMigFixture sets its own observer and handler; build one with the defaults.
-	s, err := flagmigrate.NewMigratingStore(f.oldMem, f.newMem, migFlags(fs(true, true, true, true)), flagmigrate.WithLogger(logger))
+	s, err := flagmigrate.NewMigratingStore(f.oldMem, f.newMem, migFlags(fs(true, true, true, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger, false)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // RepairEntry records a write that reached one store and not the other,
@@ -37,7 +39,9 @@ type RepairEntry struct {
 }
 
 // EventKey returns the key of the event to copy.
-func (e RepairEntry) EventKey() EventKey { return EventKey{AccountID: e.AccountID, ID: e.Key} }
+func (e RepairEntry) EventKey() eventstore.EventKey {
+	return eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
+}
 
 // Validate reports whether e names its two stores properly. (An entry of a
 // call without an account or key is still kept, for an operator to read,
@@ -67,8 +71,8 @@ type RepairReader interface {
 // returns [ErrUnrepaired] (for example a [NewMemRepairLog] at its limit, or
 // a durable log on a full disk), so the caller can retry.
 //
-// Without this option the default is an in-memory [NewRingRepairLog] of
-// [DefaultMemRepairLimit] entries that never refuses an entry: when full it
+// Without this option the default is an in-memory ring of
+// 100,000 entries that never refuses an entry: when full it
 // drops the oldest one and reports it ([Observer].RepairDropped), so that no
 // default configuration ever turns a write that landed on the authoritative
 // store into a caller error. Its entries are read back through
@@ -85,17 +89,17 @@ func WithRepairLog(l RepairLog) Option {
 	}
 }
 
-// DefaultMemRepairLimit is the capacity of the default repair log.
-const DefaultMemRepairLimit = 100_000
+// defaultMemRepairLimit is the capacity of the default repair log.
+const defaultMemRepairLimit = 100_000
 
-// defaultRepairLimit is DefaultMemRepairLimit, smaller in tests.
-var defaultRepairLimit = DefaultMemRepairLimit
+// defaultRepairLimit is 100,000, smaller in tests.
+var defaultRepairLimit = defaultMemRepairLimit
 
 // MemRepairLog is an in-memory [RepairLog] and [RepairReader] holding up to
 // a limit of entries. What it does when full depends on its constructor:
 // [NewMemRepairLog]'s Record fails with [ErrRepairLogFull] (so a write is
-// never silently forgotten, and the caller hears of it); [NewRingRepairLog]'s
-// drops the oldest entry and counts it. The zero value is not usable.
+// never silently forgotten, and the caller hears of it); the default log's
+// (see [WithRepairLog]) drops the oldest entry and counts it. The zero value is not usable.
 type MemRepairLog struct {
 	mu      sync.Mutex
 	limit   int
@@ -110,9 +114,9 @@ type MemRepairLog struct {
 // [ErrRepairLogFull].
 func NewMemRepairLog(limit int) *MemRepairLog { return &MemRepairLog{limit: limit} }
 
-// NewRingRepairLog returns an empty log keeping the newest limit entries
+// newRingRepairLog returns an empty log keeping the newest limit entries
 // (limit <= 0 means no limit): when full, Record drops the oldest entry,
-// counts it ([MemRepairLog.Dropped]) and passes it to onDrop (when not
+// counts it and passes it to onDrop (when not
 // nil; called with the log's lock held, so it must not call the log).
 // Record never fails. The stores stay apart for a dropped entry's key
 // until a backfill or verify finds it.
@@ -120,7 +124,7 @@ func NewMemRepairLog(limit int) *MemRepairLog { return &MemRepairLog{limit: limi
 // The oldest entry goes rather than the newest: when the log overflows an
 // operator must run a backfill or verify anyway, and a replay right after
 // the outage then covers the latest writes, the ones most likely read next.
-func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
+func newRingRepairLog(limit int, onDrop func(RepairEntry)) *MemRepairLog {
 	return &MemRepairLog{limit: limit, ring: true, onDrop: onDrop}
 }
 
@@ -152,8 +156,8 @@ func (l *MemRepairLog) Record(ctx context.Context, e RepairEntry) error {
 	return nil
 }
 
-// Dropped returns how many entries a ring log has dropped to make room.
-func (l *MemRepairLog) Dropped() int64 {
+// droppedCount returns how many entries a ring log has dropped to make room.
+func (l *MemRepairLog) droppedCount() int64 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.dropped

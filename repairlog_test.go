@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -53,8 +54,8 @@ func TestRingRepairLogDropsTheOldest(t *testing.T) {
 		}
 		kept = append(kept, e.Key)
 	}
-	if !slices.Equal(kept, []string{"c", "d"}) || !slices.Equal(dropped, []string{"a", "b"}) || l.Dropped() != 2 {
-		t.Errorf("kept %v, dropped %v (count %d); want the newest two kept and the oldest two dropped", kept, dropped, l.Dropped())
+	if !slices.Equal(kept, []string{"c", "d"}) || !slices.Equal(dropped, []string{"a", "b"}) || flagmigrate.RingDropped(l) != 2 {
+		t.Errorf("kept %v, dropped %v (count %d); want the newest two kept and the oldest two dropped", kept, dropped, flagmigrate.RingDropped(l))
 	}
 }
 
@@ -67,7 +68,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats)))
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs.observer(), stats.Observer())))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +129,7 @@ func TestDurableRepairLogWithMigratingStore(t *testing.T) {
 		got = append(got, e)
 	}
 	if len(got) != 1 || got[0].Target != flagmigrate.SideOld || got[0].Source != flagmigrate.SideNew ||
-		got[0].EventKey() != (flagmigrate.EventKey{AccountID: "acct", ID: "e1"}) || got[0].Time.IsZero() {
+		got[0].EventKey() != (eventstore.EventKey{AccountID: "acct", ID: "e1"}) || got[0].Time.IsZero() {
 		t.Errorf("entries on disk: %+v", got)
 	}
 }

@@ -143,7 +143,7 @@ func TestShadowTimeout(t *testing.T) {
 	// Were the timeout ignored, the candidate would answer after 10 s and
 	// match: the verdict, not a clock, shows that the timeout ended it.
 	_ = f.store.Close()
-	mm := f.mismatches.all()
+	mm := f.obs.mismatches()
 	if len(mm) != 1 || mm[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
 		t.Errorf("mismatches %+v, want a timeout in new", mm)
 	}
@@ -315,7 +315,7 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldRead, true).Set(keys.NewRead, true)
 	s, err := flagmigrate.NewMigratingStore(old, memstore.New(), flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}),
-		flagmigrate.WithObserver(stats), flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(context.Context, flagmigrate.Mismatch) {})))
+		flagmigrate.WithObserver(stats.Observer()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -395,7 +395,7 @@ func TestShadowCallerGivesUp(t *testing.T) {
 	if v := f.obs.verdicts(); len(v) != 0 {
 		t.Errorf("verdicts %v, want none", v)
 	}
-	if n := len(f.mismatches.all()); n != 0 {
+	if n := len(f.obs.mismatches()); n != 0 {
 		t.Errorf("%d mismatches reported, want 0", n)
 	}
 }

@@ -44,17 +44,17 @@ func TestMigratingStoreConformance(t *testing.T) {
 		t.Run(m.name, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) flagmigrate.EventStore {
 				oldS, newS := memstore.New(), memstore.New()
-				mm := &migMismatches{}
+				mm := &migObserver{}
 				repairs := flagmigrate.NewMemRepairLog(0)
-				opts := append([]flagmigrate.Option{flagmigrate.WithMismatchHandler(mm), flagmigrate.WithRepairLog(repairs),
-					flagmigrate.WithObserver(flagmigrate.NopObserver{})}, m.opts...)
+				opts := append([]flagmigrate.Option{flagmigrate.WithRepairLog(repairs),
+					flagmigrate.WithObserver(mm.observer())}, m.opts...)
 				s, err := flagmigrate.NewMigratingStore(oldS, newS, m.flags(), opts...)
 				if err != nil {
 					t.Fatal(err)
 				}
 				t.Cleanup(func() {
 					_ = s.Close()
-					if got := mm.all(); len(got) != 0 {
+					if got := mm.mismatches(); len(got) != 0 {
 						t.Errorf("dual reads disagreed: %+v", got)
 					}
 					if n := repairs.Len(); n != 0 {
@@ -79,7 +79,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 
 func dump(t *testing.T, s *memstore.Store) []flagmigrate.Event {
 	var out []flagmigrate.Event
-	for e, err := range s.ScanEvents(context.Background(), flagmigrate.ScanOptions{}) {
+	for e, err := range s.ScanEvents(context.Background(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

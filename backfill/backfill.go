@@ -33,7 +33,7 @@ type Options struct {
 	// Accounts, when set, copies only these accounts, one after another.
 	Accounts []string
 	// Segment and Segments select one of Segments disjoint parts of a
-	// whole-store copy (see flagmigrate.ScanOptions), so that many processes
+	// whole-store copy (see eventstore.ScanOptions), so that many processes
 	// can share a large copy, each with its own checkpoint.
 	Segment, Segments int
 	// BatchSize is how many events one worker looks up and writes at once.
@@ -61,13 +61,13 @@ type Options struct {
 	OnConflict func(Conflict)
 	// OnError, when set, is called for each event that could not be copied
 	// for a reason retrying cannot fix (such as an invalid source event).
-	OnError func(flagmigrate.EventKey, error)
+	OnError func(eventstore.EventKey, error)
 	// OnUnreadable, when set, is called for each source record that the
 	// source's scan could not read as an event (a document of the wrong
 	// shape, two documents with one key): it is counted in
 	// Stats.Unreadable, not copied, and the run goes on. It is called from
 	// the scanning goroutine, one call at a time.
-	OnUnreadable func(*flagmigrate.UnreadableError)
+	OnUnreadable func(*eventstore.UnreadableError)
 }
 
 // Stats count what a run did. Events found again after a resume are counted
@@ -169,17 +169,17 @@ var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
 
 // Run copies events from src to dst: idempotent (identical events are
 // skipped, conflicting ones reported and never overwritten, a second run
-// writes nothing), batched (dst's [flagmigrate.BatchStorer] and
-// [flagmigrate.BatchFinder] when it has them), concurrent, rate-limited and
+// writes nothing), batched (dst's [eventstore.BatchStorer] and
+// [eventstore.BatchFinder] when it has them), concurrent, rate-limited and
 // resumable from a checkpoint. It returns the run's stats, cumulative over
 // resumes. On cancellation it saves the checkpoint and returns the context's
-// error. Source records the scan cannot read ([flagmigrate.ErrUnreadable])
+// error. Source records the scan cannot read ([eventstore.ErrUnreadable])
 // are counted, reported to Options.OnUnreadable and skipped past: the run
 // then ends without error and [Stats.Outcome] says CompletedUnreadable.
 //
 // Events written to dst concurrently (by a MigratingStore's dual writes) are
 // safe: the same immutable event is found identical, or stored idempotently.
-func Run(ctx context.Context, src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Options) (Stats, error) {
+func Run(ctx context.Context, src eventstore.EventScanner, dst flagmigrate.EventStore, opts Options) (Stats, error) {
 	r, err := newRunner(src, dst, opts)
 	if err != nil {
 		return Stats{}, err
@@ -188,7 +188,7 @@ func Run(ctx context.Context, src flagmigrate.EventScanner, dst flagmigrate.Even
 }
 
 type runner struct {
-	src   flagmigrate.EventScanner
+	src   eventstore.EventScanner
 	dst   flagmigrate.EventStore
 	opts  Options
 	job   string
@@ -200,7 +200,7 @@ type runner struct {
 	resumed int64
 }
 
-func newRunner(src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Options) (*runner, error) {
+func newRunner(src eventstore.EventScanner, dst flagmigrate.EventStore, opts Options) (*runner, error) {
 	if src == nil || dst == nil {
 		return nil, fmt.Errorf("backfill: %w: source and destination are required", flagmigrate.ErrInvalidArgument)
 	}
@@ -225,7 +225,7 @@ func newRunner(src flagmigrate.EventScanner, dst flagmigrate.EventStore, opts Op
 	case len(opts.Accounts) > 0 && opts.Segments > 1:
 		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", flagmigrate.ErrInvalidArgument)
 	}
-	if err := (flagmigrate.ScanOptions{Segment: opts.Segment, Segments: opts.Segments}).Validate(); err != nil {
+	if err := (eventstore.ScanOptions{Segment: opts.Segment, Segments: opts.Segments}).Validate(); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
 	}
 	return &runner{src: src, dst: dst, opts: opts, job: jobID(opts)}, nil
@@ -245,9 +245,9 @@ func jobID(o Options) string {
 // which every batch is done.
 type job struct {
 	seq     int
-	account int                   // index in Options.Accounts (0 for a whole-store run)
-	events  []flagmigrate.Event   // empty for the marker that starts an account
-	last    *flagmigrate.EventKey // the checkpoint once this batch and all before it are done
+	account int                  // index in Options.Accounts (0 for a whole-store run)
+	events  []flagmigrate.Event  // empty for the marker that starts an account
+	last    *eventstore.EventKey // the checkpoint once this batch and all before it are done
 }
 
 func (r *runner) snapshot() Stats {
@@ -372,11 +372,11 @@ func (r *runner) produce(ctx context.Context, cp Checkpoint, jobs chan<- job) er
 			return ctx.Err()
 		}
 	}
-	scans := []flagmigrate.ScanOptions{{Segment: r.opts.Segment, Segments: r.opts.Segments}}
+	scans := []eventstore.ScanOptions{{Segment: r.opts.Segment, Segments: r.opts.Segments}}
 	if len(r.opts.Accounts) > 0 {
 		scans = scans[:0]
 		for _, a := range r.opts.Accounts {
-			scans = append(scans, flagmigrate.ScanOptions{AccountID: a})
+			scans = append(scans, eventstore.ScanOptions{AccountID: a})
 		}
 	}
 	for i := cp.AccountIndex; i < len(scans); i++ {
@@ -398,7 +398,7 @@ func (r *runner) produce(ctx context.Context, cp Checkpoint, jobs chan<- job) er
 			return err
 		}
 		for e, err := range r.src.ScanEvents(ctx, so) {
-			var u *flagmigrate.UnreadableError
+			var u *eventstore.UnreadableError
 			if errors.As(err, &u) {
 				r.stats.unreadable.Add(1)
 				if r.opts.OnUnreadable != nil {
@@ -511,10 +511,10 @@ func (r *runner) conflict(src, dst flagmigrate.Event) {
 }
 
 // findAll returns the destination's events for the batch's keys.
-func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[flagmigrate.EventKey]flagmigrate.Event, error) {
-	out := make(map[flagmigrate.EventKey]flagmigrate.Event, len(events))
-	if bf, ok := dst.(flagmigrate.BatchFinder); ok {
-		keys := make([]flagmigrate.EventKey, len(events))
+func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[eventstore.EventKey]flagmigrate.Event, error) {
+	out := make(map[eventstore.EventKey]flagmigrate.Event, len(events))
+	if bf, ok := dst.(eventstore.BatchFinder); ok {
+		keys := make([]eventstore.EventKey, len(events))
 		for i, e := range events {
 			keys[i] = e.Key()
 		}
@@ -541,7 +541,7 @@ func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigra
 
 // storeAll writes events, one error per event, or an error for the batch.
 func storeAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) ([]error, error) {
-	if bs, ok := dst.(flagmigrate.BatchStorer); ok {
+	if bs, ok := dst.(eventstore.BatchStorer); ok {
 		return bs.StoreEvents(ctx, events)
 	}
 	errs := make([]error, len(events))

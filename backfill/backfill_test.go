@@ -13,6 +13,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -111,7 +112,7 @@ func TestAccountsOnly(t *testing.T) {
 	if st.Copied != 40 || dst.Len() != 40 {
 		t.Fatalf("copied %d (dst has %d), want 40", st.Copied, dst.Len())
 	}
-	for e, err := range dst.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for e, err := range dst.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -368,7 +369,7 @@ func TestVerifyFindsEachKind(t *testing.T) {
 	changed.Type = "renamed"
 	changed.Data = map[string]any{"i": 2, "new": true}
 	src2 := memstore.New()
-	for e, err := range src.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for e, err := range src.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

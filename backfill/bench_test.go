@@ -20,6 +20,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
@@ -72,7 +73,7 @@ func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 		for b.Loop() {
 			dst := fresh(b)
 			copied := 0
-			for e, err := range src.ScanEvents(context.Background(), flagmigrate.ScanOptions{}) {
+			for e, err := range src.ScanEvents(context.Background(), eventstore.ScanOptions{}) {
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -93,7 +94,7 @@ func benchCopy(b *testing.B, src *mongodao.Store, n int, rtt time.Duration) {
 // backfill's own memory can be measured apart from any store's.
 type generated struct{ n int }
 
-func (g generated) ScanEvents(ctx context.Context, opts flagmigrate.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
+func (g generated) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
 	return func(yield func(flagmigrate.Event, error) bool) {
 		for i := range g.n {
 			if !yield(fixture.Nth(fmt.Sprintf("acct-%03d", i%100), fmt.Sprintf("e-%08d", i), i), nil) {

@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Checkpoint is how far a run has come: every event up to and including
@@ -24,7 +24,7 @@ type Checkpoint struct {
 	AccountIndex int `json:"accountIndex"`
 	// After is the last handled key of that account or segment; nil when
 	// nothing of it was handled yet.
-	After *flagmigrate.EventKey `json:"after,omitempty"`
+	After *eventstore.EventKey `json:"after,omitempty"`
 	// Done is true when the run finished.
 	Done bool `json:"done"`
 	// Stats are the counts so far, carried across resumes.

@@ -6,11 +6,12 @@ import (
 	"fmt"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // replayDelete does a delete or erase entry again on target.
 func replayDelete(ctx context.Context, e flagmigrate.RepairEntry, target flagmigrate.EventStore) error {
-	d, ok := target.(flagmigrate.EventDeleter)
+	d, ok := target.(eventstore.EventDeleter)
 	if !ok {
 		return fmt.Errorf("backfill: repair: the %v store (%T) cannot delete: %w", e.Target, target, errors.ErrUnsupported)
 	}

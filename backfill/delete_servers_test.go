@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
@@ -50,7 +51,7 @@ func dualWriting(t *testing.T, old, nu flagmigrate.EventStore) *flagmigrate.Migr
 	t.Helper()
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true)
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +61,7 @@ func dualWriting(t *testing.T, old, nu flagmigrate.EventStore) *flagmigrate.Migr
 
 // absent checks that no key of gone is in either store, and that none of
 // the erased accounts holds an event.
-func absent(t *testing.T, gone []flagmigrate.EventKey, erased []string, stores ...flagmigrate.EventStore) {
+func absent(t *testing.T, gone []eventstore.EventKey, erased []string, stores ...flagmigrate.EventStore) {
 	t.Helper()
 	for _, s := range stores {
 		for _, k := range gone {
@@ -69,7 +70,7 @@ func absent(t *testing.T, gone []flagmigrate.EventKey, erased []string, stores .
 			}
 		}
 		for _, a := range erased {
-			for e, err := range s.(flagmigrate.EventScanner).ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: a}) {
+			for e, err := range s.(eventstore.EventScanner).ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}) {
 				t.Errorf("%T: erased account %s holds %+v, %v", s, a, e.Key(), err)
 			}
 		}
@@ -114,9 +115,9 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	}
 	// Every worker holds a batch of acct-0 or acct-1, read from MongoDB
 	// before any delete; two deleters and two erasers run at once.
-	var gone []flagmigrate.EventKey
+	var gone []eventstore.EventKey
 	for i := 0; i < 100; i += 3 {
-		gone = append(gone, flagmigrate.EventKey{AccountID: "acct-1", ID: fmt.Sprintf("h-%04d", i)})
+		gone = append(gone, eventstore.EventKey{AccountID: "acct-1", ID: fmt.Sprintf("h-%04d", i)})
 	}
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -190,7 +191,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		}
 	}
 	ms := dualWriting(t, old, nu)
-	var gone []flagmigrate.EventKey
+	var gone []eventstore.EventKey
 	for i := 1; i < 30; i += 4 { // deleted before the repair
 		k := events[i].Key()
 		gone = append(gone, k)

@@ -10,7 +10,7 @@
 //     and events that differ, by field path, with values redacted unless
 //     asked for.
 //
-// A large copy is split into N segments (flagmigrate.ScanOptions), each run
+// A large copy is split into N segments (eventstore.ScanOptions), each run
 // by its own process with its own checkpoint file; their union is exactly
 // the whole store.
 package backfill

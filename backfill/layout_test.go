@@ -14,6 +14,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
@@ -44,8 +45,8 @@ func TestBackfillReportsUnreadableDocumentsAndCopiesTheRest(t *testing.T) {
 	src, app := oldAppStore(t, 400)
 	dst, _ := realstores.Dynamo(t, nil)
 	readable := int64(app.Good + 1) // the duplicate is its own event when the ID is _id
-	var bad []*flagmigrate.UnreadableError
-	opts := backfill.Options{BatchSize: 50, OnUnreadable: func(u *flagmigrate.UnreadableError) { bad = append(bad, u) }}
+	var bad []*eventstore.UnreadableError
+	opts := backfill.Options{BatchSize: 50, OnUnreadable: func(u *eventstore.UnreadableError) { bad = append(bad, u) }}
 	st, err := backfill.Run(t.Context(), src, dst, opts)
 	if err != nil || st.Copied != readable || st.Unreadable != int64(len(app.Unreadable)) {
 		t.Fatalf("backfill: %+v, %v; want %d copied, %d unreadable", st, err, readable, len(app.Unreadable))
@@ -96,11 +97,13 @@ func TestMigratingStoreOverTheOldAppsCollection(t *testing.T) {
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true).Set(keys.NewRead, true)
 	var mismatches atomic.Int64
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.NopObserver{}),
-		flagmigrate.WithMismatchHandler(flagmigrate.MismatchHandlerFunc(func(_ context.Context, m flagmigrate.Mismatch) {
-			mismatches.Add(1)
-			t.Errorf("mismatch: %s %s/%s %v %v", m.Op, m.AccountID, m.Key, m.Verdict, m.Paths)
-		})))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{
+		Compared: func(_ context.Context, m flagmigrate.Comparison) {
+			if m.Verdict != flagmigrate.VerdictMatch {
+				mismatches.Add(1)
+				t.Errorf("mismatch: %s %s/%s %v %v", m.Op, m.AccountID, m.Key, m.Verdict, m.Paths)
+			}
+		}}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +122,7 @@ func TestMigratingStoreOverTheOldAppsCollection(t *testing.T) {
 	}
 	// acct-00 holds the unreadable documents: listing it is an error that
 	// names one, never a page without it.
-	if _, err := old.ListEvents(t.Context(), "acct-00", flagmigrate.ListOptions{Limit: 1000}); !errors.Is(err, flagmigrate.ErrUnreadable) {
+	if _, err := old.ListEvents(t.Context(), "acct-00", flagmigrate.ListOptions{Limit: 1000}); !errors.Is(err, eventstore.ErrUnreadable) {
 		t.Errorf("listing an account with unreadable documents: %v, want ErrUnreadable", err)
 	}
 	for a := 1; a < 4; a++ {

@@ -31,7 +31,7 @@ type RepairStats struct {
 // that lacks it (entry.Target), idempotently: replaying a log twice writes
 // nothing the second time. old and new are the migration's two stores.
 // A delete or erase entry (entry.Kind) is done again on its target (which
-// must be a [flagmigrate.EventDeleter]). A write entry of an event deleted
+// must be a [eventstore.EventDeleter]). A write entry of an event deleted
 // since copies nothing: the source no longer has it (MissingInSource), or
 // the target's tombstone refuses it (DeletedSince); so a log replayed after
 // deletes never brings a deleted event back.

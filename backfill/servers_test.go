@@ -29,7 +29,7 @@ func TestBackfillDuringDualWritesOnRealServers(t *testing.T) {
 	}
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true)
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.NopObserver{}))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,10 +55,10 @@ type VerifyOptions struct {
 
 // Difference is one event on which the stores disagree.
 type Difference struct {
-	Kind DiffKind             `json:"kind"`
-	Key  flagmigrate.EventKey `json:"key"`
+	Kind DiffKind            `json:"kind"`
+	Key  eventstore.EventKey `json:"key"`
 	// Fields are the paths that differ, in the syntax of the read
-	// comparison's [flagmigrate.Mismatch] paths: Type, Time,
+	// comparison's paths ([flagmigrate.Comparison]): Type, Time,
 	// Data["a"]["b"][2].
 	Fields []string `json:"fields,omitempty"`
 	// Values holds "source → destination" per field, only with ShowValues.
@@ -112,7 +112,7 @@ type Unreadable struct {
 }
 
 // UnreadableOf describes u for a report.
-func UnreadableOf(side string, u *flagmigrate.UnreadableError) Unreadable {
+func UnreadableOf(side string, u *eventstore.UnreadableError) Unreadable {
 	reason := ""
 	if u.Err != nil {
 		reason = u.Err.Error()
@@ -156,13 +156,13 @@ func (r Report) String() string {
 // Accounts, each account's two ID-ordered scans are merged by key; for a
 // whole store (whose scan orders differ between stores), each store's scan is
 // looked up in the other in batches. Records a scan cannot read
-// ([flagmigrate.ErrUnreadable]) are counted and listed in the report, not
+// ([eventstore.ErrUnreadable]) are counted and listed in the report, not
 // compared, and the scan goes on.
 func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOptions) (Report, error) {
-	ss, ok1 := src.(flagmigrate.EventScanner)
-	ds, ok2 := dst.(flagmigrate.EventScanner)
+	ss, ok1 := src.(eventstore.EventScanner)
+	ds, ok2 := dst.(eventstore.EventScanner)
 	if !ok1 || !ok2 {
-		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement flagmigrate.EventScanner", flagmigrate.ErrInvalidArgument)
+		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement eventstore.EventScanner", flagmigrate.ErrInvalidArgument)
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -186,11 +186,11 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 
 // run compares the stores into v.r; after an error or a cancellation v.r
 // holds what was compared so far.
-func (v *verifier) run(ctx context.Context, ss, ds flagmigrate.EventScanner, src, dst flagmigrate.EventStore) error {
+func (v *verifier) run(ctx context.Context, ss, ds eventstore.EventScanner, src, dst flagmigrate.EventStore) error {
 	opts := v.opts
 	if len(opts.Accounts) > 0 {
 		for _, a := range opts.Accounts {
-			if err := v.merge(ctx, ss.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a}), ds.ScanEvents(ctx, flagmigrate.ScanOptions{AccountID: a})); err != nil {
+			if err := v.merge(ctx, ss.ScanEvents(ctx, eventstore.ScanOptions{AccountID: a}), ds.ScanEvents(ctx, eventstore.ScanOptions{AccountID: a})); err != nil {
 				return err
 			}
 		}
@@ -273,7 +273,7 @@ func (v *verifier) report() Report {
 
 // lookup scans s in batches and calls fn with each event and its counterpart
 // in other (nil when absent).
-func (v *verifier) lookup(ctx context.Context, side string, s flagmigrate.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
+func (v *verifier) lookup(ctx context.Context, side string, s eventstore.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
 	batch := make([]flagmigrate.Event, 0, v.opts.BatchSize)
 	flush := func() error {
 		found, err := findAll(ctx, other, batch)
@@ -290,7 +290,7 @@ func (v *verifier) lookup(ctx context.Context, side string, s flagmigrate.EventS
 		batch = batch[:0]
 		return nil
 	}
-	for e, err := range s.ScanEvents(ctx, flagmigrate.ScanOptions{BatchSize: v.opts.BatchSize}) {
+	for e, err := range s.ScanEvents(ctx, eventstore.ScanOptions{BatchSize: v.opts.BatchSize}) {
 		if err == nil || v.isUnreadable(err) {
 			if err := v.pace.tick(ctx, &v.r); err != nil {
 				return err
@@ -381,14 +381,14 @@ func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, 
 }
 
 func (v *verifier) isUnreadable(err error) bool {
-	var u *flagmigrate.UnreadableError
+	var u *eventstore.UnreadableError
 	return errors.As(err, &u)
 }
 
 // unreadable records err when it is an unreadable record, which the scan
 // goes on past.
 func (v *verifier) unreadable(side string, err error) bool {
-	var u *flagmigrate.UnreadableError
+	var u *eventstore.UnreadableError
 	if !errors.As(err, &u) {
 		return false
 	}

@@ -1,6 +1,6 @@
 // Package dynamodao is a [flagmigrate.EventStore] on Amazon DynamoDB, with
-// aws-sdk-go-v2. It also implements [flagmigrate.EventScanner],
-// [flagmigrate.BatchStorer] and [flagmigrate.BatchFinder], and passes the
+// aws-sdk-go-v2. It also implements [eventstore.EventScanner],
+// [eventstore.BatchStorer] and [eventstore.BatchFinder], and passes the
 // storetest conformance suite: a round trip gives back exactly the canonical
 // event that was stored, and pages and cursors equal memstore's.
 //
@@ -59,7 +59,7 @@
 //
 // # Deletes
 //
-// The store implements [flagmigrate.EventDeleter]. A delete replaces the
+// The store implements [eventstore.EventDeleter]. A delete replaces the
 // item by a tombstone under the same key, {pk, sk, del: true, at: Unix
 // milliseconds}: it has no tk, so the by_time index never holds it, and
 // GetItem, BatchGetItem and Scan results skip it. StoreEvent's

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // The whole life of a store: create the table (idempotent), store an event,
@@ -132,7 +133,7 @@ func ExampleStore_ScanEvents() {
 	var wg sync.WaitGroup
 	for seg := range workers {
 		wg.Go(func() {
-			for evt, err := range store.ScanEvents(ctx, flagmigrate.ScanOptions{Segment: seg, Segments: workers}) {
+			for evt, err := range store.ScanEvents(ctx, eventstore.ScanOptions{Segment: seg, Segments: workers}) {
 				if err != nil {
 					log.Print(err)
 					return

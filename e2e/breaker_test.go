@@ -17,6 +17,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -39,7 +40,6 @@ var outageBreaker = flagmigrate.BreakerOptions{Backoff: 100 * time.Millisecond, 
 // the authoritative write latencies while recording, and the breaker's
 // state changes.
 type outageObserver struct {
-	flagmigrate.NopObserver
 	mu                 sync.Mutex
 	secondary, probes  int
 	recording          bool
@@ -112,7 +112,6 @@ func (o *outageObserver) secondaryCalls() (secondary, probes int) {
 
 // stateTimes keeps when the breaker reported a store back.
 type stateTimes struct {
-	flagmigrate.NopObserver
 	mu   sync.Mutex
 	back []time.Time
 }
@@ -188,7 +187,7 @@ func newOutageRig(t testing.TB) *outageRig {
 	}
 	t.Cleanup(func() { _ = r.log.Close() })
 	r.store, err = flagmigrate.NewMigratingStore(r.mongo, r.dyn, ldFlags(t, true, true, false, true),
-		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(r.obs),
+		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(testutil.ObserverOf(r.obs)),
 		flagmigrate.WithSecondaryTimeout(outageTimeout), flagmigrate.WithStoreBreaker(outageBreaker))
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +198,7 @@ func newOutageRig(t testing.TB) *outageRig {
 
 // written is what a round of writes did.
 type written struct {
-	keys []flagmigrate.EventKey
+	keys []eventstore.EventKey
 	lat  []time.Duration // as the callers saw it
 	errs []error
 }
@@ -302,14 +301,14 @@ func TestKilledSecondaryIsSkipped(t *testing.T) {
 	}
 
 	// Every write of the outage is in the durable log.
-	logged := map[flagmigrate.EventKey]bool{}
+	logged := map[eventstore.EventKey]bool{}
 	for e, err := range repairlog.ReadFile(ctx, r.logPath) {
 		if err != nil {
 			t.Fatalf("repair log: %v", err)
 		}
 		logged[e.EventKey()] = true
 	}
-	var missing []flagmigrate.EventKey
+	var missing []eventstore.EventKey
 	for _, k := range slices.Concat(dying.keys, down.keys) {
 		if !logged[k] {
 			missing = append(missing, k)

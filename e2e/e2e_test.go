@@ -172,7 +172,7 @@ type unexpectedMismatches struct {
 	seen []string
 }
 
-func (u *unexpectedMismatches) HandleMismatch(_ context.Context, m flagmigrate.Mismatch) {
+func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Comparison) {
 	if m.Op != flagmigrate.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
 		return // missing in new, a failed candidate read, or a page lacking events: the outage's expected traces
 	}
@@ -197,9 +197,8 @@ func runScenario(t *testing.T, sc scenario) {
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
 		flagmigrate.WithRepairLog(rlog),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(stats, states)),
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), testutil.ObserverOf(states), testutil.ObserverOf(mismatches))),
 		flagmigrate.WithStoreBreaker(outageBreaker),
-		flagmigrate.WithMismatchHandler(mismatches),
 		flagmigrate.WithSecondaryTimeout(secondaryTimeout),
 	)
 	if err != nil {
@@ -287,7 +286,7 @@ func runScenario(t *testing.T, sc scenario) {
 		}
 		entries = append(entries, e)
 	}
-	repaired := make(map[flagmigrate.EventKey]bool, len(entries))
+	repaired := make(map[eventstore.EventKey]bool, len(entries))
 	for _, e := range entries {
 		if e.Target != secSide || e.Source != auth || e.Op != flagmigrate.OpStoreEvent || e.Orphan {
 			t.Errorf("repair entry %+v: want a StoreEvent from the %v store to the %v store", e, auth, secSide)
@@ -356,7 +355,7 @@ func runScenario(t *testing.T, sc scenario) {
 		t.Fatalf("Verify after repair: %v", err)
 	}
 	t.Logf("verify after repair: %v", rep)
-	var missing []flagmigrate.EventKey
+	var missing []eventstore.EventKey
 	for _, d := range rep.Differences {
 		if d.Kind != backfill.MissingInDestination {
 			t.Errorf("after repair: %+v", d)
@@ -369,7 +368,7 @@ func runScenario(t *testing.T, sc scenario) {
 			secSide, len(missing), len(historyKeys), missing, historyKeys)
 	}
 
-	bs, err := backfill.Run(ctx, authStore.(flagmigrate.EventScanner), secStore, backfill.Options{})
+	bs, err := backfill.Run(ctx, authStore.(eventstore.EventScanner), secStore, backfill.Options{})
 	if err != nil {
 		t.Fatalf("backfill: %v", err)
 	}
@@ -387,7 +386,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 
 	// And the authoritative store holds exactly what the callers were told.
-	checkHolds(t, authStore.(flagmigrate.EventScanner), events)
+	checkHolds(t, authStore.(eventstore.EventScanner), events)
 	t.Logf("total %.1fs", time.Since(t0).Seconds())
 }
 
@@ -411,14 +410,14 @@ func waitRecovered(t *testing.T, probe func(context.Context) error) time.Time {
 }
 
 // checkHolds scans store and compares it with want, event by event.
-func checkHolds(t *testing.T, store flagmigrate.EventScanner, want []flagmigrate.Event) {
+func checkHolds(t *testing.T, store eventstore.EventScanner, want []flagmigrate.Event) {
 	t.Helper()
-	byKey := make(map[flagmigrate.EventKey]flagmigrate.Event, len(want))
+	byKey := make(map[eventstore.EventKey]flagmigrate.Event, len(want))
 	for _, e := range want {
 		byKey[e.Key()] = e
 	}
 	n := 0
-	for e, err := range store.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for e, err := range store.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatalf("scan: %v", err)
 		}
@@ -436,8 +435,8 @@ func checkHolds(t *testing.T, store flagmigrate.EventScanner, want []flagmigrate
 	}
 }
 
-func keysOf(events []flagmigrate.Event) []flagmigrate.EventKey {
-	keys := make([]flagmigrate.EventKey, len(events))
+func keysOf(events []flagmigrate.Event) []eventstore.EventKey {
+	keys := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		keys[i] = e.Key()
 	}
@@ -445,7 +444,7 @@ func keysOf(events []flagmigrate.Event) []flagmigrate.EventKey {
 	return keys
 }
 
-func sortKeys(keys []flagmigrate.EventKey) {
+func sortKeys(keys []eventstore.EventKey) {
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].AccountID != keys[j].AccountID {
 			return keys[i].AccountID < keys[j].AccountID

@@ -27,7 +27,7 @@ import (
 
 // writeRecord is one StoreEvent call: when it ran and what it returned.
 type writeRecord struct {
-	key        flagmigrate.EventKey
+	key        eventstore.EventKey
 	start, end time.Time
 }
 

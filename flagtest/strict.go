@@ -8,42 +8,42 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 )
 
-// FailOnMismatch returns a [flagmigrate.MismatchHandler] for unit tests: it
+// FailOnMismatch returns a [flagmigrate.Observer] for unit tests: it
 // fails tb (with tb.Errorf, so the test goes on and reports every mismatch)
 // on any dual read that did not match, naming the operation, account, key,
 // verdict and the field paths that differ; a store that failed the read
 // (verdict error_in_old or error_in_new: the candidate's errors, which a
 // caller never sees) is reported with its error. Values are not printed,
-// only paths, as the default handler does; add them in your own handler if
-// you want them.
+// only paths, as the default observer does; add them in an observer of
+// your own if you want them. Combine it with others with
+// [flagmigrate.MultiObserver].
 //
 //	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
-//		flagmigrate.WithMismatchHandler(flagtest.FailOnMismatch(t)))
+//		flagmigrate.WithObserver(flagtest.FailOnMismatch(t)))
 //
 // With shadow reads the comparison finishes in the background: Close (or
 // Flush) the store before the test ends, so that every mismatch is reported
 // while tb is still running.
-func FailOnMismatch(tb testing.TB) flagmigrate.MismatchHandler {
-	return strictHandler{tb}
-}
-
-type strictHandler struct{ tb testing.TB }
-
-func (h strictHandler) HandleMismatch(_ context.Context, m flagmigrate.Mismatch) {
-	h.tb.Helper()
-	h.tb.Errorf("flagmigrate: %s", Describe(m))
+func FailOnMismatch(tb testing.TB) flagmigrate.Observer {
+	return flagmigrate.Observer{Compared: func(_ context.Context, c flagmigrate.Comparison) {
+		if c.Verdict == flagmigrate.VerdictMatch {
+			return
+		}
+		tb.Helper()
+		tb.Errorf("flagmigrate: %s", Describe(c))
+	}}
 }
 
 // Describe renders a mismatch in one line, without values: operation,
 // account, key, verdict, the store served, the paths that differ and the
 // stores' errors. FailOnMismatch fails tests with it.
-func Describe(m flagmigrate.Mismatch) string {
+func Describe(m flagmigrate.Comparison) string {
 	var b strings.Builder
 	b.WriteString(m.Op + " " + m.AccountID)
 	if m.Key != "" {
 		b.WriteString("/" + m.Key)
 	}
-	b.WriteString(": " + m.Verdict.String() + " (served " + m.Authoritative.String() + ")")
+	b.WriteString(": " + m.Verdict.String() + " (served " + m.Served.String() + ")")
 	if len(m.Paths) > 0 {
 		b.WriteString("; paths " + strings.Join(m.Paths, ", "))
 	}

@@ -74,7 +74,7 @@ func TestFailOnMismatch(t *testing.T) {
 		flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", true)
 		rec := &recordingTB{TB: t}
 		store, err := flagmigrate.NewMigratingStore(oldStore, tc.new(newMem), flags, flagmigrate.WithRoutingCheck(-1),
-			flagmigrate.WithMismatchHandler(flagtest.FailOnMismatch(rec)))
+			flagmigrate.WithObserver(flagtest.FailOnMismatch(rec)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func TestReadmeStrictSnippet(t *testing.T) {
 		Set("events-mongo-write", true).Set("events-dynamo-write", true)
 	oldStore, newStore := memstore.New(), memstore.New()
 	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
-		flagmigrate.WithMismatchHandler(flagtest.FailOnMismatch(t)))
+		flagmigrate.WithObserver(flagtest.FailOnMismatch(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
 // Package mongodao is a [flagmigrate.EventStore] on a MongoDB collection,
 // with the official driver (go.mongodb.org/mongo-driver/v2). It also
-// implements [flagmigrate.EventScanner], [flagmigrate.BatchStorer] and
-// [flagmigrate.BatchFinder], and is the store that the rollout, the backfill
+// implements [eventstore.EventScanner], [eventstore.BatchStorer] and
+// [eventstore.BatchFinder], and is the store that the rollout, the backfill
 // and verify run on for MongoDB.
 //
 //	store, err := mongodao.New(client.Database("app").Collection("events"), nil)
@@ -60,7 +60,7 @@
 //     top-level fields are ignored when reading and absent when writing.
 //   - Writes produce the same layout: _id from the ID when the ID is _id (an
 //     ObjectID for IDObjectID), else the driver's ObjectID. [Store.ValidateEvent]
-//     (a [flagmigrate.EventValidator], which MigratingStore calls on both
+//     (a [eventstore.EventValidator], which MigratingStore calls on both
 //     stores before writing) refuses what the layout cannot hold: an ID not of
 //     the format, a time between seconds for TimeUnix, a Data key that is a
 //     mapped field under "*".
@@ -130,7 +130,7 @@
 //     numbers beyond DynamoDB's range, ...) cannot be migrated.
 //
 // A document that cannot be read canonically is an error, a
-// [*flagmigrate.UnreadableError] matching [flagmigrate.ErrUnreadable], that
+// [*eventstore.UnreadableError] matching [eventstore.ErrUnreadable], that
 // names its _id, the field (a path such as "payload.items[2]") and the
 // reason. A scan yields it in place of the document and goes on (the
 // backfill counts and lists such documents and copies the rest); a point
@@ -161,7 +161,7 @@
 //
 // # Deletes
 //
-// The store implements [flagmigrate.EventDeleter] in every layout. A
+// The store implements [eventstore.EventDeleter] in every layout. A
 // delete inserts a tombstone {_id: {a, i}, at} into the collection named
 // by the events' collection and [TombstoneSuffix], then removes the key's
 // documents; StoreEvent inserts first, then looks for a tombstone and, if

@@ -11,6 +11,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 )
 
@@ -99,8 +100,8 @@ func ExampleStore_ScanEvents() {
 		log.Fatal(err)
 	}
 
-	checkpoint := &flagmigrate.EventKey{AccountID: "acct-42", ID: "evt-1"} // saved by an earlier run
-	opts := flagmigrate.ScanOptions{Segment: 0, Segments: 4, After: checkpoint}
+	checkpoint := &eventstore.EventKey{AccountID: "acct-42", ID: "evt-1"} // saved by an earlier run
+	opts := eventstore.ScanOptions{Segment: 0, Segments: 4, After: checkpoint}
 	for evt, err := range store.ScanEvents(ctx, opts) {
 		if err != nil {
 			log.Fatal(err) // resume later from the last checkpoint

@@ -32,7 +32,7 @@ func newFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.
 	f := &fixture{calls: &testutil.Recorder{}, obs: &observer{}}
 	f.old = testutil.NewFaultStore("old", memstore.New(), f.calls)
 	f.new = testutil.NewFaultStore("new", memstore.New(), f.calls)
-	s, err := flagmigrate.NewMigratingStore(f.old, f.new, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(f.obs)}, opts...)...)
+	s, err := flagmigrate.NewMigratingStore(f.old, f.new, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(testutil.ObserverOf(f.obs))}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewMigratingStore: %v", err)
 	}
@@ -43,7 +43,6 @@ func newFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.
 
 // observer keeps the flag failures and comparison verdicts it is told of.
 type observer struct {
-	flagmigrate.NopObserver
 	mu       sync.Mutex
 	flagErrs []flagmigrate.FlagError
 	verdicts []flagmigrate.Verdict

@@ -26,7 +26,7 @@ func BenchmarkStoreCalled(b *testing.B) {
 	for _, bb := range []struct {
 		name string
 		o    flagmigrate.Observer
-	}{{"otelmetrics", obs}, {"stats", &flagmigrate.Stats{}}} {
+	}{{"otelmetrics", obs}, {"stats", (&flagmigrate.Stats{}).Observer()}} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

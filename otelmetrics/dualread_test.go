@@ -3,8 +3,6 @@ package otelmetrics_test
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"testing"
 	"time"
 
@@ -42,7 +40,7 @@ func TestDualReadRunMetrics(t *testing.T) {
 		flags.Set(k, true)
 	}
 	store, err := flagmigrate.NewMigratingStore(oldStore, faultyNew, flags,
-		flagmigrate.WithObserver(obs), flagmigrate.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+		flagmigrate.WithObserver(obs))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,8 +3,6 @@ package otelmetrics_test
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
@@ -39,8 +37,7 @@ func ExampleNew() {
 
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true).Set(keys.NewRead, true)
-	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithObserver(obs),
-		flagmigrate.WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithObserver(obs))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -21,7 +21,7 @@ func TestObserverMethods(t *testing.T) {
 	tests := []struct {
 		name    string
 		opts    []otelmetrics.Option
-		call    func(o *otelmetrics.Observer)
+		call    func(o flagmigrate.Observer)
 		metric  string
 		unit    string
 		attrs   string
@@ -30,7 +30,7 @@ func TestObserverMethods(t *testing.T) {
 	}{
 		{
 			name: "store call without systems",
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "ListEvents", AccountID: "acct-9", Side: flagmigrate.SideNew,
 					Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeTimeout, Latency: 1500_000_000})
 			},
@@ -41,7 +41,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store call with the account attribute",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", ""), otelmetrics.WithAccountAttribute()},
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", AccountID: "acct-9", Side: flagmigrate.SideOld,
 					Role: flagmigrate.RoleAuthoritative, Latency: 2_000_000})
 			},
@@ -53,7 +53,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store call on the side given no system",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "")},
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", Side: flagmigrate.SideNew, Role: flagmigrate.RoleProbe,
 					Outcome: flagmigrate.OutcomeConflict})
 			},
@@ -63,7 +63,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "shadow comparison rechecked",
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.Compared(ctx, flagmigrate.Comparison{Op: "FindEventByID", AccountID: "acct-9", Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
 			},
 			metric: otelmetrics.MetricComparisons, unit: "{comparison}",
@@ -73,7 +73,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "shadow dropped",
-			call:   func(o *otelmetrics.Observer) { o.ShadowDropped(ctx, "ListEvents", flagmigrate.DropFull) },
+			call:   func(o flagmigrate.Observer) { o.ShadowDropped(ctx, "ListEvents", flagmigrate.DropFull) },
 			metric: otelmetrics.MetricShadowDropped, unit: "{read}",
 			attrs:  attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "full"),
 			reason: "a dropped shadow read is counted with its reason",
@@ -81,7 +81,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "dangerous routing",
 			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.DangerousRouting(ctx, flagmigrate.DangerReport{AccountID: "acct-9", Danger: flagmigrate.DangerNewReadNotWritten})
 			},
 			metric: otelmetrics.MetricDangerousRouting, unit: "{report}",
@@ -90,7 +90,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "repair record failed",
-			call:   func(o *otelmetrics.Observer) { o.RepairRecorded(ctx, entry, errors.New("disk full")) },
+			call:   func(o flagmigrate.Observer) { o.RepairRecorded(ctx, entry, errors.New("disk full")) },
 			metric: otelmetrics.MetricRepairRecorded, unit: "{entry}",
 			attrs: attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new",
 				"flagmigrate.repair.orphan", "false", "flagmigrate.repair.failed", "true"),
@@ -98,14 +98,14 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "repair dropped",
-			call:   func(o *otelmetrics.Observer) { o.RepairDropped(ctx, entry) },
+			call:   func(o flagmigrate.Observer) { o.RepairDropped(ctx, entry) },
 			metric: otelmetrics.MetricRepairDropped, unit: "{entry}",
 			attrs:  attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new"),
 			reason: "an entry the bounded log dropped is counted by target",
 		},
 		{
 			name: "flag failed",
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.FlagFailed(ctx, flagmigrate.FlagError{Key: "events-dynamo-read", AccountID: "acct-9", Err: errors.New("no flag")})
 			},
 			metric: otelmetrics.MetricFlagFailures, unit: "{failure}",
@@ -115,7 +115,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store down",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "aws.dynamodb")},
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideNew, Down: true, Failures: 5})
 			},
 			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
@@ -124,7 +124,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "store back",
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideOld})
 			},
 			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
@@ -133,7 +133,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "brake tripped",
-			call:   func(o *otelmetrics.Observer) { o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake}) },
+			call:   func(o flagmigrate.Observer) { o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake}) },
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "tripped"),
 			reason: "neither released nor helpless is a trip",
@@ -141,7 +141,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "brake cannot help",
 			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				b := brake
 				b.CannotHelp = true
 				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: b})
@@ -152,7 +152,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "brake released",
-			call: func(o *otelmetrics.Observer) {
+			call: func(o flagmigrate.Observer) {
 				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake, Released: true, Cause: flagmigrate.ReleaseCooldown})
 			},
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
@@ -189,8 +189,8 @@ func TestObserverMethods(t *testing.T) {
 // ErrInvalidOption, not a panic.
 func TestNewRejectsNilOption(t *testing.T) {
 	obs, err := otelmetrics.New(nil, otelmetrics.WithAccountAttribute(), nil)
-	if !errors.Is(err, otelmetrics.ErrInvalidOption) || obs != nil {
-		t.Fatalf("New(nil option) = %v, %v; want nil, ErrInvalidOption", obs, err)
+	if !errors.Is(err, otelmetrics.ErrInvalidOption) || obs.StoreCalled != nil {
+		t.Fatalf("New(nil option) = %v; want the zero Observer and ErrInvalidOption", err)
 	}
 }
 

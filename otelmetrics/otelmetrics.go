@@ -138,11 +138,9 @@ func WithAccountAttribute() Option {
 	}
 }
 
-// Observer records a migration's events as OpenTelemetry metrics. Pass it
-// to [flagmigrate.WithObserver], alone or in a [flagmigrate.MultiObserver]
-// with the default logger. It is safe for concurrent use; make one with
-// [New].
-type Observer struct {
+// recorder records a migration's events as OpenTelemetry metrics; New
+// returns its methods as a flagmigrate.Observer.
+type recorder struct {
 	cfg config
 	// calls caches StoreCalled's attribute sets by callKey (without the
 	// account attribute only: with it the keys are unbounded). Operations,
@@ -160,23 +158,22 @@ type Observer struct {
 	brakes     metric.Int64Counter
 }
 
-var (
-	_ flagmigrate.Observer      = (*Observer)(nil)
-	_ flagmigrate.BrakeObserver = (*Observer)(nil)
-)
-
-// New returns an Observer whose instruments come from provider's meter
+// New returns a [flagmigrate.Observer] that records a migration's events
+// as OpenTelemetry metrics. Pass it to [flagmigrate.WithObserver], alone or
+// in a [flagmigrate.MultiObserver] with [flagmigrate.SlogObserver] to keep
+// the logs. It is safe for concurrent use. Its instruments come from
+// provider's meter
 // [ScopeName] (nil means the global provider, [otel.GetMeterProvider]).
 // It fails, with an error wrapping [ErrInvalidOption], on a nil option, or
 // with the SDK's error when an instrument cannot be created.
-func New(provider metric.MeterProvider, opts ...Option) (*Observer, error) {
-	o := &Observer{}
+func New(provider metric.MeterProvider, opts ...Option) (flagmigrate.Observer, error) {
+	o := &recorder{}
 	for i, opt := range opts {
 		if opt == nil {
-			return nil, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
+			return flagmigrate.Observer{}, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
 		}
 		if err := opt(&o.cfg); err != nil {
-			return nil, err
+			return flagmigrate.Observer{}, err
 		}
 	}
 	if provider == nil {
@@ -187,7 +184,7 @@ func New(provider metric.MeterProvider, opts ...Option) (*Observer, error) {
 	if o.duration, err = m.Float64Histogram(MetricOperationDuration, metric.WithUnit(durationUnit),
 		metric.WithDescription("Duration of database client operations."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...)); err != nil {
-		return nil, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
+		return flagmigrate.Observer{}, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
 	}
 	counters := []struct {
 		dst               *metric.Int64Counter
@@ -204,22 +201,32 @@ func New(provider metric.MeterProvider, opts ...Option) (*Observer, error) {
 	}
 	for _, c := range counters {
 		if *c.dst, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.descr)); err != nil {
-			return nil, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
+			return flagmigrate.Observer{}, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
 		}
 	}
-	return o, nil
+	return flagmigrate.Observer{
+		StoreCalled:       o.StoreCalled,
+		Compared:          o.Compared,
+		ShadowDropped:     o.ShadowDropped,
+		DangerousRouting:  o.DangerousRouting,
+		RepairRecorded:    o.RepairRecorded,
+		RepairDropped:     o.RepairDropped,
+		FlagFailed:        o.FlagFailed,
+		StoreStateChanged: o.StoreStateChanged,
+		BrakeChanged:      o.BrakeChanged,
+	}, nil
 }
 
 // withAccount appends the account attribute when [WithAccountAttribute]
 // is on and the event names an account.
-func (o *Observer) withAccount(attrs []attribute.KeyValue, accountID string) []attribute.KeyValue {
+func (o *recorder) withAccount(attrs []attribute.KeyValue, accountID string) []attribute.KeyValue {
 	if o.cfg.account && accountID != "" {
 		attrs = append(attrs, AttrAccountID.String(accountID))
 	}
 	return attrs
 }
 
-func (o *Observer) system(s flagmigrate.Side) string {
+func (o *recorder) system(s flagmigrate.Side) string {
 	if int(s) < len(o.cfg.systems) {
 		return o.cfg.systems[s]
 	}
@@ -235,7 +242,7 @@ type callKey struct {
 }
 
 // StoreCalled records the call's latency in db.client.operation.duration.
-func (o *Observer) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
+func (o *recorder) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 	if o.cfg.account {
 		o.duration.Record(ctx, c.Latency.Seconds(), metric.WithAttributes(o.callAttrs(c)...))
 		return
@@ -249,7 +256,7 @@ func (o *Observer) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 }
 
 // callAttrs returns the attributes of a store call's measurement.
-func (o *Observer) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
+func (o *recorder) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(c.Role.String()))
 	if sys := o.system(c.Side); sys != "" {
@@ -262,47 +269,47 @@ func (o *Observer) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
 }
 
 // Compared counts the comparison in flagmigrate.comparisons.
-func (o *Observer) Compared(ctx context.Context, c flagmigrate.Comparison) {
+func (o *recorder) Compared(ctx context.Context, c flagmigrate.Comparison) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(c.Op), AttrVerdict.String(c.Verdict.String()),
 		AttrShadow.Bool(c.Shadow), AttrRechecked.Bool(c.Rechecked)}, c.AccountID)
 	o.compared.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // ShadowDropped counts the dropped read in flagmigrate.shadow.dropped.
-func (o *Observer) ShadowDropped(ctx context.Context, op string, reason flagmigrate.DropReason) {
+func (o *recorder) ShadowDropped(ctx context.Context, op string, reason flagmigrate.DropReason) {
 	o.dropped.Add(ctx, 1, metric.WithAttributes(AttrOperationName.String(op), AttrDropReason.String(reason.String())))
 }
 
 // DangerousRouting counts the report in flagmigrate.routing.dangerous.
-func (o *Observer) DangerousRouting(ctx context.Context, d flagmigrate.DangerReport) {
+func (o *recorder) DangerousRouting(ctx context.Context, d flagmigrate.DangerReport) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrDanger.String(d.Danger.String())}, d.AccountID)
 	o.dangerous.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairRecorded counts the entry in flagmigrate.repair.recorded, with
 // flagmigrate.repair.failed true when the repair log could not record it.
-func (o *Observer) RepairRecorded(ctx context.Context, e flagmigrate.RepairEntry, err error) {
+func (o *recorder) RepairRecorded(ctx context.Context, e flagmigrate.RepairEntry, err error) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String()),
 		AttrRepairOrphan.Bool(e.Orphan), AttrRepairFailed.Bool(err != nil)}, e.AccountID)
 	o.repairs.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairDropped counts the entry in flagmigrate.repair.dropped.
-func (o *Observer) RepairDropped(ctx context.Context, e flagmigrate.RepairEntry) {
+func (o *recorder) RepairDropped(ctx context.Context, e flagmigrate.RepairEntry) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String())}, e.AccountID)
 	o.repairDrop.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // FlagFailed counts the failure in flagmigrate.flag.failures, by flag key
 // (a migration has a few flags, so the key is a bounded attribute).
-func (o *Observer) FlagFailed(ctx context.Context, e flagmigrate.FlagError) {
+func (o *recorder) FlagFailed(ctx context.Context, e flagmigrate.FlagError) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrFlagKey.String(e.Key)}, e.AccountID)
 	o.flagFails.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // StoreStateChanged counts the change in flagmigrate.store.state_changes,
 // with flagmigrate.store.state "down" or "up".
-func (o *Observer) StoreStateChanged(ctx context.Context, s flagmigrate.StoreState) {
+func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreState) {
 	state := "up"
 	if s.Down {
 		state = "down"
@@ -317,7 +324,7 @@ func (o *Observer) StoreStateChanged(ctx context.Context, s flagmigrate.StoreSta
 // BrakeChanged counts the change in flagmigrate.brake.changes, with
 // flagmigrate.brake.change "tripped", "cannot_help" or "released" (and
 // then flagmigrate.brake.release_cause).
-func (o *Observer) BrakeChanged(ctx context.Context, c flagmigrate.BrakeChange) {
+func (o *recorder) BrakeChanged(ctx context.Context, c flagmigrate.BrakeChange) {
 	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, AttrBrakeReason.String(c.Reason.String()))
 	switch {

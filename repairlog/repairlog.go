@@ -44,6 +44,7 @@ import (
 	"sync"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // MaxLineBytes is the longest line Read accepts.
@@ -167,7 +168,7 @@ func (l *Log) Path() string { return l.path }
 
 // Record implements [flagmigrate.RepairLog]: it appends e as one JSON line
 // and fsyncs the file before returning. An incomplete entry matches
-// [flagmigrate.ErrInvalidArgument]; after Close, [flagmigrate.ErrClosed].
+// [flagmigrate.ErrInvalidArgument]; after Close, [eventstore.ErrClosed].
 func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -183,7 +184,7 @@ func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.f == nil {
-		return fmt.Errorf("repairlog: %s: %w", l.path, flagmigrate.ErrClosed)
+		return fmt.Errorf("repairlog: %s: %w", l.path, eventstore.ErrClosed)
 	}
 	if err := withLock(l.f, func() error { return appendLine(l.f, line) }); err != nil {
 		return fmt.Errorf("repairlog: %s: %w", l.path, err)
@@ -213,7 +214,7 @@ func (l *Log) RepairEntries(ctx context.Context) iter.Seq2[flagmigrate.RepairEnt
 	return ReadFile(ctx, l.path)
 }
 
-// Close closes the file. Later Records fail with [flagmigrate.ErrClosed].
+// Close closes the file. Later Records fail with [eventstore.ErrClosed].
 func (l *Log) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/google/go-cmp/cmp"
 )
@@ -53,7 +54,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Record(context.Background(), entry(2)); !errors.Is(err, flagmigrate.ErrClosed) {
+	if err := l.Record(context.Background(), entry(2)); !errors.Is(err, eventstore.ErrClosed) {
 		t.Errorf("Record after Close = %v, want ErrClosed", err)
 	}
 	l, err = repairlog.Open(path)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -80,9 +79,9 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	defer nu.close()
 	stores := []*store{old, nu}
 	names := []string{"old", "new"}
-	var deleters []flagmigrate.EventDeleter
+	var deleters []eventstore.EventDeleter
 	for i, s := range stores {
-		d, ok := s.EventStore.(flagmigrate.EventDeleter)
+		d, ok := s.EventStore.(eventstore.EventDeleter)
 		if !ok {
 			fmt.Fprintf(stderr, "flagmigrate erase: the %s store %s cannot delete\n", names[i], s.name)
 			return exitFailed

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // TestEraseCommand: after a backfill, `erase --account acct-01` leaves
@@ -25,7 +25,7 @@ func TestEraseCommand(t *testing.T) {
 	}
 	// A checkpoint stopped inside acct-01, a repair log and a report that name it.
 	if err := backfill.NewFileCheckpoint(cp).Save(t.Context(), backfill.Checkpoint{Job: "segment 0/1",
-		After: &flagmigrate.EventKey{AccountID: "acct-01", ID: "evt-00005"}}); err != nil {
+		After: &eventstore.EventKey{AccountID: "acct-01", ID: "evt-00005"}}); err != nil {
 		t.Fatal(err)
 	}
 	line := func(account, id string) string {
@@ -38,8 +38,8 @@ func TestEraseCommand(t *testing.T) {
 	}
 	report := filepath.Join(dir, "report.json")
 	b, _ := json.Marshal(backfill.Report{Different: 2, Differences: []backfill.Difference{
-		{Kind: backfill.Different, Key: flagmigrate.EventKey{AccountID: "acct-01", ID: "evt-00007"}, Fields: []string{"Data.n"}},
-		{Kind: backfill.Different, Key: flagmigrate.EventKey{AccountID: "acct-02", ID: "evt-00007"}, Fields: []string{"Data.n"}},
+		{Kind: backfill.Different, Key: eventstore.EventKey{AccountID: "acct-01", ID: "evt-00007"}, Fields: []string{"Data.n"}},
+		{Kind: backfill.Different, Key: eventstore.EventKey{AccountID: "acct-02", ID: "evt-00007"}, Fields: []string{"Data.n"}},
 	}})
 	if err := os.WriteFile(report, b, 0o600); err != nil {
 		t.Fatal(err)
@@ -51,15 +51,15 @@ func TestEraseCommand(t *testing.T) {
 		!strings.Contains(r.stdout, "1 entries removed") || !strings.Contains(r.stdout, "account erased, 20 distinct events") {
 		t.Fatalf("erase: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, st := range []flagmigrate.EventScanner{s.mongo, s.dynamo} {
+	for _, st := range []eventstore.EventScanner{s.mongo, s.dynamo} {
 		n := 0
-		for _, err := range st.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+		for _, err := range st.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 			if err != nil {
 				t.Fatal(err)
 			}
 			n++
 		}
-		for e := range st.ScanEvents(t.Context(), flagmigrate.ScanOptions{AccountID: "acct-01"}) {
+		for e := range st.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: "acct-01"}) {
 			t.Errorf("%T still holds %v", st, e.Key())
 		}
 		if n != 40 {

@@ -42,8 +42,8 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 func main() {
@@ -296,11 +296,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			conflicts = append(conflicts, cf)
 		}
 	}
-	opts.OnError = func(k flagmigrate.EventKey, err error) {
+	opts.OnError = func(k eventstore.EventKey, err error) {
 		fmt.Fprintf(stderr, "flagmigrate backfill: account %q event %q: %v\n", k.AccountID, k.ID, err)
 	}
 	var unreadable []backfill.Unreadable
-	opts.OnUnreadable = func(u *flagmigrate.UnreadableError) {
+	opts.OnUnreadable = func(u *eventstore.UnreadableError) {
 		if len(unreadable) < maxUnreadableListed {
 			unreadable = append(unreadable, backfill.UnreadableOf("source", u))
 		}
@@ -311,7 +311,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	defer src.close()
 	defer dst.close()
-	scanner, ok := src.EventStore.(flagmigrate.EventScanner)
+	scanner, ok := src.EventStore.(eventstore.EventScanner)
 	if !ok {
 		fmt.Fprintf(stderr, "flagmigrate backfill: source %s cannot be scanned\n", src.name)
 		return exitFailed

@@ -21,6 +21,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
@@ -218,7 +219,7 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 	if err != nil || got.Type != "other" {
 		t.Errorf("the destination's event was overwritten: %+v %v", got, err)
 	}
-	for e, err := range s.dynamo.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for e, err := range s.dynamo.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,7 +254,7 @@ func TestBackfillSurvivesKills(t *testing.T) {
 	// The resumed run copies exactly what the killed runs left out, from
 	// where the checkpoint says they got to.
 	before := 0
-	for _, err := range s.dynamo.ScanEvents(t.Context(), flagmigrate.ScanOptions{}) {
+	for _, err := range s.dynamo.ScanEvents(t.Context(), eventstore.ScanOptions{}) {
 		if err != nil {
 			t.Fatal(err)
 		}

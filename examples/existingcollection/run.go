@@ -11,8 +11,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -97,7 +97,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (result, error) {
 		return res, fmt.Errorf("DynamoDB: %w", err)
 	}
 	defer closeDynamo()
-	opts := backfill.Options{OnUnreadable: func(e *flagmigrate.UnreadableError) {
+	opts := backfill.Options{OnUnreadable: func(e *eventstore.UnreadableError) {
 		res.unreadable = append(res.unreadable, backfill.UnreadableOf("source", e))
 	}}
 	res.stats, err = backfill.Run(ctx, old, nu, opts)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -18,7 +19,7 @@ import (
 // metricsServer serves the migration's OpenTelemetry metrics
 // ([otelmetrics]) in Prometheus' text format at /metrics (-metrics-addr).
 type metricsServer struct {
-	obs      *otelmetrics.Observer
+	obs      flagmigrate.Observer
 	provider *sdkmetric.MeterProvider
 	srv      *http.Server
 	url      string

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -21,7 +22,7 @@ import (
 // scanStore is a store the backfill can scan.
 type scanStore interface {
 	flagmigrate.EventStore
-	flagmigrate.EventScanner
+	eventstore.EventScanner
 }
 
 // stores are the migration's two stores and where they live.

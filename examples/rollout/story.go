@@ -120,15 +120,14 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 		stats:   &flagmigrate.Stats{},
 		repairs: flagmigrate.NewMemRepairLog(0),
 	}
-	var observer flagmigrate.Observer = s.stats
+	observer := s.stats.Observer()
 	if metrics != nil {
-		observer = flagmigrate.MultiObserver(s.stats, metrics.obs)
+		observer = flagmigrate.MultiObserver(observer, metrics.obs)
 	}
 	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ld,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
 		flagmigrate.WithRepairLog(s.repairs),
 		flagmigrate.WithObserver(observer),
-		flagmigrate.WithLogger(cfg.logger),
 	)
 	if err != nil {
 		return verdict{}, err

@@ -6,15 +6,16 @@ import (
 	"fmt"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-var _ flagmigrate.EventDeleter = (*FaultStore)(nil)
+var _ eventstore.EventDeleter = (*FaultStore)(nil)
 
-// DeleteEvent implements flagmigrate.EventDeleter when the wrapped store
+// DeleteEvent implements eventstore.EventDeleter when the wrapped store
 // does (else it fails with errors.ErrUnsupported), with the faults of
 // flagmigrate.OpDeleteEvent.
 func (s *FaultStore) DeleteEvent(ctx context.Context, accountID, id string) error {
-	d, ok := s.inner.(flagmigrate.EventDeleter)
+	d, ok := s.inner.(eventstore.EventDeleter)
 	if !ok {
 		return fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
 	}
@@ -26,10 +27,10 @@ func (s *FaultStore) DeleteEvent(ctx context.Context, accountID, id string) erro
 	return d.DeleteEvent(ctx, accountID, id)
 }
 
-// EraseAccount implements flagmigrate.EventDeleter as DeleteEvent does,
+// EraseAccount implements eventstore.EventDeleter as DeleteEvent does,
 // with the faults of flagmigrate.OpEraseAccount.
 func (s *FaultStore) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
-	d, ok := s.inner.(flagmigrate.EventDeleter)
+	d, ok := s.inner.(eventstore.EventDeleter)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
 	}

@@ -1,0 +1,166 @@
+package flagmigrate
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+)
+
+// SlogObserver returns an Observer that logs through logger (nil means
+// [slog.Default] at the time of the call): store calls, matching
+// comparisons and dropped shadow reads at Debug; comparisons that did not
+// match, dangerous combinations, repair records and flag failures at Warn
+// (a repair that could not be recorded, or that the default repair log
+// dropped, at Error). It logs keys, outcomes and the paths where two
+// results differ, never event contents, unless showValues is true: then a
+// mismatch's line also holds both values, as a diff (events can hold
+// personal data). It is the default observer, with showValues false.
+//
+// Failures that repeat on every call are logged once a minute per kind,
+// with the number held back since the last line ("suppressed"): flag
+// failures once per flag key (a wrapper deployed before its flags exist,
+// or a flag service outage, would otherwise log a line per call), and
+// dropped repair entries once in all. Every one still reaches the other
+// observers (metrics count them all).
+func SlogObserver(logger *slog.Logger, showValues bool) Observer {
+	return newSlogObserver(logger, showValues).observer()
+}
+
+func newSlogObserver(logger *slog.Logger, showValues bool) *slogObserver {
+	return &slogObserver{logger: logger, showValues: showValues, limit: newLogLimiter(logRepeatEvery)}
+}
+
+type slogObserver struct {
+	logger     *slog.Logger
+	showValues bool
+	limit      *logLimiter
+}
+
+func (o *slogObserver) observer() Observer {
+	return Observer{
+		StoreCalled:       o.StoreCalled,
+		Compared:          o.Compared,
+		ShadowDropped:     o.ShadowDropped,
+		DangerousRouting:  o.DangerousRouting,
+		RepairRecorded:    o.RepairRecorded,
+		RepairDropped:     o.RepairDropped,
+		FlagFailed:        o.FlagFailed,
+		StoreStateChanged: o.StoreStateChanged,
+		BrakeChanged:      o.BrakeChanged,
+	}
+}
+
+func (o *slogObserver) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	l := o.logger
+	if l == nil {
+		l = slog.Default()
+	}
+	if l.Enabled(ctx, level) {
+		l.LogAttrs(ctx, level, msg, attrs...)
+	}
+}
+
+func (o *slogObserver) StoreCalled(ctx context.Context, c StoreCall) {
+	level := slog.LevelDebug
+	if c.Outcome == OutcomeError || c.Outcome == OutcomeTimeout {
+		level = slog.LevelInfo
+	}
+	o.log(ctx, level, "flagmigrate: store call", slog.String("op", c.Op), slog.String("account", c.AccountID),
+		slog.String("store", c.Side.String()), slog.String("role", c.Role.String()),
+		slog.String("outcome", c.Outcome.String()), slog.Duration("latency", c.Latency))
+}
+
+func (o *slogObserver) Compared(ctx context.Context, c Comparison) {
+	if c.Verdict == VerdictMatch {
+		o.log(ctx, slog.LevelDebug, "flagmigrate: compared", slog.String("op", c.Op), slog.String("account", c.AccountID),
+			slog.String("verdict", c.Verdict.String()), slog.Bool("shadow", c.Shadow))
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("op", c.Op), slog.String("account", c.AccountID), slog.String("key", c.Key),
+		slog.String("verdict", c.Verdict.String()), slog.String("served", c.Served.String()), slog.Bool("shadow", c.Shadow),
+	}
+	if len(c.Paths) > 0 {
+		attrs = append(attrs, slog.Any("paths", c.Paths))
+	}
+	if c.OldErr != nil {
+		attrs = append(attrs, slog.String("old_error", c.OldErr.Error()))
+	}
+	if c.NewErr != nil {
+		attrs = append(attrs, slog.String("new_error", c.NewErr.Error()))
+	}
+	if o.showValues && c.Old != nil && c.New != nil {
+		attrs = append(attrs, slog.String("diff", diffValues(c.Old, c.New)))
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: old and new stores differ", attrs...)
+}
+
+func (o *slogObserver) ShadowDropped(ctx context.Context, op string, reason DropReason) {
+	o.log(ctx, slog.LevelDebug, "flagmigrate: shadow read dropped", slog.String("op", op), slog.String("reason", reason.String()))
+}
+
+func (o *slogObserver) DangerousRouting(ctx context.Context, d DangerReport) {
+	o.log(ctx, slog.LevelWarn, "flagmigrate: dangerous flag combination", slog.String("account", d.AccountID),
+		slog.String("danger", d.Danger.String()),
+		slog.Bool("old_write", d.Flags.OldWrite), slog.Bool("new_write", d.Flags.NewWrite),
+		slog.Bool("old_read", d.Flags.OldRead), slog.Bool("new_read", d.Flags.NewRead))
+}
+
+func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err error) {
+	attrs := []slog.Attr{slog.String("op", e.Op), slog.String("account", e.AccountID), slog.String("key", e.Key),
+		slog.String("target", e.Target.String()), slog.Bool("orphan", e.Orphan), slog.String("cause", e.Error)}
+	if err != nil {
+		o.log(ctx, slog.LevelError, "flagmigrate: stores apart and the repair log failed", append(attrs, slog.String("error", err.Error()))...)
+		return
+	}
+	ok, suppressed := o.limit.allow("repair recorded " + e.Target.String())
+	if !ok {
+		return
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: write recorded for repair", append(attrs, slog.Int64("suppressed", suppressed))...)
+}
+
+func (o *slogObserver) StoreStateChanged(ctx context.Context, s StoreState) {
+	if s.Down {
+		o.log(ctx, slog.LevelWarn, "flagmigrate: store down: its writes go straight to the repair log until a probe lands",
+			slog.String("store", s.Side.String()), slog.Int("failures", s.Failures), slog.String("error", fmt.Sprint(s.Err)))
+		return
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: store back: replay the repair log", slog.String("store", s.Side.String()),
+		slog.Int64("skipped_writes", s.Skipped), slog.Int("failed_probes", s.Failures))
+}
+
+// BrakeChanged logs a brake tripped at Error (a brake that cannot help
+// too), and a release at Warn, with the figures.
+func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
+	attrs := []slog.Attr{slog.String("account", c.AccountID), slog.String("reason", c.Reason.String()),
+		slog.Int("bad", c.Bad), slog.Int("samples", c.Samples), slog.Float64("rate", c.Rate),
+		slog.Float64("threshold", c.Threshold), slog.Time("since", c.Since)}
+	switch {
+	case c.Released:
+		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", c.Cause.String()))...)
+	case c.CannotHelp:
+		o.log(ctx, slog.LevelError, "flagmigrate: brake cannot help: the account's flags route it to the new store only; turn its old-store flags back on", attrs...)
+	default:
+		o.log(ctx, slog.LevelError, "flagmigrate: brake tripped: the account reads and is served by the old store, which it still writes, until its flags change or the cooldown ends", attrs...)
+	}
+}
+
+func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
+	ok, suppressed := o.limit.allow("repair dropped")
+	if !ok {
+		return
+	}
+	o.log(ctx, slog.LevelError, "flagmigrate: repair log full, oldest entry dropped: run a backfill or verify",
+		slog.String("op", e.Op), slog.String("account", e.AccountID), slog.String("key", e.Key),
+		slog.String("target", e.Target.String()), slog.Int64("suppressed", suppressed))
+}
+
+func (o *slogObserver) FlagFailed(ctx context.Context, e FlagError) {
+	ok, suppressed := o.limit.allow("flag " + e.Key)
+	if !ok {
+		return
+	}
+	o.log(ctx, slog.LevelWarn, "flagmigrate: flag failed", slog.String("flag", e.Key), slog.String("account", e.AccountID),
+		slog.String("error", e.Err.Error()), slog.Int64("suppressed", suppressed))
+}

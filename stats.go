@@ -1,0 +1,172 @@
+package flagmigrate
+
+import (
+	"context"
+	"maps"
+	"sync"
+	"time"
+)
+
+// Stats counts, in memory, what its [Stats.Observer] is told: store calls with their
+// latencies by operation, store, role and outcome; verdicts by operation;
+// dropped shadow reads by reason; dangerous combinations, repair records,
+// dropped repair entries, flag failures, stores going down and back, and
+// brakes ([WithBrake]). It suits tests and small services; for production
+// metrics, use package otelmetrics or an [Observer] of your own. The zero
+// value is ready to use.
+type Stats struct {
+	mu sync.Mutex
+	s  StatsSnapshot
+}
+
+// CallKey groups store calls in [StatsSnapshot].
+type CallKey struct {
+	Op      string
+	Side    Side
+	Role    Role
+	Outcome Outcome
+}
+
+// CallStats counts store calls and sums their latencies.
+type CallStats struct {
+	Count      int64
+	Total, Max time.Duration
+}
+
+// VerdictKey groups comparisons in [StatsSnapshot].
+type VerdictKey struct {
+	Op      string
+	Verdict Verdict
+}
+
+// StatsSnapshot is a copy of a [Stats]' counters.
+type StatsSnapshot struct {
+	Calls          map[CallKey]CallStats
+	Verdicts       map[VerdictKey]int64
+	Dropped        map[DropReason]int64
+	Dangerous      int64 // dangerous combinations reported
+	Repairs        int64 // writes recorded for repair
+	RepairFailures int64 // repair records that failed
+	RepairDrops    int64 // entries the default repair log dropped
+	FlagFailures   int64
+	StoreDowns     int64 // stores taken as down
+	StoreRecovered int64 // stores found back
+	Brakes         int64 // brakes tripped (WithBrake)
+	BrakeHelpless  int64 // brakes that could not help
+	BrakeReleases  int64 // brakes released
+}
+
+// Observer returns the Observer that counts into s.
+func (s *Stats) Observer() Observer {
+	return Observer{
+		StoreCalled:       s.storeCalled,
+		Compared:          s.compared,
+		ShadowDropped:     s.shadowDropped,
+		DangerousRouting:  s.dangerousRouting,
+		RepairRecorded:    s.repairRecorded,
+		RepairDropped:     s.repairDropped,
+		FlagFailed:        s.flagFailed,
+		StoreStateChanged: s.storeStateChanged,
+		BrakeChanged:      s.brakeChanged,
+	}
+}
+
+// Snapshot returns a copy of the counters.
+func (s *Stats) Snapshot() StatsSnapshot {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := s.s
+	out.Calls, out.Verdicts, out.Dropped = maps.Clone(s.s.Calls), maps.Clone(s.s.Verdicts), maps.Clone(s.s.Dropped)
+	return out
+}
+
+// storeCalled counts c.
+func (s *Stats) storeCalled(_ context.Context, c StoreCall) {
+	k := CallKey{Op: c.Op, Side: c.Side, Role: c.Role, Outcome: c.Outcome}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s.Calls == nil {
+		s.s.Calls = make(map[CallKey]CallStats)
+	}
+	cs := s.s.Calls[k]
+	cs.Count++
+	cs.Total += c.Latency
+	cs.Max = max(cs.Max, c.Latency)
+	s.s.Calls[k] = cs
+}
+
+// compared counts c's verdict.
+func (s *Stats) compared(_ context.Context, c Comparison) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s.Verdicts == nil {
+		s.s.Verdicts = make(map[VerdictKey]int64)
+	}
+	s.s.Verdicts[VerdictKey{Op: c.Op, Verdict: c.Verdict}]++
+}
+
+// shadowDropped counts a dropped shadow read.
+func (s *Stats) shadowDropped(_ context.Context, _ string, r DropReason) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.s.Dropped == nil {
+		s.s.Dropped = make(map[DropReason]int64)
+	}
+	s.s.Dropped[r]++
+}
+
+// dangerousRouting counts a dangerous combination.
+func (s *Stats) dangerousRouting(context.Context, DangerReport) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.Dangerous++
+}
+
+// repairRecorded counts a repair record, and its failure.
+func (s *Stats) repairRecorded(_ context.Context, _ RepairEntry, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.Repairs++
+	if err != nil {
+		s.s.RepairFailures++
+	}
+}
+
+// repairDropped counts an entry dropped by the default repair log.
+func (s *Stats) repairDropped(context.Context, RepairEntry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.RepairDrops++
+}
+
+// flagFailed counts a flag failure.
+func (s *Stats) flagFailed(context.Context, FlagError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.s.FlagFailures++
+}
+
+// storeStateChanged counts stores going down and coming back.
+func (s *Stats) storeStateChanged(_ context.Context, st StoreState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if st.Down {
+		s.s.StoreDowns++
+	} else {
+		s.s.StoreRecovered++
+	}
+}
+
+// brakeChanged counts brakes tripped, unable to help, and released.
+func (s *Stats) brakeChanged(_ context.Context, c BrakeChange) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case c.Released:
+		s.s.BrakeReleases++
+	case c.CannotHelp:
+		s.s.BrakeHelpless++
+	default:
+		s.s.Brakes++
+	}
+}
