@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
@@ -197,7 +198,7 @@ func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Durati
 	// be a millisecond late. The candidate sleeps, as a store waiting on I/O.
 	old := testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: incumbentDelay, Spin: true})
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: candidateDelay})
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(stats.Observer()),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()

@@ -85,7 +85,7 @@ type BrakeOptions struct {
 //
 // Each change (tripped, cannot help, released by a flag change or the
 // cooldown) goes to [Observer].BrakeChanged (the default observer logs
-// it, [Stats] counts it), with its reason and figures;
+// it, flagtest.Stats counts it), with its reason and figures;
 // [Migration.Brakes] lists the accounts braked now. A flag change is a
 // change of the route the flags give for a kind of call (read or write)
 // against the one they gave when the brake tripped. A release forgets the

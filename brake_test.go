@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -46,13 +47,13 @@ type brakeRig struct {
 	old, new *testutil.FaultStore
 	flags    *flagtest.Client
 	obs      *brakeObserver
-	stats    *flagmigrate.Stats
+	stats    *flagtest.Stats
 	store    *flagmigrate.MigratingStore
 }
 
 func newBrakeRig(t *testing.T, o flagmigrate.BrakeOptions, opts ...flagmigrate.Option) *brakeRig {
 	t.Helper()
-	r := &brakeRig{ctx: context.Background(), oldMem: memstore.New(), flags: flagtest.New(), obs: &brakeObserver{}, stats: &flagmigrate.Stats{}}
+	r := &brakeRig{ctx: context.Background(), oldMem: memstore.New(), flags: flagtest.New(), obs: &brakeObserver{}, stats: &flagtest.Stats{}}
 	r.old = testutil.NewFaultStore("old", r.oldMem, nil)
 	r.new = testutil.NewFaultStore("new", memstore.New(), nil)
 	var err error
@@ -95,17 +96,17 @@ func TestBrakeTrips(t *testing.T) {
 	}{
 		{"the new store fails every read", func(r *brakeRig) {
 			r.seed(t, evt, &evt)
-			r.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom})
+			r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
 		}, func(r *brakeRig, _ int) error { _, err := r.store.FindEventByID(r.ctx, "acct-1", "e1"); return err },
-			flagmigrate.BrakeErrors, flagmigrate.OpFindEventByID},
+			flagmigrate.BrakeErrors, eventstore.OpFindEventByID},
 		{"the new store fails every write (its breaker skipping it counts as failing)", func(r *brakeRig) {
-			r.new.Set(flagmigrate.OpStoreEvent, testutil.Fault{Err: errMigBoom})
+			r.new.Set(eventstore.OpStoreEvent, testutil.Fault{Err: errMigBoom})
 		}, func(r *brakeRig, i int) error {
 			return r.store.StoreEvent(r.ctx, migEvent("acct-1", fmt.Sprint("w", i), i))
 		}, flagmigrate.BrakeErrors, ""},
 		{"the new store answers with other data (a codec bug)", func(r *brakeRig) { r.seed(t, evt, &bug) },
 			func(r *brakeRig, _ int) error { _, err := r.store.FindEventByID(r.ctx, "acct-1", "e1"); return err },
-			flagmigrate.BrakeMismatches, flagmigrate.OpFindEventByID},
+			flagmigrate.BrakeMismatches, eventstore.OpFindEventByID},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
 			r := newBrakeRig(t, flagmigrate.BrakeOptions{})
@@ -136,20 +137,20 @@ func TestBrakeTrips(t *testing.T) {
 			}
 			// Braked: a read is served by the old store alone.
 			r.seed(t, migEvent("acct-1", "later", 1), nil)
-			newReads := r.new.Count(flagmigrate.OpFindEventByID)
+			newReads := r.new.Count(eventstore.OpFindEventByID)
 			for range 10 {
 				if _, err := r.store.FindEventByID(r.ctx, "acct-1", "later"); err != nil {
 					t.Fatalf("braked read: %v", err)
 				}
 			}
-			if n := r.new.Count(flagmigrate.OpFindEventByID); n != newReads {
+			if n := r.new.Count(eventstore.OpFindEventByID); n != newReads {
 				t.Errorf("braked reads read the new store %d times", n-newReads)
 			}
 			// Another account is not braked.
 			if _, err := r.store.FindEventByID(r.ctx, "acct-2", "e1"); !errors.Is(err, flagmigrate.ErrNotFound) {
 				t.Errorf("acct-2: %v", err)
 			}
-			if n := r.new.Count(flagmigrate.OpFindEventByID); n != newReads+1 {
+			if n := r.new.Count(eventstore.OpFindEventByID); n != newReads+1 {
 				t.Errorf("acct-2's read was not dual")
 			}
 		})
@@ -312,7 +313,7 @@ func TestBrakeReleases(t *testing.T) {
 		r := newBrakeRig(t, flagmigrate.BrakeOptions{Window: 10, MinSamples: 5, Cooldown: -1})
 		brakeFlags(r.flags, true, true, true, true)
 		r.seed(t, evt, &evt)
-		r.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom})
+		r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
 		trip(t, r)
 		for range 20 {
 			read(r) // the same flags: it holds
@@ -345,7 +346,7 @@ func TestBrakeReleases(t *testing.T) {
 		flagmigrate.SetBrakeClock(flagmigrate.MigrationOf(r.store), func() time.Time { mu.Lock(); defer mu.Unlock(); return now })
 		brakeFlags(r.flags, true, true, true, true)
 		r.seed(t, evt, &evt)
-		r.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom})
+		r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
 		trip(t, r)
 		if b := r.store.Brakes(); !b[0].Until.Equal(now.Add(time.Minute)) {
 			t.Errorf("Until %v", b[0].Until)
@@ -353,11 +354,11 @@ func TestBrakeReleases(t *testing.T) {
 		mu.Lock()
 		now = now.Add(time.Minute)
 		mu.Unlock()
-		newReads := r.new.Count(flagmigrate.OpFindEventByID)
+		newReads := r.new.Count(eventstore.OpFindEventByID)
 		read(r)
 		ch := r.obs.all()
 		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Cause != flagmigrate.ReleaseCooldown ||
-			r.new.Count(flagmigrate.OpFindEventByID) != newReads+1 {
+			r.new.Count(eventstore.OpFindEventByID) != newReads+1 {
 			t.Fatalf("after the cooldown: braked %v, changes %+v", r.store.Brakes(), ch)
 		}
 	})
@@ -368,7 +369,7 @@ func TestBrakeReleases(t *testing.T) {
 func TestBrakeBoundedAccounts(t *testing.T) {
 	r := newBrakeRig(t, flagmigrate.BrakeOptions{Window: 4, MinSamples: 2, MaxAccounts: 3})
 	brakeFlags(r.flags, true, true, true, true)
-	r.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom})
+	r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
 	for range 2 {
 		_, _ = r.store.FindEventByID(r.ctx, "braked", "e1")
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	"go.uber.org/goleak"
 )
 
@@ -87,7 +88,7 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 		t.Run(tc.reason, func(t *testing.T) {
 			defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 			old, nu := memstore.New(), &gateStore{Store: memstore.New()}
-			obs, repairs := &migObserver{}, flagmigrate.NewMemRepairLog(0)
+			obs, repairs := &migObserver{}, repairlog.NewMemory(0)
 			s, err := flagmigrate.NewMigratingStore(old, nu, migFlags(fs(true, true, true, false)), append(tc.opts,
 				flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 				flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 3, Backoff: time.Nanosecond, MaxBackoff: time.Nanosecond}))...)

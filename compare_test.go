@@ -90,7 +90,7 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 func TestSlogObserverHidesValues(t *testing.T) {
 	secret := "alice@example.com"
 	mm := flagmigrate.Comparison{
-		Op: flagmigrate.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
+		Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
 		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: migEvent("acct", "e1", secret), New: migEvent("acct", "e1", "bob@example.com"),
 	}

@@ -39,27 +39,6 @@ func (s Side) Other() Side {
 	return SideNew
 }
 
-// MarshalText implements [encoding.TextMarshaler] ("old" or "new").
-func (s Side) MarshalText() ([]byte, error) {
-	if s != SideOld && s != SideNew {
-		return nil, fmt.Errorf("%w: side %d", ErrInvalidArgument, uint8(s))
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText implements [encoding.TextUnmarshaler].
-func (s *Side) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "old":
-		*s = SideOld
-	case "new":
-		*s = SideNew
-	default:
-		return fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", ErrInvalidArgument, b)
-	}
-	return nil
-}
-
 // Call describes one operation routed by a [Migration]: what the reports
 // call it, whose flags route it, and which record it touches.
 type Call struct {

@@ -2,7 +2,6 @@ package flagmigrate_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // A DAO of its own, to show the core is not tied to events.
@@ -60,7 +60,7 @@ func (p *memProfiles) Put(ctx context.Context, id, name string) error {
 func TestGenericCore(t *testing.T) {
 	oldP, newP := newMemProfiles(), newMemProfiles()
 	obs := &migObserver{}
-	repairs := flagmigrate.NewMemRepairLog(0)
+	repairs := repairlog.NewMemory(0)
 	m, err := flagmigrate.NewMigration[profileDAO](oldP, newP, migFlags(fs(true, true, true, true)),
 		flagmigrate.WithObserver(obs.observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }))
@@ -176,8 +176,8 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), tc.opts...)
 		ctx, cancel := context.WithCancel(t.Context())
-		f.old.Set(flagmigrate.OpStoreEvent, testutil.Fault{After: cancel})
-		f.new.Set(flagmigrate.OpStoreEvent, tc.newFault)
+		f.old.Set(eventstore.OpStoreEvent, testutil.Fault{After: cancel})
+		f.new.Set(eventstore.OpStoreEvent, tc.newFault)
 		err := f.store.StoreEvent(ctx, migEvent("acct", "e1", 1))
 		if err != nil {
 			t.Errorf("%s: StoreEvent = %v, want nil: the authoritative write landed", tc.reason, err)
@@ -303,19 +303,10 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 	}
 }
 
-func TestSideText(t *testing.T) {
+func TestSideOther(t *testing.T) {
 	for _, s := range []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
-		b, err := json.Marshal(s)
-		var back flagmigrate.Side
-		if err != nil || json.Unmarshal(b, &back) != nil || back != s || s.Other().Other() != s {
-			t.Errorf("%v: round trip %s, %v -> %v", s, b, err, back)
+		if s.Other() == s || s.Other().Other() != s {
+			t.Errorf("%v: Other %v, Other twice %v", s, s.Other(), s.Other().Other())
 		}
-	}
-	var s flagmigrate.Side
-	if err := s.UnmarshalText([]byte("middle")); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
-		t.Errorf("UnmarshalText(middle) = %v", err)
-	}
-	if _, err := flagmigrate.Side(0).MarshalText(); err == nil {
-		t.Error("the zero Side marshals")
 	}
 }

@@ -34,35 +34,6 @@ func (k WriteKind) String() string {
 	return fmt.Sprintf("WriteKind(%d)", uint8(k))
 }
 
-// MarshalText implements [encoding.TextMarshaler].
-func (k WriteKind) MarshalText() ([]byte, error) {
-	if k > KindErase {
-		return nil, argError("write kind %d", uint8(k))
-	}
-	return []byte(k.String()), nil
-}
-
-// UnmarshalText implements [encoding.TextUnmarshaler]; "" is a write.
-func (k *WriteKind) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "", "write":
-		*k = KindWrite
-	case "delete":
-		*k = KindDelete
-	case "erase":
-		*k = KindErase
-	default:
-		return argError("write kind %q is none of write, delete, erase", b)
-	}
-	return nil
-}
-
-// Operation names of deletes in reports.
-const (
-	OpDeleteEvent  = "DeleteEvent"
-	OpEraseAccount = "EraseAccount"
-)
-
 var _ eventstore.EventDeleter = (*MigratingStore)(nil)
 
 // deleters returns both stores as EventDeleters, or an error matching
@@ -94,7 +65,7 @@ func (s *MigratingStore) DeleteEvent(ctx context.Context, accountID, id string) 
 	if _, _, err := s.deleters(); err != nil {
 		return err
 	}
-	return Write(ctx, s.m, Call{Op: OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
+	return Write(ctx, s.m, Call{Op: eventstore.OpDeleteEvent, AccountID: accountID, Key: id, Kind: KindDelete},
 		func(ctx context.Context, st EventStore) error {
 			return st.(eventstore.EventDeleter).DeleteEvent(ctx, accountID, id)
 		})
@@ -120,7 +91,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 	}
 	var mu sync.Mutex
 	erased := make(map[string]bool)
-	call := Call{Op: OpEraseAccount, AccountID: accountID, Kind: KindErase}
+	call := Call{Op: eventstore.OpEraseAccount, AccountID: accountID, Kind: KindErase}
 	_, err = WriteValue(ctx, s.m, call, func(ctx context.Context, st EventStore) ([]string, error) {
 		ids, err := st.(eventstore.EventDeleter).EraseAccount(ctx, accountID)
 		mu.Lock()

@@ -2,7 +2,6 @@ package flagmigrate_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -10,7 +9,9 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // Deletes go to both stores, whatever the write flags, the authoritative
@@ -38,7 +39,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 		}
 		var order []string
 		for _, c := range f.calls.Calls() {
-			if c.Op == flagmigrate.OpDeleteEvent {
+			if c.Op == eventstore.OpDeleteEvent {
 				order = append(order, c.Store)
 			}
 		}
@@ -59,7 +60,7 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 	e := migEvent("acct", "e1", 1)
 	f.seed(t, "old", e)
 	f.seed(t, "new", e)
-	f.new.Set(flagmigrate.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
+	f.new.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
 	if err := f.store.DeleteEvent(t.Context(), "acct", "e1"); err != nil {
 		t.Fatalf("a failing secondary delete fails the call: %v", err)
 	}
@@ -76,13 +77,13 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 		t.Errorf("repair of the delete: %+v, %v; e1 in new: %v", st, err, f.has("new", "acct", "e1"))
 	}
 
-	f.old.Set(flagmigrate.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
+	f.old.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
 	f.seed(t, "old", migEvent("acct", "e2", 2))
 	f.seed(t, "new", migEvent("acct", "e2", 2))
 	if err := f.store.DeleteEvent(t.Context(), "acct", "e2"); !errors.Is(err, errMigBoom) {
 		t.Errorf("a failing authoritative delete = %v, want its error", err)
 	}
-	if !f.has("new", "acct", "e2") || f.new.Count(flagmigrate.OpDeleteEvent) != 1 {
+	if !f.has("new", "acct", "e2") || f.new.Count(eventstore.OpDeleteEvent) != 1 {
 		t.Errorf("the secondary was deleted from after the authoritative delete failed")
 	}
 }
@@ -151,7 +152,7 @@ func (d *kvDAO) del(k string) (int, error) {
 // other store.
 func TestWriteValueAndGenericDeletes(t *testing.T) {
 	oldD, newD := &kvDAO{m: map[string]int{}}, &kvDAO{m: map[string]int{}}
-	repairs := flagmigrate.NewMemRepairLog(0)
+	repairs := repairlog.NewMemory(0)
 	m, err := flagmigrate.NewMigration(oldD, newD, migFlags(fs(true, true, false, true)),
 		flagmigrate.WithObserver((&migObserver{}).observer()), flagmigrate.WithRepairLog(repairs),
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoKey) }))
@@ -179,40 +180,5 @@ func TestWriteValueAndGenericDeletes(t *testing.T) {
 	}
 	if repairs.Len() != 0 {
 		t.Errorf("not-found answers made repair entries: %+v", repairs.Entries())
-	}
-}
-
-// Repair entries keep their kind in JSON; lines written before deletes
-// existed, without the field, are writes.
-func TestRepairEntryKindJSON(t *testing.T) {
-	for _, tc := range []struct {
-		kind   flagmigrate.WriteKind
-		field  string
-		reason string
-	}{
-		{flagmigrate.KindWrite, "", "a write has no kind field, as before"},
-		{flagmigrate.KindDelete, `"kind":"delete"`, "a delete"},
-		{flagmigrate.KindErase, `"kind":"erase"`, "an erasure"},
-	} {
-		e := flagmigrate.RepairEntry{Op: "X", AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Kind: tc.kind}
-		b, err := json.Marshal(e)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if (tc.field == "") == strings.Contains(string(b), `"kind"`) || (tc.field != "" && !strings.Contains(string(b), tc.field)) {
-			t.Errorf("%s: %s", tc.reason, b)
-		}
-		var back flagmigrate.RepairEntry
-		if err := json.Unmarshal(b, &back); err != nil || back.Kind != tc.kind {
-			t.Errorf("%s: round trip %v, %v", tc.reason, back.Kind, err)
-		}
-	}
-	var old flagmigrate.RepairEntry
-	line := `{"time":"2024-06-01T00:00:00Z","op":"StoreEvent","accountId":"a","key":"k","target":"new","source":"old","error":"x"}`
-	if err := json.Unmarshal([]byte(line), &old); err != nil || old.Kind != flagmigrate.KindWrite {
-		t.Errorf("an old line: kind %v, %v; want a write", old.Kind, err)
-	}
-	if err := json.Unmarshal([]byte(`{"kind":"purge"}`), &old); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
-		t.Errorf("an unknown kind = %v, want ErrInvalidArgument", err)
 	}
 }

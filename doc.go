@@ -22,8 +22,9 @@
 //   - [Migration] with [Read], [Write] and [WriteValue] (a [Call] of
 //     [WriteKind] delete reaches both stores): the generic core MigratingStore
 //     is built on, for migrating a DAO of your own.
-//   - [Observer] ([Stats], [SlogObserver]): counts and latencies per
-//     operation, store and outcome.
+//   - [Observer]: store calls with their latency and outcome, comparisons,
+//     repairs, brakes; [SlogObserver] logs them (the default), package
+//     otelmetrics records OpenTelemetry metrics, flagtest.Stats counts.
 //   - Sentinel errors ([ErrNotFound], [ErrConflict], [ErrInvalidEvent], ...),
 //     wrapped with %w so that native causes stay reachable with errors.As.
 //

@@ -35,10 +35,6 @@ var (
 	// crashed writer). A reader that yields it goes on past it, and the
 	// backfill's repair counts it and replays the rest.
 	ErrUnreadableEntry = errors.New("flagmigrate: unreadable repair entry")
-
-	// ErrRepairLogFull reports a [MemRepairLog] made by [NewMemRepairLog]
-	// at its limit.
-	ErrRepairLogFull = errors.New("flagmigrate: repair log full")
 )
 
 func argError(format string, args ...any) error {

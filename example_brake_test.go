@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -20,7 +21,7 @@ func ExampleWithBrake() {
 		Set("events-mongo-read", true).Set("events-dynamo-read", true)
 	oldStore := memstore.New()
 	newStore := testutil.NewFaultStore("new", memstore.New(), nil).
-		Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errors.New("throttled")})
+		Set(eventstore.OpFindEventByID, testutil.Fault{Err: errors.New("throttled")})
 	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
 		flagmigrate.WithBrake(flagmigrate.BrakeOptions{}),
 		flagmigrate.WithObserver(flagmigrate.Observer{})) // the default logs the trip at Error
@@ -33,7 +34,7 @@ func ExampleWithBrake() {
 	for _, b := range store.Brakes() {
 		fmt.Println(b.AccountID, b.Reason, b.Bad, "of", b.Samples)
 	}
-	fmt.Println("new store reads:", newStore.Count(flagmigrate.OpFindEventByID))
+	fmt.Println("new store reads:", newStore.Count(eventstore.OpFindEventByID))
 
 	flags.Set("events-dynamo-read", false) // an operator turns the account's dual reads off
 	_, _ = store.FindEventByID(ctx, "acct-1", "e1")

@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
@@ -162,7 +163,7 @@ func ExampleRead() {
 // In shadow mode the incumbent's answer returns at once; the candidate is
 // read and compared in the background. Close waits for what is in flight.
 func ExampleWithShadowReads() {
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", true)
 	old := memstore.New()
 	_ = old.StoreEvent(context.Background(), exampleEvent)
@@ -209,8 +210,8 @@ func ExampleFlagState_Danger() {
 }
 
 // Writes that reach the authoritative store only are kept for repair.
-func ExampleMemRepairLog() {
-	repairs := flagmigrate.NewMemRepairLog(1000)
+func ExampleWithRepairLog() {
+	repairs := repairlog.NewMemory(1000)
 	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true)
 	store, _ := flagmigrate.NewMigratingStore(memstore.New(), brokenStore{}, flags,
 		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{}))
@@ -227,23 +228,6 @@ type brokenStore struct{ flagmigrate.EventStore }
 
 func (brokenStore) StoreEvent(context.Context, flagmigrate.Event) error {
 	return errors.New("dynamodb unavailable")
-}
-
-// Stats counts what the store does, for tests and small services.
-func ExampleStats() {
-	stats := &flagmigrate.Stats{}
-	store, _ := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), flagtest.New(), flagmigrate.WithObserver(stats.Observer()))
-	_ = store.StoreEvent(context.Background(), exampleEvent)
-	_, _ = store.FindEventByID(context.Background(), "acct-1", "evt-1")
-	s := stats.Snapshot()
-	fmt.Println(s.FlagFailures, "flag failures (no flags set: old store only)")
-	for k, v := range s.Calls {
-		fmt.Println(k.Op, k.Side, k.Role, k.Outcome, v.Count)
-	}
-	// Unordered output:
-	// 4 flag failures (no flags set: old store only)
-	// StoreEvent old authoritative ok 1
-	// FindEventByID old authoritative ok 1
 }
 
 // Targeting rules can match attributes of the account added to its

@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // downStore is a store whose server is gone.
@@ -25,7 +26,7 @@ func (downStore) StoreEvent(context.Context, flagmigrate.Event) error {
 func ExampleWithStoreBreaker() {
 	k := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(k.OldWrite, true).Set(k.NewWrite, true)
-	repairs := flagmigrate.NewMemRepairLog(0)
+	repairs := repairlog.NewMemory(0)
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), downStore{memstore.New()}, flags,
 		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{
 			// Print the breaker's reports.

@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // Shared by the MigratingStore tests (helpers are prefixed "mig" to stay
@@ -136,7 +137,7 @@ type migFixture struct {
 	old, new       *testutil.FaultStore
 	calls          *testutil.Recorder
 	obs            *migObserver
-	repairs        *flagmigrate.MemRepairLog
+	repairs        *repairlog.Memory
 	store          *flagmigrate.MigratingStore
 }
 
@@ -144,7 +145,7 @@ func newMigFixture(t testing.TB, flags flagmigrate.FlagClient, opts ...flagmigra
 	t.Helper()
 	f := &migFixture{
 		oldMem: memstore.New(), newMem: memstore.New(), calls: &testutil.Recorder{},
-		obs: &migObserver{}, repairs: flagmigrate.NewMemRepairLog(0),
+		obs: &migObserver{}, repairs: repairlog.NewMemory(0),
 	}
 	f.old = testutil.NewFaultStore("old", f.oldMem, f.calls)
 	f.new = testutil.NewFaultStore("new", f.newMem, f.calls)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -72,7 +73,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	// The interval passes: one line per flag again, counting the rest.
 	buf = syncBuffer{}
 	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	obs := flagmigrate.NewSlogObserverForTest(slog.New(slog.NewTextHandler(&buf, nil)), time.Minute, func() time.Time { return now })
 	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
 		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats.Observer())))

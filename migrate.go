@@ -11,13 +11,6 @@ import (
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 )
 
-// Operation names of [MigratingStore] in reports.
-const (
-	OpStoreEvent    = "StoreEvent"
-	OpFindEventByID = "FindEventByID"
-	OpListEvents    = "ListEvents"
-)
-
 // MigratingStore is an [EventStore] that moves accounts from an old store
 // to a new one by flags: it routes each call by the account's flags, writes
 // the authoritative store first and the other after it (recording failures
@@ -82,14 +75,14 @@ func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
 	}
 	// The stores trust c through the mark (CanonicalEvent) instead of
 	// canonicalising it again.
-	return Write(&canonicalCtx{ctx, c}, s.m, Call{Op: OpStoreEvent, AccountID: c.AccountID, Key: c.ID}, writeCanonical)
+	return Write(&canonicalCtx{ctx, c}, s.m, Call{Op: eventstore.OpStoreEvent, AccountID: c.AccountID, Key: c.ID}, writeCanonical)
 }
 
 // FindEventByID implements [EventStore], reading as [Read] does. Not
 // finding the event in one store while the other has it is a mismatch
 // (missing in old or in new).
 func (s *MigratingStore) FindEventByID(ctx context.Context, accountID, id string) (Event, error) {
-	return Read(ctx, s.m, Call{Op: OpFindEventByID, AccountID: accountID, Key: id},
+	return Read(ctx, s.m, Call{Op: eventstore.OpFindEventByID, AccountID: accountID, Key: id},
 		func(ctx context.Context, st EventStore) (Event, error) { return st.FindEventByID(ctx, accountID, id) })
 }
 
@@ -99,7 +92,7 @@ func (s *MigratingStore) ListEvents(ctx context.Context, accountID string, opts 
 	if _, err := opts.Query(accountID); err != nil {
 		return Page{}, err
 	}
-	p, err := Read(ctx, s.m, Call{Op: OpListEvents, AccountID: accountID},
+	p, err := Read(ctx, s.m, Call{Op: eventstore.OpListEvents, AccountID: accountID},
 		func(ctx context.Context, st EventStore) (listPage, error) {
 			p, err := st.ListEvents(ctx, accountID, opts)
 			return listPage(p), err

@@ -100,8 +100,8 @@ func TestMigratingStoreFlagCombinations(t *testing.T) {
 		for _, oc := range migOutcomes {
 			name := fmt.Sprintf("W%v%v-R%v%v/%s", b(r.flags.OldWrite), b(r.flags.NewWrite), b(r.flags.OldRead), b(r.flags.NewRead), oc)
 			t.Run(name+"/StoreEvent", func(t *testing.T) { testCombinationWrite(t, r, oc) })
-			t.Run(name+"/FindEventByID", func(t *testing.T) { testCombinationRead(t, r, oc, flagmigrate.OpFindEventByID) })
-			t.Run(name+"/ListEvents", func(t *testing.T) { testCombinationRead(t, r, oc, flagmigrate.OpListEvents) })
+			t.Run(name+"/FindEventByID", func(t *testing.T) { testCombinationRead(t, r, oc, eventstore.OpFindEventByID) })
+			t.Run(name+"/ListEvents", func(t *testing.T) { testCombinationRead(t, r, oc, eventstore.OpListEvents) })
 		}
 	}
 }
@@ -124,7 +124,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	var wantErr error
 	var wantRepairs []flagmigrate.Side
 	for i, side := range r.writes {
-		wantCalls = append(wantCalls, side+"."+flagmigrate.OpStoreEvent)
+		wantCalls = append(wantCalls, side+"."+eventstore.OpStoreEvent)
 		if oc.fails(side, true) {
 			if i == 0 {
 				wantErr = errMigBoom
@@ -145,7 +145,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	var gotRepairs []flagmigrate.Side
 	for _, e := range f.repairs.Entries() {
 		gotRepairs = append(gotRepairs, e.Target)
-		if e.Source != e.Target.Other() || e.AccountID != "acct" || e.Key != "e1" || e.Op != flagmigrate.OpStoreEvent || e.Error == "" {
+		if e.Source != e.Target.Other() || e.AccountID != "acct" || e.Key != "e1" || e.Op != eventstore.OpStoreEvent || e.Error == "" {
 			t.Errorf("%s: incomplete repair entry %+v", r.reason, e)
 		}
 	}
@@ -153,7 +153,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 		t.Errorf("%s: repair targets (-want +got):\n%s", r.reason, diff)
 	}
 	for _, side := range []string{"old", "new"} {
-		written := slices.Contains(wantCalls, side+"."+flagmigrate.OpStoreEvent) && !oc.fails(side, true)
+		written := slices.Contains(wantCalls, side+"."+eventstore.OpStoreEvent) && !oc.fails(side, true)
 		if oc == differ && side == "new" {
 			continue // holds the other event
 		}
@@ -169,7 +169,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 	oc.setUp(t, f, false)
 	var got any
 	var err error
-	if op == flagmigrate.OpFindEventByID {
+	if op == eventstore.OpFindEventByID {
 		var e flagmigrate.Event
 		e, err = f.store.FindEventByID(t.Context(), "acct", "e1")
 		got = e.Data["v"]
@@ -224,7 +224,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 		wantPaths := []string(nil)
 		if oc == differ {
 			wantPaths = []string{`Data["v"]`}
-			if op == flagmigrate.OpListEvents {
+			if op == eventstore.OpListEvents {
 				wantPaths = []string{`Events[0].Data["v"]`}
 			}
 		}

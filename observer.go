@@ -20,7 +20,7 @@ import (
 // ignores everything. They are called synchronously on the calling (or
 // shadow) goroutine, so they must be fast and safe for concurrent use.
 // Combine several with [MultiObserver]. The default ([SlogObserver]) logs;
-// package otelmetrics records OpenTelemetry metrics; [Stats] counts in
+// package otelmetrics records OpenTelemetry metrics; flagtest.Stats counts in
 // memory; flagtest.FailOnMismatch fails a test.
 type Observer struct {
 	// StoreCalled reports one call of one store.

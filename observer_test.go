@@ -8,11 +8,13 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
 func TestStatsCounts(t *testing.T) {
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	flags := migFlags(fs(true, true, true, true))
 	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), flagmigrate.Observer{})))
 	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
@@ -27,20 +29,20 @@ func TestStatsCounts(t *testing.T) {
 	s := stats.Snapshot()
 	for _, tc := range []struct {
 		reason string
-		key    flagmigrate.CallKey
+		key    flagtest.CallKey
 		want   int64
 	}{
-		{"authoritative writes to old", flagmigrate.CallKey{Op: flagmigrate.OpStoreEvent, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
-		{"one secondary write succeeded", flagmigrate.CallKey{Op: flagmigrate.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeOK}, 1},
-		{"one secondary write failed", flagmigrate.CallKey{Op: flagmigrate.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeError}, 1},
-		{"the candidate read failed", flagmigrate.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideNew, Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeError}, 1},
-		{"two served reads", flagmigrate.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
+		{"authoritative writes to old", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
+		{"one secondary write succeeded", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeOK}, 1},
+		{"one secondary write failed", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeError}, 1},
+		{"the candidate read failed", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideNew, Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeError}, 1},
+		{"two served reads", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
 	} {
 		if got := s.Calls[tc.key].Count; got != tc.want {
 			t.Errorf("%s: %d calls, want %d", tc.reason, got, tc.want)
 		}
 	}
-	if got := s.Verdicts[flagmigrate.VerdictKey{Op: flagmigrate.OpFindEventByID, Verdict: flagmigrate.VerdictErrorInNew}]; got != 1 {
+	if got := s.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: flagmigrate.VerdictErrorInNew}]; got != 1 {
 		t.Errorf("verdicts %v", s.Verdicts)
 	}
 	if s.Repairs != 1 || s.RepairFailures != 0 || s.FlagFailures != 1 {

@@ -9,15 +9,16 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 func TestMemRepairLog(t *testing.T) {
-	l := flagmigrate.NewMemRepairLog(2)
+	l := repairlog.NewMemory(2)
 	e := flagmigrate.RepairEntry{AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
-	for i, want := range []error{nil, nil, flagmigrate.ErrRepairLogFull} {
+	for i, want := range []error{nil, nil, repairlog.ErrFull} {
 		if err := l.Record(context.Background(), e); !errors.Is(err, want) || (want == nil) != (err == nil) {
 			t.Errorf("record %d: %v, want %v", i, err, want)
 		}
@@ -64,7 +65,7 @@ func TestRingRepairLogDropsTheOldest(t *testing.T) {
 // overflow is reported, and the kept entries can be replayed.
 func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 	defer flagmigrate.SetDefaultRepairLimit(2)()
-	obs, stats := &migObserver{}, &flagmigrate.Stats{}
+	obs, stats := &migObserver{}, &flagtest.Stats{}
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
@@ -98,13 +99,13 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 
 // TestFullRepairLogFailsTheWrite: a strict log the caller chose says so.
 func TestFullRepairLogFailsTheWrite(t *testing.T) {
-	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(flagmigrate.NewMemRepairLog(1)))
+	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(repairlog.NewMemory(1)))
 	f.new.Set("", testutil.Fault{Err: errMigBoom})
 	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
 		t.Fatalf("first failure is recorded: %v", err)
 	}
 	err := f.store.StoreEvent(t.Context(), migEvent("acct", "e2", 1))
-	if !errors.Is(err, flagmigrate.ErrUnrepaired) || !errors.Is(err, flagmigrate.ErrRepairLogFull) {
+	if !errors.Is(err, flagmigrate.ErrUnrepaired) || !errors.Is(err, repairlog.ErrFull) {
 		t.Errorf("second failure with a full log: %v, want ErrUnrepaired and ErrRepairLogFull", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
@@ -21,7 +22,7 @@ func TestSecondaryPanicIsRecorded(t *testing.T) {
 		{"concurrent writes: already recovered", []flagmigrate.Option{flagmigrate.WithConcurrentWrites()}},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), tc.opts...)
-		f.new.Set(flagmigrate.OpStoreEvent, testutil.Fault{After: func() { panic("secondary exploded") }})
+		f.new.Set(eventstore.OpStoreEvent, testutil.Fault{After: func() { panic("secondary exploded") }})
 		err := func() (err error) {
 			defer func() {
 				if r := recover(); r != nil {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -281,7 +282,7 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
 		f.seed(t, "old", migEvent("acct", "e1", 1))
 		var once sync.Once
-		f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() {
+		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
 			if tc.healed {
 				once.Do(func() { f.seed(t, "new", migEvent("acct", "e1", 1)) })
 			}
@@ -297,7 +298,7 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 		if c.Verdict != tc.wantVerdict || !c.Rechecked || !c.Shadow {
 			t.Errorf("%s: comparison %+v, want %v after a recheck", tc.reason, c, tc.wantVerdict)
 		}
-		if got := f.new.Count(flagmigrate.OpFindEventByID); got != 2 {
+		if got := f.new.Count(eventstore.OpFindEventByID); got != 2 {
 			t.Errorf("%s: the new store was read %d times, want 2", tc.reason, got)
 		}
 	}
@@ -311,7 +312,7 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 	if err := old.StoreEvent(t.Context(), flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: time.UnixMilli(1)}); err != nil {
 		t.Fatal(err)
 	}
-	stats := &flagmigrate.Stats{}
+	stats := &flagtest.Stats{}
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldRead, true).Set(keys.NewRead, true)
 	s, err := flagmigrate.NewMigratingStore(old, memstore.New(), flags, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}),
@@ -326,8 +327,8 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := stats.Snapshot().Calls
-	key := func(r flagmigrate.Role) flagmigrate.CallKey {
-		return flagmigrate.CallKey{Op: flagmigrate.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
+	key := func(r flagmigrate.Role) flagtest.CallKey {
+		return flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
 	}
 	if got := calls[key(flagmigrate.RoleAuthoritative)].Count; got != 1 {
 		t.Errorf("authoritative reads counted: %d, want 1 (the caller's)", got)
@@ -359,7 +360,7 @@ func closeWithin(t *testing.T, s *flagmigrate.MigratingStore, d time.Duration) {
 func TestShadowIncumbentPanic(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{})
-	f.old.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() { panic("incumbent exploded") }})
+	f.old.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() { panic("incumbent exploded") }})
 	f.new.Set("", testutil.Fault{Delay: 10 * time.Millisecond})
 	got := func() (r any) {
 		defer func() { r = recover() }()
@@ -373,7 +374,7 @@ func TestShadowIncumbentPanic(t *testing.T) {
 	if v := f.obs.verdicts(); len(v) != 0 {
 		t.Errorf("verdicts %v, want none: there is no authoritative result to compare", v)
 	}
-	if n := f.new.Count(flagmigrate.OpFindEventByID); n != 1 {
+	if n := f.new.Count(eventstore.OpFindEventByID); n != 1 {
 		t.Errorf("candidate read %d times, want 1", n)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"go.uber.org/goleak"
 )
@@ -18,7 +19,7 @@ func TestShadowCloseKeepsItsBound(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: 20 * time.Millisecond})
 	inAuth, release := make(chan struct{}), make(chan struct{})
-	f.old.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() { close(inAuth); <-release }})
+	f.old.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() { close(inAuth); <-release }})
 	read := make(chan error, 1)
 	go func() {
 		_, err := f.store.FindEventByID(t.Context(), "acct", "e1")

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -106,11 +107,11 @@ func TestStagesRouteAsLaunchDarklyDocuments(t *testing.T) {
 				name string
 				call func() error
 			}{
-				{flagmigrate.OpFindEventByID, func() error {
+				{eventstore.OpFindEventByID, func() error {
 					_, err := f.store.FindEventByID(t.Context(), "acct", "e1")
 					return err
 				}},
-				{flagmigrate.OpListEvents, func() error {
+				{eventstore.OpListEvents, func() error {
 					_, err := f.store.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
 					return err
 				}},
@@ -365,7 +366,7 @@ func TestStageCandidatePanic(t *testing.T) {
 		if tc.side == flagmigrate.SideOld {
 			bad = f.old
 		}
-		bad.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() { panic("candidate exploded") }})
+		bad.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() { panic("candidate exploded") }})
 		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 			t.Fatalf("%s: the authoritative result must be served: %v", tc.reason, err)
 		}
@@ -403,8 +404,8 @@ func TestStageCandidatePanic(t *testing.T) {
 func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 	f, flags := stageFixture(t, ldmigration.Shadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
 	f.seed(t, "old", migEvent("acct", "e1", 1)) // not yet in new: missing in new
-	f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{After: func() {
-		f.new.Set(flagmigrate.OpFindEventByID, testutil.Fault{Err: errMigBoom}) // the recheck fails
+	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
+		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom}) // the recheck fails
 	}})
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
@@ -412,7 +413,7 @@ func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 	if err := f.store.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.new.Count(flagmigrate.OpFindEventByID); n != 2 {
+	if n := f.new.Count(eventstore.OpFindEventByID); n != 2 {
 		t.Fatalf("the new store was read %d times, want 2 (the read and its recheck)", n)
 	}
 	op := onlyOp(t, flags)

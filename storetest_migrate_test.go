@@ -9,6 +9,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/flagmigrate/flagmigrate/storetest"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 )
@@ -45,7 +46,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 			storetest.Run(t, func(t *testing.T) flagmigrate.EventStore {
 				oldS, newS := memstore.New(), memstore.New()
 				mm := &migObserver{}
-				repairs := flagmigrate.NewMemRepairLog(0)
+				repairs := repairlog.NewMemory(0)
 				opts := append([]flagmigrate.Option{flagmigrate.WithRepairLog(repairs),
 					flagmigrate.WithObserver(mm.observer())}, m.opts...)
 				s, err := flagmigrate.NewMigratingStore(oldS, newS, m.flags(), opts...)

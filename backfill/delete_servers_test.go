@@ -15,6 +15,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // gatedStorer holds every StoreEvents call at a gate: a backfill's workers
@@ -177,7 +178,7 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	old, _ := realstores.Mongo(t)
 	nu, _ := realstores.Dynamo(t, nil)
-	log := flagmigrate.NewMemRepairLog(0)
+	log := repairlog.NewMemory(0)
 	var events []flagmigrate.Event
 	for i := range 30 {
 		e := fixture.Nth("acct-r", fmt.Sprintf("r-%02d", i), i)
@@ -185,7 +186,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		if err := old.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
-		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: e.AccountID, Key: e.ID,
+		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID,
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
 			t.Fatal(err)
 		}

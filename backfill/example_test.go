@@ -8,6 +8,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 // history returns a store holding 3 events of each of 2 accounts.
@@ -64,7 +65,7 @@ func ExampleVerify() {
 func ExampleRepair() {
 	ctx := context.Background()
 	old, new := history(), memstore.New()
-	log := flagmigrate.NewMemRepairLog(0)
+	log := repairlog.NewMemory(0)
 	_ = log.Record(ctx, flagmigrate.RepairEntry{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-2",
 		Source: flagmigrate.SideOld, Target: flagmigrate.SideNew, Error: "timeout"})
 	st, err := backfill.Repair(ctx, log.RepairEntries(ctx), old, new, nil)

@@ -23,7 +23,7 @@ func TestRepairReplaysTheLog(t *testing.T) {
 	if err := nu.StoreEvent(t.Context(), onlyNew); err != nil {
 		t.Fatal(err)
 	}
-	log := flagmigrate.NewMemRepairLog(0)
+	log := repairlog.NewMemory(0)
 	entry := func(e flagmigrate.Event, target flagmigrate.Side) flagmigrate.RepairEntry {
 		return flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID, Target: target, Source: target.Other(), Error: "boom"}
 	}

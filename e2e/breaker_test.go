@@ -52,7 +52,7 @@ type outageObserver struct {
 func newOutageObserver() *outageObserver { return &outageObserver{changed: make(chan struct{}, 1)} }
 
 func (o *outageObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
-	if c.Op != flagmigrate.OpStoreEvent {
+	if c.Op != eventstore.OpStoreEvent {
 		return
 	}
 	o.mu.Lock()

@@ -22,6 +22,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -173,7 +174,7 @@ type unexpectedMismatches struct {
 }
 
 func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Comparison) {
-	if m.Op != flagmigrate.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
+	if m.Op != eventstore.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
 		return // missing in new, a failed candidate read, or a page lacking events: the outage's expected traces
 	}
 	u.mu.Lock()
@@ -192,7 +193,7 @@ func runScenario(t *testing.T, sc scenario) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = rlog.Close() })
-	stats, states := &flagmigrate.Stats{}, &stateTimes{}
+	stats, states := &flagtest.Stats{}, &stateTimes{}
 	mismatches := &unexpectedMismatches{}
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
@@ -288,7 +289,7 @@ func runScenario(t *testing.T, sc scenario) {
 	}
 	repaired := make(map[eventstore.EventKey]bool, len(entries))
 	for _, e := range entries {
-		if e.Target != secSide || e.Source != auth || e.Op != flagmigrate.OpStoreEvent || e.Orphan {
+		if e.Target != secSide || e.Source != auth || e.Op != eventstore.OpStoreEvent || e.Orphan {
 			t.Errorf("repair entry %+v: want a StoreEvent from the %v store to the %v store", e, auth, secSide)
 		}
 		repaired[e.EventKey()] = true
@@ -300,7 +301,7 @@ func runScenario(t *testing.T, sc scenario) {
 		}
 	}
 	for k, c := range snap.Calls {
-		if k.Op == flagmigrate.OpStoreEvent && k.Side == secSide && k.Role == flagmigrate.RoleSecondary && k.Outcome != flagmigrate.OutcomeOK {
+		if k.Op == eventstore.OpStoreEvent && k.Side == secSide && k.Role == flagmigrate.RoleSecondary && k.Outcome != flagmigrate.OutcomeOK {
 			secFailed += c.Count
 		}
 	}
@@ -455,7 +456,7 @@ func sortKeys(keys []eventstore.EventKey) {
 
 // logStats prints the observer's counters: store calls by operation, store,
 // role and outcome; verdicts; dropped shadow reads.
-func logStats(t *testing.T, s flagmigrate.StatsSnapshot) {
+func logStats(t *testing.T, s flagtest.StatsSnapshot) {
 	t.Helper()
 	var lines []string
 	for k, c := range s.Calls {

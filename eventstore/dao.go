@@ -215,3 +215,14 @@ type EventValidator interface {
 	// with an error matching ErrInvalidEvent that names the field.
 	ValidateEvent(c Event) error
 }
+
+// The operations of the contract by name, as reports name them: a
+// MigratingStore's store calls, comparisons and repair entries
+// (flagmigrate.StoreCall.Op and the like), and fault injection in tests.
+const (
+	OpStoreEvent    = "StoreEvent"
+	OpFindEventByID = "FindEventByID"
+	OpListEvents    = "ListEvents"
+	OpDeleteEvent   = "DeleteEvent"  // [EventDeleter]
+	OpEraseAccount  = "EraseAccount" // [EventDeleter]
+)

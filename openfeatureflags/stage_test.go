@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/openfeatureflags"
 	"github.com/google/go-cmp/cmp"
@@ -155,35 +156,35 @@ func TestStageTracking(t *testing.T) {
 		op      string
 		want    []tracked // the value of latency events is not compared (only that it is not negative)
 	}{
-		{"a shadow read that agrees: two latencies and a consistency of 1", 0, "acct-shadow", false, false, flagmigrate.OpFindEventByID,
+		{"a shadow read that agrees: two latencies and a consistency of 1", 0, "acct-shadow", false, false, eventstore.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventConsistency, "acct-shadow", 1, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "samplingRatio": 1}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a shadow read whose stores disagree: a consistency of 0", 0, "acct-shadow", false, true, flagmigrate.OpFindEventByID,
+		{"a shadow read whose stores disagree: a consistency of 0", 0, "acct-shadow", false, true, eventstore.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventConsistency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "samplingRatio": 1}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a shadow read whose new store fails: an error from new, no consistency", 0, "acct-shadow", true, false, flagmigrate.OpFindEventByID,
+		{"a shadow read whose new store fails: an error from new, no consistency", 0, "acct-shadow", true, false, eventstore.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventError, "acct-shadow", 1, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a check ratio of 0 in the flag's metadata: no consistency measured", -1, "acct-shadow", false, false, flagmigrate.OpFindEventByID,
+		{"a check ratio of 0 in the flag's metadata: no consistency measured", -1, "acct-shadow", false, false, eventstore.OpFindEventByID,
 			[]tracked{
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-shadow", 0, map[string]any{"flag": stageKey, "op": "read", "stage": "shadow", "origin": "old"}},
 			}},
-		{"a live write whose new store fails: new's error and latency, old not written", 0, "acct-live", true, false, flagmigrate.OpStoreEvent,
+		{"a live write whose new store fails: new's error and latency, old not written", 0, "acct-live", true, false, eventstore.OpStoreEvent,
 			[]tracked{
 				{openfeatureflags.EventError, "acct-live", 1, map[string]any{"flag": stageKey, "op": "write", "stage": "live", "origin": "new"}},
 				{openfeatureflags.EventLatency, "acct-live", 0, map[string]any{"flag": stageKey, "op": "write", "stage": "live", "origin": "new"}},
 			}},
-		{"an account at off: one latency, from old", 0, "acct-plain", false, false, flagmigrate.OpStoreEvent,
+		{"an account at off: one latency, from old", 0, "acct-plain", false, false, eventstore.OpStoreEvent,
 			[]tracked{
 				{openfeatureflags.EventLatency, "acct-plain", 0, map[string]any{"flag": stageKey, "op": "write", "stage": "off", "origin": "old"}},
 			}},
@@ -196,7 +197,7 @@ func TestStageTracking(t *testing.T) {
 			stageKey: targetedFlag(stageKey, "off", map[string]string{"acct-shadow": "shadow", "acct-live": "live"}, meta),
 		})
 		f := newFixture(t, client, flagmigrate.WithStageFlag(stageKey))
-		if tc.op == flagmigrate.OpFindEventByID {
+		if tc.op == eventstore.OpFindEventByID {
 			newer := event(tc.account, "e1")
 			if tc.differ {
 				newer.Data = map[string]any{"v": 2.0}
@@ -212,12 +213,12 @@ func TestStageTracking(t *testing.T) {
 			f.new.Set(tc.op, testutil.Fault{Err: errors.New("boom")})
 		}
 		var err error
-		if tc.op == flagmigrate.OpStoreEvent {
+		if tc.op == eventstore.OpStoreEvent {
 			err = f.store.StoreEvent(t.Context(), event(tc.account, "e1"))
 		} else {
 			_, err = f.store.FindEventByID(t.Context(), tc.account, "e1")
 		}
-		if wantErr := tc.failNew && tc.op == flagmigrate.OpStoreEvent; (err != nil) != wantErr {
+		if wantErr := tc.failNew && tc.op == eventstore.OpStoreEvent; (err != nil) != wantErr {
 			t.Errorf("%s: %s error %v, want one: %v", tc.reason, tc.op, err, wantErr)
 		}
 		got := p.take()

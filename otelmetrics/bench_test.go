@@ -6,15 +6,17 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
 
 // BenchmarkStoreCalled measures the hot path, one store call recorded,
 // side by side: this package's observer on the SDK (with a manual reader,
-// as an exporter would hold), and flagmigrate.Stats for scale.
+// as an exporter would hold), and flagtest.Stats for scale.
 func BenchmarkStoreCalled(b *testing.B) {
-	call := flagmigrate.StoreCall{Op: flagmigrate.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
+	call := flagmigrate.StoreCall{Op: eventstore.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
 		Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeOK, Latency: 3 * time.Millisecond}
 	ctx := context.Background()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
@@ -26,7 +28,7 @@ func BenchmarkStoreCalled(b *testing.B) {
 	for _, bb := range []struct {
 		name string
 		o    flagmigrate.Observer
-	}{{"otelmetrics", obs}, {"stats", (&flagmigrate.Stats{}).Observer()}} {
+	}{{"otelmetrics", obs}, {"stats", (&flagtest.Stats{}).Observer()}} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.RunParallel(func(pb *testing.PB) {

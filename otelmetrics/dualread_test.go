@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -32,7 +33,7 @@ func TestDualReadRunMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 	errDown := errors.New("new store refuses writes")
-	faultyNew := testutil.NewFaultStore("new", newStore, nil).Set(flagmigrate.OpStoreEvent, testutil.Fault{Err: errDown})
+	faultyNew := testutil.NewFaultStore("new", newStore, nil).Set(eventstore.OpStoreEvent, testutil.Fault{Err: errDown})
 
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New()
@@ -60,7 +61,7 @@ func TestDualReadRunMetrics(t *testing.T) {
 
 	const (
 		op, sys, errT, side, role = "db.operation.name", "db.system.name", "error.type", "flagmigrate.side", "flagmigrate.role"
-		find, storeOp             = flagmigrate.OpFindEventByID, flagmigrate.OpStoreEvent
+		find, storeOp             = eventstore.OpFindEventByID, eventstore.OpStoreEvent
 	)
 	want := []struct {
 		metric, unit, kind, attrs string

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -16,7 +17,7 @@ import (
 // one data point it must record.
 func TestObserverMethods(t *testing.T) {
 	ctx := context.Background()
-	entry := flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: "acct-9", Key: "evt-1", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+	entry := flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: "acct-9", Key: "evt-1", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
 	brake := flagmigrate.BrakeState{AccountID: "acct-9", Reason: flagmigrate.BrakeMismatches, Samples: 50, Bad: 10}
 	tests := []struct {
 		name    string

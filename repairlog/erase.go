@@ -56,8 +56,8 @@ func EraseAccount(ctx context.Context, path, accountID string) (int, error) {
 			} else {
 				rest = nil
 			}
-			var e flagmigrate.RepairEntry
-			readable := json.Unmarshal(bytes.TrimRight(line, "\n"), &e) == nil && e.Validate() == nil
+			e, err := unmarshal(bytes.TrimRight(line, "\n"))
+			readable := err == nil && e.Validate() == nil
 			if (readable && e.AccountID == accountID) || (!readable && bytes.Contains(line, quoted)) {
 				removed++
 				continue

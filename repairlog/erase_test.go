@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -23,7 +24,7 @@ func TestEraseAccountRemovesOnlyItsEntries(t *testing.T) {
 	}
 	defer log.Close()
 	entry := func(account, key string) flagmigrate.RepairEntry {
-		return flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: account, Key: key,
+		return flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: account, Key: key,
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "down"}
 	}
 	for i, a := range []string{"gone", "kept", "gone", "kept"} {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -24,7 +25,7 @@ func ExampleOpen() {
 	// A MigratingStore records here (flagmigrate.WithRepairLog(log)) each
 	// write that reached one store only.
 	_ = log.Record(context.Background(), flagmigrate.RepairEntry{
-		Time: time.Now(), Op: flagmigrate.OpStoreEvent, AccountID: "acct-1", Key: "evt-1",
+		Time: time.Now(), Op: eventstore.OpStoreEvent, AccountID: "acct-1", Key: "evt-1",
 		Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "dynamodb: throttled",
 	})
 
@@ -52,7 +53,7 @@ func ExampleEraseAccount() {
 	}
 	defer log.Close()
 	for _, account := range []string{"leaving", "staying"} {
-		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Op: flagmigrate.OpStoreEvent, AccountID: account, Key: "e1",
+		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: account, Key: "e1",
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "timeout"})
 	}
 	n, err := repairlog.EraseAccount(context.Background(), path, "leaving")

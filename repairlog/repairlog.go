@@ -10,7 +10,8 @@
 //
 // The file only grows; replaying it is idempotent (stores are idempotent),
 // so an operator rotates it after a successful repair run. [ReadFile] and
-// [Read] read a log, for example one copied off a server.
+// [Read] read a log, for example one copied off a server. [Memory] is an
+// in-memory log with a limit, for tests and short-lived tools.
 //
 // # Several writers
 //
@@ -33,7 +34,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -176,7 +176,7 @@ func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	if err := e.Validate(); err != nil {
 		return err
 	}
-	line, err := json.Marshal(e)
+	line, err := marshal(e)
 	if err != nil {
 		return fmt.Errorf("repairlog: %w", err)
 	}
@@ -285,7 +285,7 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 			}
 			var e flagmigrate.RepairEntry
 			if err == nil {
-				err = json.Unmarshal(line, &e)
+				e, err = unmarshal(line)
 			}
 			if err == nil {
 				err = e.Validate()

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"go.uber.org/goleak"
 )
@@ -64,7 +65,7 @@ func writerChild(spec string) int {
 
 func taggedEntry(tag string, i int) flagmigrate.RepairEntry {
 	return flagmigrate.RepairEntry{
-		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Op: flagmigrate.OpStoreEvent,
+		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Op: eventstore.OpStoreEvent,
 		AccountID: "acct-" + tag, Key: strconv.Itoa(i), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
 		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag,
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/htmlreport"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 )
@@ -43,7 +44,7 @@ func routeName(r route) string {
 
 // record keeps the stage's figures and prints its one line (and the notes
 // of its action under it).
-func (s *story) record(short, title string, d flagmigrate.StatsSnapshot, lat *latencies, wrong, errs int64) {
+func (s *story) record(short, title string, d flagtest.StatsSnapshot, lat *latencies, wrong, errs int64) {
 	rec := stageRecord{short: short, title: title, routes: map[string]string{}, ops: s.cfg.ops, repairs: d.Repairs, wrong: wrong, errs: errs,
 		p99: lat.quantile(0.99).Round(time.Microsecond), notes: s.notes}
 	s.notes = nil

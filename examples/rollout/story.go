@@ -13,8 +13,11 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -56,10 +59,10 @@ type story struct {
 	svc     *service
 	st      *stores
 	dao     *teamDAO
-	stats   *flagmigrate.Stats
-	repairs *flagmigrate.MemRepairLog
+	stats   *flagtest.Stats
+	repairs *repairlog.Memory
 	ms      *flagmigrate.MigratingStore
-	last    flagmigrate.StatsSnapshot
+	last    flagtest.StatsSnapshot
 	stage   int
 	// notes are what the actions between stages printed, shown under the
 	// stage's line; stages are the records of the HTML report.
@@ -117,8 +120,8 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	}
 	s := &story{w: w, cfg: cfg, td: td, plan: map[string]route{}, st: st,
 		dao:     &teamDAO{EventStore: st.new, bugAccount: "acct-07", rng: rand.New(rand.NewPCG(1, 2))},
-		stats:   &flagmigrate.Stats{},
-		repairs: flagmigrate.NewMemRepairLog(0),
+		stats:   &flagtest.Stats{},
+		repairs: repairlog.NewMemory(0),
 	}
 	observer := s.stats.Observer()
 	if metrics != nil {
@@ -185,7 +188,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	})
 	s.setAll(pilot, shadow)
 	s.runStage(ctx, "pilot shadow", "shadow reads for the pilot: compare, serve MongoDB's answer", nil)
-	bugMismatches := s.last.Verdicts[flagmigrate.VerdictKey{Op: flagmigrate.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
+	bugMismatches := s.last.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
 	s.note("%s: its DynamoDB events differ (the DAO drops \"referrer\"); users still got MongoDB's answer. Rolled back: it stays on MongoDB.", bug)
 	s.heldBack = bug
 	s.setAll([]string{bug}, mongoOnly)
@@ -291,11 +294,11 @@ func (s *story) runStage(ctx context.Context, short, title string, action func()
 }
 
 // diff returns the counters of now minus those of before.
-func diff(now, before flagmigrate.StatsSnapshot) flagmigrate.StatsSnapshot {
-	out := flagmigrate.StatsSnapshot{Calls: map[flagmigrate.CallKey]flagmigrate.CallStats{}, Verdicts: map[flagmigrate.VerdictKey]int64{}, Dropped: map[flagmigrate.DropReason]int64{}}
+func diff(now, before flagtest.StatsSnapshot) flagtest.StatsSnapshot {
+	out := flagtest.StatsSnapshot{Calls: map[flagtest.CallKey]flagtest.CallStats{}, Verdicts: map[flagtest.VerdictKey]int64{}, Dropped: map[flagmigrate.DropReason]int64{}}
 	for k, v := range now.Calls {
 		b := before.Calls[k]
-		out.Calls[k] = flagmigrate.CallStats{Count: v.Count - b.Count, Total: v.Total - b.Total}
+		out.Calls[k] = flagtest.CallStats{Count: v.Count - b.Count, Total: v.Total - b.Total}
 	}
 	for k, v := range now.Verdicts {
 		out.Verdicts[k] = v - before.Verdicts[k]

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
@@ -13,13 +12,13 @@ var _ eventstore.EventDeleter = (*FaultStore)(nil)
 
 // DeleteEvent implements eventstore.EventDeleter when the wrapped store
 // does (else it fails with errors.ErrUnsupported), with the faults of
-// flagmigrate.OpDeleteEvent.
+// eventstore.OpDeleteEvent.
 func (s *FaultStore) DeleteEvent(ctx context.Context, accountID, id string) error {
 	d, ok := s.inner.(eventstore.EventDeleter)
 	if !ok {
 		return fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
 	}
-	f, err := s.begin(ctx, flagmigrate.OpDeleteEvent, accountID, id)
+	f, err := s.begin(ctx, eventstore.OpDeleteEvent, accountID, id)
 	if err != nil {
 		return err
 	}
@@ -28,13 +27,13 @@ func (s *FaultStore) DeleteEvent(ctx context.Context, accountID, id string) erro
 }
 
 // EraseAccount implements eventstore.EventDeleter as DeleteEvent does,
-// with the faults of flagmigrate.OpEraseAccount.
+// with the faults of eventstore.OpEraseAccount.
 func (s *FaultStore) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	d, ok := s.inner.(eventstore.EventDeleter)
 	if !ok {
 		return nil, fmt.Errorf("%s: %w", s.name, errors.ErrUnsupported)
 	}
-	f, err := s.begin(ctx, flagmigrate.OpEraseAccount, accountID, "")
+	f, err := s.begin(ctx, eventstore.OpEraseAccount, accountID, "")
 	if err != nil {
 		return nil, err
 	}

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/backoff"
 )
 
 // StoreCall is one call seen by a [FaultStore].
 type StoreCall struct {
 	Store     string // the FaultStore's name
-	Op        string // flagmigrate.OpStoreEvent, OpFindEventByID or OpListEvents
+	Op        string // eventstore.OpStoreEvent, OpFindEventByID or OpListEvents
 	AccountID string
 	ID        string // the event ID (StoreEvent, FindEventByID)
 }
@@ -105,7 +106,7 @@ func (s *FaultStore) Set(op string, f Fault) *FaultStore {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if op == "" {
-		for _, o := range []string{flagmigrate.OpStoreEvent, flagmigrate.OpFindEventByID, flagmigrate.OpListEvents} {
+		for _, o := range []string{eventstore.OpStoreEvent, eventstore.OpFindEventByID, eventstore.OpListEvents} {
 			s.faults[o] = f
 		}
 		return s
@@ -178,7 +179,7 @@ func after(f Fault) {
 
 // StoreEvent implements flagmigrate.EventStore.
 func (s *FaultStore) StoreEvent(ctx context.Context, evt flagmigrate.Event) error {
-	f, err := s.begin(ctx, flagmigrate.OpStoreEvent, evt.AccountID, evt.ID)
+	f, err := s.begin(ctx, eventstore.OpStoreEvent, evt.AccountID, evt.ID)
 	if err != nil {
 		return err
 	}
@@ -188,7 +189,7 @@ func (s *FaultStore) StoreEvent(ctx context.Context, evt flagmigrate.Event) erro
 
 // FindEventByID implements flagmigrate.EventStore.
 func (s *FaultStore) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
-	f, err := s.begin(ctx, flagmigrate.OpFindEventByID, accountID, id)
+	f, err := s.begin(ctx, eventstore.OpFindEventByID, accountID, id)
 	if err != nil {
 		return flagmigrate.Event{}, err
 	}
@@ -198,7 +199,7 @@ func (s *FaultStore) FindEventByID(ctx context.Context, accountID, id string) (f
 
 // ListEvents implements flagmigrate.EventStore.
 func (s *FaultStore) ListEvents(ctx context.Context, accountID string, opts flagmigrate.ListOptions) (flagmigrate.Page, error) {
-	f, err := s.begin(ctx, flagmigrate.OpListEvents, accountID, "")
+	f, err := s.begin(ctx, eventstore.OpListEvents, accountID, "")
 	if err != nil {
 		return flagmigrate.Page{}, err
 	}

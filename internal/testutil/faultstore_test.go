@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -18,7 +19,7 @@ func TestFaultStore(t *testing.T) {
 	evt := flagmigrate.Event{AccountID: "a", ID: "e", Type: "t", Time: time.UnixMilli(1)}
 	boom := errors.New("boom")
 	landed := false
-	s.Set(flagmigrate.OpStoreEvent, testutil.Fault{After: func() { landed = true }})
+	s.Set(eventstore.OpStoreEvent, testutil.Fault{After: func() { landed = true }})
 	if err := s.StoreEvent(context.Background(), evt); err != nil || !landed {
 		t.Fatalf("StoreEvent = %v, After ran %v", err, landed)
 	}
@@ -30,7 +31,7 @@ func TestFaultStore(t *testing.T) {
 	if _, err := s.ListEvents(context.Background(), "a", flagmigrate.ListOptions{}); err != nil {
 		t.Errorf("ListEvents after Clear = %v", err)
 	}
-	if got := rec.Names(); len(got) != 3 || got[0] != "s.StoreEvent" || s.Count(flagmigrate.OpListEvents) != 1 {
+	if got := rec.Names(); len(got) != 3 || got[0] != "s.StoreEvent" || s.Count(eventstore.OpListEvents) != 1 {
 		t.Errorf("recorded %v", got)
 	}
 	for _, spin := range []bool{false, true} {

@@ -1,19 +1,21 @@
-package flagmigrate
+package flagtest
 
 import (
 	"context"
 	"maps"
 	"sync"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate"
 )
 
-// Stats counts, in memory, what its [Stats.Observer] is told: store calls with their
-// latencies by operation, store, role and outcome; verdicts by operation;
-// dropped shadow reads by reason; dangerous combinations, repair records,
-// dropped repair entries, flag failures, stores going down and back, and
-// brakes ([WithBrake]). It suits tests and small services; for production
-// metrics, use package otelmetrics or an [Observer] of your own. The zero
-// value is ready to use.
+// Stats counts, in memory, what its [Stats.Observer] is told: store calls
+// with their latencies by operation, store, role and outcome; verdicts by
+// operation; dropped shadow reads by reason; dangerous combinations, repair
+// records, dropped repair entries, flag failures, stores going down and
+// back, and brakes ([flagmigrate.WithBrake]). It suits tests and small
+// tools; for production metrics, use package otelmetrics or a
+// [flagmigrate.Observer] of your own. The zero value is ready to use.
 type Stats struct {
 	mu sync.Mutex
 	s  StatsSnapshot
@@ -22,9 +24,9 @@ type Stats struct {
 // CallKey groups store calls in [StatsSnapshot].
 type CallKey struct {
 	Op      string
-	Side    Side
-	Role    Role
-	Outcome Outcome
+	Side    flagmigrate.Side
+	Role    flagmigrate.Role
+	Outcome flagmigrate.Outcome
 }
 
 // CallStats counts store calls and sums their latencies.
@@ -36,14 +38,14 @@ type CallStats struct {
 // VerdictKey groups comparisons in [StatsSnapshot].
 type VerdictKey struct {
 	Op      string
-	Verdict Verdict
+	Verdict flagmigrate.Verdict
 }
 
 // StatsSnapshot is a copy of a [Stats]' counters.
 type StatsSnapshot struct {
 	Calls          map[CallKey]CallStats
 	Verdicts       map[VerdictKey]int64
-	Dropped        map[DropReason]int64
+	Dropped        map[flagmigrate.DropReason]int64
 	Dangerous      int64 // dangerous combinations reported
 	Repairs        int64 // writes recorded for repair
 	RepairFailures int64 // repair records that failed
@@ -56,9 +58,9 @@ type StatsSnapshot struct {
 	BrakeReleases  int64 // brakes released
 }
 
-// Observer returns the Observer that counts into s.
-func (s *Stats) Observer() Observer {
-	return Observer{
+// Observer returns the observer that counts into s.
+func (s *Stats) Observer() flagmigrate.Observer {
+	return flagmigrate.Observer{
 		StoreCalled:       s.storeCalled,
 		Compared:          s.compared,
 		ShadowDropped:     s.shadowDropped,
@@ -81,7 +83,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 }
 
 // storeCalled counts c.
-func (s *Stats) storeCalled(_ context.Context, c StoreCall) {
+func (s *Stats) storeCalled(_ context.Context, c flagmigrate.StoreCall) {
 	k := CallKey{Op: c.Op, Side: c.Side, Role: c.Role, Outcome: c.Outcome}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -96,7 +98,7 @@ func (s *Stats) storeCalled(_ context.Context, c StoreCall) {
 }
 
 // compared counts c's verdict.
-func (s *Stats) compared(_ context.Context, c Comparison) {
+func (s *Stats) compared(_ context.Context, c flagmigrate.Comparison) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Verdicts == nil {
@@ -106,24 +108,24 @@ func (s *Stats) compared(_ context.Context, c Comparison) {
 }
 
 // shadowDropped counts a dropped shadow read.
-func (s *Stats) shadowDropped(_ context.Context, _ string, r DropReason) {
+func (s *Stats) shadowDropped(_ context.Context, _ string, r flagmigrate.DropReason) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Dropped == nil {
-		s.s.Dropped = make(map[DropReason]int64)
+		s.s.Dropped = make(map[flagmigrate.DropReason]int64)
 	}
 	s.s.Dropped[r]++
 }
 
 // dangerousRouting counts a dangerous combination.
-func (s *Stats) dangerousRouting(context.Context, DangerReport) {
+func (s *Stats) dangerousRouting(context.Context, flagmigrate.DangerReport) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Dangerous++
 }
 
 // repairRecorded counts a repair record, and its failure.
-func (s *Stats) repairRecorded(_ context.Context, _ RepairEntry, err error) {
+func (s *Stats) repairRecorded(_ context.Context, _ flagmigrate.RepairEntry, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Repairs++
@@ -133,21 +135,21 @@ func (s *Stats) repairRecorded(_ context.Context, _ RepairEntry, err error) {
 }
 
 // repairDropped counts an entry dropped by the default repair log.
-func (s *Stats) repairDropped(context.Context, RepairEntry) {
+func (s *Stats) repairDropped(context.Context, flagmigrate.RepairEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.RepairDrops++
 }
 
 // flagFailed counts a flag failure.
-func (s *Stats) flagFailed(context.Context, FlagError) {
+func (s *Stats) flagFailed(context.Context, flagmigrate.FlagError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.FlagFailures++
 }
 
 // storeStateChanged counts stores going down and coming back.
-func (s *Stats) storeStateChanged(_ context.Context, st StoreState) {
+func (s *Stats) storeStateChanged(_ context.Context, st flagmigrate.StoreState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.Down {
@@ -158,7 +160,7 @@ func (s *Stats) storeStateChanged(_ context.Context, st StoreState) {
 }
 
 // brakeChanged counts brakes tripped, unable to help, and released.
-func (s *Stats) brakeChanged(_ context.Context, c BrakeChange) {
+func (s *Stats) brakeChanged(_ context.Context, c flagmigrate.BrakeChange) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {

@@ -1,0 +1,72 @@
+package repairlog
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate"
+)
+
+// line is one entry of the file: a [flagmigrate.RepairEntry] with its
+// sides ("old", "new") and kind ("delete", "erase"; a write has none) by
+// name. The format is the one repairlog has always written.
+type line struct {
+	Time      time.Time `json:"time"`
+	Op        string    `json:"op"`
+	AccountID string    `json:"accountId"`
+	Key       string    `json:"key"`
+	Target    string    `json:"target"`
+	Source    string    `json:"source"`
+	Orphan    bool      `json:"orphan,omitempty"`
+	Error     string    `json:"error"`
+	Kind      string    `json:"kind,omitempty"`
+}
+
+// marshal renders e as one JSON line, without the newline.
+func marshal(e flagmigrate.RepairEntry) ([]byte, error) {
+	l := line{Time: e.Time, Op: e.Op, AccountID: e.AccountID, Key: e.Key,
+		Target: e.Target.String(), Source: e.Source.String(), Orphan: e.Orphan, Error: e.Error}
+	if e.Kind != flagmigrate.KindWrite {
+		l.Kind = e.Kind.String()
+	}
+	return json.Marshal(l)
+}
+
+// unmarshal reads one JSON line into an entry; unknown side and kind
+// names match [flagmigrate.ErrInvalidArgument].
+func unmarshal(b []byte) (flagmigrate.RepairEntry, error) {
+	var l line
+	if err := json.Unmarshal(b, &l); err != nil {
+		return flagmigrate.RepairEntry{}, err
+	}
+	e := flagmigrate.RepairEntry{Time: l.Time, Op: l.Op, AccountID: l.AccountID, Key: l.Key, Orphan: l.Orphan, Error: l.Error}
+	var err error
+	if e.Target, err = side(l.Target); err != nil {
+		return flagmigrate.RepairEntry{}, err
+	}
+	if e.Source, err = side(l.Source); err != nil {
+		return flagmigrate.RepairEntry{}, err
+	}
+	switch l.Kind {
+	case "", "write":
+		e.Kind = flagmigrate.KindWrite
+	case "delete":
+		e.Kind = flagmigrate.KindDelete
+	case "erase":
+		e.Kind = flagmigrate.KindErase
+	default:
+		return flagmigrate.RepairEntry{}, fmt.Errorf("%w: write kind %q is none of write, delete, erase", flagmigrate.ErrInvalidArgument, l.Kind)
+	}
+	return e, nil
+}
+
+func side(s string) (flagmigrate.Side, error) {
+	switch s {
+	case "old":
+		return flagmigrate.SideOld, nil
+	case "new":
+		return flagmigrate.SideNew, nil
+	}
+	return 0, fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", flagmigrate.ErrInvalidArgument, s)
+}
