@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"go.uber.org/goleak"
@@ -26,18 +27,12 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var t0 = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-
-func event(account, id string, i int) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: id, Type: "t", Time: t0.Add(time.Duration(i) * time.Millisecond), Data: map[string]any{"i": i}}
-}
-
 // seed fills a memstore with accounts × perAccount events.
 func seed(t testing.TB, accounts, perAccount int) *memstore.Store {
 	s := memstore.New()
 	for a := range accounts {
 		for i := range perAccount {
-			if err := s.StoreEvent(context.Background(), event(fmt.Sprintf("acct-%02d", a), fmt.Sprintf("e-%04d", i), i)); err != nil {
+			if err := s.StoreEvent(context.Background(), fixture.Nth(fmt.Sprintf("acct-%02d", a), fmt.Sprintf("e-%04d", i), i)); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -77,7 +72,7 @@ func TestCopyIsIdempotent(t *testing.T) {
 
 func TestConflictIsReportedNotOverwritten(t *testing.T) {
 	src, dst := seed(t, 2, 10), memstore.New()
-	theirs := event("acct-01", "e-0003", 3)
+	theirs := fixture.Nth("acct-01", "e-0003", 3)
 	theirs.Data = map[string]any{"i": "tampered"}
 	if err := dst.StoreEvent(t.Context(), theirs); err != nil {
 		t.Fatal(err)
@@ -333,12 +328,12 @@ func TestConcurrentDualWrites(t *testing.T) {
 			return
 		}
 		for i := 0; ctx.Err() == nil; i++ {
-			e := event(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("e-%04d", (i*7)%200), (i*7)%200)
+			e := fixture.Nth(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("e-%04d", (i*7)%200), (i*7)%200)
 			if err := dst.StoreEvent(t.Context(), e); err != nil {
 				writeErrs.Add(1)
 			}
 			// New events, written to both stores as a MigratingStore would.
-			n := event(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("new-%06d", i), i)
+			n := fixture.Nth(fmt.Sprintf("acct-%02d", i%4), fmt.Sprintf("new-%06d", i), i)
 			if err := src.StoreEvent(t.Context(), n); err != nil {
 				writeErrs.Add(1)
 			}
@@ -368,9 +363,9 @@ func TestConcurrentDualWrites(t *testing.T) {
 
 func TestVerifyFindsEachKind(t *testing.T) {
 	src, dst := seed(t, 2, 5), seed(t, 2, 5)
-	extra := event("acct-00", "only-in-dst", 1)
-	onlySrc := event("acct-01", "only-in-src", 1)
-	changed := event("acct-00", "e-0002", 2)
+	extra := fixture.Nth("acct-00", "only-in-dst", 1)
+	onlySrc := fixture.Nth("acct-01", "only-in-src", 1)
+	changed := fixture.Nth("acct-00", "e-0002", 2)
 	changed.Type = "renamed"
 	changed.Data = map[string]any{"i": 2, "new": true}
 	src2 := memstore.New()
@@ -395,7 +390,7 @@ func TestVerifyFindsEachKind(t *testing.T) {
 		}
 		for _, d := range r.Differences {
 			if d.Kind == backfill.Different {
-				if fmt.Sprint(d.Fields) != `[Data["new"] Type]` || d.Values["Type"] != `"renamed" → "t"` {
+				if fmt.Sprint(d.Fields) != `[Data["new"] Type]` || d.Values["Type"] != fmt.Sprintf("%q → %q", "renamed", fixture.Type) {
 					t.Errorf("difference %+v", d)
 				}
 			}

@@ -21,6 +21,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -37,7 +38,7 @@ func BenchmarkMongoToDynamo(b *testing.B) {
 	src, _ := realstores.Mongo(b)
 	var events []flagmigrate.Event
 	for i := range n {
-		events = append(events, event(fmt.Sprintf("acct-%02d", i%20), fmt.Sprintf("e-%05d", i), i))
+		events = append(events, fixture.Nth(fmt.Sprintf("acct-%02d", i%20), fmt.Sprintf("e-%05d", i), i))
 	}
 	if _, err := src.StoreEvents(context.Background(), events); err != nil {
 		b.Fatal(err)
@@ -96,7 +97,7 @@ type generated struct{ n int }
 func (g generated) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) iter.Seq2[flagmigrate.Event, error] {
 	return func(yield func(flagmigrate.Event, error) bool) {
 		for i := range g.n {
-			if !yield(event(fmt.Sprintf("acct-%03d", i%100), fmt.Sprintf("e-%08d", i), i), nil) {
+			if !yield(fixture.Nth(fmt.Sprintf("acct-%03d", i%100), fmt.Sprintf("e-%08d", i), i), nil) {
 				return
 			}
 		}

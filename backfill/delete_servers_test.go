@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -90,7 +91,7 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	var history []flagmigrate.Event
 	for a := range 6 {
 		for i := range 100 {
-			history = append(history, event(fmt.Sprintf("acct-%d", a), fmt.Sprintf("h-%04d", i), a*100+i))
+			history = append(history, fixture.Nth(fmt.Sprintf("acct-%d", a), fmt.Sprintf("h-%04d", i), a*100+i))
 		}
 	}
 	if _, err := old.StoreEvents(t.Context(), history); err != nil {
@@ -180,7 +181,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 	log := repairlog.NewMemory(0)
 	var events []flagmigrate.Event
 	for i := range 30 {
-		e := event("acct-r", fmt.Sprintf("r-%02d", i), i)
+		e := fixture.Nth("acct-r", fmt.Sprintf("r-%02d", i), i)
 		events = append(events, e)
 		if err := old.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)

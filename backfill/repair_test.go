@@ -8,14 +8,15 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 func TestRepairReplaysTheLog(t *testing.T) {
 	old, nu := seed(t, 2, 10), seed(t, 2, 10)
-	onlyOld := event("acct-00", "failed-on-new", 1)
-	onlyNew := event("acct-01", "failed-on-old", 2)
+	onlyOld := fixture.Nth("acct-00", "failed-on-new", 1)
+	onlyNew := fixture.Nth("acct-01", "failed-on-old", 2)
 	if err := old.StoreEvent(t.Context(), onlyOld); err != nil {
 		t.Fatal(err)
 	}
@@ -29,8 +30,8 @@ func TestRepairReplaysTheLog(t *testing.T) {
 	for _, e := range []flagmigrate.RepairEntry{
 		entry(onlyOld, flagmigrate.SideNew),
 		entry(onlyNew, flagmigrate.SideOld),
-		entry(event("acct-00", "e-0001", 1), flagmigrate.SideNew),        // already in both
-		entry(event("acct-00", "never-written", 1), flagmigrate.SideNew), // in neither
+		entry(fixture.Nth("acct-00", "e-0001", 1), flagmigrate.SideNew),        // already in both
+		entry(fixture.Nth("acct-00", "never-written", 1), flagmigrate.SideNew), // in neither
 	} {
 		if err := log.Record(t.Context(), e); err != nil {
 			t.Fatal(err)
@@ -57,7 +58,7 @@ func TestRepairReplaysTheLog(t *testing.T) {
 func TestRepairSkipsUnreadableLines(t *testing.T) {
 	old, nu := memstore.New(), memstore.New()
 	for _, id := range []string{"a", "b"} {
-		if err := old.StoreEvent(t.Context(), event("acct", id, 1)); err != nil {
+		if err := old.StoreEvent(t.Context(), fixture.Nth("acct", id, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}

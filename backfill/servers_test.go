@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 )
 
@@ -21,7 +22,7 @@ func TestBackfillDuringDualWritesOnRealServers(t *testing.T) {
 	nu, _ := realstores.Dynamo(t, nil)
 	var history []flagmigrate.Event
 	for i := range 600 {
-		history = append(history, event(fmt.Sprintf("acct-%d", i%6), fmt.Sprintf("h-%04d", i), i))
+		history = append(history, fixture.Nth(fmt.Sprintf("acct-%d", i%6), fmt.Sprintf("h-%04d", i), i))
 	}
 	if _, err := old.StoreEvents(t.Context(), history); err != nil {
 		t.Fatal(err)
@@ -42,7 +43,7 @@ func TestBackfillDuringDualWritesOnRealServers(t *testing.T) {
 			for i := 0; ctx.Err() == nil; i++ {
 				e := history[(i*37+w*11)%len(history)] // an old event, written again
 				if i%2 == 0 {
-					e = event(fmt.Sprintf("acct-%d", i%6), fmt.Sprintf("new-%d-%05d", w, i), i)
+					e = fixture.Nth(fmt.Sprintf("acct-%d", i%6), fmt.Sprintf("new-%d-%05d", w, i), i)
 				}
 				if err := ms.StoreEvent(t.Context(), e); err != nil {
 					writeErrs.Add(1)

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -158,16 +158,16 @@ func throttleErr(n int) error {
 
 var fastRetries = &dynamodao.Options{BaseBackoff: time.Microsecond, MaxBackoff: time.Millisecond}
 
-func batchEvents(account string, n int) []flagmigrate.Event {
-	out := make([]flagmigrate.Event, n)
+func batchEvents(account string, n int) []eventstore.Event {
+	out := make([]eventstore.Event, n)
 	for i := range out {
-		out[i] = evt(account, fmt.Sprintf("e%04d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
+		out[i] = fixture.Event(account, fmt.Sprintf("e%04d", i), fixture.Base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
 	}
 	return out
 }
 
 // checkStored fails unless every event is stored (through a plain store).
-func checkStored(t *testing.T, c dynamodao.API, table string, events []flagmigrate.Event) {
+func checkStored(t *testing.T, c dynamodao.API, table string, events []eventstore.Event) {
 	t.Helper()
 	plain, err := dynamodao.New(c, table, nil)
 	if err != nil {
@@ -178,7 +178,7 @@ func checkStored(t *testing.T, c dynamodao.API, table string, events []flagmigra
 		if err != nil {
 			t.Fatalf("event %s: %v", e.ID, err)
 		}
-		if d := cmp.Diff(canonical(t, e), got); d != "" {
+		if d := cmp.Diff(fixture.Canonical(t, e), got); d != "" {
 			t.Fatalf("event %s (-want +got):\n%s", e.ID, d)
 		}
 	}
@@ -290,7 +290,7 @@ func TestBatchRetries(t *testing.T) {
 	}
 }
 
-func keysOf(events []flagmigrate.Event) []eventstore.EventKey {
+func keysOf(events []eventstore.Event) []eventstore.EventKey {
 	out := make([]eventstore.EventKey, len(events))
 	for i, e := range events {
 		out[i] = e.Key()
@@ -396,19 +396,19 @@ func TestBatchOtherErrorsNotRetried(t *testing.T) {
 func TestBatchDuplicatesAndConflicts(t *testing.T) {
 	f := &faultyAPI{}
 	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return f }, nil)
-	a := evt("acct", "a", base, map[string]any{"v": 1})
-	a2 := evt("acct", "a", base, map[string]any{"v": 2})
-	b := evt("acct", "b", base, nil)
+	a := fixture.Event("acct", "a", fixture.Base, map[string]any{"v": 1})
+	a2 := fixture.Event("acct", "a", fixture.Base, map[string]any{"v": 2})
+	b := fixture.Event("acct", "b", fixture.Base, nil)
 	if err := s.StoreEvent(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
-	b2 := evt("acct", "b", base.Add(time.Millisecond), nil)
-	batch := []flagmigrate.Event{a, a2, a, b2, b, b2, {}}
+	b2 := fixture.Event("acct", "b", fixture.Base.Add(time.Millisecond), nil)
+	batch := []eventstore.Event{a, a2, a, b2, b, b2, {}}
 	errs, err := s.StoreEvents(t.Context(), batch)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []error{nil, flagmigrate.ErrConflict, nil, flagmigrate.ErrConflict, nil, flagmigrate.ErrConflict, flagmigrate.ErrInvalidEvent}
+	want := []error{nil, eventstore.ErrConflict, nil, eventstore.ErrConflict, nil, eventstore.ErrConflict, eventstore.ErrInvalidEvent}
 	for i := range batch {
 		if (want[i] == nil) != (errs[i] == nil) || !errors.Is(errs[i], want[i]) {
 			t.Errorf("event %d: %v, want %v", i, errs[i], want[i])
@@ -441,15 +441,15 @@ func (c ccfWithItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o .
 func TestStoreEventUsesReturnedItem(t *testing.T) {
 	f := &faultyAPI{}
 	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return ccfWithItem{f} }, nil)
-	e := evt("acct", "e", base, allKinds())
+	e := fixture.Event("acct", "e", fixture.Base, fixture.AllKinds())
 	for range 2 {
 		if err := s.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	err := s.StoreEvent(t.Context(), evt("acct", "e", base, nil))
+	err := s.StoreEvent(t.Context(), fixture.Event("acct", "e", fixture.Base, nil))
 	var ccf *types.ConditionalCheckFailedException
-	if !errors.Is(err, flagmigrate.ErrConflict) || !errors.As(err, &ccf) {
+	if !errors.Is(err, eventstore.ErrConflict) || !errors.As(err, &ccf) {
 		t.Errorf("conflict = %v", err)
 	}
 	if n := f.getItems.Load(); n != 0 {
@@ -474,7 +474,7 @@ func (c ccfWithoutItem) PutItem(ctx context.Context, in *dynamodb.PutItemInput, 
 func TestStoreEventReadsBackWithoutReturnedItem(t *testing.T) {
 	f := &faultyAPI{}
 	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { f.API = api; return ccfWithoutItem{f} }, nil)
-	e := evt("acct", "e", base, allKinds())
+	e := fixture.Event("acct", "e", fixture.Base, fixture.AllKinds())
 	for range 2 {
 		if err := s.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)
@@ -482,15 +482,6 @@ func TestStoreEventReadsBackWithoutReturnedItem(t *testing.T) {
 	}
 	if n := f.getItems.Load(); n != 1 {
 		t.Errorf("%d GetItem calls, want 1: the read back after the failed put", n)
-	}
-}
-
-func allKinds() map[string]any {
-	return map[string]any{
-		"null": nil, "t": true, "f": false, "s": "héllo 🚀", "empty": "",
-		"int": int64(-42), "big": int64(1 << 62), "float": 2.5, "tiny": 1.5e-130, "huge": 9.5e125,
-		"list": []any{int64(1), "two", nil, []any{}, map[string]any{}},
-		"map":  map[string]any{"deep": map[string]any{"er": []any{map[string]any{"k": "v"}}}},
 	}
 }
 
@@ -520,8 +511,8 @@ func TestBatchPutRefusedAlone(t *testing.T) {
 			t.Errorf("event %d: %v", i, e)
 		}
 	}
-	checkStored(t, c, s.Table(), []flagmigrate.Event{events[0], events[2], events[3], events[4]})
-	if _, err := s.FindEventByID(t.Context(), "acct", events[1].ID); !errors.Is(err, flagmigrate.ErrNotFound) {
+	checkStored(t, c, s.Table(), []eventstore.Event{events[0], events[2], events[3], events[4]})
+	if _, err := s.FindEventByID(t.Context(), "acct", events[1].ID); !errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("the refused event: %v, want ErrNotFound", err)
 	}
 	if n := f.writes.Load(); n != 2 {

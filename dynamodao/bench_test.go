@@ -23,8 +23,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/expression"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
@@ -40,28 +41,9 @@ type rawItem struct {
 	Data map[string]any `dynamodbav:"data,omitempty"`
 }
 
-func toRaw(e flagmigrate.Event) rawItem {
+func toRaw(e eventstore.Event) rawItem {
 	ms := e.Time.UnixMilli()
 	return rawItem{PK: e.AccountID, SK: e.ID, TK: fmt.Sprintf("%015d#%s", ms, e.ID), Time: ms, Type: e.Type, Data: e.Data}
-}
-
-// benchData is a typical event payload.
-func benchData(i int) map[string]any {
-	return map[string]any{
-		"user":    fmt.Sprintf("user-%d", i%97),
-		"amount":  int64(i * 31),
-		"ratio":   float64(i) / 7,
-		"ok":      i%2 == 0,
-		"tags":    []any{"a", "b", "c"},
-		"address": map[string]any{"city": "Lyon", "zip": "69001", "geo": []any{45.76, 4.83}},
-		"note":    "",
-		"extra":   nil,
-	}
-}
-
-func benchEvent(account string, i int) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: fmt.Sprintf("evt-%08d", i), Type: "order.created",
-		Time: base.Add(time.Duration(i) * time.Millisecond), Data: benchData(i)}
 }
 
 // runs numbers the runs of sub-benchmarks, so that each run (of -count or
@@ -118,11 +100,11 @@ func BenchmarkStoreEvent(b *testing.B) {
 		b.Fatal(err)
 	}
 	sideBySide(b, func(b *testing.B, run string, i int) {
-		if err := s.StoreEvent(b.Context(), benchEvent("dao-"+run, i)); err != nil {
+		if err := s.StoreEvent(b.Context(), fixture.BenchEvent("dao-"+run, i)); err != nil {
 			b.Fatal(err)
 		}
 	}, func(b *testing.B, run string, i int) {
-		av, err := attributevalue.MarshalMap(toRaw(benchEvent("raw-"+run, i)))
+		av, err := attributevalue.MarshalMap(toRaw(fixture.BenchEvent("raw-"+run, i)))
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -138,9 +120,9 @@ func BenchmarkStoreEvent(b *testing.B) {
 // preload stores n events of one account.
 func preload(b *testing.B, s *dynamodao.Store, account string, n int) {
 	b.Helper()
-	events := make([]flagmigrate.Event, n)
+	events := make([]eventstore.Event, n)
 	for i := range events {
-		events[i] = benchEvent(account, i)
+		events[i] = fixture.BenchEvent(account, i)
 	}
 	errs, err := s.StoreEvents(b.Context(), events)
 	if err != nil {
@@ -158,14 +140,14 @@ func BenchmarkFindEventByID(b *testing.B) {
 	const n = 1000
 	preload(b, s, "acct", n)
 	sideBySide(b, func(b *testing.B, _ string, i int) {
-		if _, err := s.FindEventByID(b.Context(), "acct", fmt.Sprintf("evt-%08d", i%n)); err != nil {
+		if _, err := s.FindEventByID(b.Context(), "acct", fixture.BenchID(i%n)); err != nil {
 			b.Fatal(err)
 		}
 	}, func(b *testing.B, _ string, i int) {
 		key, err := attributevalue.MarshalMap(struct {
 			PK string `dynamodbav:"pk"`
 			SK string `dynamodbav:"sk"`
-		}{"acct", fmt.Sprintf("evt-%08d", i%n)})
+		}{"acct", fixture.BenchID(i % n)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -187,13 +169,13 @@ func BenchmarkListEvents(b *testing.B) {
 	const n, limit = 1000, 50
 	preload(b, s, "acct", n)
 	sideBySide(b, func(b *testing.B, _ string, i int) {
-		start := base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
-		page, err := s.ListEvents(b.Context(), "acct", flagmigrate.ListOptions{Start: start, Limit: limit})
+		start := fixture.Base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
+		page, err := s.ListEvents(b.Context(), "acct", eventstore.ListOptions{Start: start, Limit: limit})
 		if err != nil || len(page.Events) != limit {
 			b.Fatal(err, len(page.Events))
 		}
 	}, func(b *testing.B, _ string, i int) {
-		start := base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
+		start := fixture.Base.Add(time.Duration(i*limit%(n-limit)) * time.Millisecond)
 		kc := expression.Key("pk").Equal(expression.Value("acct")).
 			And(expression.Key("tk").Between(expression.Value(fmt.Sprintf("%015d", start.UnixMilli())), expression.Value("999999999999999")))
 		expr, err := expression.NewBuilder().WithKeyCondition(kc).Build()
@@ -228,14 +210,14 @@ func BenchmarkBatchStore10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	events := func(account string, n int) []flagmigrate.Event {
-		out := make([]flagmigrate.Event, n)
+	events := func(account string, n int) []eventstore.Event {
+		out := make([]eventstore.Event, n)
 		for i := range out {
-			out[i] = benchEvent(account, i)
+			out[i] = fixture.BenchEvent(account, i)
 		}
 		return out
 	}
-	storeEvents := func(b *testing.B, s *dynamodao.Store, events []flagmigrate.Event) {
+	storeEvents := func(b *testing.B, s *dynamodao.Store, events []eventstore.Event) {
 		errs, err := s.StoreEvents(b.Context(), events)
 		if err != nil {
 			b.Fatal(err)
@@ -246,7 +228,7 @@ func BenchmarkBatchStore10k(b *testing.B) {
 			}
 		}
 	}
-	putItems := func(b *testing.B, c *dynamodb.Client, events []flagmigrate.Event) {
+	putItems := func(b *testing.B, c *dynamodb.Client, events []eventstore.Event) {
 		for _, e := range events {
 			av, err := attributevalue.MarshalMap(toRaw(e))
 			if err != nil {
@@ -260,7 +242,7 @@ func BenchmarkBatchStore10k(b *testing.B) {
 			}
 		}
 	}
-	batchWrites := func(b *testing.B, c *dynamodb.Client, events []flagmigrate.Event) {
+	batchWrites := func(b *testing.B, c *dynamodb.Client, events []eventstore.Event) {
 		for lo := 0; lo < len(events); lo += 25 {
 			var reqs []types.WriteRequest
 			for _, e := range events[lo:min(lo+25, len(events))] {
@@ -278,11 +260,11 @@ func BenchmarkBatchStore10k(b *testing.B) {
 	}
 	for _, side := range []struct {
 		name  string
-		store func(*testing.B, []flagmigrate.Event)
+		store func(*testing.B, []eventstore.Event)
 	}{
-		{"dynamodao.StoreEvents", func(b *testing.B, e []flagmigrate.Event) { storeEvents(b, s, e) }},
-		{"raw.PutItem", func(b *testing.B, e []flagmigrate.Event) { putItems(b, c, e) }},
-		{"raw.BatchWriteItem", func(b *testing.B, e []flagmigrate.Event) { batchWrites(b, c, e) }},
+		{"dynamodao.StoreEvents", func(b *testing.B, e []eventstore.Event) { storeEvents(b, s, e) }},
+		{"raw.PutItem", func(b *testing.B, e []eventstore.Event) { putItems(b, c, e) }},
+		{"raw.BatchWriteItem", func(b *testing.B, e []eventstore.Event) { batchWrites(b, c, e) }},
 	} {
 		b.Run(side.name, func(b *testing.B) {
 			for b.Loop() {
@@ -331,10 +313,10 @@ func BenchmarkBatchStoreConditional(b *testing.B) {
 	const n, chunk = 10000, 2000
 	_, c := newStore(b, nil, nil)
 	table := freshTable(b, c)
-	events := func(account string) []flagmigrate.Event {
-		out := make([]flagmigrate.Event, chunk)
+	events := func(account string) []eventstore.Event {
+		out := make([]eventstore.Event, chunk)
 		for i := range out {
-			out[i] = benchEvent(account, i)
+			out[i] = fixture.BenchEvent(account, i)
 		}
 		return out
 	}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
 )
@@ -64,7 +63,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			"l": []any{}, "m": map[string]any{}, "deep": []any{[]any{map[string]any{"x": []any{nil}}}},
 		}},
 	} {
-		e := flagmigrate.Event{AccountID: "a", ID: "b", Type: "t", Time: eventstore.MaxTime, Data: tc.data}
+		e := eventstore.Event{AccountID: "a", ID: "b", Type: "t", Time: eventstore.MaxTime, Data: tc.data}
 		av, err := marshalEvent(e)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.reason, err)

@@ -13,9 +13,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/storetest"
@@ -23,25 +23,10 @@ import (
 )
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) flagmigrate.EventStore {
+	storetest.Run(t, func(t *testing.T) eventstore.EventStore {
 		s, _ := newStore(t, nil, nil)
 		return s
 	})
-}
-
-var base = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-
-func evt(account, id string, t time.Time, data map[string]any) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: id, Type: "test.event", Time: t, Data: data}
-}
-
-func canonical(t testing.TB, e flagmigrate.Event) flagmigrate.Event {
-	t.Helper()
-	c, err := e.Canonical()
-	if err != nil {
-		t.Fatalf("Canonical: %v", err)
-	}
-	return c
 }
 
 func TestNew(t *testing.T) {
@@ -61,7 +46,7 @@ func TestNew(t *testing.T) {
 		{"negative attempts", c, "events", &dynamodao.Options{MaxAttempts: -1}, false},
 	} {
 		s, err := dynamodao.New(tc.api, tc.table, tc.opts)
-		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, flagmigrate.ErrInvalidArgument)) {
+		if tc.ok != (err == nil) || (err != nil && !errors.Is(err, eventstore.ErrInvalidArgument)) {
 			t.Errorf("%s: New = %v, %v; want ok=%v (else ErrInvalidArgument)", tc.reason, s, err, tc.ok)
 		}
 	}
@@ -97,7 +82,7 @@ func TestCreateTableIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.StoreEvent(t.Context(), evt("a", "b", base, nil)); err != nil {
+	if err := s.StoreEvent(t.Context(), fixture.Event("a", "b", fixture.Base, nil)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -159,7 +144,7 @@ func TestMissingTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = s.StoreEvent(t.Context(), evt("a", "b", base, nil))
+	err = s.StoreEvent(t.Context(), fixture.Event("a", "b", fixture.Base, nil))
 	var rnf *types.ResourceNotFoundException
 	if !errors.As(err, &rnf) {
 		t.Errorf("StoreEvent on a missing table = %v, want a *types.ResourceNotFoundException", err)
@@ -170,28 +155,28 @@ func TestMissingTable(t *testing.T) {
 // keys and type.
 func largest(t testing.TB) []struct {
 	reason string
-	evt    flagmigrate.Event
+	evt    eventstore.Event
 } {
 	account := strings.Repeat("a", eventstore.MaxKeyBytes)
 	id := strings.Repeat("🚀", eventstore.MaxKeyBytes/4)
 	typ := strings.Repeat("t", eventstore.MaxTypeBytes)
 	fill := func(reason string, grow func(room int) map[string]any) struct {
 		reason string
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 	} {
-		e := flagmigrate.Event{AccountID: account, ID: id, Type: typ, Time: base}
+		e := eventstore.Event{AccountID: account, ID: id, Type: typ, Time: fixture.Base}
 		e.Data = grow(eventstore.MaxEventSize - e.Size())
 		if n := e.Size(); n != eventstore.MaxEventSize {
 			t.Fatalf("%s: size %d, want %d", reason, n, eventstore.MaxEventSize)
 		}
 		return struct {
 			reason string
-			evt    flagmigrate.Event
+			evt    eventstore.Event
 		}{reason, e}
 	}
 	return []struct {
 		reason string
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 	}{
 		fill("one long string", func(room int) map[string]any {
 			return map[string]any{"s": strings.Repeat("x", room-3-1-1)} // map, entry, key
@@ -248,7 +233,7 @@ func TestLargestEventStored(t *testing.T) {
 	for i, tc := range largest(t) {
 		e := tc.evt
 		// DynamoDB's own count, by its documented rules: within its limit.
-		size, err := dynamodao.ItemSize(canonical(t, e))
+		size, err := dynamodao.ItemSize(fixture.Canonical(t, e))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -262,7 +247,7 @@ func TestLargestEventStored(t *testing.T) {
 		for _, b := range []bool{false, true} {
 			if b {
 				e.AccountID = "b" + e.AccountID[1:]
-				errs, err := s.StoreEvents(t.Context(), []flagmigrate.Event{e})
+				errs, err := s.StoreEvents(t.Context(), []eventstore.Event{e})
 				if err != nil || errs[0] != nil {
 					t.Fatalf("%s: StoreEvents: %v %v", tc.reason, errs, err)
 				}
@@ -273,7 +258,7 @@ func TestLargestEventStored(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: FindEventByID: %v", tc.reason, err)
 			}
-			if d := cmp.Diff(canonical(t, e), got); d != "" {
+			if d := cmp.Diff(fixture.Canonical(t, e), got); d != "" {
 				t.Errorf("%s: round trip (-want +got):\n%s", tc.reason, d)
 			}
 		}
@@ -297,11 +282,11 @@ func TestTooLargeRefusedBeforeAnyCall(t *testing.T) {
 		}
 		err := s.StoreEvent(t.Context(), e)
 		var ve *eventstore.ValidationError
-		if !errors.As(err, &ve) || !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+		if !errors.As(err, &ve) || !errors.Is(err, eventstore.ErrInvalidEvent) {
 			t.Errorf("%s: StoreEvent = %v, want a ValidationError", tc.reason, err)
 		}
-		errs, err := s.StoreEvents(t.Context(), []flagmigrate.Event{e, e})
-		if err != nil || !errors.Is(errs[0], flagmigrate.ErrInvalidEvent) || !errors.Is(errs[1], flagmigrate.ErrInvalidEvent) {
+		errs, err := s.StoreEvents(t.Context(), []eventstore.Event{e, e})
+		if err != nil || !errors.Is(errs[0], eventstore.ErrInvalidEvent) || !errors.Is(errs[1], eventstore.ErrInvalidEvent) {
 			t.Errorf("%s: StoreEvents = %v, %v; want ErrInvalidEvent for both", tc.reason, errs, err)
 		}
 	}
@@ -316,12 +301,12 @@ func TestOddKeysRoundTrip(t *testing.T) {
 	ref := memstore.New()
 	accounts := []string{"acct", "a#b", "a/b", "a|b", "a b", "🚀", "000000000000001#x"}
 	ids := []string{"#", "/", "|", " ", "a b", "x#y", "x/y", "x|y", "🚀", "🚀🚀", "é", "~", "000001709294400000#z", "tk#", ".", "$x", "\u00a0", "\U0010FFFF", "\uFFFF"}
-	var all []flagmigrate.Event
+	var all []eventstore.Event
 	for ai, a := range accounts {
 		for i, id := range ids {
-			e := evt(a, id, base.Add(time.Duration((i*7+ai)%5)*time.Millisecond), map[string]any{"id": id, "i": i})
+			e := fixture.Event(a, id, fixture.Base.Add(time.Duration((i*7+ai)%5)*time.Millisecond), map[string]any{"id": id, "i": i})
 			all = append(all, e)
-			for _, st := range []flagmigrate.EventStore{s, ref} {
+			for _, st := range []eventstore.EventStore{s, ref} {
 				if err := st.StoreEvent(t.Context(), e); err != nil {
 					t.Fatalf("StoreEvent(%q, %q): %v", a, id, err)
 				}
@@ -333,13 +318,13 @@ func TestOddKeysRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("FindEventByID(%q, %q): %v", e.AccountID, e.ID, err)
 		}
-		if d := cmp.Diff(canonical(t, e), got); d != "" {
+		if d := cmp.Diff(fixture.Canonical(t, e), got); d != "" {
 			t.Errorf("(%q, %q) round trip (-want +got):\n%s", e.AccountID, e.ID, d)
 		}
 	}
 	for _, a := range accounts {
 		for _, limit := range []int{1, 3, 100} {
-			comparePages(t, ref, s, a, flagmigrate.ListOptions{Limit: limit})
+			comparePages(t, ref, s, a, eventstore.ListOptions{Limit: limit})
 		}
 		var want, got []eventstore.EventKey
 		for e, err := range ref.ScanEvents(t.Context(), eventstore.ScanOptions{AccountID: a}) {
@@ -362,7 +347,7 @@ func TestOddKeysRoundTrip(t *testing.T) {
 
 // comparePages walks the pages of a query on both stores and fails on the
 // first difference of events or cursors.
-func comparePages(t *testing.T, ref, s flagmigrate.EventStore, account string, opts flagmigrate.ListOptions) {
+func comparePages(t *testing.T, ref, s eventstore.EventStore, account string, opts eventstore.ListOptions) {
 	t.Helper()
 	for n := 1; ; n++ {
 		want, werr := ref.ListEvents(t.Context(), account, opts)
@@ -410,7 +395,7 @@ func TestNumbersRoundTrip(t *testing.T) {
 		{"float that is integral", 12.0, int64(12)},
 		{"uint64 in range", uint64(math.MaxInt64), int64(math.MaxInt64)},
 	} {
-		e := evt("acct", tc.reason, base, map[string]any{"v": tc.in, "l": []any{tc.in}, "m": map[string]any{"v": tc.in}})
+		e := fixture.Event("acct", tc.reason, fixture.Base, map[string]any{"v": tc.in, "l": []any{tc.in}, "m": map[string]any{"v": tc.in}})
 		if err := s.StoreEvent(t.Context(), e); err != nil {
 			t.Errorf("%s: StoreEvent: %v", tc.reason, err)
 			continue
@@ -455,7 +440,7 @@ func TestEmptyValuesRoundTrip(t *testing.T) {
 		"null":      nil,
 		"nested":    map[string]any{"s": "", "m": map[string]any{}, "l": []any{"", []any{}, map[string]any{}, nil}},
 	}
-	if err := s.StoreEvent(t.Context(), evt("acct", "empties", base, data)); err != nil {
+	if err := s.StoreEvent(t.Context(), fixture.Event("acct", "empties", fixture.Base, data)); err != nil {
 		t.Fatalf("StoreEvent: %v", err)
 	}
 	got, err := s.FindEventByID(t.Context(), "acct", "empties")
@@ -490,7 +475,7 @@ func TestEmptyValuesRoundTrip(t *testing.T) {
 		t.Errorf("no data attribute")
 	}
 	// Nil Data: no data attribute at all.
-	if err := s.StoreEvent(t.Context(), evt("acct", "nil", base, nil)); err != nil {
+	if err := s.StoreEvent(t.Context(), fixture.Event("acct", "nil", fixture.Base, nil)); err != nil {
 		t.Fatal(err)
 	}
 	out, err = c.GetItem(t.Context(), &dynamodb.GetItemInput{
@@ -510,12 +495,12 @@ func TestEmptyValuesRoundTrip(t *testing.T) {
 
 func TestConflictKeepsNativeError(t *testing.T) {
 	s, _ := newStore(t, nil, nil)
-	if err := s.StoreEvent(t.Context(), evt("acct", "e", base, map[string]any{"v": 1})); err != nil {
+	if err := s.StoreEvent(t.Context(), fixture.Event("acct", "e", fixture.Base, map[string]any{"v": 1})); err != nil {
 		t.Fatal(err)
 	}
-	err := s.StoreEvent(t.Context(), evt("acct", "e", base, map[string]any{"v": 2}))
+	err := s.StoreEvent(t.Context(), fixture.Event("acct", "e", fixture.Base, map[string]any{"v": 2}))
 	var ccf *types.ConditionalCheckFailedException
-	if !errors.Is(err, flagmigrate.ErrConflict) || !errors.As(err, &ccf) {
+	if !errors.Is(err, eventstore.ErrConflict) || !errors.As(err, &ccf) {
 		t.Errorf("conflicting StoreEvent = %v, want ErrConflict wrapping a *types.ConditionalCheckFailedException", err)
 	}
 }
@@ -524,11 +509,11 @@ func TestListMatchesMemstore(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t, nil, nil)
 	ref := memstore.New()
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for i := range 300 {
 		account := []string{"a", "b", "c"}[i%3]
 		ms := time.Duration(i*7919%97) * time.Millisecond // many shared timestamps
-		events = append(events, evt(account, fmt.Sprintf("%c-%d", "zZaA9_é~"[i%8], i), base.Add(ms), map[string]any{"i": i}))
+		events = append(events, fixture.Event(account, fmt.Sprintf("%c-%d", "zZaA9_é~"[i%8], i), fixture.Base.Add(ms), map[string]any{"i": i}))
 	}
 	for _, st := range []eventstore.BatchStorer{s, ref} {
 		errs, err := st.StoreEvents(t.Context(), events)
@@ -542,16 +527,16 @@ func TestListMatchesMemstore(t *testing.T) {
 		}
 	}
 	ms := time.Millisecond
-	for _, opts := range []flagmigrate.ListOptions{
+	for _, opts := range []eventstore.ListOptions{
 		{}, {Limit: 1}, {Limit: 7}, {Limit: 100}, {Limit: 1000},
-		{Start: base.Add(10 * ms), Limit: 9},
-		{End: base.Add(50 * ms), Limit: 13},
-		{Start: base.Add(10 * ms), End: base.Add(11 * ms), Limit: 2},
-		{Start: base.Add(10*ms + 1), End: base.Add(40*ms - 1), Limit: 5},
-		{Start: base.Add(96 * ms), Limit: 3},
-		{Start: base.Add(97 * ms)},
-		{Start: base.Add(20 * ms), End: base.Add(20 * ms)},
-		{End: base},
+		{Start: fixture.Base.Add(10 * ms), Limit: 9},
+		{End: fixture.Base.Add(50 * ms), Limit: 13},
+		{Start: fixture.Base.Add(10 * ms), End: fixture.Base.Add(11 * ms), Limit: 2},
+		{Start: fixture.Base.Add(10*ms + 1), End: fixture.Base.Add(40*ms - 1), Limit: 5},
+		{Start: fixture.Base.Add(96 * ms), Limit: 3},
+		{Start: fixture.Base.Add(97 * ms)},
+		{Start: fixture.Base.Add(20 * ms), End: fixture.Base.Add(20 * ms)},
+		{End: fixture.Base},
 		{Start: eventstore.MinTime, End: eventstore.MaxTime, Limit: 50},
 	} {
 		for _, a := range []string{"a", "b", "c", "nobody"} {
@@ -566,9 +551,9 @@ func TestCursorsCrossStores(t *testing.T) {
 	// does not hold the cursor's event (not backfilled yet).
 	s, _ := newStore(t, nil, nil)
 	ref := memstore.New()
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for i := range 40 {
-		events = append(events, evt("a", fmt.Sprintf("e%02d", i), base.Add(time.Duration(i/3)*time.Millisecond), nil))
+		events = append(events, fixture.Event("a", fmt.Sprintf("e%02d", i), fixture.Base.Add(time.Duration(i/3)*time.Millisecond), nil))
 	}
 	for i, e := range events {
 		if err := ref.StoreEvent(t.Context(), e); err != nil {
@@ -591,7 +576,7 @@ func TestCursorsCrossStores(t *testing.T) {
 	for _, limit := range []int{1, 2, 5} {
 		cursor := ""
 		for {
-			page, err := ref.ListEvents(t.Context(), "a", flagmigrate.ListOptions{Limit: limit, Cursor: cursor})
+			page, err := ref.ListEvents(t.Context(), "a", eventstore.ListOptions{Limit: limit, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -599,7 +584,7 @@ func TestCursorsCrossStores(t *testing.T) {
 				break
 			}
 			cursor = page.NextCursor
-			opts := flagmigrate.ListOptions{Limit: limit, Cursor: cursor, Start: base.Add(2 * time.Millisecond), End: base.Add(11 * time.Millisecond)}
+			opts := eventstore.ListOptions{Limit: limit, Cursor: cursor, Start: fixture.Base.Add(2 * time.Millisecond), End: fixture.Base.Add(11 * time.Millisecond)}
 			comparePages(t, refOnly, s, "a", opts)
 		}
 	}
@@ -609,9 +594,9 @@ func TestScanSegmentsAreNative(t *testing.T) {
 	t.Parallel()
 	counting := &countingAPI{}
 	s, _ := newStore(t, func(api dynamodao.API) dynamodao.API { counting.API = api; return counting }, nil)
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for i := range 200 {
-		events = append(events, evt(fmt.Sprintf("acct-%d", i%20), fmt.Sprintf("e%d", i), base, nil))
+		events = append(events, fixture.Event(fmt.Sprintf("acct-%d", i%20), fmt.Sprintf("e%d", i), fixture.Base, nil))
 	}
 	if _, err := s.StoreEvents(t.Context(), events); err != nil {
 		t.Fatal(err)
@@ -639,7 +624,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 		}
 	}
 	// Resuming a segment from its middle.
-	var head []flagmigrate.Event
+	var head []eventstore.Event
 	for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: 1, Segments: 4}) {
 		if err != nil {
 			t.Fatal(err)
@@ -650,7 +635,7 @@ func TestScanSegmentsAreNative(t *testing.T) {
 		t.Skipf("segment 1 holds %d events", len(head))
 	}
 	after := head[len(head)/2].Key()
-	var tail []flagmigrate.Event
+	var tail []eventstore.Event
 	for e, err := range s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: 1, Segments: 4, After: &after}) {
 		if err != nil {
 			t.Fatal(err)
@@ -667,7 +652,7 @@ func TestInvalidScanAfter(t *testing.T) {
 	var err error
 	for _, err = range s.ScanEvents(t.Context(), eventstore.ScanOptions{After: &eventstore.EventKey{AccountID: "a"}}) {
 	}
-	if !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+	if !errors.Is(err, eventstore.ErrInvalidArgument) {
 		t.Errorf("scan after an empty ID ended with %v, want ErrInvalidArgument", err)
 	}
 }

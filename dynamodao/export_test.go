@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
@@ -17,7 +16,7 @@ import (
 // nulls 1 byte; lists and maps 3 bytes plus 1 per element plus the elements
 // (and keys). The tests check it themselves rather than trust a test
 // server's own count.
-func ItemSize(e flagmigrate.Event) (int, error) {
+func ItemSize(e eventstore.Event) (int, error) {
 	av, err := marshalEvent(e)
 	if err != nil {
 		return 0, err
@@ -71,7 +70,7 @@ func numberSize(s string) int {
 // keys found missing. A different event stored between the two is
 // overwritten. It is kept for the benchmark that compares the paths and for
 // the race test's proof that it can see the race.
-func (s *Store) StoreEventsUnchecked(ctx context.Context, events []flagmigrate.Event) ([]error, error) {
+func (s *Store) StoreEventsUnchecked(ctx context.Context, events []eventstore.Event) ([]error, error) {
 	const op = "StoreEventsUnchecked"
 	b, err := s.readBatch(ctx, op, events)
 	if err != nil {

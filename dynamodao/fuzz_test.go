@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
@@ -41,7 +40,7 @@ func FuzzRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, seed uint64, id string, x float64, n int64, str string) {
 		r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
 		g := gen{r: r, x: x, n: n, s: str}
-		e := flagmigrate.Event{
+		e := eventstore.Event{
 			AccountID: fmt.Sprintf("fuzz-%d", seq.Add(1)), // one per input: inputs may share ids
 			ID:        id,
 			Type:      g.str(),
@@ -55,7 +54,7 @@ func FuzzRoundTrip(f *testing.F) {
 		before := counting.calls.Load()
 		err := s.StoreEvent(t.Context(), e)
 		if verr != nil {
-			if !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+			if !errors.Is(err, eventstore.ErrInvalidEvent) {
 				t.Fatalf("invalid event (%v): StoreEvent = %v, want ErrInvalidEvent", verr, err)
 			}
 			if calls := counting.calls.Load() - before; calls != 0 {
@@ -73,24 +72,24 @@ func FuzzRoundTrip(f *testing.F) {
 		if d := cmp.Diff(want, got); d != "" {
 			t.Fatalf("round trip (-want +got):\n%s", d)
 		}
-		page, err := s.ListEvents(t.Context(), e.AccountID, flagmigrate.ListOptions{})
+		page, err := s.ListEvents(t.Context(), e.AccountID, eventstore.ListOptions{})
 		if err != nil {
 			t.Fatalf("ListEvents: %v", err)
 		}
-		if d := cmp.Diff(flagmigrate.Page{Events: []flagmigrate.Event{want}}, page); d != "" {
+		if d := cmp.Diff(eventstore.Page{Events: []eventstore.Event{want}}, page); d != "" {
 			t.Fatalf("ListEvents (-want +got):\n%s", d)
 		}
 		found, err := s.FindEvents(t.Context(), []eventstore.EventKey{e.Key()})
 		if err != nil {
 			t.Fatalf("FindEvents: %v", err)
 		}
-		if d := cmp.Diff([]flagmigrate.Event{want}, found); d != "" {
+		if d := cmp.Diff([]eventstore.Event{want}, found); d != "" {
 			t.Fatalf("FindEvents (-want +got):\n%s", d)
 		}
 		if err := s.StoreEvent(t.Context(), e); err != nil {
 			t.Fatalf("storing again: %v", err)
 		}
-		if errs, err := s.StoreEvents(t.Context(), []flagmigrate.Event{e}); err != nil || errs[0] != nil {
+		if errs, err := s.StoreEvents(t.Context(), []eventstore.Event{e}); err != nil || errs[0] != nil {
 			t.Fatalf("batch storing again: %v %v", errs, err)
 		}
 		size, err := dynamodao.ItemSize(want)

@@ -9,9 +9,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 )
 
 // writerID is the context key of a writer in the race test.
@@ -80,15 +80,15 @@ func raceRound(t *testing.T, c *dynamodb.Client, table string, round, writers, k
 		t.Fatal(err)
 	}
 	account := fmt.Sprintf("race-%d", round)
-	eventOf := func(w, k int) flagmigrate.Event {
-		return evt(account, fmt.Sprintf("k%03d", k), base, map[string]any{"writer": w})
+	eventOf := func(w, k int) eventstore.Event {
+		return fixture.Event(account, fmt.Sprintf("k%03d", k), fixture.Base, map[string]any{"writer": w})
 	}
 	results := make([][]error, writers)
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
 			ctx := context.WithValue(t.Context(), writerID{}, w)
-			batch := make([]flagmigrate.Event, keys)
+			batch := make([]eventstore.Event, keys)
 			for k := range batch {
 				batch[k] = eventOf(w, k)
 			}
@@ -128,10 +128,10 @@ func raceRound(t *testing.T, c *dynamodb.Client, table string, round, writers, k
 			switch err := results[w][k]; {
 			case err == nil:
 				winners++
-				if !eventstore.EqualEvents(stored, canonical(t, eventOf(w, k))) {
+				if !eventstore.EqualEvents(stored, fixture.Canonical(t, eventOf(w, k))) {
 					violations = append(violations, fmt.Sprintf("round %d key %d: writer %d was told its event is stored, but writer %v's is", round, k, w, stored.Data["writer"]))
 				}
-			case !errors.Is(err, flagmigrate.ErrConflict):
+			case !errors.Is(err, eventstore.ErrConflict):
 				violations = append(violations, fmt.Sprintf("round %d key %d: writer %d: %v, want nil or ErrConflict", round, k, w, err))
 			}
 		}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
@@ -70,7 +70,7 @@ func TestParseURL(t *testing.T) {
 			}
 			continue
 		}
-		if !errors.Is(err, flagmigrate.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.err) {
+		if !errors.Is(err, eventstore.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%s: err = %v, want ErrInvalidArgument containing %q", tc.reason, err, tc.err)
 		}
 		if err != nil && strings.Contains(err.Error(), "s3cret") {
@@ -147,15 +147,15 @@ func TestOpenURLOnServer(t *testing.T) {
 		return s
 	}
 	s := open(existing.Table())
-	e := evt("acct", "by-url", base, map[string]any{"k": "v"})
+	e := fixture.Event("acct", "by-url", fixture.Base, map[string]any{"k": "v"})
 	if err := s.StoreEvent(t.Context(), e); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.FindEventByID(t.Context(), "acct", "by-url"); err != nil || !eventstore.EqualEvents(got, canonical(t, e)) {
+	if got, err := s.FindEventByID(t.Context(), "acct", "by-url"); err != nil || !eventstore.EqualEvents(got, fixture.Canonical(t, e)) {
 		t.Errorf("FindEventByID = %v, %v", got, err)
 	}
 	missing := open("no_such_table_" + strings.ReplaceAll(t.Name(), "/", "_"))
-	if _, err := missing.FindEventByID(t.Context(), "acct", "x"); err == nil || errors.Is(err, flagmigrate.ErrNotFound) {
+	if _, err := missing.FindEventByID(t.Context(), "acct", "x"); err == nil || errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("FindEventByID on a missing table = %v, want the server's error", err)
 	}
 	if strings.Contains(logs.String(), "checksum") {

@@ -17,11 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -269,17 +266,7 @@ func newDynamoClient(t testing.TB, endpoint string, attemptTimeout time.Duration
 		IdleConnTimeout:     30 * time.Second,
 	}
 	t.Cleanup(tr.CloseIdleConnections)
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(endpoint),
-		HTTPClient:   &http.Client{Transport: tr, Timeout: attemptTimeout},
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 3
-			o.MaxBackoff = 100 * time.Millisecond
-			o.RateLimiter = ratelimit.None // no retry quota: an outage must not starve the recovery
-		}),
-	})
+	return testutil.LocalDynamoClient(t, endpoint, &http.Client{Transport: tr, Timeout: attemptTimeout}, 100*time.Millisecond)
 }
 
 // newMongoClient returns a client for uri that fails fast while the server

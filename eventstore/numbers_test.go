@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -87,11 +88,11 @@ func TestValidationErrorsQuoteNoValues(t *testing.T) {
 		field  string
 		value  string // must not appear
 	}{
-		{"an unsigned number beyond int64", valueEvent("acct", "e1", uint64(math.MaxUint64)), "Data.v", "18446744073709551615"},
-		{"a float below the storable range", valueEvent("acct", "e1", 1.234567e-200), "Data.v", "1.234567e-200"},
-		{"a float above the storable range", valueEvent("acct", "e1", 9.87654e200), "Data.v", "9.87654e+200"},
-		{"a json.Number that overflows", valueEvent("acct", "e1", json.Number("4.5678e400")), "Data.v", "4.5678e400"},
-		{"a json.Number that is no number", valueEvent("acct", "e1", json.Number("12ab34")), "Data.v", "12ab34"},
+		{"an unsigned number beyond int64", fixture.WithValue("acct", "e1", uint64(math.MaxUint64)), "Data.v", "18446744073709551615"},
+		{"a float below the storable range", fixture.WithValue("acct", "e1", 1.234567e-200), "Data.v", "1.234567e-200"},
+		{"a float above the storable range", fixture.WithValue("acct", "e1", 9.87654e200), "Data.v", "9.87654e+200"},
+		{"a json.Number that overflows", fixture.WithValue("acct", "e1", json.Number("4.5678e400")), "Data.v", "4.5678e400"},
+		{"a json.Number that is no number", fixture.WithValue("acct", "e1", json.Number("12ab34")), "Data.v", "12ab34"},
 		{"a time before 1970", eventstore.Event{AccountID: "a", ID: "i", Type: "t", Time: time.Date(1969, 7, 20, 20, 17, 40, 0, time.UTC)}, "Time", "1969"},
 	} {
 		err := tc.e.Validate()
@@ -104,9 +105,4 @@ func TestValidationErrorsQuoteNoValues(t *testing.T) {
 			t.Errorf("%s: the error quotes the value: %v", tc.reason, err)
 		}
 	}
-}
-
-// valueEvent is an event of account and id whose Data holds v under "v".
-func valueEvent(account, id string, v any) eventstore.Event {
-	return eventstore.Event{AccountID: account, ID: id, Type: "click", Time: time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC), Data: map[string]any{"v": v}}
 }

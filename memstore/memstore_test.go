@@ -6,7 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/storetest"
 	"go.uber.org/goleak"
@@ -15,13 +16,13 @@ import (
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(*testing.T) flagmigrate.EventStore { return memstore.New() })
+	storetest.Run(t, func(*testing.T) eventstore.EventStore { return memstore.New() })
 }
 
 func TestReturnedEventsAreCopies(t *testing.T) {
 	s := memstore.New()
 	ctx := t.Context()
-	in := flagmigrate.Event{AccountID: "a", ID: "e", Type: "t", Time: time.UnixMilli(1), Data: map[string]any{"l": []any{"x"}}}
+	in := eventstore.Event{AccountID: "a", ID: "e", Type: "t", Time: time.UnixMilli(1), Data: map[string]any{"l": []any{"x"}}}
 	if err := s.StoreEvent(ctx, in); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +41,7 @@ func TestReturnedEventsAreCopies(t *testing.T) {
 func Example() {
 	ctx := context.Background()
 	s := memstore.New()
-	evt := flagmigrate.Event{
+	evt := eventstore.Event{
 		AccountID: "acct-1", ID: "evt-1", Type: "signup",
 		Time: time.Date(2024, 1, 2, 3, 4, 5, 678901234, time.UTC),
 		Data: map[string]any{"plan": "pro", "seats": 3},
@@ -58,12 +59,9 @@ func Example() {
 
 // Benchmarks: the baseline that wrappers (MigratingStore) are measured against.
 
-func benchEvent(i int) flagmigrate.Event {
-	return flagmigrate.Event{
-		AccountID: fmt.Sprintf("acct-%d", i%16), ID: fmt.Sprintf("evt-%08d", i), Type: "page.view",
-		Time: time.UnixMilli(1_700_000_000_000 + int64(i)),
-		Data: map[string]any{"path": "/pricing", "ms": int64(i % 1000), "tags": []any{"a", "b"}},
-	}
+// benchEvent is event i of the benchmarks, spread over 16 accounts.
+func benchEvent(i int) eventstore.Event {
+	return fixture.BenchEvent(fmt.Sprintf("acct-%d", i%16), i)
 }
 
 func BenchmarkStoreEvent(b *testing.B) {
@@ -108,7 +106,7 @@ func BenchmarkListEvents(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		p, err := s.ListEvents(ctx, "acct-3", flagmigrate.ListOptions{Limit: 50})
+		p, err := s.ListEvents(ctx, "acct-3", eventstore.ListOptions{Limit: 50})
 		if err != nil || len(p.Events) != 50 {
 			b.Fatal(err, len(p.Events))
 		}

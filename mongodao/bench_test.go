@@ -13,8 +13,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 )
 
@@ -44,23 +44,7 @@ type rawKey struct {
 	I string `bson:"i"`
 }
 
-func benchData(i int) map[string]any {
-	return map[string]any{
-		"flag":    "dark-mode",
-		"on":      i%2 == 0,
-		"n":       int64(i),
-		"ratio":   0.25,
-		"user":    map[string]any{"id": fmt.Sprintf("u%d", i), "plan": "pro"},
-		"targets": []any{"a", "b", int64(3)},
-	}
-}
-
-func benchEvent(account string, i int) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: fmt.Sprintf("e%06d", i), Type: "flag.toggled",
-		Time: base.Add(time.Duration(i) * time.Millisecond), Data: benchData(i)}
-}
-
-func toRaw(e flagmigrate.Event) rawDoc {
+func toRaw(e eventstore.Event) rawDoc {
 	return rawDoc{Key: rawKey{e.AccountID, e.ID}, Account: e.AccountID, ID: e.ID, Type: e.Type, Time: e.Time, Data: e.Data}
 }
 
@@ -69,13 +53,13 @@ func toRaw(e flagmigrate.Event) rawDoc {
 func benchPopulated(b *testing.B) *mongodao.Store {
 	b.Helper()
 	s := newStore(b, &mongodao.Options{ScanBatchSize: 500})
-	events := make([]flagmigrate.Event, 0, 1000)
+	events := make([]eventstore.Event, 0, 1000)
 	for i := range 1000 {
 		account := fmt.Sprintf("acct%02d", i%16)
 		if i < 200 {
 			account = "big"
 		}
-		events = append(events, benchEvent(account, i))
+		events = append(events, fixture.BenchEvent(account, i))
 	}
 	errs, err := s.StoreEvents(b.Context(), events)
 	if err != nil {
@@ -129,14 +113,14 @@ func BenchmarkStoreEvent(b *testing.B) {
 	sideBySide(b, func(b *testing.B) {
 		for range b.N {
 			next[0]++
-			if err := ours.StoreEvent(b.Context(), benchEvent("acct", next[0])); err != nil {
+			if err := ours.StoreEvent(b.Context(), fixture.BenchEvent("acct", next[0])); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}, func(b *testing.B) {
 		for range b.N {
 			next[1]++
-			if _, err := theirs.InsertOne(b.Context(), toRaw(benchEvent("acct", next[1]))); err != nil {
+			if _, err := theirs.InsertOne(b.Context(), toRaw(fixture.BenchEvent("acct", next[1]))); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -147,7 +131,7 @@ func BenchmarkFindEventByID(b *testing.B) {
 	s := benchPopulated(b)
 	sideBySide(b, func(b *testing.B) {
 		for i := range b.N {
-			e, err := s.FindEventByID(b.Context(), "big", fmt.Sprintf("e%06d", i%200))
+			e, err := s.FindEventByID(b.Context(), "big", fixture.BenchID(i%200))
 			if err != nil || e.Data == nil {
 				b.Fatal(e, err)
 			}
@@ -156,7 +140,7 @@ func BenchmarkFindEventByID(b *testing.B) {
 		coll := s.Collection()
 		for i := range b.N {
 			var d rawDoc
-			filter := bson.D{{Key: "_id", Value: bson.D{{Key: "a", Value: "big"}, {Key: "i", Value: fmt.Sprintf("e%06d", i%200)}}}}
+			filter := bson.D{{Key: "_id", Value: bson.D{{Key: "a", Value: "big"}, {Key: "i", Value: fixture.BenchID(i % 200)}}}}
 			if err := coll.FindOne(b.Context(), filter).Decode(&d); err != nil || d.Data == nil {
 				b.Fatal(d, err)
 			}
@@ -169,7 +153,7 @@ func BenchmarkListEvents(b *testing.B) {
 	const limit = 50
 	sideBySide(b, func(b *testing.B) {
 		for range b.N {
-			page, err := s.ListEvents(b.Context(), "big", flagmigrate.ListOptions{Limit: limit})
+			page, err := s.ListEvents(b.Context(), "big", eventstore.ListOptions{Limit: limit})
 			if err != nil || len(page.Events) != limit || page.NextCursor == "" {
 				b.Fatal(len(page.Events), err)
 			}

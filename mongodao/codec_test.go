@@ -11,11 +11,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 )
-
-var t0 = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // foreign returns a document as another tool might write it, with data.
 func foreign(data any) bson.D {
@@ -24,7 +22,7 @@ func foreign(data any) bson.D {
 		{Key: "account", Value: "acct"},
 		{Key: "id", Value: "e1"},
 		{Key: "type", Value: "t"},
-		{Key: "time", Value: t0},
+		{Key: "time", Value: fixture.Base},
 	}
 	if data != nil {
 		d = append(d, bson.E{Key: "data", Value: data})
@@ -76,7 +74,7 @@ func TestDecodeForeignShapes(t *testing.T) {
 			t.Errorf("%s: %v", tc.reason, err)
 			continue
 		}
-		want := flagmigrate.Event{AccountID: "acct", ID: "e1", Type: "t", Time: t0, Data: tc.want}
+		want := eventstore.Event{AccountID: "acct", ID: "e1", Type: "t", Time: fixture.Base, Data: tc.want}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.reason, d)
 		}
@@ -118,7 +116,7 @@ func TestDecodeRefusals(t *testing.T) {
 
 // TestEncodeShape pins the stored document, wrappers included.
 func TestEncodeShape(t *testing.T) {
-	c := flagmigrate.Event{AccountID: "a", ID: "$where", Type: "t", Time: t0, Data: map[string]any{
+	c := eventstore.Event{AccountID: "a", ID: "$where", Type: "t", Time: fixture.Base, Data: map[string]any{
 		"z": int64(1), "f": 1.5, "l": []any{[]any{int64(1)}, map[string]any{wrapList: nil}, map[string]any{"k": []any{}}},
 	}}
 	doc, err := encodeEvent(nil, c)
@@ -179,22 +177,14 @@ type rawDoc struct {
 	Seg     int64          `bson:"seg"`
 }
 
-func benchCodecEvent() flagmigrate.Event {
-	return flagmigrate.Event{AccountID: "acct", ID: "e000001", Type: "flag.toggled", Time: t0, Data: map[string]any{
-		"flag": "dark-mode", "on": true, "n": int64(1), "ratio": 0.25,
-		"user":    map[string]any{"id": "u1", "plan": "pro"},
-		"targets": []any{"a", "b", int64(3)},
-	}}
-}
-
-func toRawDoc(e flagmigrate.Event) rawDoc {
+func toRawDoc(e eventstore.Event) rawDoc {
 	d := rawDoc{Account: e.AccountID, ID: e.ID, Type: e.Type, Time: e.Time, Data: e.Data}
 	d.Key.A, d.Key.I = e.AccountID, e.ID
 	return d
 }
 
 func BenchmarkEncode(b *testing.B) {
-	e := benchCodecEvent()
+	e := fixture.BenchEvent("acct", 1)
 	b.Run("flagmigrate", func(b *testing.B) {
 		b.ReportAllocs()
 		for range b.N {
@@ -218,7 +208,7 @@ func BenchmarkEncode(b *testing.B) {
 }
 
 func BenchmarkDecode(b *testing.B) {
-	doc, err := encodeEvent(nil, benchCodecEvent())
+	doc, err := encodeEvent(nil, fixture.BenchEvent("acct", 1))
 	if err != nil {
 		b.Fatal(err)
 	}

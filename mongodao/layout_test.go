@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"go.mongodb.org/mongo-driver/v2/bson"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/storetest"
@@ -32,13 +32,13 @@ var payloadLayout = mongodao.Layout{
 }
 
 func TestConformanceObjectIDLayout(t *testing.T) {
-	storetest.RunWith(t, func(t *testing.T) flagmigrate.EventStore {
+	storetest.RunWith(t, func(t *testing.T) eventstore.EventStore {
 		return newStore(t, &mongodao.Options{Layout: appLayout})
 	}, storetest.Options{IDs: storetest.HexIDs})
 }
 
 func TestConformancePayloadLayout(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) flagmigrate.EventStore {
+	storetest.Run(t, func(t *testing.T) eventstore.EventStore {
 		return newStore(t, &mongodao.Options{Layout: payloadLayout})
 	})
 }
@@ -58,17 +58,17 @@ func oldAppDocs(oids []bson.ObjectID, at time.Time) []any {
 func TestExistingCollectionReadsAsTheAppWroteIt(t *testing.T) {
 	coll := testutil.FreshCollection(t)
 	oids := []bson.ObjectID{bson.NewObjectID(), bson.NewObjectID(), bson.NewObjectID()}
-	if _, err := coll.InsertMany(t.Context(), oldAppDocs(oids, base)); err != nil {
+	if _, err := coll.InsertMany(t.Context(), oldAppDocs(oids, fixture.Base)); err != nil {
 		t.Fatal(err)
 	}
 	s, err := mongodao.New(coll, &mongodao.Options{Layout: appLayout})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []flagmigrate.Event{
-		{AccountID: "acct-1", ID: oids[0].Hex(), Type: "signup", Time: base,
+	want := []eventstore.Event{
+		{AccountID: "acct-1", ID: oids[0].Hex(), Type: "signup", Time: fixture.Base,
 			Data: map[string]any{"source": "web", "v": int64(2), "meta": map[string]any{"n": int64(7), "ref": oids[2].Hex()}}},
-		{AccountID: "acct-1", ID: oids[1].Hex(), Type: "login", Time: base.Add(time.Second),
+		{AccountID: "acct-1", ID: oids[1].Hex(), Type: "login", Time: fixture.Base.Add(time.Second),
 			Data: map[string]any{"tags": []any{"a", int64(1)}}},
 	}
 	got, err := s.FindEventByID(t.Context(), "acct-1", oids[0].Hex())
@@ -78,10 +78,10 @@ func TestExistingCollectionReadsAsTheAppWroteIt(t *testing.T) {
 	if d := cmp.Diff(want[0], got); d != "" {
 		t.Errorf("FindEventByID (-want +got):\n%s", d)
 	}
-	if _, err := s.FindEventByID(t.Context(), "acct-2", oids[0].Hex()); !errors.Is(err, flagmigrate.ErrNotFound) {
+	if _, err := s.FindEventByID(t.Context(), "acct-2", oids[0].Hex()); !errors.Is(err, eventstore.ErrNotFound) {
 		t.Errorf("another account's event: err = %v, want ErrNotFound", err)
 	}
-	page, err := s.ListEvents(t.Context(), "acct-1", flagmigrate.ListOptions{})
+	page, err := s.ListEvents(t.Context(), "acct-1", eventstore.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +101,9 @@ func TestExistingCollectionReadsAsTheAppWroteIt(t *testing.T) {
 
 // scanReport scans everything and returns the events and the unreadable
 // documents' errors, failing on any other error.
-func scanReport(t *testing.T, s *mongodao.Store, opts eventstore.ScanOptions) ([]flagmigrate.Event, []*eventstore.UnreadableError) {
+func scanReport(t *testing.T, s *mongodao.Store, opts eventstore.ScanOptions) ([]eventstore.Event, []*eventstore.UnreadableError) {
 	t.Helper()
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	var bad []*eventstore.UnreadableError
 	for e, err := range s.ScanEvents(t.Context(), opts) {
 		var u *eventstore.UnreadableError
@@ -120,7 +120,7 @@ func scanReport(t *testing.T, s *mongodao.Store, opts eventstore.ScanOptions) ([
 }
 
 func TestUnreadableDocumentsAreReportedAndSkippedPast(t *testing.T) {
-	at := bson.NewDateTimeFromTime(base)
+	at := bson.NewDateTimeFromTime(fixture.Base)
 	tests := []struct {
 		reason string
 		layout mongodao.Layout
@@ -192,7 +192,7 @@ func TestLayoutWritesTheAppsShape(t *testing.T) {
 		t.Fatal(err)
 	}
 	oid := bson.NewObjectID()
-	e := flagmigrate.Event{AccountID: "acct", ID: oid.Hex(), Type: "signup", Time: base, Data: map[string]any{"n": int64(1), "l": []any{"x", map[string]any{"flagmigrate:list": nil}}}}
+	e := eventstore.Event{AccountID: "acct", ID: oid.Hex(), Type: "signup", Time: fixture.Base, Data: map[string]any{"n": int64(1), "l": []any{"x", map[string]any{"flagmigrate:list": nil}}}}
 	if err := s.StoreEvent(t.Context(), e); err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestLayoutWritesTheAppsShape(t *testing.T) {
 		t.Fatalf("the _id is not the ObjectID of the event ID: %v", err)
 	}
 	want := bson.D{{Key: "_id", Value: oid}, {Key: "accountId", Value: "acct"}, {Key: "kind", Value: "signup"},
-		{Key: "createdAt", Value: bson.NewDateTimeFromTime(base)},
+		{Key: "createdAt", Value: bson.NewDateTimeFromTime(fixture.Base)},
 		{Key: "payload", Value: bson.D{{Key: "l", Value: bson.A{"x", bson.D{{Key: "flagmigrate:list", Value: nil}}}}, {Key: "n", Value: int64(1)}}}}
 	if d := cmp.Diff(want, raw); d != "" {
 		t.Errorf("stored document (-want +got):\n%s", d)
@@ -214,15 +214,15 @@ func TestLayoutRefusesEventsItCannotHold(t *testing.T) {
 	tests := []struct {
 		reason string
 		store  *mongodao.Store
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 		field  string
 	}{
-		{"an ID that is not an ObjectID", s, evt("acct", "evt-1", base, nil), "ID"},
-		{"upper-case hex is not the canonical form", s, evt("acct", "65F1C2A0B1C2D3E4F5A6B7C8", base, nil), "ID"},
-		{"a Data key that is a mapped field", s, evt("acct", "65f1c2a0b1c2d3e4f5a6b7c8", base, map[string]any{"kind": "x"}), "Data.kind"},
-		{"a Data key that is _id", s, evt("acct", "65f1c2a0b1c2d3e4f5a6b7c8", base, map[string]any{"_id": "x"}), "Data._id"},
-		{"a time between seconds in a Unix-seconds layout", unix, evt("acct", "12", base.Add(time.Millisecond), nil), "Time"},
-		{"a decimal with a leading zero in an integer layout", unix, evt("acct", "012", base, nil), "ID"},
+		{"an ID that is not an ObjectID", s, fixture.Event("acct", "evt-1", fixture.Base, nil), "ID"},
+		{"upper-case hex is not the canonical form", s, fixture.Event("acct", "65F1C2A0B1C2D3E4F5A6B7C8", fixture.Base, nil), "ID"},
+		{"a Data key that is a mapped field", s, fixture.Event("acct", "65f1c2a0b1c2d3e4f5a6b7c8", fixture.Base, map[string]any{"kind": "x"}), "Data.kind"},
+		{"a Data key that is _id", s, fixture.Event("acct", "65f1c2a0b1c2d3e4f5a6b7c8", fixture.Base, map[string]any{"_id": "x"}), "Data._id"},
+		{"a time between seconds in a Unix-seconds layout", unix, fixture.Event("acct", "12", fixture.Base.Add(time.Millisecond), nil), "Time"},
+		{"a decimal with a leading zero in an integer layout", unix, fixture.Event("acct", "012", fixture.Base, nil), "ID"},
 	}
 	for _, tc := range tests {
 		err := tc.store.ValidateEvent(tc.evt)
@@ -230,7 +230,7 @@ func TestLayoutRefusesEventsItCannotHold(t *testing.T) {
 		if !errors.As(err, &ve) || ve.Field != tc.field {
 			t.Errorf("%s: ValidateEvent = %v, want a ValidationError on %s", tc.reason, err, tc.field)
 		}
-		if err := tc.store.StoreEvent(t.Context(), tc.evt); !errors.Is(err, flagmigrate.ErrInvalidEvent) {
+		if err := tc.store.StoreEvent(t.Context(), tc.evt); !errors.Is(err, eventstore.ErrInvalidEvent) {
 			t.Errorf("%s: StoreEvent = %v, want ErrInvalidEvent", tc.reason, err)
 		}
 		if n, _ := tc.store.Collection().CountDocuments(t.Context(), bson.D{}); n != 0 {
@@ -240,23 +240,23 @@ func TestLayoutRefusesEventsItCannotHold(t *testing.T) {
 }
 
 func TestLayoutEncodingsRoundTrip(t *testing.T) {
-	at := base.Add(1234 * time.Millisecond)
+	at := fixture.Base.Add(1234 * time.Millisecond)
 	tests := []struct {
 		reason string
 		layout mongodao.Layout
-		evt    flagmigrate.Event
+		evt    eventstore.Event
 		stored bson.E // the time or ID as stored
 	}{
 		{"Unix seconds", mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "s", Data: "d", TimeFormat: mongodao.TimeUnix},
-			evt("acct", "e1", base, nil), bson.E{Key: "s", Value: base.Unix()}},
+			fixture.Event("acct", "e1", fixture.Base, nil), bson.E{Key: "s", Value: fixture.Base.Unix()}},
 		{"RFC 3339 in UTC with milliseconds", mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "s", Data: "d", TimeFormat: mongodao.TimeRFC3339},
-			evt("acct", "e1", at, nil), bson.E{Key: "s", Value: "2024-03-01T12:00:01.234Z"}},
+			fixture.Event("acct", "e1", at, nil), bson.E{Key: "s", Value: "2024-03-01T12:00:01.234Z"}},
 		{"integer IDs", mongodao.Layout{Account: "a", ID: "_id", Type: "t", Time: "s", Data: "*", IDFormat: mongodao.IDInt},
-			evt("acct", "-42", at, map[string]any{"k": "v"}), bson.E{Key: "_id", Value: int64(-42)}},
+			fixture.Event("acct", "-42", at, map[string]any{"k": "v"}), bson.E{Key: "_id", Value: int64(-42)}},
 	}
 	for _, tc := range tests {
 		s := newStore(t, &mongodao.Options{Layout: tc.layout})
-		mustStore(t, s, tc.evt)
+		fixture.Store(t, s, tc.evt)
 		got, err := s.FindEventByID(t.Context(), tc.evt.AccountID, tc.evt.ID)
 		if err != nil {
 			t.Errorf("%s: %v", tc.reason, err)
@@ -268,7 +268,7 @@ func TestLayoutEncodingsRoundTrip(t *testing.T) {
 		if n, _ := s.Collection().CountDocuments(t.Context(), bson.D{tc.stored}); n != 1 {
 			t.Errorf("%s: no document with %v", tc.reason, tc.stored)
 		}
-		page, err := s.ListEvents(t.Context(), tc.evt.AccountID, flagmigrate.ListOptions{Start: tc.evt.Time, End: tc.evt.Time.Add(time.Millisecond)})
+		page, err := s.ListEvents(t.Context(), tc.evt.AccountID, eventstore.ListOptions{Start: tc.evt.Time, End: tc.evt.Time.Add(time.Millisecond)})
 		if err != nil || len(page.Events) != 1 {
 			t.Errorf("%s: ListEvents over [Time, Time+1ms) = %d events, %v; want 1", tc.reason, len(page.Events), err)
 		}
@@ -283,8 +283,8 @@ func TestLayoutEncodingsRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := mongodao.New(coll, &mongodao.Options{Layout: mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "s", Data: "d", TimeFormat: mongodao.TimeRFC3339}})
-	if got, err := s.FindEventByID(t.Context(), "acct", "r1"); err != nil || !got.Time.Equal(base) {
-		t.Errorf("an RFC 3339 time with an offset: %v, %v; want %v", got.Time, err, base)
+	if got, err := s.FindEventByID(t.Context(), "acct", "r1"); err != nil || !got.Time.Equal(fixture.Base) {
+		t.Errorf("an RFC 3339 time with an offset: %v, %v; want %v", got.Time, err, fixture.Base)
 	}
 	if _, err := s.FindEventByID(t.Context(), "acct", "r2"); !errors.Is(err, eventstore.ErrUnreadable) || !strings.Contains(err.Error(), "finer than a millisecond") {
 		t.Errorf("a time finer than a millisecond: %v, want unreadable", err)
@@ -340,7 +340,7 @@ func TestLayoutValidation(t *testing.T) {
 		{"a dotted field", mongodao.Layout{Account: "a.b", ID: "i", Type: "t", Time: "s", Data: "*"}},
 		{"an unknown time format", mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "s", Data: "*", TimeFormat: 9}},
 	} {
-		if _, err := mongodao.New(coll, &mongodao.Options{Layout: tc.layout}); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		if _, err := mongodao.New(coll, &mongodao.Options{Layout: tc.layout}); !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("%s: New = %v, want ErrInvalidArgument", tc.reason, err)
 		}
 	}
@@ -375,7 +375,7 @@ func TestParseURL(t *testing.T) {
 	for _, tc := range tests {
 		got, err := mongodao.ParseURL(tc.raw)
 		if tc.want == nil {
-			if !errors.Is(err, flagmigrate.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.errHas) || strings.Contains(err.Error(), "s3cret") {
+			if !errors.Is(err, eventstore.ErrInvalidArgument) || !strings.Contains(err.Error(), tc.errHas) || strings.Contains(err.Error(), "s3cret") {
 				t.Errorf("%s: ParseURL(%q) = %v, want ErrInvalidArgument containing %q", tc.reason, tc.raw, err, tc.errHas)
 			}
 			continue

@@ -18,15 +18,13 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/storetest"
 )
-
-var base = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // newStore returns a store on a fresh collection, with its indexes.
 func newStore(t testing.TB, opts *mongodao.Options) *mongodao.Store {
@@ -42,25 +40,12 @@ func newStore(t testing.TB, opts *mongodao.Options) *mongodao.Store {
 }
 
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) flagmigrate.EventStore { return newStore(t, nil) })
+	storetest.Run(t, func(t *testing.T) eventstore.EventStore { return newStore(t, nil) })
 }
 
-func evt(account, id string, at time.Time, data map[string]any) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: id, Type: "test", Time: at, Data: data}
-}
-
-func mustStore(t testing.TB, s flagmigrate.EventStore, events ...flagmigrate.Event) {
+func collect(t *testing.T, seq func(func(eventstore.Event, error) bool)) []eventstore.Event {
 	t.Helper()
-	for _, e := range events {
-		if err := s.StoreEvent(t.Context(), e); err != nil {
-			t.Fatalf("StoreEvent(%q, %q): %v", e.AccountID, e.ID, err)
-		}
-	}
-}
-
-func collect(t *testing.T, seq func(func(flagmigrate.Event, error) bool)) []flagmigrate.Event {
-	t.Helper()
-	var out []flagmigrate.Event
+	var out []eventstore.Event
 	for e, err := range seq {
 		if err != nil {
 			t.Fatalf("scan: %v", err)
@@ -72,7 +57,7 @@ func collect(t *testing.T, seq func(func(flagmigrate.Event, error) bool)) []flag
 
 func TestNewRefusesBadArguments(t *testing.T) {
 	coll := (*mongo.Collection)(nil)
-	if _, err := mongodao.New(coll, nil); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+	if _, err := mongodao.New(coll, nil); !errors.Is(err, eventstore.ErrInvalidArgument) {
 		t.Errorf("New(nil) = %v, want ErrInvalidArgument", err)
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI("mongodb://127.0.0.1:1"))
@@ -82,7 +67,7 @@ func TestNewRefusesBadArguments(t *testing.T) {
 	defer client.Disconnect(context.Background())
 	c := client.Database("d").Collection("c")
 	for _, o := range []mongodao.Options{{ScanBatchSize: -1}, {FindBatchSize: -1}} {
-		if _, err := mongodao.New(c, &o); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		if _, err := mongodao.New(c, &o); !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("New(%+v) = %v, want ErrInvalidArgument", o, err)
 		}
 	}
@@ -99,7 +84,7 @@ func TestEnsureIndexesIsIdempotent(t *testing.T) {
 			t.Fatalf("EnsureIndexes #%d: %v", i+1, err)
 		}
 	}
-	mustStore(t, s, evt("a", "1", base, nil))
+	fixture.Store(t, s, fixture.Event("a", "1", fixture.Base, nil))
 	if err := s.EnsureIndexes(t.Context()); err != nil {
 		t.Fatalf("EnsureIndexes on a collection with data: %v", err)
 	}
@@ -144,7 +129,7 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 	s := newStore(t, nil)
 	coll := s.Collection()
 	oid, _ := bson.ObjectIDFromHex("65f1c2a0b1c2d3e4f5a6b7c8")
-	at := base.Add(1500 * time.Millisecond)
+	at := fixture.Base.Add(1500 * time.Millisecond)
 	tests := []struct {
 		reason string
 		id     string
@@ -166,7 +151,7 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 		{"an empty data document is nil Data", "emptydata", bson.D{}, nil},
 		{"a null data is nil Data", "nulldata", nil, nil},
 	}
-	var want []flagmigrate.Event
+	var want []eventstore.Event
 	for _, tc := range tests {
 		doc := bson.D{
 			{Key: "_id", Value: bson.D{{Key: "a", Value: "acct"}, {Key: "i", Value: tc.id}}},
@@ -177,7 +162,7 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 		if _, err := coll.InsertOne(t.Context(), doc); err != nil {
 			t.Fatalf("%s: insert: %v", tc.reason, err)
 		}
-		w := flagmigrate.Event{AccountID: "acct", ID: tc.id, Type: "t", Time: at, Data: tc.want}
+		w := eventstore.Event{AccountID: "acct", ID: tc.id, Type: "t", Time: at, Data: tc.want}
 		want = append(want, w)
 		got, err := s.FindEventByID(t.Context(), "acct", tc.id)
 		if err != nil {
@@ -192,8 +177,8 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 			t.Errorf("%s: re-storing the canonical event: %v", tc.reason, err)
 		}
 	}
-	slices.SortFunc(want, func(a, b flagmigrate.Event) int { return strings.Compare(a.ID, b.ID) })
-	page, err := s.ListEvents(t.Context(), "acct", flagmigrate.ListOptions{})
+	slices.SortFunc(want, func(a, b eventstore.Event) int { return strings.Compare(a.ID, b.ID) })
+	page, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +191,7 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 	// Without seg, the documents fall in SegmentOf's segment, and only there.
 	for seg := range 3 {
 		got := collect(t, s.ScanEvents(t.Context(), eventstore.ScanOptions{Segment: seg, Segments: 3}))
-		var w []flagmigrate.Event
+		var w []eventstore.Event
 		if seg == eventstore.SegmentOf("acct", 3) {
 			w = want
 		}
@@ -225,11 +210,11 @@ func TestForeignDocumentsReadCanonically(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = s.FindEventByID(t.Context(), "acct", "binary")
-	if err == nil || errors.Is(err, flagmigrate.ErrNotFound) || !strings.Contains(err.Error(), "data.b") {
+	if err == nil || errors.Is(err, eventstore.ErrNotFound) || !strings.Contains(err.Error(), "data.b") {
 		t.Errorf("FindEventByID of a document with binary data = %v, want an error naming data.b", err)
 	}
-	err = s.StoreEvent(t.Context(), evt("acct", "binary", at, nil))
-	if !errors.Is(err, flagmigrate.ErrConflict) {
+	err = s.StoreEvent(t.Context(), fixture.Event("acct", "binary", at, nil))
+	if !errors.Is(err, eventstore.ErrConflict) {
 		t.Errorf("StoreEvent over a document that is no event = %v, want ErrConflict", err)
 	}
 }
@@ -246,14 +231,14 @@ func TestOperatorLikeIDsArePlainStrings(t *testing.T) {
 			if a == "plain" && i%2 == 1 {
 				continue // the plain account lacks some IDs
 			}
-			mustStore(t, s, evt(a, id, base.Add(time.Duration(i)*time.Second), map[string]any{"acct": a, "id": id}))
+			fixture.Store(t, s, fixture.Event(a, id, fixture.Base.Add(time.Duration(i)*time.Second), map[string]any{"acct": a, "id": id}))
 		}
 	}
 	for _, a := range accounts {
 		for i, id := range ids {
 			got, err := s.FindEventByID(t.Context(), a, id)
 			if a == "plain" && i%2 == 1 {
-				if !errors.Is(err, flagmigrate.ErrNotFound) {
+				if !errors.Is(err, eventstore.ErrNotFound) {
 					t.Errorf("FindEventByID(%q, %q) = %v, %v; want ErrNotFound", a, id, got, err)
 				}
 				continue
@@ -263,11 +248,11 @@ func TestOperatorLikeIDsArePlainStrings(t *testing.T) {
 			}
 		}
 		for _, missing := range []string{`{"$exists": true}`, "$ne", "a.c", "this.id"} {
-			if _, err := s.FindEventByID(t.Context(), a, missing); !errors.Is(err, flagmigrate.ErrNotFound) {
+			if _, err := s.FindEventByID(t.Context(), a, missing); !errors.Is(err, eventstore.ErrNotFound) {
 				t.Errorf("FindEventByID(%q, %q) = %v, want ErrNotFound", a, missing, err)
 			}
 		}
-		page, err := s.ListEvents(t.Context(), a, flagmigrate.ListOptions{})
+		page, err := s.ListEvents(t.Context(), a, eventstore.ListOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -303,8 +288,8 @@ func TestNestedListsAndWrapperLikeMapsRoundTrip(t *testing.T) {
 		"lookAls": []any{map[string]any{"flagmigrate:list": []any{int64(1)}}, map[string]any{"flagmigrate:map": map[string]any{}}},
 		"top":     map[string]any{"flagmigrate:list": []any{"not in a list: stored as is"}},
 	}
-	e := evt("acct", "nested", base, data)
-	mustStore(t, s, e)
+	e := fixture.Event("acct", "nested", fixture.Base, data)
+	fixture.Store(t, s, e)
 	got, err := s.FindEventByID(t.Context(), "acct", "nested")
 	if err != nil {
 		t.Fatal(err)
@@ -312,29 +297,29 @@ func TestNestedListsAndWrapperLikeMapsRoundTrip(t *testing.T) {
 	if d := cmp.Diff(e, got); d != "" {
 		t.Errorf("round trip (-want +got):\n%s", d)
 	}
-	mustStore(t, s, e) // idempotent
+	fixture.Store(t, s, e) // idempotent
 	e.Data = map[string]any{"matrix": []any{[]any{int64(1), int64(3)}}}
-	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, flagmigrate.ErrConflict) {
+	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, eventstore.ErrConflict) {
 		t.Errorf("a different nested list = %v, want ErrConflict", err)
 	}
 }
 
 func TestErrorsKeepTheDriversCause(t *testing.T) {
 	s := newStore(t, nil)
-	mustStore(t, s, evt("acct", "e1", base, map[string]any{"v": int64(1)}))
+	fixture.Store(t, s, fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(1)}))
 
 	_, err := s.FindEventByID(t.Context(), "acct", "absent")
-	if !errors.Is(err, flagmigrate.ErrNotFound) || !errors.Is(err, mongo.ErrNoDocuments) {
+	if !errors.Is(err, eventstore.ErrNotFound) || !errors.Is(err, mongo.ErrNoDocuments) {
 		t.Errorf("FindEventByID(absent) = %v, want ErrNotFound wrapping mongo.ErrNoDocuments", err)
 	}
-	err = s.StoreEvent(t.Context(), evt("acct", "e1", base, map[string]any{"v": int64(2)}))
+	err = s.StoreEvent(t.Context(), fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(2)}))
 	var we mongo.WriteException
-	if !errors.Is(err, flagmigrate.ErrConflict) || !errors.As(err, &we) || !mongo.IsDuplicateKeyError(err) {
+	if !errors.Is(err, eventstore.ErrConflict) || !errors.As(err, &we) || !mongo.IsDuplicateKeyError(err) {
 		t.Errorf("StoreEvent(conflict) = %v, want ErrConflict wrapping a duplicate-key mongo.WriteException", err)
 	}
-	errs, err := s.StoreEvents(t.Context(), []flagmigrate.Event{evt("acct", "e1", base, map[string]any{"v": int64(3)})})
+	errs, err := s.StoreEvents(t.Context(), []eventstore.Event{fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(3)})})
 	var bwe mongo.BulkWriteError
-	if err != nil || len(errs) != 1 || !errors.Is(errs[0], flagmigrate.ErrConflict) || !errors.As(errs[0], &bwe) {
+	if err != nil || len(errs) != 1 || !errors.Is(errs[0], eventstore.ErrConflict) || !errors.As(errs[0], &bwe) {
 		t.Errorf("StoreEvents(conflict) = %v, %v; want ErrConflict wrapping a mongo.BulkWriteError", errs, err)
 	}
 
@@ -344,12 +329,12 @@ func TestErrorsKeepTheDriversCause(t *testing.T) {
 	if _, err := s.Collection().Indexes().CreateOne(t.Context(), model); err != nil {
 		t.Fatal(err)
 	}
-	err = s.StoreEvent(t.Context(), evt("acct", "e2", base, nil))
-	if errors.Is(err, flagmigrate.ErrConflict) || !mongo.IsDuplicateKeyError(err) {
+	err = s.StoreEvent(t.Context(), fixture.Event("acct", "e2", fixture.Base, nil))
+	if errors.Is(err, eventstore.ErrConflict) || !mongo.IsDuplicateKeyError(err) {
 		t.Errorf("StoreEvent refused by another unique index = %v, want a duplicate-key error that is no ErrConflict", err)
 	}
-	errs, err = s.StoreEvents(t.Context(), []flagmigrate.Event{evt("acct", "e3", base, nil)})
-	if err != nil || len(errs) != 1 || errors.Is(errs[0], flagmigrate.ErrConflict) || !mongo.IsDuplicateKeyError(errs[0]) {
+	errs, err = s.StoreEvents(t.Context(), []eventstore.Event{fixture.Event("acct", "e3", fixture.Base, nil)})
+	if err != nil || len(errs) != 1 || errors.Is(errs[0], eventstore.ErrConflict) || !mongo.IsDuplicateKeyError(errs[0]) {
 		t.Errorf("StoreEvents refused by another unique index = %v, %v; want a duplicate-key error that is no ErrConflict", errs, err)
 	}
 }
@@ -362,12 +347,12 @@ func TestListAndScanMatchMemstore(t *testing.T) {
 	mem := memstore.New()
 	r := rand.New(rand.NewPCG(1, 2))
 	accounts := []string{"a", "a\u00e9", "ab", "b", "z", "\u00e9", "\U0001F600", "$x"}
-	var events []flagmigrate.Event
+	var events []eventstore.Event
 	for i := range 300 {
 		a := accounts[r.IntN(len(accounts))]
 		id := fmt.Sprintf("%c%d", "aAzé_-"[r.IntN(6)], r.IntN(50))
 		// Few distinct times, so that (time, id) ties are common.
-		e := evt(a, id, base.Add(time.Duration(r.IntN(20))*time.Millisecond), map[string]any{"i": int64(i)})
+		e := fixture.Event(a, id, fixture.Base.Add(time.Duration(r.IntN(20))*time.Millisecond), map[string]any{"i": int64(i)})
 		events = append(events, e)
 	}
 	errs, err := s.StoreEvents(t.Context(), events)
@@ -376,20 +361,20 @@ func TestListAndScanMatchMemstore(t *testing.T) {
 	}
 	memErrs, _ := mem.StoreEvents(t.Context(), events)
 	for i := range errs {
-		if (errs[i] == nil) != (memErrs[i] == nil) || errors.Is(errs[i], flagmigrate.ErrConflict) != errors.Is(memErrs[i], flagmigrate.ErrConflict) {
+		if (errs[i] == nil) != (memErrs[i] == nil) || errors.Is(errs[i], eventstore.ErrConflict) != errors.Is(memErrs[i], eventstore.ErrConflict) {
 			t.Fatalf("event %d: mongodao %v, memstore %v", i, errs[i], memErrs[i])
 		}
 	}
-	ranges := []flagmigrate.ListOptions{
+	ranges := []eventstore.ListOptions{
 		{},
 		{Limit: 7},
-		{Start: base.Add(5 * time.Millisecond), End: base.Add(12 * time.Millisecond), Limit: 3},
-		{Start: base.Add(3*time.Millisecond + time.Microsecond), Limit: 4},
+		{Start: fixture.Base.Add(5 * time.Millisecond), End: fixture.Base.Add(12 * time.Millisecond), Limit: 3},
+		{Start: fixture.Base.Add(3*time.Millisecond + time.Microsecond), Limit: 4},
 	}
 	for _, a := range append(accounts, "none") {
 		ranges := ranges
 		if a == "a" {
-			ranges = append(ranges, flagmigrate.ListOptions{Limit: 1})
+			ranges = append(ranges, eventstore.ListOptions{Limit: 1})
 		}
 		for _, opts := range ranges {
 			for pages := 0; ; pages++ {
@@ -456,9 +441,9 @@ func TestScanUsesOneCursor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := make([]flagmigrate.Event, 1000)
+	events := make([]eventstore.Event, 1000)
 	for i := range events {
-		events[i] = evt(fmt.Sprintf("acct%d", i%10), fmt.Sprintf("e%04d", i), base, nil)
+		events[i] = fixture.Event(fmt.Sprintf("acct%d", i%10), fmt.Sprintf("e%04d", i), fixture.Base, nil)
 	}
 	if _, err := s.StoreEvents(t.Context(), events); err != nil {
 		t.Fatal(err)
@@ -498,9 +483,11 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 	}
 	calls := func(s *mongodao.Store) map[string]func(context.Context) error {
 		return map[string]func(context.Context) error{
-			"StoreEvent": func(ctx context.Context) error { return s.StoreEvent(ctx, evt("a", "new", base, nil)) },
+			"StoreEvent": func(ctx context.Context) error {
+				return s.StoreEvent(ctx, fixture.Event("a", "new", fixture.Base, nil))
+			},
 			"StoreEvents": func(ctx context.Context) error {
-				_, err := s.StoreEvents(ctx, []flagmigrate.Event{evt("a", "new2", base, nil)})
+				_, err := s.StoreEvents(ctx, []eventstore.Event{fixture.Event("a", "new2", fixture.Base, nil)})
 				return err
 			},
 			"FindEventByID": func(ctx context.Context) error { _, err := s.FindEventByID(ctx, "a", "e1"); return err },
@@ -509,7 +496,7 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 				return err
 			},
 			"ListEvents": func(ctx context.Context) error {
-				_, err := s.ListEvents(ctx, "a", flagmigrate.ListOptions{})
+				_, err := s.ListEvents(ctx, "a", eventstore.ListOptions{})
 				return err
 			},
 			"EnsureIndexes": func(ctx context.Context) error { return s.EnsureIndexes(ctx) },
@@ -547,7 +534,7 @@ func TestStoppedServerFailsWithinTheDeadline(t *testing.T) {
 			fresh := testutil.FreshCollection(t)
 			s, _ := mongodao.New(client.Database(fresh.Database().Name()).Collection(fresh.Name()), nil)
 			for i := range 10 {
-				mustStore(t, s, evt("a", fmt.Sprintf("e%d", i), base, nil))
+				fixture.Store(t, s, fixture.Event("a", fmt.Sprintf("e%d", i), fixture.Base, nil))
 			}
 			// A scan that has its first batch when the server goes away.
 			ctx, cancel := context.WithTimeout(t.Context(), deadline+time.Second)
@@ -622,9 +609,9 @@ func TestFindEventsMatchesMemstore(t *testing.T) {
 	mem := memstore.New()
 	var keys []eventstore.EventKey
 	for i := range 10 {
-		e := evt(fmt.Sprintf("a%d", i%3), fmt.Sprintf("e%d", i), base, map[string]any{"l": []any{int64(i)}})
-		mustStore(t, s, e)
-		mustStore(t, mem, e)
+		e := fixture.Event(fmt.Sprintf("a%d", i%3), fmt.Sprintf("e%d", i), fixture.Base, map[string]any{"l": []any{int64(i)}})
+		fixture.Store(t, s, e)
+		fixture.Store(t, mem, e)
 	}
 	for _, i := range []int{7, 1, 1, 4, 9, 2, 2, 0} {
 		keys = append(keys, eventstore.EventKey{AccountID: fmt.Sprintf("a%d", i%3), ID: fmt.Sprintf("e%d", i)})

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
@@ -14,9 +13,9 @@ import (
 // lists of lists and maps that look like the store's wrappers. It may not
 // be canonical (a number may need canonicalising); it is valid but for
 // rare size overflows, which callers skip.
-func RandomEvent(r *rand.Rand, accountID, id string) flagmigrate.Event {
+func RandomEvent(r *rand.Rand, accountID, id string) eventstore.Event {
 	ms := r.Int64N(eventstore.MaxTime.UnixMilli() + 1)
-	e := flagmigrate.Event{
+	e := eventstore.Event{
 		AccountID: accountID,
 		ID:        id,
 		Type:      randomString(r),

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 )
 
 // The delete subtests define what [eventstore.EventDeleter] promises:
@@ -54,8 +55,8 @@ func wantNotFound(t *testing.T, s eventstore.EventStore, account, id string) {
 func testDeleteIdempotent(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
-	e := evt("acct", "gone", base, map[string]any{"v": int64(1)})
-	mustStore(t, s, e)
+	e := fixture.Event("acct", "gone", fixture.Base, map[string]any{"v": int64(1)})
+	fixture.Store(t, s, e)
 	mustDelete(t, d, "acct", "gone")
 	wantNotFound(t, s, "acct", "gone")
 	mustDelete(t, d, "acct", "gone")  // again
@@ -67,13 +68,13 @@ func testDeleteIdempotent(t *testing.T, newStore NewStore) {
 func testDeleteIsolation(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
-	a := evt("acct-1", "shared", base, map[string]any{"who": "one"})
-	b := evt("acct-2", "shared", base, map[string]any{"who": "two"})
-	c := evt("acct-2", "other", base.Add(time.Millisecond), nil)
-	mustStore(t, s, a, b, c)
+	a := fixture.Event("acct-1", "shared", fixture.Base, map[string]any{"who": "one"})
+	b := fixture.Event("acct-2", "shared", fixture.Base, map[string]any{"who": "two"})
+	c := fixture.Event("acct-2", "other", fixture.Base.Add(time.Millisecond), nil)
+	fixture.Store(t, s, a, b, c)
 	mustDelete(t, d, "acct-1", "shared")
 	wantNotFound(t, s, "acct-1", "shared")
-	if diff := diff(canonical(t, b), mustFind(t, s, "acct-2", "shared")); diff != "" {
+	if diff := diff(fixture.Canonical(t, b), mustFind(t, s, "acct-2", "shared")); diff != "" {
 		t.Errorf("a delete in acct-1 changed acct-2's event with the same ID (-want +got):\n%s", diff)
 	}
 	if _, err := d.EraseAccount(t.Context(), "acct-1"); err != nil {
@@ -83,22 +84,22 @@ func testDeleteIsolation(t *testing.T, newStore NewStore) {
 		t.Errorf("acct-2 holds %d events after acct-1 was erased, want 2", len(got))
 	}
 	// acct-2 can still store the ID that acct-1 deleted.
-	mustStore(t, s, evt("acct-2", "third", base, nil))
+	fixture.Store(t, s, fixture.Event("acct-2", "third", fixture.Base, nil))
 }
 
 func testDeleteThenStore(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	d := deleter(t, s)
-	e := evt("acct", "again", base, map[string]any{"v": int64(1)})
-	mustStore(t, s, e)
+	e := fixture.Event("acct", "again", fixture.Base, map[string]any{"v": int64(1)})
+	fixture.Store(t, s, e)
 	mustDelete(t, d, "acct", "again")
 	for _, tc := range []struct {
 		e      eventstore.Event
 		reason string
 	}{
 		{e, "the same event again: the tombstone wins"},
-		{evt("acct", "again", base, map[string]any{"v": int64(2)}), "other content under the deleted key: the tombstone wins"},
-		{evt("acct", "never", base, nil), "a key deleted before it was ever stored"},
+		{fixture.Event("acct", "again", fixture.Base, map[string]any{"v": int64(2)}), "other content under the deleted key: the tombstone wins"},
+		{fixture.Event("acct", "never", fixture.Base, nil), "a key deleted before it was ever stored"},
 	} {
 		if tc.e.ID == "never" {
 			mustDelete(t, d, "acct", "never")
@@ -112,7 +113,7 @@ func testDeleteThenStore(t *testing.T, newStore NewStore) {
 	if !ok {
 		return
 	}
-	fresh := evt("acct", "fresh", base, nil)
+	fresh := fixture.Event("acct", "fresh", fixture.Base, nil)
 	errs, err := bs.StoreEvents(t.Context(), []eventstore.Event{e, fresh})
 	if err != nil {
 		t.Fatalf("StoreEvents: %v", err)
@@ -129,9 +130,9 @@ func testDeleteHides(t *testing.T, newStore NewStore) {
 	d := deleter(t, s)
 	var events []eventstore.Event
 	for i := range 6 {
-		events = append(events, evt("acct", fmt.Sprintf("h%d", i), base.Add(time.Duration(i)*time.Millisecond), nil))
+		events = append(events, fixture.Event("acct", fmt.Sprintf("h%d", i), fixture.Base.Add(time.Duration(i)*time.Millisecond), nil))
 	}
-	mustStore(t, s, events...)
+	fixture.Store(t, s, events...)
 	mustDelete(t, d, "acct", "h1")
 	mustDelete(t, d, "acct", "h4")
 	want := []string{"h0", "h2", "h3", "h5"}
@@ -171,11 +172,11 @@ func testEraseAccount(t *testing.T, newStore NewStore) {
 	d := deleter(t, s)
 	var mine []eventstore.Event
 	for i := range 7 {
-		mine = append(mine, evt("erased", fmt.Sprintf("e%d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
+		mine = append(mine, fixture.Event("erased", fmt.Sprintf("e%d", i), fixture.Base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
 	}
-	kept := evt("kept", "e0", base, nil)
-	mustStore(t, s, mine...)
-	mustStore(t, s, kept)
+	kept := fixture.Event("kept", "e0", fixture.Base, nil)
+	fixture.Store(t, s, mine...)
+	fixture.Store(t, s, kept)
 	mustDelete(t, d, "erased", "e3") // deleted before: not an erased event
 	got, err := d.EraseAccount(t.Context(), "erased")
 	if err != nil {
@@ -200,7 +201,7 @@ func testEraseAccount(t *testing.T, newStore NewStore) {
 	if err != nil || len(again) != 0 {
 		t.Errorf("erasing again = %v, %v; want nothing, nil", again, err)
 	}
-	if diff := diff(canonical(t, kept), mustFind(t, s, "kept", "e0")); diff != "" {
+	if diff := diff(fixture.Canonical(t, kept), mustFind(t, s, "kept", "e0")); diff != "" {
 		t.Errorf("the erasure changed another account (-want +got):\n%s", diff)
 	}
 }
@@ -234,7 +235,7 @@ func testConcurrentDeleteAndStore(t *testing.T, newStore NewStore) {
 	const n = 24
 	events := make([]eventstore.Event, n)
 	for i := range events {
-		events[i] = evt("acct", fmt.Sprintf("race-%02d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
+		events[i] = fixture.Event("acct", fmt.Sprintf("race-%02d", i), fixture.Base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i})
 	}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
@@ -276,8 +277,8 @@ func testPurgeTombstones(t *testing.T, newStore NewStore) {
 	if !ok {
 		t.Skipf("%T does not implement eventstore.TombstonePurger", s)
 	}
-	e := evt("acct", "purged", base, nil)
-	mustStore(t, s, e)
+	e := fixture.Event("acct", "purged", fixture.Base, nil)
+	fixture.Store(t, s, e)
 	mustDelete(t, d, "acct", "purged")
 	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
 		t.Errorf("purging the tombstones older than an hour ago = %d, %v; want none", n, err)
@@ -288,8 +289,8 @@ func testPurgeTombstones(t *testing.T, newStore NewStore) {
 	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(time.Hour)); err != nil || n != 1 {
 		t.Errorf("purging every tombstone = %d, %v; want 1", n, err)
 	}
-	mustStore(t, s, e) // the key is free again
-	if diff := diff(canonical(t, e), mustFind(t, s, "acct", "purged")); diff != "" {
+	fixture.Store(t, s, e) // the key is free again
+	if diff := diff(fixture.Canonical(t, e), mustFind(t, s, "acct", "purged")); diff != "" {
 		t.Errorf("stored again after the purge (-want +got):\n%s", diff)
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -78,53 +79,9 @@ func Run(t *testing.T, newStore NewStore) {
 	}
 }
 
-// base is the time of the suite's events: a whole millisecond, in UTC.
-var base = time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC)
-
 // diff compares exactly: a canonical value read back must equal, type for
 // type, the one that was stored.
 func diff(want, got any) string { return cmp.Diff(want, got) }
-
-// allKinds is canonical Data holding every canonical value kind.
-func allKinds() map[string]any {
-	return map[string]any{
-		"null":     nil,
-		"true":     true,
-		"false":    false,
-		"str":      "héllo, 世界 🚀",
-		"empty":    "",
-		"int":      int64(42),
-		"neg":      int64(-7),
-		"zero":     int64(0),
-		"maxInt":   int64(math.MaxInt64),
-		"minInt":   int64(math.MinInt64),
-		"float":    3.25,
-		"tiny":     1.5e-130,
-		"huge":     9.5e125,
-		"bigInt":   1e20, // integral beyond int64: stays float64
-		"pi":       math.Pi,
-		"list":     []any{int64(1), "two", 3.5, nil, true, []any{}, map[string]any{}},
-		"emptyMap": map[string]any{},
-		"emptyLst": []any{},
-		"nested": map[string]any{
-			"deeper": map[string]any{"list": []any{map[string]any{"k": "v"}}},
-			"ünï":    "ok",
-		},
-	}
-}
-
-func evt(account, id string, t time.Time, data map[string]any) eventstore.Event {
-	return eventstore.Event{AccountID: account, ID: id, Type: "test.event", Time: t, Data: data}
-}
-
-func mustStore(t *testing.T, s eventstore.EventStore, events ...eventstore.Event) {
-	t.Helper()
-	for _, e := range events {
-		if err := s.StoreEvent(t.Context(), e); err != nil {
-			t.Fatalf("StoreEvent(%s/%s): %v", e.AccountID, e.ID, err)
-		}
-	}
-}
 
 func mustFind(t *testing.T, s eventstore.EventStore, account, id string) eventstore.Event {
 	t.Helper()
@@ -135,36 +92,27 @@ func mustFind(t *testing.T, s eventstore.EventStore, account, id string) eventst
 	return got
 }
 
-func canonical(t *testing.T, e eventstore.Event) eventstore.Event {
-	t.Helper()
-	c, err := e.Canonical()
-	if err != nil {
-		t.Fatalf("Canonical: %v", err)
-	}
-	return c
-}
-
 func testRoundTrip(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	tests := []struct {
 		reason string
 		evt    eventstore.Event
 	}{
-		{"every canonical value kind, nested", evt("acct-1", "all-kinds", base, allKinds())},
-		{"nil Data stays nil", evt("acct-1", "no-data", base.Add(time.Millisecond), nil)},
-		{"ids may hold any UTF-8", evt("a/c#c $t 🚀", "id/with#odd $chars.and spaces ✓", base, map[string]any{"k": "v"})},
-		{"operator-like ids are plain strings", evt("$where", `{"$ne": ""}`, base, nil)},
-		{"time at the epoch", evt("acct-1", "epoch", eventstore.MinTime, nil)},
-		{"time far ahead", evt("acct-1", "future", time.Date(9999, 1, 2, 3, 4, 5, 678e6, time.UTC), nil)},
-		{"long keys", evt(strings.Repeat("a", eventstore.MaxKeyBytes), strings.Repeat("i", eventstore.MaxKeyBytes), base, nil)},
-		{"the longest map keys, at the top and nested", evt("acct-1", "long-map-keys", base, map[string]any{
+		{"every canonical value kind, nested", fixture.Event("acct-1", "all-kinds", fixture.Base, fixture.AllKinds())},
+		{"nil Data stays nil", fixture.Event("acct-1", "no-data", fixture.Base.Add(time.Millisecond), nil)},
+		{"ids may hold any UTF-8", fixture.Event("a/c#c $t 🚀", "id/with#odd $chars.and spaces ✓", fixture.Base, map[string]any{"k": "v"})},
+		{"operator-like ids are plain strings", fixture.Event("$where", `{"$ne": ""}`, fixture.Base, nil)},
+		{"time at the epoch", fixture.Event("acct-1", "epoch", eventstore.MinTime, nil)},
+		{"time far ahead", fixture.Event("acct-1", "future", time.Date(9999, 1, 2, 3, 4, 5, 678e6, time.UTC), nil)},
+		{"long keys", fixture.Event(strings.Repeat("a", eventstore.MaxKeyBytes), strings.Repeat("i", eventstore.MaxKeyBytes), fixture.Base, nil)},
+		{"the longest map keys, at the top and nested", fixture.Event("acct-1", "long-map-keys", fixture.Base, map[string]any{
 			strings.Repeat("k", eventstore.MaxMapKeyBytes): map[string]any{strings.Repeat("é", eventstore.MaxMapKeyBytes/2): true},
 		})},
 	}
 	for _, tc := range tests {
-		mustStore(t, s, tc.evt)
+		fixture.Store(t, s, tc.evt)
 		got := mustFind(t, s, tc.evt.AccountID, tc.evt.ID)
-		if d := diff(canonical(t, tc.evt), got); d != "" {
+		if d := diff(fixture.Canonical(t, tc.evt), got); d != "" {
 			t.Errorf("%s: round trip differs (-want +got):\n%s", tc.reason, d)
 		}
 	}
@@ -175,17 +123,17 @@ func testCanonicalises(t *testing.T, newStore NewStore) {
 	loc := time.FixedZone("UTC+5:30", 5*3600+1800)
 	in := eventstore.Event{
 		AccountID: "acct", ID: "raw", Type: "t",
-		Time: base.In(loc).Add(123456789 * time.Nanosecond),
+		Time: fixture.Base.In(loc).Add(123456789 * time.Nanosecond),
 		Data: map[string]any{"i32": int32(5), "f": 2.0, "negz": math.Copysign(0, -1), "u8": uint8(7),
 			"strs": []string{"a", "b"}, "m": map[string]int{"x": 1}, "nilList": []any(nil)},
 	}
 	want := eventstore.Event{
 		AccountID: "acct", ID: "raw", Type: "t",
-		Time: base.Add(123 * time.Millisecond),
+		Time: fixture.Base.Add(123 * time.Millisecond),
 		Data: map[string]any{"i32": int64(5), "f": int64(2), "negz": int64(0), "u8": int64(7),
 			"strs": []any{"a", "b"}, "m": map[string]any{"x": int64(1)}, "nilList": nil},
 	}
-	mustStore(t, s, in)
+	fixture.Store(t, s, in)
 	got := mustFind(t, s, "acct", "raw")
 	if d := diff(want, got); d != "" {
 		t.Errorf("stored event is not canonical (-want +got):\n%s", d)
@@ -201,7 +149,7 @@ func testCanonicalises(t *testing.T, newStore NewStore) {
 
 func testIdempotent(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	e := evt("acct", "e1", base, allKinds())
+	e := fixture.Event("acct", "e1", fixture.Base, fixture.AllKinds())
 	for i := range 3 {
 		if err := s.StoreEvent(t.Context(), e); err != nil {
 			t.Fatalf("store #%d: %v", i+1, err)
@@ -218,32 +166,32 @@ func testIdempotent(t *testing.T, newStore NewStore) {
 
 func testConflict(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	orig := evt("acct", "e1", base, map[string]any{"v": int64(1)})
-	mustStore(t, s, orig)
+	orig := fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(1)})
+	fixture.Store(t, s, orig)
 	for _, tc := range []struct {
 		reason string
 		evt    eventstore.Event
 	}{
-		{"other Data value", evt("acct", "e1", base, map[string]any{"v": int64(2)})},
-		{"int vs float", evt("acct", "e1", base, map[string]any{"v": 1.5})},
-		{"extra Data field", evt("acct", "e1", base, map[string]any{"v": int64(1), "w": true})},
-		{"no Data", evt("acct", "e1", base, nil)},
-		{"other time", evt("acct", "e1", base.Add(time.Millisecond), map[string]any{"v": int64(1)})},
-		{"other type", eventstore.Event{AccountID: "acct", ID: "e1", Type: "other", Time: base, Data: map[string]any{"v": int64(1)}}},
+		{"other Data value", fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(2)})},
+		{"int vs float", fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": 1.5})},
+		{"extra Data field", fixture.Event("acct", "e1", fixture.Base, map[string]any{"v": int64(1), "w": true})},
+		{"no Data", fixture.Event("acct", "e1", fixture.Base, nil)},
+		{"other time", fixture.Event("acct", "e1", fixture.Base.Add(time.Millisecond), map[string]any{"v": int64(1)})},
+		{"other type", eventstore.Event{AccountID: "acct", ID: "e1", Type: "other", Time: fixture.Base, Data: map[string]any{"v": int64(1)}}},
 	} {
 		err := s.StoreEvent(t.Context(), tc.evt)
 		if !errors.Is(err, eventstore.ErrConflict) {
 			t.Errorf("%s: StoreEvent = %v, want ErrConflict", tc.reason, err)
 		}
 	}
-	if d := diff(canonical(t, orig), mustFind(t, s, "acct", "e1")); d != "" {
+	if d := diff(fixture.Canonical(t, orig), mustFind(t, s, "acct", "e1")); d != "" {
 		t.Errorf("conflicting stores changed the original (-want +got):\n%s", d)
 	}
 }
 
 func testNotFound(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	mustStore(t, s, evt("acct", "e1", base, nil))
+	fixture.Store(t, s, fixture.Event("acct", "e1", fixture.Base, nil))
 	for _, tc := range []struct{ reason, account, id string }{
 		{"unknown id", "acct", "nope"},
 		{"unknown account", "nobody", "e1"},
@@ -260,14 +208,14 @@ func testNotFound(t *testing.T, newStore NewStore) {
 
 func testIsolation(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	a := evt("acct-a", "shared-id", base, map[string]any{"owner": "a"})
-	b := evt("acct-b", "shared-id", base.Add(time.Second), map[string]any{"owner": "b"})
-	onlyA := evt("acct-a", "only-a", base, nil)
-	mustStore(t, s, a, b, onlyA)
-	if d := diff(canonical(t, a), mustFind(t, s, "acct-a", "shared-id")); d != "" {
+	a := fixture.Event("acct-a", "shared-id", fixture.Base, map[string]any{"owner": "a"})
+	b := fixture.Event("acct-b", "shared-id", fixture.Base.Add(time.Second), map[string]any{"owner": "b"})
+	onlyA := fixture.Event("acct-a", "only-a", fixture.Base, nil)
+	fixture.Store(t, s, a, b, onlyA)
+	if d := diff(fixture.Canonical(t, a), mustFind(t, s, "acct-a", "shared-id")); d != "" {
 		t.Errorf("account a sees (-want +got):\n%s", d)
 	}
-	if d := diff(canonical(t, b), mustFind(t, s, "acct-b", "shared-id")); d != "" {
+	if d := diff(fixture.Canonical(t, b), mustFind(t, s, "acct-b", "shared-id")); d != "" {
 		t.Errorf("account b sees (-want +got):\n%s", d)
 	}
 	if _, err := s.FindEventByID(t.Context(), "acct-b", "only-a"); !errors.Is(err, eventstore.ErrNotFound) {
@@ -277,7 +225,7 @@ func testIsolation(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := diff([]eventstore.Event{canonical(t, b)}, page.Events); d != "" {
+	if d := diff([]eventstore.Event{fixture.Canonical(t, b)}, page.Events); d != "" {
 		t.Errorf("account b's list (-want +got):\n%s", d)
 	}
 }
@@ -290,9 +238,9 @@ func orderedEvents(account string, n int) []eventstore.Event {
 	prefixes := []string{"B", "a", "Z", "é", "z", "10", "9", "_"}
 	out := make([]eventstore.Event, 0, n)
 	for i := range n {
-		t := base.Add(time.Duration(i/7) * time.Millisecond) // 7 events per timestamp
+		t := fixture.Base.Add(time.Duration(i/7) * time.Millisecond) // 7 events per timestamp
 		id := fmt.Sprintf("%s-%03d", prefixes[i%len(prefixes)], i)
-		out = append(out, evt(account, id, t, map[string]any{"n": int64(i)}))
+		out = append(out, fixture.Event(account, id, t, map[string]any{"n": int64(i)}))
 	}
 	slices.SortFunc(out, func(a, b eventstore.Event) int {
 		if c := a.Time.Compare(b.Time); c != 0 {
@@ -344,8 +292,8 @@ func listAll(t *testing.T, s eventstore.EventStore, account string, opts eventst
 func testListOrder(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	want := orderedEvents("acct", 60)
-	mustStore(t, s, shuffled(want, 1)...)
-	mustStore(t, s, evt("other", "a-000", base, nil)) // never listed for acct
+	fixture.Store(t, s, shuffled(want, 1)...)
+	fixture.Store(t, s, fixture.Event("other", "a-000", fixture.Base, nil)) // never listed for acct
 	got := listAll(t, s, "acct", eventstore.ListOptions{Limit: 1000})
 	if d := diff(want, got); d != "" {
 		t.Errorf("ListEvents is not ordered by (Time, ID) bytewise (-want +got):\n%s", d)
@@ -355,7 +303,7 @@ func testListOrder(t *testing.T, newStore NewStore) {
 func testTimeRange(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	all := orderedEvents("acct", 70) // 10 timestamps, base+0ms .. base+9ms
-	mustStore(t, s, shuffled(all, 2)...)
+	fixture.Store(t, s, shuffled(all, 2)...)
 	between := func(from, to time.Time) []eventstore.Event {
 		var out []eventstore.Event
 		for _, e := range all {
@@ -366,21 +314,21 @@ func testTimeRange(t *testing.T, newStore NewStore) {
 		return out
 	}
 	ms := time.Millisecond
-	far := base.Add(time.Hour)
+	far := fixture.Base.Add(time.Hour)
 	for _, tc := range []struct {
 		reason     string
 		start, end time.Time
 		want       []eventstore.Event
 	}{
 		{"no bounds: everything", time.Time{}, time.Time{}, all},
-		{"start is inclusive", base.Add(3 * ms), time.Time{}, between(base.Add(3*ms), far)},
-		{"end is exclusive", time.Time{}, base.Add(3 * ms), between(base.Add(-ms), base.Add(3*ms))},
-		{"both bounds", base.Add(2 * ms), base.Add(5 * ms), between(base.Add(2*ms), base.Add(5*ms))},
-		{"empty range", base.Add(4 * ms), base.Add(4 * ms), nil},
-		{"sub-millisecond start rounds up", base.Add(2*ms + time.Microsecond), time.Time{}, between(base.Add(3*ms), far)},
-		{"sub-millisecond end rounds up", time.Time{}, base.Add(2*ms + time.Microsecond), between(base.Add(-ms), base.Add(3*ms))},
+		{"start is inclusive", fixture.Base.Add(3 * ms), time.Time{}, between(fixture.Base.Add(3*ms), far)},
+		{"end is exclusive", time.Time{}, fixture.Base.Add(3 * ms), between(fixture.Base.Add(-ms), fixture.Base.Add(3*ms))},
+		{"both bounds", fixture.Base.Add(2 * ms), fixture.Base.Add(5 * ms), between(fixture.Base.Add(2*ms), fixture.Base.Add(5*ms))},
+		{"empty range", fixture.Base.Add(4 * ms), fixture.Base.Add(4 * ms), nil},
+		{"sub-millisecond start rounds up", fixture.Base.Add(2*ms + time.Microsecond), time.Time{}, between(fixture.Base.Add(3*ms), far)},
+		{"sub-millisecond end rounds up", time.Time{}, fixture.Base.Add(2*ms + time.Microsecond), between(fixture.Base.Add(-ms), fixture.Base.Add(3*ms))},
 		{"range after all events", far, time.Time{}, nil},
-		{"non-UTC bounds", base.Add(2 * ms).In(time.FixedZone("X", -3600)), time.Time{}, between(base.Add(2*ms), far)},
+		{"non-UTC bounds", fixture.Base.Add(2 * ms).In(time.FixedZone("X", -3600)), time.Time{}, between(fixture.Base.Add(2*ms), far)},
 	} {
 		got := listAll(t, s, "acct", eventstore.ListOptions{Start: tc.start, End: tc.end, Limit: 7})
 		if d := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); d != "" {
@@ -392,7 +340,7 @@ func testTimeRange(t *testing.T, newStore NewStore) {
 func testPagination(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	want := orderedEvents("acct", 53)
-	mustStore(t, s, shuffled(want, 3)...)
+	fixture.Store(t, s, shuffled(want, 3)...)
 	for _, limit := range []int{1, 2, 7, 10, 52, 53} {
 		got := listAll(t, s, "acct", eventstore.ListOptions{Limit: limit})
 		if d := diff(want, got); d != "" {
@@ -404,7 +352,7 @@ func testPagination(t *testing.T, newStore NewStore) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustStore(t, s, evt("acct", "0-early", base.Add(-time.Second), nil), evt("acct", "~late", base.Add(time.Hour), nil))
+	fixture.Store(t, s, fixture.Event("acct", "0-early", fixture.Base.Add(-time.Second), nil), fixture.Event("acct", "~late", fixture.Base.Add(time.Hour), nil))
 	rest := listAll(t, s, "acct", eventstore.ListOptions{Limit: 10, Cursor: first.NextCursor})
 	if len(rest) != 44 || rest[0].ID != want[10].ID || rest[43].ID != "~late" {
 		t.Errorf("after new events, continuing from page 1 gave %d events starting %v, want 44 from %q to \"~late\"", len(rest), firstID(rest), want[10].ID)
@@ -421,7 +369,7 @@ func firstID(es []eventstore.Event) string {
 func testLimits(t *testing.T, newStore NewStore) {
 	s := newStore(t)
 	want := orderedEvents("acct", eventstore.DefaultListLimit+5)
-	mustStore(t, s, shuffled(want, 4)...)
+	fixture.Store(t, s, shuffled(want, 4)...)
 	for _, tc := range []struct {
 		reason   string
 		limit    int
@@ -452,8 +400,8 @@ func testLimits(t *testing.T, newStore NewStore) {
 
 func testBadList(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	mustStore(t, s, orderedEvents("acct", 5)...)
-	mustStore(t, s, orderedEvents("other", 5)...)
+	fixture.Store(t, s, orderedEvents("acct", 5)...)
+	fixture.Store(t, s, orderedEvents("other", 5)...)
 	foreign, err := s.ListEvents(t.Context(), "other", eventstore.ListOptions{Limit: 2})
 	if err != nil || foreign.NextCursor == "" {
 		t.Fatalf("ListEvents(other): cursor %q, err %v", foreign.NextCursor, err)
@@ -469,7 +417,7 @@ func testBadList(t *testing.T, newStore NewStore) {
 		{"another account's cursor", "acct", eventstore.ListOptions{Cursor: foreign.NextCursor}, eventstore.ErrInvalidCursor},
 		{"negative limit", "acct", eventstore.ListOptions{Limit: -1}, eventstore.ErrInvalidArgument},
 		{"limit over the maximum", "acct", eventstore.ListOptions{Limit: eventstore.MaxListLimit + 1}, eventstore.ErrInvalidArgument},
-		{"end before start", "acct", eventstore.ListOptions{Start: base.Add(time.Second), End: base}, eventstore.ErrInvalidArgument},
+		{"end before start", "acct", eventstore.ListOptions{Start: fixture.Base.Add(time.Second), End: fixture.Base}, eventstore.ErrInvalidArgument},
 		{"empty account", "", eventstore.ListOptions{}, eventstore.ErrInvalidArgument},
 	} {
 		_, err := s.ListEvents(t.Context(), tc.account, tc.opts)
@@ -487,7 +435,7 @@ func InvalidEvents() []struct {
 	Field  string
 } {
 	ok := func(mut func(*eventstore.Event)) eventstore.Event {
-		e := evt("acct", "bad", base, map[string]any{"k": "v"})
+		e := fixture.Event("acct", "bad", fixture.Base, map[string]any{"k": "v"})
 		mut(&e)
 		return e
 	}
@@ -525,7 +473,7 @@ func InvalidEvents() []struct {
 			e.Data = map[string]any{strings.Repeat("k", eventstore.MaxMapKeyBytes+1): 1}
 		}), `Data["kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"...]`},
 		{"unsupported type", ok(func(e *eventstore.Event) { e.Data = map[string]any{"ch": make(chan int)} }), "Data.ch"},
-		{"time.Time in Data", ok(func(e *eventstore.Event) { e.Data = map[string]any{"t": base} }), "Data.t"},
+		{"time.Time in Data", ok(func(e *eventstore.Event) { e.Data = map[string]any{"t": fixture.Base} }), "Data.t"},
 		{"[]byte in Data", ok(func(e *eventstore.Event) { e.Data = map[string]any{"b": []byte("x")} }), "Data.b"},
 		{"invalid UTF-8 value", ok(func(e *eventstore.Event) { e.Data = map[string]any{"s": "\xff"} }), "Data.s"},
 		{"too deep", ok(func(e *eventstore.Event) { e.Data = map[string]any{"d": deep} }), "Data.d"},
@@ -567,10 +515,10 @@ func testInvalid(t *testing.T, newStore NewStore) {
 
 func testCancelled(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	mustStore(t, s, evt("acct", "e1", base, nil))
+	fixture.Store(t, s, fixture.Event("acct", "e1", fixture.Base, nil))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := s.StoreEvent(ctx, evt("acct", "e2", base, nil)); !errors.Is(err, context.Canceled) {
+	if err := s.StoreEvent(ctx, fixture.Event("acct", "e2", fixture.Base, nil)); !errors.Is(err, context.Canceled) {
 		t.Errorf("StoreEvent with a cancelled context = %v, want context.Canceled", err)
 	}
 	if _, err := s.FindEventByID(ctx, "acct", "e1"); !errors.Is(err, context.Canceled) {
@@ -599,7 +547,7 @@ const goroutines = 16
 
 func testConcurrentSame(t *testing.T, newStore NewStore) {
 	s := newStore(t)
-	e := evt("acct", "same", base, allKinds())
+	e := fixture.Event("acct", "same", fixture.Base, fixture.AllKinds())
 	errs := make(chan error, goroutines)
 	var wg sync.WaitGroup
 	for range goroutines {
@@ -625,7 +573,7 @@ func testConcurrentDistinct(t *testing.T, newStore NewStore) {
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range each {
-				errs <- s.StoreEvent(t.Context(), evt("acct", fmt.Sprintf("g%02d-%d", g, i), base.Add(time.Duration(i)*time.Millisecond), nil))
+				errs <- s.StoreEvent(t.Context(), fixture.Event("acct", fmt.Sprintf("g%02d-%d", g, i), fixture.Base.Add(time.Duration(i)*time.Millisecond), nil))
 			}
 		})
 	}
@@ -672,7 +620,7 @@ func scanData(t *testing.T, s eventstore.EventStore) []eventstore.Event {
 	for a := range 6 {
 		all = append(all, orderedEvents(fmt.Sprintf("acct-%d", a), 9+a)...)
 	}
-	mustStore(t, s, shuffled(all, 5)...)
+	fixture.Store(t, s, shuffled(all, 5)...)
 	return all
 }
 
@@ -705,7 +653,7 @@ func testScan(t *testing.T, newStore NewStore) {
 	}
 	byKey := make(map[eventstore.EventKey]eventstore.Event)
 	for _, e := range all {
-		byKey[e.Key()] = canonical(t, e)
+		byKey[e.Key()] = fixture.Canonical(t, e)
 	}
 	for _, e := range first {
 		if d := diff(byKey[e.Key()], e); d != "" {
@@ -793,17 +741,17 @@ func testBatchStore(t *testing.T, newStore NewStore) {
 	if !ok {
 		t.Skipf("%T does not implement eventstore.BatchStorer", s)
 	}
-	existing := evt("acct", "exists", base, map[string]any{"v": int64(1)})
-	mustStore(t, s, existing)
+	existing := fixture.Event("acct", "exists", fixture.Base, map[string]any{"v": int64(1)})
+	fixture.Store(t, s, existing)
 	var batch []eventstore.Event
 	for i := range 40 {
-		batch = append(batch, evt("acct", fmt.Sprintf("b%02d", i), base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
+		batch = append(batch, fixture.Event("acct", fmt.Sprintf("b%02d", i), fixture.Base.Add(time.Duration(i)*time.Millisecond), map[string]any{"i": i}))
 	}
 	batch = append(batch,
 		existing, // identical: nil
-		evt("acct", "exists", base, map[string]any{"v": int64(2)}), // conflict
-		evt("acct", "", base, nil),                                 // invalid
-		batch[3],                                                   // repeated within the batch: nil
+		fixture.Event("acct", "exists", fixture.Base, map[string]any{"v": int64(2)}), // conflict
+		fixture.Event("acct", "", fixture.Base, nil),                                 // invalid
+		batch[3], // repeated within the batch: nil
 	)
 	errs, err := bs.StoreEvents(t.Context(), batch)
 	if err != nil {
@@ -824,13 +772,13 @@ func testBatchStore(t *testing.T, newStore NewStore) {
 			t.Errorf("event %d (%s): err = %v, want %v", i, batch[i].ID, e, want)
 		}
 	}
-	if d := diff(canonical(t, existing), mustFind(t, s, "acct", "exists")); d != "" {
+	if d := diff(fixture.Canonical(t, existing), mustFind(t, s, "acct", "exists")); d != "" {
 		t.Errorf("the batch overwrote a conflicting event (-want +got):\n%s", d)
 	}
 	if got := listAll(t, s, "acct", eventstore.ListOptions{Limit: 1000}); len(got) != 41 {
 		t.Errorf("%d events after the batch, want 41", len(got))
 	}
-	if d := diff(canonical(t, batch[7]), mustFind(t, s, "acct", "b07")); d != "" {
+	if d := diff(fixture.Canonical(t, batch[7]), mustFind(t, s, "acct", "b07")); d != "" {
 		t.Errorf("a batch-stored event differs (-want +got):\n%s", d)
 	}
 	// Again: everything is already there.
@@ -857,7 +805,7 @@ func testBatchFind(t *testing.T, newStore NewStore) {
 	for i, e := range all {
 		if i%2 == 0 {
 			ks = append(ks, e.Key())
-			want[e.Key()] = canonical(t, e)
+			want[e.Key()] = fixture.Canonical(t, e)
 		}
 	}
 	ks = append(ks, eventstore.EventKey{AccountID: "acct-1", ID: "absent"}, eventstore.EventKey{AccountID: "nobody", ID: all[0].ID})

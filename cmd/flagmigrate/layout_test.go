@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
@@ -25,7 +26,7 @@ func TestBackfillAndVerifyAnExistingCollection(t *testing.T) {
 	mu.Path = "/" + coll.Database().Name()
 	mu.RawQuery = "collection=" + coll.Name() + "&account=accountId&id=_id&type=kind&time=createdAt&data=payload&idformat=objectid"
 	from := mu.String()
-	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1&creds=local"
+	to := localdynamo.URL(testutil.DynamoEndpoint(t), table) + "&region=us-east-1"
 	readable := int64(app.Good + 1) // the retried duplicate has its own ObjectID: its own event
 
 	r := cli(t, "backfill", "--from", from, "--to", to, "--progress", "none")
@@ -69,7 +70,7 @@ func TestStoreURLLayoutParameters(t *testing.T) {
 	mu, _ := url.Parse(testutil.MongoURI(t))
 	mu.Path = "/" + coll.Database().Name()
 	_, table := realstores.Dynamo(t, nil)
-	to := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&region=us-east-1&creds=local"
+	to := localdynamo.URL(testutil.DynamoEndpoint(t), table) + "&region=us-east-1"
 	for _, tc := range []struct {
 		reason, query, want string
 	}{

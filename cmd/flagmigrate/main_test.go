@@ -22,6 +22,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -153,7 +154,7 @@ func setup(t *testing.T, accounts, perAccount int) servers {
 	mu, _ := url.Parse(testutil.MongoURI(t))
 	mu.Path = "/" + coll.Database().Name()
 	mu.RawQuery = "collection=" + coll.Name()
-	du := "dynamodb://" + table + "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&creds=local"
+	du := localdynamo.URL(testutil.DynamoEndpoint(t), table)
 	return servers{mongo: ms, dynamo: ds, mongoURL: mu.String(), dynURL: du}
 }
 
@@ -509,13 +510,12 @@ func TestAWSConfigChain(t *testing.T) {
 // waits for it, bounded by --create-timeout, not by the connect --timeout.
 func TestCreateTable(t *testing.T) {
 	s := setup(t, 1, 3)
-	local := "?endpoint=" + url.QueryEscape(testutil.DynamoEndpoint(t)) + "&creds=local"
-	table := testutil.UniqueTableName(t)
-	r := cli(t, "backfill", "--create-table", "--timeout", "5s", "--from", s.mongoURL, "--to", "dynamodb://"+table+local)
+	endpoint := testutil.DynamoEndpoint(t)
+	r := cli(t, "backfill", "--create-table", "--timeout", "5s", "--from", s.mongoURL, "--to", localdynamo.URL(endpoint, testutil.UniqueTableName(t)))
 	if st := stats(t, r); r.code != 0 || st.Copied != 3 {
 		t.Fatalf("backfill --create-table: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	r = cli(t, "backfill", "--create-table", "--create-timeout", "1ns", "--from", s.mongoURL, "--to", "dynamodb://"+testutil.UniqueTableName(t)+local)
+	r = cli(t, "backfill", "--create-table", "--create-timeout", "1ns", "--from", s.mongoURL, "--to", localdynamo.URL(endpoint, testutil.UniqueTableName(t)))
 	lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
 	if r.code != 1 || len(lines) != 1 || !strings.Contains(r.stderr, "creating the table (--create-timeout 1ns)") {
 		t.Errorf("--create-timeout 1ns: exit %d, stderr:\n%s", r.code, r.stderr)

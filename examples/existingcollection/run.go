@@ -5,19 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"github.com/flagmigrate/flagmigrate/backfill"
-	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 )
@@ -96,9 +92,9 @@ func run(ctx context.Context, w io.Writer, cfg config) (result, error) {
 	}
 
 	// 3. Backfill into DynamoDB.
-	nu, closeDynamo, err := openDynamo(ctx, cfg.dynamoEndpoint, "existing_"+suffix)
+	nu, closeDynamo, err := localdynamo.Open(ctx, cfg.dynamoEndpoint, "existing_"+suffix)
 	if err != nil {
-		return res, err
+		return res, fmt.Errorf("DynamoDB: %w", err)
 	}
 	defer closeDynamo()
 	opts := backfill.Options{OnUnreadable: func(e *eventstore.UnreadableError) {
@@ -142,31 +138,4 @@ func run(ctx context.Context, w io.Writer, cfg config) (result, error) {
 		fmt.Fprintln(w, "FAIL")
 	}
 	return res, nil
-}
-
-// openDynamo creates a table on a local DynamoDB server and returns its store.
-func openDynamo(ctx context.Context, endpoint, table string) (*dynamodao.Store, func(), error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	client := dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-		HTTPClient:   &http.Client{Transport: transport},
-	})
-	if err := dynamodao.CreateTable(ctx, client, table); err != nil {
-		transport.CloseIdleConnections()
-		return nil, nil, fmt.Errorf("DynamoDB: %w", err)
-	}
-	closeFn := func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-		transport.CloseIdleConnections()
-	}
-	s, err := dynamodao.New(client, table, nil)
-	if err != nil {
-		closeFn()
-		return nil, nil, err
-	}
-	return s, closeFn, nil
 }

@@ -5,17 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/mongodao"
@@ -70,29 +66,12 @@ func openStores(ctx context.Context, cfg config) (*stores, error) {
 		s.old, s.oldName = m, "MongoDB "+redact.String(cfg.mongoURI)
 	}
 	if cfg.dynamoEndpoint != "" {
-		transport := http.DefaultTransport.(*http.Transport).Clone()
-		closers = append(closers, transport.CloseIdleConnections)
-		client := dynamodb.New(dynamodb.Options{
-			Region:       "us-east-1",
-			BaseEndpoint: aws.String(cfg.dynamoEndpoint),
-			Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-			HTTPClient:   &http.Client{Transport: transport},
-		})
-		table := "rollout_" + suffix
-		if err := dynamodao.CreateTable(ctx, client, table); err != nil {
-			s.close()
-			return nil, fmt.Errorf("DynamoDB: %w", err)
-		}
-		closers = append(closers, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-		})
-		d, err := dynamodao.New(client, table, nil)
+		d, closeDynamo, err := localdynamo.Open(ctx, cfg.dynamoEndpoint, "rollout_"+suffix)
 		if err != nil {
 			s.close()
 			return nil, fmt.Errorf("DynamoDB: %w", err)
 		}
+		closers = append(closers, closeDynamo)
 		s.new, s.newName = d, "DynamoDB "+redact.String(cfg.dynamoEndpoint)
 	}
 	return s, nil

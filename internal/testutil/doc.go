@@ -15,6 +15,11 @@
 // tests that need it are skipped, except under CI=true, where they fail: CI
 // must never pass by skipping them.
 //
+// DynamoClient, and LocalDynamoClient for a server of a test's own, make
+// their clients with dynamodao's URL opener (see package localdynamo), as
+// the CLI does for dynamodb://TABLE?endpoint=URL&creds=local. The events the
+// tests store come from package fixture.
+//
 // Every test gets its own names ([FreshCollection], [UniqueTableName]), so
 // tests may run in parallel and against a server that already holds data.
 // The servers' limits are listed in the project's shared servers notes

@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -93,30 +93,42 @@ func FreshCollection(t testing.TB) *mongo.Collection {
 	return db.Collection("test")
 }
 
-// DynamoClient returns a DynamoDB client for DynamoEndpoint, with static
-// credentials test/test in region us-east-1 and quick retries (local servers
-// fail fast). It has checked that the server answers. Its idle connections
-// are closed when the test ends, so goroutine-leak checks see none.
+// DynamoClient returns a DynamoDB client for DynamoEndpoint (see
+// [LocalDynamoClient]), with backoffs of at most 200ms. It has checked that
+// the server answers. Its idle connections are closed when the test ends, so
+// goroutine-leak checks see none.
 func DynamoClient(t testing.TB) *dynamodb.Client {
 	t.Helper()
 	endpoint := DynamoEndpoint(t)
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(transport.CloseIdleConnections)
-	client := dynamodb.New(dynamodb.Options{
-		HTTPClient:   &http.Client{Transport: transport},
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		BaseEndpoint: aws.String(endpoint),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts = 3
-			o.MaxBackoff = 200 * time.Millisecond
-			o.RateLimiter = ratelimit.None // no client-side retry quota
-		}),
-	})
+	client := LocalDynamoClient(t, endpoint, &http.Client{Transport: transport}, 200*time.Millisecond)
 	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
 	defer cancel()
 	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)}); err != nil {
 		t.Fatalf("DynamoDB at %s does not answer: %v", endpoint, err)
+	}
+	return client
+}
+
+// LocalDynamoClient returns a client for the DynamoDB-API server at
+// endpoint, opened as the CLI opens
+// dynamodb://TABLE?endpoint=ENDPOINT&creds=local (see package localdynamo).
+// It sends its requests through hc and retries quickly, as local servers
+// fail fast: at most three attempts, backoffs of at most maxBackoff, and no
+// client-side retry quota, so that an outage cannot starve the recovery
+// after it. It makes no request.
+func LocalDynamoClient(t testing.TB, endpoint string, hc *http.Client, maxBackoff time.Duration) *dynamodb.Client {
+	t.Helper()
+	client, err := localdynamo.NewClient(context.Background(), endpoint, hc, func(o *dynamodb.Options) {
+		o.Retryer = retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts = 3
+			o.MaxBackoff = maxBackoff
+			o.RateLimiter = ratelimit.None
+		})
+	})
+	if err != nil {
+		t.Fatalf("DynamoDB client for %s: %v", endpoint, err)
 	}
 	return client
 }
