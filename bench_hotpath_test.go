@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 )
@@ -80,7 +81,7 @@ func BenchmarkDualReadLatency(b *testing.B) {
 	var candStart atomic.Int64
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: time.Millisecond,
 		Before: func(context.Context) error { candStart.Store(time.Now().UnixNano()); return nil }})
-	dual, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.Observer{}))
+	dual, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(flagmigrate.Observer{}))
 	defer dual.Close()
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
 	ctx := context.Background()
@@ -90,7 +91,7 @@ func BenchmarkDualReadLatency(b *testing.B) {
 		func() { _, _ = old.FindEventByID(ctx, "acct-1", "e1") },
 		func() { _, _ = new.FindEventByID(ctx, "acct-1", "e1") },
 		func() { _, _ = dual.FindEventByID(ctx, "acct-1", "e1") },
-		func() { migrator.Read(benchStageKey, flagmigrate.AccountContext(key.account), ldmigration.Shadow, key) },
+		func() { migrator.Read(benchStageKey, ldflags.AccountContext(key.account), ldmigration.Shadow, key) },
 	}
 	var starts []time.Duration
 	var callStart time.Time
@@ -132,7 +133,7 @@ func BenchmarkShadowAdded(b *testing.B) {
 	}
 	old := &ownTimeStore{EventStore: testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: time.Millisecond, Spin: true})}
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: 10 * time.Millisecond})
-	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(flagmigrate.Observer{}),
+	shadow, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(flagmigrate.Observer{}),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()
 	ctx := context.Background()

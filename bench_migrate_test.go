@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
@@ -101,9 +102,9 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	quiet := []flagmigrate.Option{flagmigrate.WithObserver(flagmigrate.Observer{})}
-	flags4, _ := flagmigrate.NewMigratingStore(old, new, client, quiet...)
-	stage, _ := flagmigrate.NewMigratingStore(old, new, client, append(quiet, flagmigrate.WithStageFlag(benchStageKey))...)
-	defaults, _ := flagmigrate.NewMigratingStore(old, new, client) // slog observer, routing check
+	flags4, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), quiet...)
+	stage, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), append(quiet, flagmigrate.WithStageFlag(benchStageKey))...)
+	defaults, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client)) // slog observer, routing check
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
 	ctx := context.Background()
 	key := benchKey{"acct-1", "e1"}
@@ -111,7 +112,7 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 	// account's context and evaluate the two flags of the operation.
 	k := flagmigrate.DefaultFlagKeys()
 	handRoute := func(acct, oldKey, newKey string) bool {
-		lc := flagmigrate.AccountContext(acct)
+		lc := ldflags.AccountContext(acct)
 		o, _ := client.BoolVariationCtx(ctx, oldKey, lc, false)
 		n, _ := client.BoolVariationCtx(ctx, newKey, lc, false)
 		return n && !o
@@ -140,8 +141,8 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 		{"flags-defaults", func() { _, _ = defaults.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = defaults.StoreEvent(ctx, evt) }},
 		{"stage", func() { _, _ = stage.FindEventByID(ctx, "acct-1", "e1") }, func() { _ = stage.StoreEvent(ctx, evt) }},
 		// The Migrator builds the account's context per call, as a caller must.
-		{"ldmigrator", func() { migrator.Read(benchStageKey, flagmigrate.AccountContext(key.account), ldmigration.Off, key) },
-			func() { migrator.Write(benchStageKey, flagmigrate.AccountContext(evt.AccountID), ldmigration.Off, evt) }},
+		{"ldmigrator", func() { migrator.Read(benchStageKey, ldflags.AccountContext(key.account), ldmigration.Off, key) },
+			func() { migrator.Write(benchStageKey, ldflags.AccountContext(evt.AccountID), ldmigration.Off, evt) }},
 	}
 	b.ResetTimer()
 	for _, op := range []string{"read", "write"} {
@@ -199,7 +200,7 @@ func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Durati
 	old := testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: incumbentDelay, Spin: true})
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: candidateDelay})
 	stats := &flagtest.Stats{}
-	shadow, _ := flagmigrate.NewMigratingStore(old, new, client, flagmigrate.WithObserver(stats.Observer()),
+	shadow, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(stats.Observer()),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
@@ -212,7 +213,7 @@ func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Durati
 	}{
 		{"incumbent", func() { _, _ = old.FindEventByID(ctx, "acct-1", "e1") }},
 		{"shadow", func() { _, _ = shadow.FindEventByID(ctx, "acct-1", "e1") }},
-		{"ldmigrator", func() { migrator.Read(benchStageKey, flagmigrate.AccountContext(key.account), ldmigration.Shadow, key) }},
+		{"ldmigrator", func() { migrator.Read(benchStageKey, ldflags.AccountContext(key.account), ldmigration.Shadow, key) }},
 	}
 	// Blocks of reads, the contenders taking turns so that the machine's
 	// noise weighs on all alike; shadow work is flushed after each block so

@@ -99,7 +99,7 @@ func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migrati
 	if cfg.stageKey != "" {
 		sc, ok := flags.(StageFlagClient)
 		if !ok {
-			return nil, argError("NewMigration: WithStageFlag needs a flag client with MigrationVariationCtx and TrackMigrationOp (%T has not)", flags)
+			return nil, argError("NewMigration: WithStageFlag needs a flag client with StageFlag (%T has not)", flags)
 		}
 		m.route = &stageRouter{client: sc, key: cfg.stageKey, cfg: &m.cfg}
 	} else {

@@ -10,11 +10,9 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
-	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
@@ -36,7 +34,7 @@ func ExampleNewMigratingStore() {
 		td.Update(td.Flag(k).VariationForAll(true))
 	}
 	for _, k := range []string{keys.NewWrite, keys.NewRead} {
-		td.Update(td.Flag(k).VariationForAll(false).VariationForKey(flagmigrate.AccountContextKind, "acct-1", true))
+		td.Update(td.Flag(k).VariationForAll(false).VariationForKey(ldflags.AccountKind, "acct-1", true))
 	}
 	client, err := ldclient.MakeCustomClient("sdk-key-unused", ldclient.Config{
 		DataSource:       td,
@@ -51,7 +49,7 @@ func ExampleNewMigratingStore() {
 	defer client.Close()
 
 	oldStore, newStore := memstore.New(), memstore.New() // MongoDB and DynamoDB in production
-	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, client)
+	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, ldflags.New(client))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -71,10 +69,11 @@ func ExampleNewMigratingStore() {
 	// old store: 1 new store: 1
 }
 
-// Stage mode routes by one LaunchDarkly migration flag, as LaunchDarkly's
-// Migrator does, and reports each operation back with TrackMigrationOp.
+// Stage mode routes by one migration flag, as LaunchDarkly's Migrator does,
+// and reports each operation's measurements to the flag client's tracker
+// (with package ldflags, back to LaunchDarkly with TrackMigrationOp).
 func ExampleWithStageFlag() {
-	flags := flagtest.New().SetStage("events-migration", ldmigration.Live)
+	flags := flagtest.New().SetStage("events-migration", flagmigrate.StageLive)
 	oldStore, newStore := memstore.New(), memstore.New()
 	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithStageFlag("events-migration"))
 	defer store.Close()
@@ -83,15 +82,17 @@ func ExampleWithStageFlag() {
 	_, err := store.FindEventByID(context.Background(), "acct-1", "evt-1")
 	fmt.Println("read:", err)
 	for _, op := range flags.MigrationOps() {
-		_, old := op.Invoked[ldmigration.Old]
-		_, new := op.Invoked[ldmigration.New]
-		consistent := op.ConsistencyCheck != nil && op.ConsistencyCheck.Consistent()
-		fmt.Printf("%s: old %v, new %v, consistent %v\n", op.Op, old, new, consistent)
+		kind := "read"
+		if op.Write {
+			kind = "write"
+		}
+		consistent := op.Consistent != nil && *op.Consistent
+		fmt.Printf("%s: invoked %v, consistent %v\n", kind, op.Invoked, consistent)
 	}
 	// Output:
 	// read: <nil>
-	// write: old true, new true, consistent false
-	// read: old true, new true, consistent true
+	// write: invoked [old new], consistent false
+	// read: invoked [old new], consistent true
 }
 
 // profiles is a DAO of a service's own, migrated with the generic core.
@@ -228,38 +229,6 @@ type brokenStore struct{ flagmigrate.EventStore }
 
 func (brokenStore) StoreEvent(context.Context, flagmigrate.Event) error {
 	return errors.New("dynamodb unavailable")
-}
-
-// Targeting rules can match attributes of the account added to its
-// LaunchDarkly context: here, beta accounts write both stores.
-func ExampleWithLDContext() {
-	td := ldtestdata.DataSource()
-	keys := flagmigrate.DefaultFlagKeys()
-	td.Update(td.Flag(keys.OldWrite).VariationForAll(true))
-	td.Update(td.Flag(keys.OldRead).VariationForAll(true))
-	td.Update(td.Flag(keys.NewRead).VariationForAll(false))
-	td.Update(td.Flag(keys.NewWrite).VariationForAll(false).
-		IfMatchContext(flagmigrate.AccountContextKind, "tier", ldvalue.String("beta")).ThenReturn(true))
-	client, _ := ldclient.MakeCustomClient("sdk-key-unused", ldclient.Config{
-		DataSource: td, Events: ldcomponents.NoEvents(), DiagnosticOptOut: true, Logging: ldcomponents.NoLogging(),
-	}, 5*time.Second)
-	defer client.Close()
-
-	tiers := map[string]string{"acct-1": "beta", "acct-2": "standard"} // from the service's own data
-	oldStore, newStore := memstore.New(), memstore.New()
-	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, client,
-		flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithLDContext(func(_ context.Context, accountID string) ldcontext.Context {
-			return ldcontext.NewBuilder(accountID).Kind(flagmigrate.AccountContextKind).
-				SetString("tier", tiers[accountID]).Build()
-		}))
-	for _, acct := range []string{"acct-1", "acct-2"} {
-		evt := exampleEvent
-		evt.AccountID = acct
-		_ = store.StoreEvent(context.Background(), evt)
-	}
-	fmt.Println("old store:", oldStore.Len(), "new store:", newStore.Len())
-	// Output: old store: 2 new store: 1
 }
 
 // Concurrent writes take the time of the slower store instead of the sum.

@@ -5,47 +5,46 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
-	ldevents "github.com/launchdarkly/go-sdk-events/v3"
-	ldclient "github.com/launchdarkly/go-server-sdk/v7"
-	"github.com/launchdarkly/go-server-sdk/v7/interfaces"
 )
 
-// FlagClient evaluates boolean flags: the part of a LaunchDarkly client the
-// four-flag routing needs. [*ldclient.LDClient] satisfies it as it is;
-// package flagtest has a fake for unit tests.
+// FlagClient evaluates the boolean flags that route an account's calls:
+// the four-flag mode's one need. Package ldflags adapts a LaunchDarkly
+// client to it, package openfeatureflags an OpenFeature client, and package
+// flagtest has a fake for unit tests.
 type FlagClient interface {
-	// BoolVariationCtx returns the flag's value for evalContext, or
-	// defaultVal and an error when the flag cannot be evaluated.
-	BoolVariationCtx(ctx context.Context, key string, evalContext ldcontext.Context, defaultVal bool) (bool, error)
+	// BoolFlag returns the flag's value for the account, or defaultValue
+	// and an error when the flag cannot be evaluated (the call is then
+	// routed to the old store only and the error reported).
+	BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error)
 }
 
-// StageFlagClient evaluates a LaunchDarkly migration flag and takes back the
-// measurements of each operation: what stage mode ([WithStageFlag]) needs on
-// top of [FlagClient]. [*ldclient.LDClient] satisfies it as it is.
+// StageFlagClient evaluates a migration flag holding a [Stage] and takes
+// back the measurements of each operation: what stage mode
+// ([WithStageFlag]) needs on top of [FlagClient].
 type StageFlagClient interface {
-	// MigrationVariationCtx returns the flag's stage for evalContext (or
-	// defaultStage) and a tracker for the operation's measurements.
-	MigrationVariationCtx(ctx context.Context, key string, evalContext ldcontext.Context, defaultStage ldmigration.Stage) (ldmigration.Stage, interfaces.LDMigrationOpTracker, error)
-	// TrackMigrationOp reports one operation's measurements.
-	TrackMigrationOp(event ldevents.MigrationOpEventData) error
+	// StageFlag returns the flag's stage for the account and a tracker
+	// for the measurements of the operation, a write when write is true,
+	// else a read. On an error the call is routed as [StageOff] and the
+	// error reported; a nil tracker measures nothing.
+	StageFlag(ctx context.Context, key, accountID string, write bool) (Stage, StageTracker, error)
 }
 
-var (
-	_ FlagClient      = (*ldclient.LDClient)(nil)
-	_ StageFlagClient = (*ldclient.LDClient)(nil)
-)
-
-// AccountContextKind is the LaunchDarkly context kind flags are evaluated
-// for: one context per account, keyed by its AccountID.
-const AccountContextKind ldcontext.Kind = "account"
-
-// AccountContext returns the default evaluation context of an account: kind
-// "account", keyed by accountID. See [WithLDContext] to add attributes.
-func AccountContext(accountID string) ldcontext.Context {
-	return ldcontext.NewWithKind(AccountContextKind, accountID)
+// StageTracker takes the measurements of one operation routed by a
+// migration flag. The engine calls Measure for every store it invokes,
+// Consistency when both stores were read successfully (not finding a
+// record counts as success), then Finish once, after the others. Measure
+// may be called concurrently (the two stores are read at once).
+type StageTracker interface {
+	// Measure records a call to one store: its latency and whether it
+	// failed.
+	Measure(side Side, latency time.Duration, failed bool)
+	// Consistency records whether the two stores' reads agreed. The
+	// tracker samples, as the flag's check ratio says: consistent is
+	// called only when the comparison is measured.
+	Consistency(consistent func() bool)
+	// Finish sends the operation's measurements. An error is reported
+	// as a [FlagError].
+	Finish(ctx context.Context) error
 }
 
 // FlagKeys names the four boolean flags that route an account's calls.
@@ -79,8 +78,9 @@ func WithFlagKeys(keys FlagKeys) Option {
 	}
 }
 
-// WithStageFlag routes by one LaunchDarkly migration flag instead of four
-// boolean flags, exactly as LaunchDarkly's Migrator does for each stage:
+// WithStageFlag routes by one migration flag holding a [Stage] instead of
+// four boolean flags, exactly as LaunchDarkly's Migrator does for each
+// stage:
 //
 //	stage      reads                          writes
 //	off        old                            old
@@ -90,11 +90,11 @@ func WithFlagKeys(keys FlagKeys) Option {
 //	rampdown   new                            new, then old
 //	complete   new                            new
 //
-// A missing flag or an evaluation error means off. Each operation is
-// reported back with TrackMigrationOp: the invoked stores, their latencies,
-// their errors and, when both were read, whether they agreed (sampled by the
-// flag's check ratio). A FindEventByID that finds nothing is a result, not
-// an error. The flag client must implement [StageFlagClient].
+// An evaluation error means off. Each operation's measurements go to the
+// client's [StageTracker]: the invoked stores, their latencies, their errors
+// and, when both were read, whether they agreed (sampled by the flag's check
+// ratio). A FindEventByID that finds nothing is a result, not an error. The
+// flag client must implement [StageFlagClient].
 func WithStageFlag(key string) Option {
 	return func(c *config) {
 		if key == "" {
@@ -102,19 +102,6 @@ func WithStageFlag(key string) Option {
 			return
 		}
 		c.stageKey = key
-	}
-}
-
-// WithLDContext sets how an account's evaluation context is built, for
-// example to add attributes that targeting rules match (default
-// [AccountContext]). ctx is the call's context.
-func WithLDContext(build func(ctx context.Context, accountID string) ldcontext.Context) Option {
-	return func(c *config) {
-		if build == nil {
-			c.fail("WithLDContext: nil function")
-			return
-		}
-		c.ldContext = build
 	}
 }
 
@@ -206,18 +193,12 @@ type route struct {
 	first Side // authoritative: written first, its read result returned
 	both  bool // the other store is written too, or read and compared
 	stage *stageRouter
-	op    interfaces.LDMigrationOpTracker // stage mode only
+	op    StageTracker // stage mode only
 }
 
 func (r *route) track(side Side, d time.Duration, failed bool) {
-	if r.op == nil {
-		return
-	}
-	o := origin(side)
-	r.op.TrackInvoked(o)
-	r.op.TrackLatency(o, d)
-	if failed {
-		r.op.TrackError(o)
+	if r.op != nil {
+		r.op.Measure(side, d, failed)
 	}
 }
 
@@ -227,28 +208,17 @@ func (r *route) consistency(oldErr, newErr error, v Verdict, notFound func(error
 	if r.op == nil || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
 		return
 	}
-	r.op.TrackConsistency(func() bool { return v == VerdictMatch })
+	r.op.Consistency(func() bool { return v == VerdictMatch })
 }
 
-// finish sends the stage tracker's event.
+// finish sends the stage tracker's measurements.
 func (r *route) finish(ctx context.Context, obs Observer) {
 	if r.op == nil {
 		return
 	}
-	ev, err := r.op.Build()
-	if err == nil {
-		err = r.stage.client.TrackMigrationOp(*ev)
-	}
-	if err != nil {
+	if err := r.op.Finish(ctx); err != nil {
 		obs.FlagFailed(ctx, FlagError{Key: r.stage.key, Err: err})
 	}
-}
-
-func origin(s Side) ldmigration.Origin {
-	if s == SideNew {
-		return ldmigration.New
-	}
-	return ldmigration.Old
 }
 
 type router interface {
@@ -269,9 +239,9 @@ func newFlagRouter(client FlagClient, cfg *config) *flagRouter {
 
 // pair evaluates two flags; ok is false (and the failure reported) when
 // either cannot be evaluated.
-func (r *flagRouter) pair(ctx context.Context, lc ldcontext.Context, accountID, k1, k2 string) (v1, v2, ok bool) {
-	v1, err1 := r.client.BoolVariationCtx(ctx, k1, lc, false)
-	v2, err2 := r.client.BoolVariationCtx(ctx, k2, lc, false)
+func (r *flagRouter) pair(ctx context.Context, accountID, k1, k2 string) (v1, v2, ok bool) {
+	v1, err1 := r.client.BoolFlag(ctx, k1, accountID, false)
+	v2, err2 := r.client.BoolFlag(ctx, k2, accountID, false)
 	if err1 != nil {
 		r.cfg.observer.FlagFailed(ctx, FlagError{Key: k1, AccountID: accountID, Err: err1})
 	}
@@ -282,18 +252,17 @@ func (r *flagRouter) pair(ctx context.Context, lc ldcontext.Context, accountID, 
 }
 
 func (r *flagRouter) write(ctx context.Context, accountID string) route {
-	lc := r.cfg.ldContext(ctx, accountID)
 	k := r.cfg.keys
 	var f FlagState
 	var ok bool
-	if f.OldWrite, f.NewWrite, ok = r.pair(ctx, lc, accountID, k.OldWrite, k.NewWrite); !ok {
+	if f.OldWrite, f.NewWrite, ok = r.pair(ctx, accountID, k.OldWrite, k.NewWrite); !ok {
 		return route{first: SideOld}
 	}
 	wo, wn := f.Writes()
 	if wo && wn || r.check.due(accountID) {
 		// Dual writes need the read flags: the store reads are served from
 		// is written first. A failed read flag means reads from old.
-		if f.OldRead, f.NewRead, ok = r.pair(ctx, lc, accountID, k.OldRead, k.NewRead); !ok {
+		if f.OldRead, f.NewRead, ok = r.pair(ctx, accountID, k.OldRead, k.NewRead); !ok {
 			f.OldRead, f.NewRead = false, false
 		} else {
 			r.report(ctx, accountID, f)
@@ -309,15 +278,14 @@ func (r *flagRouter) write(ctx context.Context, accountID string) route {
 }
 
 func (r *flagRouter) read(ctx context.Context, accountID string) route {
-	lc := r.cfg.ldContext(ctx, accountID)
 	k := r.cfg.keys
 	var f FlagState
 	var ok bool
-	if f.OldRead, f.NewRead, ok = r.pair(ctx, lc, accountID, k.OldRead, k.NewRead); !ok {
+	if f.OldRead, f.NewRead, ok = r.pair(ctx, accountID, k.OldRead, k.NewRead); !ok {
 		return route{first: SideOld}
 	}
 	if r.check.due(accountID) {
-		if f.OldWrite, f.NewWrite, ok = r.pair(ctx, lc, accountID, k.OldWrite, k.NewWrite); ok {
+		if f.OldWrite, f.NewWrite, ok = r.pair(ctx, accountID, k.OldWrite, k.NewWrite); ok {
 			r.report(ctx, accountID, f)
 		}
 	}
@@ -375,42 +343,36 @@ type stageRouter struct {
 	cfg    *config
 }
 
-func (r *stageRouter) route(ctx context.Context, accountID string, op ldmigration.Operation) (ldmigration.Stage, route) {
-	lc := r.cfg.ldContext(ctx, accountID)
-	stage, tracker, err := r.client.MigrationVariationCtx(ctx, r.key, lc, ldmigration.Off)
+func (r *stageRouter) route(ctx context.Context, accountID string, write bool) (Stage, route) {
+	stage, tracker, err := r.client.StageFlag(ctx, r.key, accountID, write)
 	if err != nil {
 		r.cfg.observer.FlagFailed(ctx, FlagError{Key: r.key, AccountID: accountID, Err: err})
-		stage = ldmigration.Off
+		stage = StageOff
 	}
-	rt := route{first: SideOld, stage: r}
-	if tracker != nil {
-		tracker.Operation(op)
-		rt.op = tracker
-	}
-	return stage, rt
+	return stage, route{first: SideOld, stage: r, op: tracker}
 }
 
 func (r *stageRouter) write(ctx context.Context, accountID string) route {
-	stage, rt := r.route(ctx, accountID, ldmigration.Write)
+	stage, rt := r.route(ctx, accountID, true)
 	switch stage {
-	case ldmigration.DualWrite, ldmigration.Shadow:
+	case StageDualWrite, StageShadow:
 		rt.both = true
-	case ldmigration.Live, ldmigration.RampDown:
+	case StageLive, StageRampDown:
 		rt.first, rt.both = SideNew, true
-	case ldmigration.Complete:
+	case StageComplete:
 		rt.first = SideNew
 	}
 	return rt
 }
 
 func (r *stageRouter) read(ctx context.Context, accountID string) route {
-	stage, rt := r.route(ctx, accountID, ldmigration.Read)
+	stage, rt := r.route(ctx, accountID, false)
 	switch stage {
-	case ldmigration.Shadow:
+	case StageShadow:
 		rt.both = true
-	case ldmigration.Live:
+	case StageLive:
 		rt.first, rt.both = SideNew, true
-	case ldmigration.RampDown, ldmigration.Complete:
+	case StageRampDown, StageComplete:
 		rt.first = SideNew
 	}
 	return rt

@@ -9,89 +9,10 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/google/go-cmp/cmp"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
-	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
-
-// TestLDTestDataTargetsAccounts drives real LaunchDarkly evaluation: two
-// accounts, targeted differently, are routed differently by one client.
-func TestLDTestDataTargetsAccounts(t *testing.T) {
-	k := flagmigrate.DefaultFlagKeys()
-	td := ldtestdata.DataSource()
-	td.Update(td.Flag(k.OldWrite).VariationForAll(true))
-	td.Update(td.Flag(k.NewWrite).VariationForAll(false).VariationForKey(flagmigrate.AccountContextKind, "acct-b", true))
-	td.Update(td.Flag(k.OldRead).VariationForAll(true).VariationForKey(flagmigrate.AccountContextKind, "acct-b", false))
-	td.Update(td.Flag(k.NewRead).VariationForAll(false).VariationForKey(flagmigrate.AccountContextKind, "acct-b", true))
-	client := testutil.NewLDClient(t, td)
-	f := newMigFixture(t, client, flagmigrate.WithRoutingCheck(-1))
-
-	for _, tc := range []struct {
-		reason     string
-		account    string
-		wantWrites []string
-		wantReads  []string
-	}{
-		{"acct-a is not targeted: old store only", "acct-a",
-			[]string{"old.StoreEvent"}, []string{"old.FindEventByID"}},
-		{"acct-b writes both and reads the new store alone, which is therefore written first", "acct-b",
-			[]string{"new.StoreEvent", "old.StoreEvent"}, []string{"new.FindEventByID"}},
-	} {
-		f.calls.Reset()
-		if err := f.store.StoreEvent(t.Context(), migEvent(tc.account, "e1", 1)); err != nil {
-			t.Fatalf("%s: StoreEvent: %v", tc.reason, err)
-		}
-		if diff := cmp.Diff(tc.wantWrites, f.calls.Names()); diff != "" {
-			t.Errorf("%s: writes (-want +got):\n%s", tc.reason, diff)
-		}
-		f.calls.Reset()
-		if _, err := f.store.FindEventByID(t.Context(), tc.account, "e1"); err != nil {
-			t.Fatalf("%s: FindEventByID: %v", tc.reason, err)
-		}
-		if diff := cmp.Diff(tc.wantReads, f.calls.Names()); diff != "" {
-			t.Errorf("%s: reads (-want +got):\n%s", tc.reason, diff)
-		}
-	}
-
-	// Turning a flag rolls back at once.
-	td.Update(td.Flag(k.NewRead).VariationForAll(false))
-	td.Update(td.Flag(k.OldRead).VariationForAll(true))
-	f.calls.Reset()
-	if _, err := f.store.FindEventByID(t.Context(), "acct-b", "e1"); err != nil {
-		t.Fatal(err)
-	}
-	if got := f.calls.Names(); !slices.Equal(got, []string{"old.FindEventByID"}) {
-		t.Errorf("after rolling reads back, acct-b reads %v, want the old store", got)
-	}
-}
-
-// TestLDContextAttributes targets by an attribute added with WithLDContext.
-func TestLDContextAttributes(t *testing.T) {
-	k := flagmigrate.DefaultFlagKeys()
-	td := ldtestdata.DataSource()
-	td.Update(td.Flag(k.OldWrite).VariationForAll(true))
-	td.Update(td.Flag(k.NewWrite).VariationForAll(false).
-		IfMatchContext(flagmigrate.AccountContextKind, "plan", ldvalue.String("beta")).ThenReturn(true))
-	client := testutil.NewLDClient(t, td)
-	plans := map[string]string{"acct-beta": "beta", "acct-std": "standard"}
-	f := newMigFixture(t, client, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithLDContext(func(_ context.Context, id string) ldcontext.Context {
-			return ldcontext.NewBuilder(id).Kind(flagmigrate.AccountContextKind).SetString("plan", plans[id]).Build()
-		}))
-	for account, want := range map[string][]string{
-		"acct-beta": {"old.StoreEvent", "new.StoreEvent"},
-		"acct-std":  {"old.StoreEvent"},
-	} {
-		f.calls.Reset()
-		if err := f.store.StoreEvent(t.Context(), migEvent(account, "e1", 1)); err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(want, f.calls.Names()); diff != "" {
-			t.Errorf("%s: writes (-want +got):\n%s", account, diff)
-		}
-	}
-}
 
 func TestFlagFailuresRouteOld(t *testing.T) {
 	k := flagmigrate.DefaultFlagKeys()
@@ -104,7 +25,7 @@ func TestFlagFailuresRouteOld(t *testing.T) {
 		{"a missing write and read flag", allOn().Delete(k.NewWrite).Delete(k.NewRead), 1},
 		{"a failing old write and old read flag", allOn().Fail(k.OldWrite, errMigBoom).Fail(k.OldRead, errMigBoom), 1},
 		{"no flags at all in the fake", flagtest.New(), 2},
-		{"a real client with no flags", testutil.NewLDClient(t, ldtestdata.DataSource()), 2},
+		{"a real client with no flags", ldflags.New(testutil.NewLDClient(t, ldtestdata.DataSource())), 2},
 	} {
 		f := newMigFixture(t, tc.flags, flagmigrate.WithRoutingCheck(-1))
 		if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
@@ -166,8 +87,8 @@ func TestOnlyNeededFlagsEvaluated(t *testing.T) {
 			t.Errorf("%s: evaluated (-want +got):\n%s", tc.reason, diff)
 		}
 		for _, e := range flags.Evaluations() {
-			if e.ContextKey != "acct" {
-				t.Errorf("%s: evaluated for context %q, want the account", tc.reason, e.ContextKey)
+			if e.AccountID != "acct" {
+				t.Errorf("%s: evaluated for context %q, want the account", tc.reason, e.AccountID)
 			}
 		}
 	}

@@ -2,12 +2,8 @@ package flagmigrate
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
 
 	"github.com/flagmigrate/flagmigrate/internal/canon"
-
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 )
 
 // canonicalCtx is the context a MigratingStore writes with: the caller's,
@@ -32,28 +28,4 @@ func (c *canonicalCtx) Value(key any) any {
 // closure. ctx is the marked context or one derived from it.
 func writeCanonical(ctx context.Context, st EventStore) error {
 	return st.StoreEvent(ctx, *ctx.Value(canon.Key{}).(*Event))
-}
-
-// contextCache keeps the default evaluation context ([AccountContext]) of
-// recent accounts: building one costs allocations inside the SDK on every
-// call. It holds at most maxCachedContexts accounts, starting afresh when
-// full. A LaunchDarkly context is an immutable value, safe to share.
-type contextCache struct {
-	m sync.Map // account ID -> *ldcontext.Context
-	n atomic.Int64
-}
-
-const maxCachedContexts = 1 << 14
-
-func (c *contextCache) get(accountID string) ldcontext.Context {
-	if v, ok := c.m.Load(accountID); ok {
-		return *v.(*ldcontext.Context)
-	}
-	lc := AccountContext(accountID)
-	if c.n.Add(1) > maxCachedContexts {
-		c.m.Clear()
-		c.n.Store(1)
-	}
-	c.m.Store(accountID, &lc)
-	return lc
 }

@@ -77,31 +77,3 @@ func TestCanonicalOnce(t *testing.T) {
 		t.Error("an invalid event passed CanonicalEvent")
 	}
 }
-
-// TestDefaultContextCached: the default evaluation context is the
-// account's (kind account, keyed by its ID) on every call, cached or not.
-func TestDefaultContextCached(t *testing.T) {
-	ctx := context.Background()
-	flags := flagtest.New().Set("events-mongo-read", true).Set("events-dynamo-read", false).
-		SetFor("events-dynamo-read", "acct-2", true)
-	old, new := memstore.New(), memstore.New()
-	store, _ := flagmigrate.NewMigratingStore(old, new, flags, flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.Observer{}))
-	defer store.Close()
-	for range 3 {
-		for _, acct := range []string{"acct-1", "acct-2"} {
-			_, _ = store.FindEventByID(ctx, acct, "e1")
-		}
-	}
-	var got []string
-	for _, e := range flags.Evaluations() {
-		got = append(got, e.ContextKey+":"+e.Key)
-	}
-	var want []string
-	for range 3 {
-		want = append(want, "acct-1:events-mongo-read", "acct-1:events-dynamo-read", "acct-2:events-mongo-read", "acct-2:events-dynamo-read")
-	}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("evaluations (-want +got):\n%s", diff)
-	}
-}

@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
@@ -58,7 +59,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 
 	// The default observer, as a service gets it.
 	var buf syncBuffer
-	s, err := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
+	s, err := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ldflags.New(ld), flagmigrate.WithRoutingCheck(-1),
 		flagmigrate.WithObserver(flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), false)))
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +76,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	now := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	stats := &flagtest.Stats{}
 	obs := flagmigrate.NewSlogObserverForTest(slog.New(slog.NewTextHandler(&buf, nil)), time.Minute, func() time.Time { return now })
-	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ld, flagmigrate.WithRoutingCheck(-1),
+	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ldflags.New(ld), flagmigrate.WithRoutingCheck(-1),
 		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats.Observer())))
 	if err != nil {
 		t.Fatal(err)

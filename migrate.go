@@ -8,7 +8,6 @@ import (
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/google/go-cmp/cmp"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 )
 
 // MigratingStore is an [EventStore] that moves accounts from an old store
@@ -48,7 +47,9 @@ type MigratingStore struct {
 var _ EventStore = (*MigratingStore)(nil)
 
 // NewMigratingStore returns a MigratingStore from old to new, routed by
-// flags (a *ldclient.LDClient, or package flagtest's fake). Errors for
+// flags: a LaunchDarkly client through package ldflags
+// (ldflags.New(client)), an OpenFeature client through package
+// openfeatureflags, or package flagtest's fake. Errors for
 // missing parts and invalid options match [ErrInvalidArgument].
 func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*MigratingStore, error) {
 	m, err := NewMigration(old, new, flags, opts...)
@@ -135,7 +136,6 @@ type config struct {
 	// flags.go
 	keys       FlagKeys
 	stageKey   string
-	ldContext  func(ctx context.Context, accountID string) ldcontext.Context
 	checkEvery time.Duration
 	// observer.go, compare.go
 	observer    Observer // filled by validate
@@ -172,20 +172,12 @@ const (
 func defaultConfig() config {
 	return config{
 		keys:             DefaultFlagKeys(),
-		ldContext:        newContextCache(),
 		checkEvery:       defaultRoutingCheckInterval,
 		cmpOpts:          defaultCompareOptions(),
 		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
 		sampling:         sampling{rate: 1},
 		secondaryTimeout: defaultSecondaryTimeout,
 	}
-}
-
-// newContextCache returns the default context builder: [AccountContext],
-// cached per account.
-func newContextCache() func(context.Context, string) ldcontext.Context {
-	cache := &contextCache{}
-	return func(_ context.Context, id string) ldcontext.Context { return cache.get(id) }
 }
 
 func (c *config) fail(format string, args ...any) {

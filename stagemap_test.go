@@ -4,23 +4,22 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 )
 
 func TestFlagStateStage(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
 		f      flagmigrate.FlagState
-		want   ldmigration.Stage
+		want   flagmigrate.Stage
 		ok     bool
 	}{
-		{"all off is the safe default, old only", flagmigrate.FlagState{}, ldmigration.Off, true},
-		{"old store only", flagmigrate.FlagState{OldWrite: true, OldRead: true}, ldmigration.Off, true},
-		{"dual writes", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}, ldmigration.DualWrite, true},
-		{"dual writes, read flags off: reads default to old", flagmigrate.FlagState{OldWrite: true, NewWrite: true}, ldmigration.DualWrite, true},
-		{"dual reads", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true, NewRead: true}, ldmigration.Shadow, true},
-		{"reads from new, old still written", flagmigrate.FlagState{OldWrite: true, NewWrite: true, NewRead: true}, ldmigration.RampDown, true},
-		{"new store only", flagmigrate.FlagState{NewWrite: true, NewRead: true}, ldmigration.Complete, true},
+		{"all off is the safe default, old only", flagmigrate.FlagState{}, flagmigrate.StageOff, true},
+		{"old store only", flagmigrate.FlagState{OldWrite: true, OldRead: true}, flagmigrate.StageOff, true},
+		{"dual writes", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}, flagmigrate.StageDualWrite, true},
+		{"dual writes, read flags off: reads default to old", flagmigrate.FlagState{OldWrite: true, NewWrite: true}, flagmigrate.StageDualWrite, true},
+		{"dual reads", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true, NewRead: true}, flagmigrate.StageShadow, true},
+		{"reads from new, old still written", flagmigrate.FlagState{OldWrite: true, NewWrite: true, NewRead: true}, flagmigrate.StageRampDown, true},
+		{"new store only", flagmigrate.FlagState{NewWrite: true, NewRead: true}, flagmigrate.StageComplete, true},
 		{"new read but not written: a danger, no stage", flagmigrate.FlagState{OldWrite: true, OldRead: true, NewRead: true}, "", false},
 		{"new written only, old read: a danger, no stage", flagmigrate.FlagState{NewWrite: true, OldRead: true}, "", false},
 	} {

@@ -11,7 +11,6 @@ import (
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/flagmigrate/flagmigrate/storetest"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 )
 
 // TestMigratingStoreConformance: over two memstores, in every routing that
@@ -32,7 +31,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 		name := fmt.Sprintf("flags/W11-R%d%d", b(r.flags.OldRead), b(r.flags.NewRead))
 		modes = append(modes, mode{name, func() flagmigrate.FlagClient { return migFlags(r.flags) }, nil})
 	}
-	for _, st := range []ldmigration.Stage{ldmigration.DualWrite, ldmigration.Shadow, ldmigration.Live, ldmigration.RampDown} {
+	for _, st := range []flagmigrate.Stage{flagmigrate.StageDualWrite, flagmigrate.StageShadow, flagmigrate.StageLive, flagmigrate.StageRampDown} {
 		modes = append(modes, mode{"stage/" + string(st),
 			func() flagmigrate.FlagClient { return flagtest.New().SetStage(migStageKey, st) },
 			[]flagmigrate.Option{flagmigrate.WithStageFlag(migStageKey)}})

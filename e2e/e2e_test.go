@@ -24,6 +24,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -142,7 +143,7 @@ func ldFlags(t testing.TB, oldWrite, newWrite, oldRead, newRead bool) flagmigrat
 	for key, on := range map[string]bool{keys.OldWrite: oldWrite, keys.NewWrite: newWrite, keys.OldRead: oldRead, keys.NewRead: newRead} {
 		td.Update(td.Flag(key).BooleanFlag().VariationForAll(on))
 	}
-	return testutil.NewLDClient(t, td)
+	return ldflags.New(testutil.NewLDClient(t, td))
 }
 
 // scenario is one run: two stores (both scanners), flags that make one

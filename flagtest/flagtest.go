@@ -1,8 +1,8 @@
-// Package flagtest is a fake LaunchDarkly flag client for unit tests of code
-// that uses a [flagmigrate.MigratingStore] or [flagmigrate.Migration]: set
-// flags for everyone or per account, make them fail, and see which flags
-// were evaluated and which migration measurements were reported. It needs
-// no network and no SDK key.
+// Package flagtest is a fake flag client for unit tests of code that uses a
+// [flagmigrate.MigratingStore] or [flagmigrate.Migration]: set flags for
+// everyone or per account, make them fail, and see which flags were
+// evaluated and which migration measurements were reported. It needs no
+// network, no SDK key and no flag SDK.
 //
 //	flags := flagtest.New().
 //		Set("events-mongo-write", true).
@@ -10,37 +10,50 @@
 //	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags)
 //
 // A [Client] implements [flagmigrate.FlagClient] and
-// [flagmigrate.StageFlagClient]. For tests that exercise LaunchDarkly's own
-// evaluation (targeting rules, context attributes), use a real client with
-// the SDK's ldtestdata data source instead.
+// [flagmigrate.StageFlagClient]. For tests that exercise a flag service's
+// own evaluation (targeting rules, context attributes), use its adapter
+// instead: package ldflags on a LaunchDarkly client with the SDK's
+// ldtestdata data source, or package openfeatureflags on OpenFeature's
+// in-memory provider.
 package flagtest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
-	"github.com/launchdarkly/go-sdk-common/v3/ldreason"
-	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
-	ldevents "github.com/launchdarkly/go-sdk-events/v3"
-	"github.com/launchdarkly/go-server-sdk-evaluation/v3/ldmodel"
-	ldclient "github.com/launchdarkly/go-server-sdk/v7"
-	"github.com/launchdarkly/go-server-sdk/v7/interfaces"
 )
 
 // ErrUnknownFlag is returned, with the default value, for a boolean flag
-// that was never set, as LaunchDarkly does for an unknown flag key.
+// that was never set, as flag services do for an unknown flag key.
 var ErrUnknownFlag = errors.New("flagtest: unknown flag")
 
 // Evaluation is one flag evaluation seen by a Client.
 type Evaluation struct {
-	Key        string // the flag
-	ContextKey string // the account
+	Key       string // the flag
+	AccountID string // the account
+}
+
+// Op is the measurement of one operation routed by a stage flag, as a
+// [Client]'s tracker took it.
+type Op struct {
+	Key       string            // the stage flag
+	AccountID string            // the account
+	Write     bool              // a write, else a read
+	Stage     flagmigrate.Stage // the stage evaluated
+	// Invoked and Failed are the stores called and the stores that
+	// failed, old before new.
+	Invoked, Failed []flagmigrate.Side
+	// Latency is each invoked store's latency.
+	Latency map[flagmigrate.Side]time.Duration
+	// Consistent is whether the stores' reads agreed, nil when
+	// consistency was not measured.
+	Consistent *bool
 }
 
 // Client is a fake flag client. It is safe for concurrent use; its setters
@@ -49,14 +62,15 @@ type Client struct {
 	mu    sync.Mutex
 	flags map[string]*flag
 	evals []Evaluation
-	ops   []ldevents.MigrationOpEventData
+	ops   []Op
 }
 
 type flag struct {
-	all        ldvalue.Value
-	byKey      map[string]ldvalue.Value
+	all        any // nil: unset
+	byAccount  map[string]any
 	err        error
-	checkRatio ldvalue.OptionalInt
+	checkRatio *int
+	measured   int // operations tracked, for the check ratio
 }
 
 var (
@@ -65,73 +79,70 @@ var (
 )
 
 // New returns a client with no flags: every boolean flag evaluation fails
-// with ErrUnknownFlag, and every migration flag is at its default stage.
+// with ErrUnknownFlag, and every stage flag is off.
 func New() *Client { return &Client{flags: map[string]*flag{}} }
 
 func (c *Client) flag(key string) *flag {
 	f := c.flags[key]
 	if f == nil {
-		f = &flag{byKey: map[string]ldvalue.Value{}}
+		f = &flag{byAccount: map[string]any{}}
 		c.flags[key] = f
 	}
 	return f
 }
 
-func (c *Client) set(key, contextKey string, v ldvalue.Value) *Client {
+func (c *Client) set(key, accountID string, v any) *Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	f := c.flag(key)
 	f.err = nil
-	if contextKey == "" {
+	if accountID == "" {
 		f.all = v
 	} else {
-		f.byKey[contextKey] = v
+		f.byAccount[accountID] = v
 	}
 	return c
 }
 
 // Set sets a boolean flag for every account that has no value of its own.
-func (c *Client) Set(key string, on bool) *Client { return c.set(key, "", ldvalue.Bool(on)) }
+func (c *Client) Set(key string, on bool) *Client { return c.set(key, "", on) }
 
-// SetFor sets a boolean flag for one account (one context key).
-func (c *Client) SetFor(key, accountID string, on bool) *Client {
-	return c.set(key, accountID, ldvalue.Bool(on))
+// SetFor sets a boolean flag for one account.
+func (c *Client) SetFor(key, accountID string, on bool) *Client { return c.set(key, accountID, on) }
+
+// SetStage sets a stage flag for every account that has no stage of its
+// own.
+func (c *Client) SetStage(key string, stage flagmigrate.Stage) *Client {
+	return c.set(key, "", stage)
 }
 
-// SetStage sets a migration flag's stage for every account that has no
-// stage of its own.
-func (c *Client) SetStage(key string, stage ldmigration.Stage) *Client {
-	return c.set(key, "", ldvalue.String(string(stage)))
+// SetStageFor sets a stage flag for one account.
+func (c *Client) SetStageFor(key, accountID string, stage flagmigrate.Stage) *Client {
+	return c.set(key, accountID, stage)
 }
 
-// SetStageFor sets a migration flag's stage for one account.
-func (c *Client) SetStageFor(key, accountID string, stage ldmigration.Stage) *Client {
-	return c.set(key, accountID, ldvalue.String(string(stage)))
-}
+// SetValue sets a flag to any value for every account that has no value of
+// its own: for example a stage flag holding a string that names no stage,
+// to see what the code under test does with it.
+func (c *Client) SetValue(key string, v any) *Client { return c.set(key, "", v) }
 
-// SetValue sets a flag to any JSON value for every account that has no
-// value of its own: for example a migration flag holding something that is
-// not a stage, to see what the code under test does with it.
-func (c *Client) SetValue(key string, v ldvalue.Value) *Client { return c.set(key, "", v) }
-
-// SetValueFor sets a flag to any JSON value for one account.
-func (c *Client) SetValueFor(key, accountID string, v ldvalue.Value) *Client {
+// SetValueFor sets a flag to any value for one account.
+func (c *Client) SetValueFor(key, accountID string, v any) *Client {
 	return c.set(key, accountID, v)
 }
 
-// SetCheckRatio sets a migration flag's check ratio: consistency is
-// measured in 1 of ratio operations (0: never). Unset, it is always measured.
+// SetCheckRatio sets a stage flag's check ratio: consistency is measured in
+// 1 of ratio operations (the first, then every ratio-th; 0: never). Unset,
+// it is always measured.
 func (c *Client) SetCheckRatio(key string, ratio int) *Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.flag(key).checkRatio = ldvalue.NewOptionalInt(ratio)
+	c.flag(key).checkRatio = &ratio
 	return c
 }
 
-// Fail makes every evaluation of the flag fail, returning its default value
-// (nil clears the failure). A boolean evaluation also returns err; a
-// migration flag's evaluation, like LaunchDarkly's, returns the default
-// stage without an error (the measurement reports the failure).
+// Fail makes every evaluation of the flag fail, returning its default
+// value (off for a stage flag) and err; nil clears the failure.
 func (c *Client) Fail(key string, err error) *Client {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -163,8 +174,9 @@ func (c *Client) EvaluatedKeys() []string {
 	return keys
 }
 
-// MigrationOps returns the migration measurements reported so far.
-func (c *Client) MigrationOps() []ldevents.MigrationOpEventData {
+// MigrationOps returns the measurements of the operations finished so far,
+// in order.
+func (c *Client) MigrationOps() []Op {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return slices.Clone(c.ops)
@@ -177,88 +189,129 @@ func (c *Client) Reset() {
 	c.evals, c.ops = nil, nil
 }
 
-// accountKey returns the key of the account context within lc.
-func accountKey(lc ldcontext.Context) string {
-	if lc.Multiple() {
-		return lc.IndividualContextKeyByKind(flagmigrate.AccountContextKind)
-	}
-	return lc.Key()
-}
-
-// lookup records an evaluation and returns the flag's value for lc.
-func (c *Client) lookup(key string, lc ldcontext.Context) (*flag, ldvalue.Value, bool, error) {
+// lookup records an evaluation and returns the flag and its value for the
+// account (nil when unset).
+func (c *Client) lookup(key, accountID string) (*flag, any, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	k := accountKey(lc)
-	c.evals = append(c.evals, Evaluation{Key: key, ContextKey: k})
+	c.evals = append(c.evals, Evaluation{Key: key, AccountID: accountID})
 	f := c.flags[key]
 	switch {
 	case f == nil:
-		return nil, ldvalue.Null(), false, nil
+		return nil, nil, nil
 	case f.err != nil:
-		return f, ldvalue.Null(), false, f.err
+		return f, nil, f.err
 	}
-	if v, ok := f.byKey[k]; ok {
-		return f, v, true, nil
+	if v, ok := f.byAccount[accountID]; ok {
+		return f, v, nil
 	}
-	return f, f.all, !f.all.IsNull(), nil
+	return f, f.all, nil
 }
 
-// BoolVariationCtx implements [flagmigrate.FlagClient].
-func (c *Client) BoolVariationCtx(_ context.Context, key string, lc ldcontext.Context, defaultVal bool) (bool, error) {
-	_, v, ok, err := c.lookup(key, lc)
-	switch {
-	case err != nil:
-		return defaultVal, err
-	case !ok:
-		return defaultVal, fmt.Errorf("%w: %q", ErrUnknownFlag, key)
-	case !v.IsBool():
-		return defaultVal, fmt.Errorf("flagtest: flag %q is not boolean", key)
+// BoolFlag implements [flagmigrate.FlagClient].
+func (c *Client) BoolFlag(_ context.Context, key, accountID string, defaultValue bool) (bool, error) {
+	_, v, err := c.lookup(key, accountID)
+	if err != nil {
+		return defaultValue, err
 	}
-	return v.BoolValue(), nil
+	switch b := v.(type) {
+	case nil:
+		return defaultValue, fmt.Errorf("%w: %q", ErrUnknownFlag, key)
+	case bool:
+		return b, nil
+	}
+	return defaultValue, fmt.Errorf("flagtest: flag %q is not boolean", key)
 }
 
-// MigrationVariationCtx implements [flagmigrate.StageFlagClient] as
-// LaunchDarkly's client does: it returns defaultStage without an error for
-// an unknown flag, a failed evaluation (see [Client.Fail]) and a value that
-// is not a string, and defaultStage with an error only for a string that
-// names no stage. The tracker it returns is a real one, whose measurement
-// carries the evaluation's reason (an error reason in each of those cases).
-func (c *Client) MigrationVariationCtx(_ context.Context, key string, lc ldcontext.Context, defaultStage ldmigration.Stage) (ldmigration.Stage, interfaces.LDMigrationOpTracker, error) {
-	f, v, ok, err := c.lookup(key, lc)
-	def := ldvalue.String(string(defaultStage))
-	stage, detail := defaultStage, ldreason.NewEvaluationDetailForError(ldreason.EvalErrorFlagNotFound, def)
-	var model *ldmodel.FeatureFlag
-	if f != nil {
-		model = &ldmodel.FeatureFlag{Key: key, Version: 1}
-		if f.checkRatio.IsDefined() {
-			model.Migration = &ldmodel.MigrationFlagParameters{CheckRatio: f.checkRatio}
+// StageFlag implements [flagmigrate.StageFlagClient]: an unknown flag is
+// off without an error; a failed flag (see [Client.Fail]) and a value that
+// is no stage are off with an error. Its tracker keeps the measurement for
+// [Client.MigrationOps] when it finishes.
+func (c *Client) StageFlag(_ context.Context, key, accountID string, write bool) (flagmigrate.Stage, flagmigrate.StageTracker, error) {
+	f, v, err := c.lookup(key, accountID)
+	stage := flagmigrate.StageOff
+	if err == nil && v != nil {
+		var ok bool
+		if stage, ok = asStage(v); !ok {
+			stage, err = flagmigrate.StageOff, fmt.Errorf("flagtest: flag %q holds %v, which names no stage", key, v)
 		}
 	}
-	var stageErr error
-	switch {
-	case err != nil:
-		detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorException, def)
-	case !ok:
-	case v.Type() != ldvalue.StringType:
-		detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorWrongType, def)
+	t := &tracker{client: c, op: Op{Key: key, AccountID: accountID, Write: write, Stage: stage, Latency: map[flagmigrate.Side]time.Duration{}}}
+	t.sampled = c.sample(f)
+	return stage, t, err
+}
+
+func asStage(v any) (flagmigrate.Stage, bool) {
+	var s flagmigrate.Stage
+	switch x := v.(type) {
+	case flagmigrate.Stage:
+		s = x
+	case string:
+		s = flagmigrate.Stage(x)
 	default:
-		s, perr := ldmigration.ParseStage(v.StringValue())
-		if perr != nil {
-			stageErr = fmt.Errorf("flagtest: flag %q: %w; returning default stage %s", key, perr, defaultStage)
-			detail = ldreason.NewEvaluationDetailForError(ldreason.EvalErrorWrongType, def)
-		} else {
-			stage, detail = s, ldreason.NewEvaluationDetail(v, 0, ldreason.NewEvalReasonFallthrough())
-		}
+		return "", false
 	}
-	return stage, ldclient.NewMigrationOpTracker(key, model, lc, detail, defaultStage), stageErr
+	switch s {
+	case flagmigrate.StageOff, flagmigrate.StageDualWrite, flagmigrate.StageShadow,
+		flagmigrate.StageLive, flagmigrate.StageRampDown, flagmigrate.StageComplete:
+		return s, true
+	}
+	return "", false
 }
 
-// TrackMigrationOp implements [flagmigrate.StageFlagClient], keeping the
-// measurement for [Client.MigrationOps].
-func (c *Client) TrackMigrationOp(event ldevents.MigrationOpEventData) error {
+// sample reports whether the next operation of f measures consistency.
+func (c *Client) sample(f *flag) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ops = append(c.ops, event)
+	if f == nil || f.checkRatio == nil {
+		return true
+	}
+	n := f.measured
+	f.measured++
+	return *f.checkRatio > 0 && n%*f.checkRatio == 0
+}
+
+// tracker is the Client's [flagmigrate.StageTracker].
+type tracker struct {
+	client  *Client
+	sampled bool
+	mu      sync.Mutex
+	op      Op
+}
+
+// Measure implements [flagmigrate.StageTracker].
+func (t *tracker) Measure(side flagmigrate.Side, latency time.Duration, failed bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if !slices.Contains(t.op.Invoked, side) {
+		t.op.Invoked = append(t.op.Invoked, side)
+	}
+	t.op.Latency[side] = latency
+	if failed && !slices.Contains(t.op.Failed, side) {
+		t.op.Failed = append(t.op.Failed, side)
+	}
+}
+
+// Consistency implements [flagmigrate.StageTracker].
+func (t *tracker) Consistency(consistent func() bool) {
+	if !t.sampled {
+		return
+	}
+	ok := consistent()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.op.Consistent = &ok
+}
+
+// Finish implements [flagmigrate.StageTracker].
+func (t *tracker) Finish(context.Context) error {
+	t.mu.Lock()
+	op := t.op
+	op.Invoked, op.Failed = slices.Sorted(slices.Values(op.Invoked)), slices.Sorted(slices.Values(op.Failed))
+	op.Latency = maps.Clone(op.Latency)
+	t.mu.Unlock()
+	t.client.mu.Lock()
+	defer t.client.mu.Unlock()
+	t.client.ops = append(t.client.ops, op)
 	return nil
 }

@@ -3,13 +3,13 @@ package flagtest_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
-	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestBoolFlags(t *testing.T) {
@@ -30,7 +30,7 @@ func TestBoolFlags(t *testing.T) {
 		{"an unknown flag returns the default and ErrUnknownFlag", "nope", "a1", true, flagtest.ErrUnknownFlag},
 		{"a deleted flag is unknown", "gone", "a1", true, flagtest.ErrUnknownFlag},
 	} {
-		got, err := c.BoolVariationCtx(context.Background(), tc.key, flagmigrate.AccountContext(tc.account), true)
+		got, err := c.BoolFlag(context.Background(), tc.key, tc.account, true)
 		if got != tc.want || !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 			t.Errorf("%s: got %v, %v; want %v, %v", tc.reason, got, err, tc.want, tc.wantErr)
 		}
@@ -44,31 +44,26 @@ func TestBoolFlags(t *testing.T) {
 	}
 }
 
-func TestMultiKindContext(t *testing.T) {
-	c := flagtest.New().Set("f", false).SetFor("f", "a1", true)
-	mc := ldcontext.NewMulti(ldcontext.New("user-1"), flagmigrate.AccountContext("a1"))
-	if got, err := c.BoolVariationCtx(context.Background(), "f", mc, false); !got || err != nil {
-		t.Errorf("multi-kind context: %v, %v; want the account's value", got, err)
-	}
-}
-
 func TestStageFlags(t *testing.T) {
-	c := flagtest.New().SetStage("m", ldmigration.Shadow).SetStageFor("m", "a1", ldmigration.Live).Set("notstage", true).
-		SetValue("badstage", ldvalue.String("sideways"))
+	boom := errors.New("boom")
+	c := flagtest.New().SetStage("m", flagmigrate.StageShadow).SetStageFor("m", "a1", flagmigrate.StageLive).Set("notstage", true).
+		SetValue("badstage", "sideways").SetValue("str", "rampdown").SetStage("failing", flagmigrate.StageLive).Fail("failing", boom)
 	for _, tc := range []struct {
 		reason  string
 		key     string
 		account string
-		want    ldmigration.Stage
+		want    flagmigrate.Stage
 		wantErr bool
 	}{
-		{"stage for all", "m", "a2", ldmigration.Shadow, false},
-		{"stage for one account", "m", "a1", ldmigration.Live, false},
-		{"an unknown migration flag: the default, no error (as LaunchDarkly)", "x", "a1", ldmigration.DualWrite, false},
-		{"a flag holding a non-string: the default, no error (as LaunchDarkly)", "notstage", "a1", ldmigration.DualWrite, false},
-		{"a flag holding a string that names no stage: the default and an error", "badstage", "a1", ldmigration.DualWrite, true},
+		{"stage for all", "m", "a2", flagmigrate.StageShadow, false},
+		{"stage for one account", "m", "a1", flagmigrate.StageLive, false},
+		{"a plain string naming a stage is that stage", "str", "a1", flagmigrate.StageRampDown, false},
+		{"an unknown stage flag: off, no error", "x", "a1", flagmigrate.StageOff, false},
+		{"a flag holding a non-string: off and an error", "notstage", "a1", flagmigrate.StageOff, true},
+		{"a flag holding a string that names no stage: off and an error", "badstage", "a1", flagmigrate.StageOff, true},
+		{"a failed flag: off and its error", "failing", "a1", flagmigrate.StageOff, true},
 	} {
-		got, tracker, err := c.MigrationVariationCtx(context.Background(), tc.key, flagmigrate.AccountContext(tc.account), ldmigration.DualWrite)
+		got, tracker, err := c.StageFlag(context.Background(), tc.key, tc.account, false)
 		if got != tc.want || (err != nil) != tc.wantErr || tracker == nil {
 			t.Errorf("%s: got %v, %v, tracker %v", tc.reason, got, err, tracker)
 		}
@@ -76,20 +71,44 @@ func TestStageFlags(t *testing.T) {
 }
 
 func TestTrackerAndCheckRatio(t *testing.T) {
-	c := flagtest.New().SetStage("m", ldmigration.Shadow).SetCheckRatio("m", 0)
-	_, tracker, _ := c.MigrationVariationCtx(context.Background(), "m", flagmigrate.AccountContext("a1"), ldmigration.Off)
-	tracker.Operation(ldmigration.Read)
-	tracker.TrackInvoked(ldmigration.Old)
-	tracker.TrackInvoked(ldmigration.New)
-	tracker.TrackConsistency(func() bool { return true })
-	ev, err := tracker.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ev.ConsistencyCheck != nil {
-		t.Errorf("check ratio 0 measured consistency")
-	}
-	if err := c.TrackMigrationOp(*ev); err != nil || len(c.MigrationOps()) != 1 {
-		t.Errorf("TrackMigrationOp: %v, %d ops", err, len(c.MigrationOps()))
+	for _, tc := range []struct {
+		reason string
+		ratio  *int
+		want   []bool // per operation: consistency measured
+	}{
+		{"no ratio: always measured", nil, []bool{true, true, true}},
+		{"ratio 0: never measured", ptr(0), []bool{false, false, false}},
+		{"ratio 2: the first of every two", ptr(2), []bool{true, false, true}},
+	} {
+		c := flagtest.New().SetStage("m", flagmigrate.StageShadow)
+		if tc.ratio != nil {
+			c.SetCheckRatio("m", *tc.ratio)
+		}
+		for range tc.want {
+			_, tracker, _ := c.StageFlag(context.Background(), "m", "a1", false)
+			tracker.Measure(flagmigrate.SideNew, 2*time.Millisecond, true)
+			tracker.Measure(flagmigrate.SideOld, time.Millisecond, false)
+			tracker.Consistency(func() bool { return true })
+			if err := tracker.Finish(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ops := c.MigrationOps()
+		var got []bool
+		for _, op := range ops {
+			got = append(got, op.Consistent != nil)
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: measured %v, want %v", tc.reason, got, tc.want)
+		}
+		want := flagtest.Op{Key: "m", AccountID: "a1", Stage: flagmigrate.StageShadow,
+			Invoked: []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew}, Failed: []flagmigrate.Side{flagmigrate.SideNew},
+			Latency: map[flagmigrate.Side]time.Duration{flagmigrate.SideOld: time.Millisecond, flagmigrate.SideNew: 2 * time.Millisecond}}
+		ops[0].Consistent = nil
+		if diff := cmp.Diff(want, ops[0]); diff != "" {
+			t.Errorf("%s: op (-want +got):\n%s", tc.reason, diff)
+		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }

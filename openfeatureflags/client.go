@@ -7,7 +7,6 @@ import (
 	"reflect"
 
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/open-feature/go-sdk/openfeature"
 )
 
@@ -30,7 +29,7 @@ var _ Evaluator = (*openfeature.Client)(nil)
 // for concurrent use.
 type Client struct {
 	of      Evaluator
-	pending pendingOps
+	context func(ctx context.Context, accountID string) openfeature.EvaluationContext
 }
 
 var (
@@ -41,26 +40,69 @@ var (
 // ErrNoEvaluator is returned by [New] for a nil OpenFeature client.
 var ErrNoEvaluator = errors.New("openfeatureflags: nil OpenFeature client")
 
+// Option configures [New].
+type Option func(*Client)
+
+// WithContext sets how an account's evaluation context is built, for
+// example to add attributes that targeting rules match (default
+// [EvaluationContext]). ctx is the call's context. A nil build keeps the
+// default.
+func WithContext(build func(ctx context.Context, accountID string) openfeature.EvaluationContext) Option {
+	return func(c *Client) {
+		if build != nil {
+			c.context = build
+		}
+	}
+}
+
 // New returns a Client that evaluates flags with of, typically an
 // [*openfeature.Client] bound to a ready provider, or [ErrNoEvaluator] when
 // of is nil.
-func New(of Evaluator) (*Client, error) {
+func New(of Evaluator, opts ...Option) (*Client, error) {
 	if of == nil {
 		return nil, ErrNoEvaluator
 	}
 	if v := reflect.ValueOf(of); v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, ErrNoEvaluator
 	}
-	return &Client{of: of}, nil
+	c := &Client{of: of}
+	for _, o := range opts {
+		if o != nil {
+			o(c)
+		}
+	}
+	return c, nil
 }
 
-// BoolVariationCtx implements [flagmigrate.FlagClient]: it evaluates the
-// boolean flag key for the account of evalContext, returning defaultVal and
-// an [*EvalError] when OpenFeature cannot evaluate the flag.
-func (c *Client) BoolVariationCtx(ctx context.Context, key string, evalContext ldcontext.Context, defaultVal bool) (bool, error) {
-	d, err := c.of.BooleanValueDetails(ctx, key, defaultVal, EvaluationContext(evalContext))
+// Attribute names and values of the default evaluation context.
+const (
+	// AttrKind holds the kind of entity the targeting key names.
+	AttrKind = "kind"
+	// KindAccount is [AttrKind]'s value: the targeting key is an account.
+	KindAccount = "account"
+)
+
+// EvaluationContext returns the default evaluation context of an account:
+// the account ID as targeting key and the attribute [AttrKind] set to
+// [KindAccount].
+func EvaluationContext(accountID string) openfeature.EvaluationContext {
+	return openfeature.NewEvaluationContext(accountID, map[string]any{AttrKind: KindAccount})
+}
+
+func (c *Client) evalContext(ctx context.Context, accountID string) openfeature.EvaluationContext {
+	if c.context != nil {
+		return c.context(ctx, accountID)
+	}
+	return EvaluationContext(accountID)
+}
+
+// BoolFlag implements [flagmigrate.FlagClient]: it evaluates the boolean
+// flag key for the account, returning defaultValue and an [*EvalError]
+// when OpenFeature cannot evaluate the flag.
+func (c *Client) BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error) {
+	d, err := c.of.BooleanValueDetails(ctx, key, defaultValue, c.evalContext(ctx, accountID))
 	if err != nil {
-		return defaultVal, newEvalError(key, d.ErrorCode, err)
+		return defaultValue, newEvalError(key, d.ErrorCode, err)
 	}
 	return d.Value, nil
 }
@@ -86,52 +128,3 @@ func (e *EvalError) Error() string {
 
 // Unwrap returns OpenFeature's error.
 func (e *EvalError) Unwrap() error { return e.Err }
-
-// Attribute names a Client adds to an evaluation context.
-const (
-	// AttrKind holds the LaunchDarkly context kind ("account" by default).
-	AttrKind = "kind"
-)
-
-// EvaluationContext returns the OpenFeature evaluation context a Client
-// evaluates flags for when the MigratingStore passes lc: the targeting key
-// is the account (lc's key, or for a multi-context the key of its
-// [flagmigrate.AccountContextKind] context), [AttrKind] holds the kind, and
-// every attribute of that context (its name and custom attributes, as set
-// by a [flagmigrate.WithLDContext] function) is an attribute of the same
-// name, as a Go value (bool, float64, string, []any or map[string]any). The
-// other contexts of a multi-context become attributes named by their kind,
-// each a map[string]any holding their key and attributes; a multi-context
-// without an account has no targeting key and the kind "multi".
-func EvaluationContext(lc ldcontext.Context) openfeature.EvaluationContext {
-	if !lc.Multiple() {
-		attrs := attributes(lc)
-		attrs[AttrKind] = string(lc.Kind())
-		return openfeature.NewEvaluationContext(lc.Key(), attrs)
-	}
-	account := lc.IndividualContextByKind(flagmigrate.AccountContextKind)
-	attrs := attributes(account)
-	attrs[AttrKind] = string(flagmigrate.AccountContextKind)
-	if !account.IsDefined() {
-		attrs[AttrKind] = string(lc.Kind()) // "multi"
-	}
-	for _, other := range lc.GetAllIndividualContexts(nil) {
-		if other.Kind() == flagmigrate.AccountContextKind {
-			continue
-		}
-		m := attributes(other)
-		m["key"] = other.Key()
-		attrs[string(other.Kind())] = m
-	}
-	return openfeature.NewEvaluationContext(account.Key(), attrs)
-}
-
-// attributes returns the optional attributes of a single context.
-func attributes(lc ldcontext.Context) map[string]any {
-	names := lc.GetOptionalAttributeNames(nil)
-	attrs := make(map[string]any, len(names)+1)
-	for _, name := range names {
-		attrs[name] = lc.GetValue(name).AsArbitraryValue()
-	}
-	return attrs
-}

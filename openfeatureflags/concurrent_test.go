@@ -22,7 +22,7 @@ func TestConcurrentTrackingKeepsAccounts(t *testing.T) {
 	for a := range accounts {
 		wg.Go(func() {
 			for w := range writes {
-				if err := f.store.StoreEvent(t.Context(), event(fmt.Sprint("acct-", a), fmt.Sprint("e", w))); err != nil {
+				if err := f.Store.StoreEvent(t.Context(), event(fmt.Sprint("acct-", a), fmt.Sprint("e", w))); err != nil {
 					t.Error(err)
 				}
 			}

@@ -8,7 +8,6 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/openfeatureflags"
-	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/isolated"
 	"github.com/open-feature/go-sdk/openfeature/memprovider"
@@ -64,11 +63,9 @@ func Example() {
 	// latency of write at stage off in old
 }
 
-// The evaluation context OpenFeature sees for an account whose
-// LaunchDarkly context carries a plan.
+// The evaluation context OpenFeature sees for an account by default.
 func ExampleEvaluationContext() {
-	lc := ldcontext.NewBuilder("acct-1").Kind(flagmigrate.AccountContextKind).SetString("plan", "beta").Build()
-	ec := openfeatureflags.EvaluationContext(lc)
-	fmt.Println(ec.TargetingKey(), ec.Attribute(openfeatureflags.AttrKind), ec.Attribute("plan"))
-	// Output: acct-1 account beta
+	ec := openfeatureflags.EvaluationContext("acct-1")
+	fmt.Println(ec.TargetingKey(), ec.Attribute(openfeatureflags.AttrKind))
+	// Output: acct-1 account
 }

@@ -13,75 +13,37 @@ import (
 	"github.com/flagmigrate/flagmigrate/openfeatureflags"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
-	"github.com/launchdarkly/go-sdk-common/v3/ldreason"
-	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
-	ldevents "github.com/launchdarkly/go-sdk-events/v3"
-	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 	"github.com/open-feature/go-sdk/openfeature"
 	"github.com/open-feature/go-sdk/openfeature/memprovider"
 )
 
-const stageKey = "events-migration"
-
-// TestStageFlagValues evaluates each odd stage flag on a LaunchDarkly
-// client (ldtestdata) and on the OpenFeature adapter, and requires the same
-// stage, the same error and the same measured evaluation error of both.
+// TestStageFlagValues evaluates each odd stage flag as LaunchDarkly's
+// client does (see package ldflags' test of the same rows).
 func TestStageFlagValues(t *testing.T) {
 	for _, tc := range []struct {
 		reason    string
-		ld        func(*ldtestdata.TestDataSource)
 		of        map[string]memprovider.InMemoryFlag
-		wantStage ldmigration.Stage
-		wantErr   bool                   // an error naming an unknown stage
-		wantKind  ldreason.EvalErrorKind // of the measured evaluation ("" for none)
+		wantStage flagmigrate.Stage
+		wantErr   bool // an error naming an unknown stage
 	}{
-		{"a missing flag is off, without an error",
-			func(*ldtestdata.TestDataSource) {}, nil,
-			ldmigration.Off, false, ldreason.EvalErrorFlagNotFound},
+		{"a missing flag is off, without an error", nil, flagmigrate.StageOff, false},
 		{"a flag holding a stage gives it",
-			func(td *ldtestdata.TestDataSource) {
-				td.Update(td.Flag(stageKey).Variations(ldvalue.String("dualwrite")).FallthroughVariationIndex(0))
-			},
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, "dualwrite", nil, nil)},
-			ldmigration.DualWrite, false, ""},
-		{"a flag holding a non-string value is off, without an error, measured as a wrong type",
-			func(td *ldtestdata.TestDataSource) { td.Update(td.Flag(stageKey).BooleanFlag().VariationForAll(true)) },
+			flagmigrate.StageDualWrite, false},
+		{"a flag holding a non-string value is off, without an error",
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, true, nil, nil)},
-			ldmigration.Off, false, ldreason.EvalErrorWrongType},
-		{"a flag holding a string that names no stage is off, with an error, measured as a wrong type",
-			func(td *ldtestdata.TestDataSource) {
-				td.Update(td.Flag(stageKey).Variations(ldvalue.String("sideways")).FallthroughVariationIndex(0))
-			},
+			flagmigrate.StageOff, false},
+		{"a flag holding a string that names no stage is off, with an error",
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, "sideways", nil, nil)},
-			ldmigration.Off, true, ldreason.EvalErrorWrongType},
+			flagmigrate.StageOff, true},
 	} {
-		td := ldtestdata.DataSource()
-		tc.ld(td)
-		ofClient, _ := newOFClient(t, tc.of)
-		for _, c := range []struct {
-			name   string
-			client flagmigrate.StageFlagClient
-		}{
-			{"LaunchDarkly", testutil.NewLDClient(t, td)},
-			{"OpenFeature", ofClient},
-		} {
-			stage, tracker, err := c.client.MigrationVariationCtx(t.Context(), stageKey, flagmigrate.AccountContext("acct"), ldmigration.Off)
-			if stage != tc.wantStage || (err != nil) != tc.wantErr {
-				t.Errorf("%s (%s): (%s, %v), want stage %s, error %v", tc.reason, c.name, stage, err, tc.wantStage, tc.wantErr)
-			}
-			if c.name == "OpenFeature" && tc.wantErr && !errors.Is(err, openfeatureflags.ErrUnknownStage) {
-				t.Errorf("%s: error %v is not ErrUnknownStage", tc.reason, err)
-			}
-			tracker.Operation(ldmigration.Write)
-			tracker.TrackInvoked(ldmigration.Old)
-			ev, err := tracker.Build()
-			if err != nil {
-				t.Fatalf("%s (%s): Build: %v", tc.reason, c.name, err)
-			}
-			if got := ev.Evaluation.Reason.GetErrorKind(); got != tc.wantKind {
-				t.Errorf("%s (%s): measured evaluation error %q, want %q", tc.reason, c.name, got, tc.wantKind)
-			}
+		client, _ := newOFClient(t, tc.of)
+		stage, tracker, err := client.StageFlag(t.Context(), stageKey, "acct", true)
+		if stage != tc.wantStage || (err != nil) != tc.wantErr || tracker == nil {
+			t.Errorf("%s: (%s, %v, tracker %v), want stage %s, error %v", tc.reason, stage, err, tracker, tc.wantStage, tc.wantErr)
+		}
+		if tc.wantErr && !errors.Is(err, openfeatureflags.ErrUnknownStage) {
+			t.Errorf("%s: error %v is not ErrUnknownStage", tc.reason, err)
 		}
 	}
 }
@@ -202,21 +164,21 @@ func TestStageTracking(t *testing.T) {
 			if tc.differ {
 				newer.Data = map[string]any{"v": 2.0}
 			}
-			if err := f.old.Inner().StoreEvent(t.Context(), event(tc.account, "e1")); err != nil {
+			if err := f.Old.Inner().StoreEvent(t.Context(), event(tc.account, "e1")); err != nil {
 				t.Fatal(err)
 			}
-			if err := f.new.Inner().StoreEvent(t.Context(), newer); err != nil {
+			if err := f.New.Inner().StoreEvent(t.Context(), newer); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if tc.failNew {
-			f.new.Set(tc.op, testutil.Fault{Err: errors.New("boom")})
+			f.New.Set(tc.op, testutil.Fault{Err: errors.New("boom")})
 		}
 		var err error
 		if tc.op == eventstore.OpStoreEvent {
-			err = f.store.StoreEvent(t.Context(), event(tc.account, "e1"))
+			err = f.Store.StoreEvent(t.Context(), event(tc.account, "e1"))
 		} else {
-			_, err = f.store.FindEventByID(t.Context(), tc.account, "e1")
+			_, err = f.Store.FindEventByID(t.Context(), tc.account, "e1")
 		}
 		if wantErr := tc.failNew && tc.op == eventstore.OpStoreEvent; (err != nil) != wantErr {
 			t.Errorf("%s: %s error %v, want one: %v", tc.reason, tc.op, err, wantErr)
@@ -234,24 +196,5 @@ func TestStageTracking(t *testing.T) {
 		if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: tracking events (-want +got):\n%s", tc.reason, diff)
 		}
-	}
-}
-
-// TestTrackForeignEvent: a measurement another tracker built is still
-// sent, without a targeting key.
-func TestTrackForeignEvent(t *testing.T) {
-	client, p := newTrackingClient(t, nil)
-	ev := ldevents.MigrationOpEventData{
-		FlagKey: stageKey, Op: ldmigration.Write,
-		Evaluation: ldreason.EvaluationDetail{Value: ldvalue.String("off")},
-		Invoked:    map[ldmigration.Origin]struct{}{ldmigration.Old: {}},
-		Latency:    map[ldmigration.Origin]int{ldmigration.Old: 7},
-	}
-	if err := client.TrackMigrationOp(ev); err != nil {
-		t.Fatal(err)
-	}
-	want := []tracked{{openfeatureflags.EventLatency, "", 7, map[string]any{"flag": stageKey, "op": "write", "stage": "off", "origin": "old"}}}
-	if diff := cmp.Diff(want, p.take()); diff != "" {
-		t.Errorf("tracking events (-want +got):\n%s", diff)
 	}
 }

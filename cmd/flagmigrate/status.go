@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/ldfiledata"
@@ -93,7 +93,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer client.Close()
-	out := statusOf(ctx, client, *stageFlag, fk, ids)
+	out := statusOf(ctx, ldflags.New(client), *stageFlag, fk, ids)
 	dangers := 0
 	for _, st := range out {
 		if st.Danger != "" {
@@ -162,8 +162,9 @@ func statusClient(sdkKey, flagsFile string, timeout time.Duration) (*ldclient.LD
 }
 
 // statusFlags is what status evaluates: the four flags, or a migration
-// flag. A LaunchDarkly client satisfies it, and so does any other flag
-// source the library has an adapter for (package openfeatureflags).
+// flag. Package ldflags' adapter of a LaunchDarkly client satisfies it, and
+// so does any other flag source the library has an adapter for (package
+// openfeatureflags).
 type statusFlags interface {
 	flagmigrate.FlagClient
 	flagmigrate.StageFlagClient
@@ -184,10 +185,9 @@ func statusOf(ctx context.Context, client statusFlags, stageFlag string, fk flag
 }
 
 func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrate.FlagKeys, id string) accountStatus {
-	lc := flagmigrate.AccountContext(id)
 	st := accountStatus{Account: id}
 	eval := func(key string) bool {
-		v, err := client.BoolVariationCtx(ctx, key, lc, false)
+		v, err := client.BoolFlag(ctx, key, id, false)
 		if err != nil {
 			st.Problems = append(st.Problems, fmt.Sprintf("flag %s: %v (taken as off)", key, err))
 			return false
@@ -213,23 +213,24 @@ func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrat
 // Migrator routes it.
 func stageStatus(ctx context.Context, client flagmigrate.StageFlagClient, key, id string) accountStatus {
 	st := accountStatus{Account: id}
-	stage, _, err := client.MigrationVariationCtx(ctx, key, flagmigrate.AccountContext(id), ldmigration.Off)
+	stage, _, err := client.StageFlag(ctx, key, id, false)
 	if err != nil {
 		st.Problems = append(st.Problems, fmt.Sprintf("flag %s: %v (taken as off)", key, err))
+		stage = flagmigrate.StageOff
 	}
 	st.Stage = string(stage)
 	switch stage {
-	case ldmigration.Off:
+	case flagmigrate.StageOff:
 		st.Writes, st.Reads = "old", "old"
-	case ldmigration.DualWrite:
+	case flagmigrate.StageDualWrite:
 		st.Writes, st.Reads = "old, then new", "old"
-	case ldmigration.Shadow:
+	case flagmigrate.StageShadow:
 		st.Writes, st.Reads = "old, then new", "old (new compared)"
-	case ldmigration.Live:
+	case flagmigrate.StageLive:
 		st.Writes, st.Reads = "new, then old", "new (old compared)"
-	case ldmigration.RampDown:
+	case flagmigrate.StageRampDown:
 		st.Writes, st.Reads = "new, then old", "new"
-	case ldmigration.Complete:
+	case flagmigrate.StageComplete:
 		st.Writes, st.Reads = "new", "new"
 	}
 	return st

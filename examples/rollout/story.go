@@ -16,6 +16,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
+	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
@@ -101,14 +102,8 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	}
 	defer st.close()
 
-	// LaunchDarkly, offline: flags come from ldtestdata, no events are sent.
 	td := ldtestdata.DataSource()
-	ld, err := ldclient.MakeCustomClient("rollout-example", ldclient.Config{
-		DataSource:       td,
-		Events:           ldcomponents.NoEvents(),
-		DiagnosticOptOut: true,
-		Logging:          ldcomponents.NoLogging(),
-	}, 5*time.Second)
+	ld, err := offlineLDClient(td)
 	if err != nil {
 		return verdict{}, err
 	}
@@ -127,7 +122,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	if metrics != nil {
 		observer = flagmigrate.MultiObserver(observer, metrics.obs)
 	}
-	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ld,
+	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ldflags.New(ld),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
 		flagmigrate.WithRepairLog(s.repairs),
 		flagmigrate.WithObserver(observer),
@@ -265,7 +260,7 @@ func (s *story) setAll(accounts []string, r route) {
 		b := s.td.Flag(f.key).BooleanFlag().ClearTargets().FallthroughVariation(false)
 		for a, r := range s.plan {
 			if f.on(r) {
-				b = b.VariationForKey(flagmigrate.AccountContextKind, a, true)
+				b = b.VariationForKey(ldflags.AccountKind, a, true)
 			}
 		}
 		s.td.Update(b)
@@ -355,4 +350,15 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 	}
 	fmt.Fprintf(s.w, "\n%s\n", v.line)
 	return v, nil
+}
+
+// offlineLDClient is a LaunchDarkly client on td's flags that never touches
+// the network: no events, no diagnostics, no logging.
+func offlineLDClient(td *ldtestdata.TestDataSource) (*ldclient.LDClient, error) {
+	return ldclient.MakeCustomClient("rollout-example", ldclient.Config{
+		DataSource:       td,
+		Events:           ldcomponents.NoEvents(),
+		DiagnosticOptOut: true,
+		Logging:          ldcomponents.NoLogging(),
+	}, 5*time.Second)
 }

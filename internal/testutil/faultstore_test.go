@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
 
@@ -49,7 +50,7 @@ func TestLDClientIsOffline(t *testing.T) {
 	td := ldtestdata.DataSource()
 	td.Update(td.Flag("f").VariationForAll(true))
 	c, rec := testutil.NewRecordingLDClient(t, td)
-	if v, err := c.BoolVariationCtx(context.Background(), "f", flagmigrate.AccountContext("a"), false); !v || err != nil {
+	if v, err := c.BoolVariationCtx(context.Background(), "f", ldcontext.NewWithKind("account", "a"), false); !v || err != nil {
 		t.Errorf("BoolVariationCtx = %v, %v", v, err)
 	}
 	if n := len(rec.Evaluations()); n != 1 {

@@ -11,14 +11,14 @@ import (
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/subsystems"
-	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
 
 // MakeLDClient returns a LaunchDarkly client that evaluates td's flags and
-// never touches the network: its data comes from td, events go to events
+// never touches the network: its data comes from td (an ldtestdata or
+// ldfiledata data source), events go to events
 // (nil means ldcomponents.NoEvents()), diagnostics are opted out and
 // logging is off. The caller closes it.
-func MakeLDClient(td *ldtestdata.TestDataSource, events subsystems.ComponentConfigurer[ldevents.EventProcessor]) (*ldclient.LDClient, error) {
+func MakeLDClient(td subsystems.ComponentConfigurer[subsystems.DataSource], events subsystems.ComponentConfigurer[ldevents.EventProcessor]) (*ldclient.LDClient, error) {
 	if events == nil {
 		events = ldcomponents.NoEvents()
 	}
@@ -31,7 +31,7 @@ func MakeLDClient(td *ldtestdata.TestDataSource, events subsystems.ComponentConf
 }
 
 // NewLDClient returns MakeLDClient(td, nil), closed when the test ends.
-func NewLDClient(t testing.TB, td *ldtestdata.TestDataSource) *ldclient.LDClient {
+func NewLDClient(t testing.TB, td subsystems.ComponentConfigurer[subsystems.DataSource]) *ldclient.LDClient {
 	t.Helper()
 	c, err := MakeLDClient(td, nil)
 	if err != nil {
@@ -43,7 +43,7 @@ func NewLDClient(t testing.TB, td *ldtestdata.TestDataSource) *ldclient.LDClient
 
 // NewRecordingLDClient returns a client like NewLDClient's whose analytics
 // events go to the returned recorder instead of LaunchDarkly.
-func NewRecordingLDClient(t testing.TB, td *ldtestdata.TestDataSource) (*ldclient.LDClient, *EventRecorder) {
+func NewRecordingLDClient(t testing.TB, td subsystems.ComponentConfigurer[subsystems.DataSource]) (*ldclient.LDClient, *EventRecorder) {
 	t.Helper()
 	rec := &EventRecorder{}
 	c, err := MakeLDClient(td, rec)
