@@ -28,7 +28,7 @@ import (
 //	  read flags.
 //	a flag that cannot be evaluated: the old store only.
 //
-// [WithStageFlag] routes by one LaunchDarkly migration flag instead.
+// [WithStageFlag] routes by one migration flag holding a [Stage] instead.
 //
 // StoreEvent validates and canonicalises the event once, before any store is
 // touched, so that both stores receive the same canonical event and a dual
