@@ -10,12 +10,8 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
-	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
-	ldclient "github.com/launchdarkly/go-server-sdk/v7"
-	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
-	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
 
 // exampleEvent is the event the examples store.
@@ -25,31 +21,16 @@ var exampleEvent = flagmigrate.Event{
 }
 
 // A service wraps its current store at construction, then moves accounts
-// by turning LaunchDarkly flags. Here the flags come from ldtestdata, with
-// no network: acct-1 writes both stores, reads both and compares.
+// by turning flags (in production a LaunchDarkly client through package
+// ldflags, see its example; here package flagtest's fake): acct-1 writes
+// both stores, reads both and compares.
 func ExampleNewMigratingStore() {
-	td := ldtestdata.DataSource()
 	keys := flagmigrate.DefaultFlagKeys()
-	for _, k := range []string{keys.OldWrite, keys.OldRead} {
-		td.Update(td.Flag(k).VariationForAll(true))
-	}
-	for _, k := range []string{keys.NewWrite, keys.NewRead} {
-		td.Update(td.Flag(k).VariationForAll(false).VariationForKey(ldflags.AccountKind, "acct-1", true))
-	}
-	client, err := ldclient.MakeCustomClient("sdk-key-unused", ldclient.Config{
-		DataSource:       td,
-		Events:           ldcomponents.NoEvents(),
-		DiagnosticOptOut: true,
-		Logging:          ldcomponents.NoLogging(),
-	}, 5*time.Second)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer client.Close()
-
+	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.OldRead, true).
+		Set(keys.NewWrite, false).SetFor(keys.NewWrite, "acct-1", true).
+		Set(keys.NewRead, false).SetFor(keys.NewRead, "acct-1", true)
 	oldStore, newStore := memstore.New(), memstore.New() // MongoDB and DynamoDB in production
-	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, ldflags.New(client))
+	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags)
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -42,7 +42,7 @@ func Example() {
 	}
 	defer client.Close()
 
-	oldStore, newStore := memstore.New(), memstore.New()
+	oldStore, newStore := memstore.New(), memstore.New() // MongoDB and DynamoDB in production
 	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, ldflags.New(client))
 	if err != nil {
 		fmt.Println(err)
