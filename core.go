@@ -227,7 +227,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 	if m.brake != nil {
 		rt = m.brake.route(ctx, call.AccountID, kindWrite, rt)
 	}
-	defer rt.finish(ctx, m.cfg.observer)
+	defer rt.finish(ctx, &m.cfg.observer)
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
 	}
@@ -377,7 +377,7 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 		rt = m.brake.route(ctx, call.AccountID, kindRead, rt)
 	}
 	if !rt.both || !m.cfg.sampling.sample(call.AccountID) {
-		defer rt.finish(ctx, m.cfg.observer)
+		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	}
 	if m.shadow != nil {
@@ -395,7 +395,7 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 // then the two reads overlap and a dual read takes about as long as the
 // slower store (BenchmarkDualReadLatency).
 func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
-	defer rt.finish(ctx, m.cfg.observer)
+	defer rt.finish(ctx, &m.cfg.observer)
 	done := make(chan result[T], 1)
 	go func() { done <- candidateRead(ctx, m, call, &rt, read) }()
 	runtime.Gosched()
@@ -433,7 +433,7 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 	ep, reason := m.shadow.acquire()
 	if ep == nil {
 		m.cfg.observer.ShadowDropped(ctx, call.Op, reason)
-		defer rt.finish(ctx, m.cfg.observer)
+		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
 	}
 	auth := make(chan shadowAuth[T], 1)
@@ -441,7 +441,7 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 		defer m.shadow.release(ep)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.shadow.Timeout)
 		defer cancel()
-		defer rt.finish(sctx, m.cfg.observer)
+		defer rt.finish(sctx, &m.cfg.observer)
 		c := candidateRead(sctx, m, call, rt, read)
 		var got shadowAuth[T]
 		select {
@@ -528,11 +528,16 @@ func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *ro
 func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side Side, role Role, start time.Time, err error) {
 	d := time.Since(start)
 	rt.track(side, d, err != nil && !m.cfg.notFound(err))
+	if !m.cfg.callsObserved && m.brake == nil {
+		return // nothing wants the call: skip classifying it
+	}
 	outcome := outcomeOf(err, m.cfg.notFound)
-	m.cfg.observer.StoreCalled(ctx, StoreCall{
-		Op: call.Op, AccountID: call.AccountID, Side: side, Role: role,
-		Outcome: outcome, Latency: d, Err: err,
-	})
+	if m.cfg.callsObserved {
+		m.cfg.observer.StoreCalled(ctx, StoreCall{
+			Op: call.Op, AccountID: call.AccountID, Side: side, Role: role,
+			Outcome: outcome, Latency: d, Err: err,
+		})
+	}
 	if m.brake != nil && side == SideNew && role != RoleProbe && outcome != OutcomeCanceled {
 		m.brake.sample(ctx, call.AccountID, BrakeErrors, outcome == OutcomeError || outcome == OutcomeTimeout)
 	}

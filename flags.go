@@ -212,7 +212,7 @@ func (r *route) consistency(oldErr, newErr error, v Verdict, notFound func(error
 }
 
 // finish sends the stage tracker's measurements.
-func (r *route) finish(ctx context.Context, obs Observer) {
+func (r *route) finish(ctx context.Context, obs *Observer) {
 	if r.op == nil {
 		return
 	}

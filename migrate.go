@@ -140,10 +140,13 @@ type config struct {
 	// observer.go, compare.go
 	observer    Observer // filled by validate
 	observerSet bool
-	cmpOpts     cmp.Options
-	customCmp   bool
-	notFound    func(error) bool
-	sampling    sampling
+	// callsObserved: the observer has a StoreCalled of its own (the
+	// hottest report, skipped when nobody listens)
+	callsObserved bool
+	cmpOpts       cmp.Options
+	customCmp     bool
+	notFound      func(error) bool
+	sampling      sampling
 	// repairlog.go
 	repair RepairLog
 	// migrate.go
@@ -190,6 +193,7 @@ func (c *config) validate() error {
 	if !c.observerSet {
 		c.observer = SlogObserver(nil, false)
 	}
+	c.callsObserved = c.observer.StoreCalled != nil
 	c.observer = c.observer.filled()
 	if c.repair == nil {
 		obs := c.observer
