@@ -26,7 +26,7 @@ func (s *Store) CountEvents(ctx context.Context, accountID string) (int64, error
 		}
 		return aws.ToInt64(out.Table.ItemCount), nil
 	}
-	if eventstore.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateAccountID(accountID) != nil {
 		return 0, nil // no event has this account
 	}
 	expr, err := expression.NewBuilder().

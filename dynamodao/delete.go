@@ -79,23 +79,15 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	if accountID == "" {
 		return nil, argError(op, "empty account ID")
 	}
-	if eventstore.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateAccountID(accountID) != nil {
 		return nil, nil // no event can have this account
 	}
-	var erased []string
-	for {
-		ids, err := scanids.Account(ctx, s, accountID)
-		if err != nil {
-			return erased, err
-		}
-		if len(ids) == 0 {
-			return erased, nil
-		}
+	return scanids.Erase(ctx, s, accountID, func(ctx context.Context, ids []string) (int, error) {
 		if err := s.putTombstones(ctx, op, accountID, ids); err != nil {
-			return erased, err
+			return 0, err
 		}
-		erased = append(erased, ids...)
-	}
+		return len(ids), nil
+	})
 }
 
 // writeBatch writes pending (at most 25 requests) with BatchWriteItem,

@@ -41,7 +41,7 @@ func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) ite
 		var page func(start map[string]types.AttributeValue) ([]map[string]types.AttributeValue, map[string]types.AttributeValue, error)
 		var start map[string]types.AttributeValue
 		if opts.AccountID != "" {
-			if eventstore.ValidateKey(opts.AccountID, "x") != nil {
+			if eventstore.ValidateAccountID(opts.AccountID) != nil {
 				return // no event has this account
 			}
 			if a := opts.After; a != nil {

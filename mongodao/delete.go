@@ -195,29 +195,21 @@ func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, e
 	if accountID == "" {
 		return nil, fmt.Errorf("mongodao: erase: %w: empty account ID", eventstore.ErrInvalidArgument)
 	}
-	if eventstore.ValidateKey(accountID, "x") != nil {
+	if eventstore.ValidateAccountID(accountID) != nil {
 		return nil, nil // no event can have this account
 	}
-	var erased []string
-	for {
-		ids, err := scanids.Account(ctx, s, accountID)
-		if err != nil {
-			return erased, err
-		}
-		if len(ids) == 0 {
-			return erased, nil
-		}
+	return scanids.Erase(ctx, s, accountID, func(ctx context.Context, ids []string) (int, error) {
 		for lo := 0; lo < len(ids); lo += s.findBatch {
 			chunk := ids[lo:min(lo+s.findBatch, len(ids))]
 			if err := s.insertTombstones(ctx, accountID, chunk); err != nil {
-				return erased, err
+				return lo, err
 			}
 			if err := s.removeDocs(ctx, accountID, chunk); err != nil {
-				return erased, err
+				return lo, err
 			}
-			erased = append(erased, chunk...)
 		}
-	}
+		return len(ids), nil
+	})
 }
 
 var _ eventstore.TombstonePurger = (*Store)(nil)

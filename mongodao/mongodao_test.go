@@ -574,7 +574,7 @@ func FuzzRoundTrip(f *testing.F) {
 	s := newStore(f, nil)
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, seed uint64, account, id string) {
-		if eventstore.ValidateKey(account, "x") != nil {
+		if eventstore.ValidateAccountID(account) != nil {
 			account = "acct"
 		}
 		// A fresh ID per run: the same key with other data is a conflict.

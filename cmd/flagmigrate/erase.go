@@ -62,7 +62,7 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	case *timeout <= 0:
 		return usageError(stderr, "erase", "--timeout %v: want a positive duration such as 10s", *timeout)
 	}
-	if err := eventstore.ValidateKey(*account, "x"); err != nil {
+	if err := eventstore.ValidateAccountID(*account); err != nil {
 		return usageError(stderr, "erase", "--account: %v", message(err))
 	}
 	old, err := openStore(ctx, *oldURL, asDestination, dynamoSettings{}, *timeout)

@@ -1,5 +1,5 @@
 // Package scanids lists the event IDs an account holds in a store, for the
-// drivers' EraseAccount.
+// drivers' EraseAccount, and erases them ([Erase]).
 package scanids
 
 import (
@@ -23,4 +23,27 @@ func Account(ctx context.Context, s eventstore.EventScanner, accountID string) (
 		}
 	}
 	return ids, nil
+}
+
+// Erase is the loop of the drivers' EraseAccount: it lists accountID's
+// event IDs in s, passes them to remove (which tombstones them and returns
+// how many of them, in order, it did before any error), and lists again
+// until the account holds no readable event, so that events stored
+// meanwhile go too. It returns the IDs removed.
+func Erase(ctx context.Context, s eventstore.EventScanner, accountID string, remove func(ctx context.Context, ids []string) (int, error)) ([]string, error) {
+	var erased []string
+	for {
+		ids, err := Account(ctx, s, accountID)
+		if err != nil {
+			return erased, err
+		}
+		if len(ids) == 0 {
+			return erased, nil
+		}
+		n, err := remove(ctx, ids)
+		erased = append(erased, ids[:n]...)
+		if err != nil {
+			return erased, err
+		}
+	}
 }
