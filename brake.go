@@ -2,7 +2,6 @@ package flagmigrate
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -80,7 +79,7 @@ type BrakeOptions struct {
 // store; the brake never stops writing the old store, and never starts
 // serving a store that is not written. When the flags route the account
 // to the new store only (old writes off), no route is safe: the brake
-// reports that it cannot help ([BrakeChange].CannotHelp) and leaves the
+// reports that it cannot help ([BrakeState].CannotHelp) and leaves the
 // route as it is, for a person to decide.
 //
 // Each change (tripped, cannot help, released by a flag change or the
@@ -155,32 +154,27 @@ const (
 	BrakeMismatches BrakeReason = "mismatches"
 )
 
-// BrakeState is one braked account, as [Migration.Brakes] lists it.
+// BrakeState is one account's brake: as [Migration.Brakes] lists the
+// braked accounts, and as [Observer].BrakeChanged reports a change, which
+// is a trip (CannotHelp false, Released empty), a brake unable to help
+// (CannotHelp), or a release (Released says why).
 type BrakeState struct {
 	AccountID string
 	Reason    BrakeReason
 	// Samples and Bad are the window's samples of the reason's kind when
 	// the brake tripped, and the failed or mismatched ones among them.
 	Samples, Bad int
-	// Rate is Bad/Samples; Threshold the rate it passed.
-	Rate, Threshold float64
+	// Threshold is the rate Bad/Samples passed.
+	Threshold float64
 	// Since is when the brake tripped; Until when the cooldown ends (zero
 	// if it holds until a flag change).
 	Since, Until time.Time
 	// CannotHelp: the flags route the account to the new store only, so
 	// no safe route exists; its calls go where the flags say.
 	CannotHelp bool
-}
-
-// String describes the state in one line.
-func (s BrakeState) String() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "account %s braked on %s: %d of %d (%.3g > %.3g) since %s",
-		s.AccountID, s.Reason, s.Bad, s.Samples, s.Rate, s.Threshold, s.Since.Format(time.RFC3339))
-	if s.CannotHelp {
-		b.WriteString("; cannot help: its flags route it to the new store only")
-	}
-	return b.String()
+	// Released is why the brake was released, in the report of a release;
+	// empty while the brake holds.
+	Released BrakeRelease
 }
 
 // BrakeRelease says why a brake was released.
@@ -193,15 +187,6 @@ const (
 	// ReleaseCooldown: the cooldown ended.
 	ReleaseCooldown BrakeRelease = "cooldown"
 )
-
-// BrakeChange is one change of an account's brake: tripped (Released
-// false, CannotHelp false), unable to help (CannotHelp true), or released
-// (Released true, with its Cause).
-type BrakeChange struct {
-	BrakeState
-	Released bool
-	Cause    BrakeRelease
-}
 
 // Brakes returns the accounts braked now, by account ID ([WithBrake]); nil
 // without a brake.
@@ -257,15 +242,20 @@ const (
 	kindWrite
 )
 
+// routeSig encodes a route as 2 (old first) or 4 (new first), plus 1 when
+// both stores are written or read; 0 is no route.
 func routeSig(r route) uint8 {
-	s := uint8(r.first) << 1
+	s := uint8(2)
+	if r.first == SideNew {
+		s = 4
+	}
 	if r.both {
 		s |= 1
 	}
 	return s
 }
 
-func writesOld(sig uint8) bool { return sig != 0 && (Side(sig>>1) == SideOld || sig&1 != 0) }
+func writesOld(sig uint8) bool { return sig != 0 && (sig>>1 == 1 || sig&1 != 0) }
 
 // brake holds the accounts' samples and brakes of one Migration.
 type brake struct {
@@ -310,7 +300,7 @@ func (b *brake) account(accountID string) *brakeAccount {
 	return a
 }
 
-func (b *brake) report(ctx context.Context, c BrakeChange) {
+func (b *brake) report(ctx context.Context, c BrakeState) {
 	b.obs.BrakeChanged(ctx, c)
 }
 
@@ -324,7 +314,7 @@ func (b *brake) route(ctx context.Context, accountID string, kind int, rt route)
 		// read needs to know where the account's writes go.)
 		return rt
 	}
-	var change *BrakeChange
+	var change *BrakeState
 	defer func() {
 		if change != nil {
 			b.report(ctx, *change)
@@ -367,25 +357,27 @@ func (b *brake) route(ctx context.Context, accountID string, kind int, rt route)
 	// New store only: no safe route.
 	if !a.helpless {
 		a.helpless, a.state.CannotHelp = true, true
-		change = &BrakeChange{BrakeState: a.state}
+		s := a.state
+		change = &s
 	}
 	return rt
 }
 
 // release releases a's brake and forgets its samples. b.mu is held.
-func (b *brake) release(a *brakeAccount, cause BrakeRelease) *BrakeChange {
-	c := &BrakeChange{BrakeState: a.state, Released: true, Cause: cause}
+func (b *brake) release(a *brakeAccount, cause BrakeRelease) *BrakeState {
+	c := a.state
+	c.Released = cause
 	a.braked, a.helpless, a.state, a.flagRoute = false, false, BrakeState{}, [2]uint8{}
 	a.errs.reset()
 	a.mism.reset()
 	b.braked.Add(-1)
-	return c
+	return &c
 }
 
 // sample adds one outcome of the reason's kind to accountID's window and
 // trips its brake if the rate passes the threshold.
 func (b *brake) sample(ctx context.Context, accountID string, reason BrakeReason, bad bool) {
-	var change *BrakeChange
+	var change *BrakeState
 	b.mu.Lock()
 	if a := b.account(accountID); a != nil && !a.braked {
 		w, t := &a.errs, b.o.MaxErrorRate
@@ -396,12 +388,13 @@ func (b *brake) sample(ctx context.Context, accountID string, reason BrakeReason
 		if rate := float64(w.on) / float64(w.n); w.n >= b.o.MinSamples && rate > t {
 			now := b.now()
 			a.braked = true
-			a.state = BrakeState{AccountID: accountID, Reason: reason, Samples: w.n, Bad: w.on, Rate: rate, Threshold: t, Since: now}
+			a.state = BrakeState{AccountID: accountID, Reason: reason, Samples: w.n, Bad: w.on, Threshold: t, Since: now}
 			if b.o.Cooldown > 0 {
 				a.state.Until = now.Add(b.o.Cooldown)
 			}
 			b.braked.Add(1)
-			change = &BrakeChange{BrakeState: a.state}
+			s := a.state
+			change = &s
 		}
 	}
 	b.mu.Unlock()
@@ -413,7 +406,7 @@ func (b *brake) sample(ctx context.Context, accountID string, reason BrakeReason
 // list returns the braked accounts, releasing those whose cooldown ended.
 func (b *brake) list() []BrakeState {
 	var out []BrakeState
-	var released []BrakeChange
+	var released []BrakeState
 	b.mu.Lock()
 	now := b.now()
 	for _, a := range b.accounts {

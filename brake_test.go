@@ -20,19 +20,19 @@ import (
 // brakeObserver records brake changes.
 type brakeObserver struct {
 	mu      sync.Mutex
-	changes []flagmigrate.BrakeChange
+	changes []flagmigrate.BrakeState
 }
 
-func (o *brakeObserver) BrakeChanged(_ context.Context, c flagmigrate.BrakeChange) {
+func (o *brakeObserver) BrakeChanged(_ context.Context, c flagmigrate.BrakeState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.changes = append(o.changes, c)
 }
 
-func (o *brakeObserver) all() []flagmigrate.BrakeChange {
+func (o *brakeObserver) all() []flagmigrate.BrakeState {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]flagmigrate.BrakeChange(nil), o.changes...)
+	return append([]flagmigrate.BrakeState(nil), o.changes...)
 }
 
 // brakeFlags sets the four flags for everyone.
@@ -129,7 +129,7 @@ func TestBrakeTrips(t *testing.T) {
 				t.Fatalf("after the minimum sample: %v, want acct-1 braked on %v, %d of %d", b, tc.want, flagmigrate.DefaultBrakeMinSamples, flagmigrate.DefaultBrakeMinSamples)
 			}
 			ch := r.obs.all()
-			if len(ch) != 1 || ch[0].Released || ch[0].CannotHelp || ch[0].Rate != 1 || ch[0].Threshold <= 0 {
+			if len(ch) != 1 || ch[0].Released != "" || ch[0].CannotHelp || ch[0].Bad != ch[0].Samples || ch[0].Threshold <= 0 {
 				t.Errorf("observer told %+v, want one trip with its figures", ch)
 			}
 			if s := r.stats.Snapshot(); s.Brakes != 1 {
@@ -324,7 +324,7 @@ func TestBrakeReleases(t *testing.T) {
 		r.flags.Set(flagmigrate.DefaultFlagKeys().NewRead, false) // an operator turns dual reads off
 		read(r)
 		ch := r.obs.all()
-		if len(r.store.Brakes()) != 0 || len(ch) != 2 || !ch[1].Released || ch[1].Cause != flagmigrate.ReleaseFlagChange {
+		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != flagmigrate.ReleaseFlagChange {
 			t.Fatalf("after a flag change: braked %v, changes %+v", r.store.Brakes(), ch)
 		}
 		r.flags.Set(flagmigrate.DefaultFlagKeys().NewRead, true) // and on again
@@ -357,7 +357,7 @@ func TestBrakeReleases(t *testing.T) {
 		newReads := r.new.Count(eventstore.OpFindEventByID)
 		read(r)
 		ch := r.obs.all()
-		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Cause != flagmigrate.ReleaseCooldown ||
+		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != flagmigrate.ReleaseCooldown ||
 			r.new.Count(eventstore.OpFindEventByID) != newReads+1 {
 			t.Fatalf("after the cooldown: braked %v, changes %+v", r.store.Brakes(), ch)
 		}

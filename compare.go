@@ -17,38 +17,27 @@ import (
 )
 
 // Verdict classifies a dual read: how the new store's result compares with
-// the old store's.
-type Verdict uint8
+// the old store's. Its value is its name in log records and metric labels.
+type Verdict string
 
 // Verdicts.
 const (
 	// VerdictMatch: equal results, or both stores found nothing, or both
 	// refused the call for the same reason.
-	VerdictMatch Verdict = iota
+	VerdictMatch Verdict = "match"
 	// VerdictMissingInNew: the old store found the record, the new did not
 	// (typically: not yet backfilled).
-	VerdictMissingInNew
+	VerdictMissingInNew Verdict = "missing_in_new"
 	// VerdictMissingInOld: the new store found the record, the old did not.
-	VerdictMissingInOld
+	VerdictMissingInOld Verdict = "missing_in_old"
 	// VerdictDifferent: both returned a result and they differ; the
 	// Comparison's Paths say where.
-	VerdictDifferent
+	VerdictDifferent Verdict = "different"
 	// VerdictErrorInOld: the old store failed (whatever the new one did).
-	VerdictErrorInOld
+	VerdictErrorInOld Verdict = "error_in_old"
 	// VerdictErrorInNew: the new store failed, the old one did not.
-	VerdictErrorInNew
+	VerdictErrorInNew Verdict = "error_in_new"
 )
-
-var verdictNames = [...]string{"match", "missing_in_new", "missing_in_old", "different", "error_in_old", "error_in_new"}
-
-// String returns the verdict's name in snake case, as used in log records
-// and metric labels.
-func (v Verdict) String() string {
-	if int(v) < len(verdictNames) {
-		return verdictNames[v]
-	}
-	return "Verdict(" + strconv.Itoa(int(v)) + ")"
-}
 
 // diffValues shows where and how old and new differ: for this package's
 // types one "path: old → new" line per difference, otherwise a go-cmp diff

@@ -114,12 +114,3 @@ func TestSlogObserverHidesValues(t *testing.T) {
 		}
 	}
 }
-
-func TestVerdictNames(t *testing.T) {
-	want := []string{"match", "missing_in_new", "missing_in_old", "different", "error_in_old", "error_in_new"}
-	for v, name := range want {
-		if got := flagmigrate.Verdict(v).String(); got != name {
-			t.Errorf("Verdict(%d) = %q, want %q", v, got, name)
-		}
-	}
-}

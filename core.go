@@ -11,28 +11,18 @@ import (
 	"time"
 )
 
-// Side names one of the two stores of a migration.
-type Side uint8
+// Side names one of the two stores of a migration. Its value is its name
+// in log records, metric labels and repair logs.
+type Side string
 
 // The two sides. The zero Side is invalid.
 const (
-	SideOld Side = 1 + iota // the incumbent store, migrated from
-	SideNew                 // the candidate store, migrated to
+	SideOld Side = "old" // the incumbent store, migrated from
+	SideNew Side = "new" // the candidate store, migrated to
 )
 
-// String returns "old" or "new".
-func (s Side) String() string {
-	switch s {
-	case SideOld:
-		return "old"
-	case SideNew:
-		return "new"
-	}
-	return fmt.Sprintf("Side(%d)", uint8(s))
-}
-
-// Other returns the other side.
-func (s Side) Other() Side {
+// other returns the other side.
+func (s Side) other() Side {
 	if s == SideNew {
 		return SideOld
 	}
@@ -50,7 +40,8 @@ type Call struct {
 	// repair entries and mismatch reports; it may be empty for queries.
 	Key string
 	// Kind is what a write does (a write, a delete, an erasure): it goes
-	// into the repair entry, and makes a delete reach both stores.
+	// into the repair entry, and makes a delete reach both stores. Empty
+	// means [KindWrite].
 	Kind WriteKind
 }
 
@@ -67,7 +58,7 @@ type Migration[S any] struct {
 	cfg      config
 	route    router
 	shadow   *shadowPool
-	breakers [2]*breaker // by Side-1
+	breakers [2]*breaker // old, new
 	probes   probes
 	brake    *brake // nil without WithBrake
 }
@@ -160,7 +151,12 @@ func (m *Migration[S]) Close() error {
 	return nil
 }
 
-func (m *Migration[S]) breaker(s Side) *breaker { return m.breakers[s-1] }
+func (m *Migration[S]) breaker(s Side) *breaker {
+	if s == SideNew {
+		return m.breakers[1]
+	}
+	return m.breakers[0]
+}
 
 func (m *Migration[S]) store(s Side) S {
 	if s == SideNew {
@@ -220,6 +216,13 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 // writeBoth is Write with the authoritative store's write (auth) apart from
 // the other's (other), so that WriteValue can keep the first one's value.
 func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, other func(ctx context.Context, store S) error) error {
+	switch call.Kind {
+	case "":
+		call.Kind = KindWrite
+	case KindWrite, KindDelete, KindErase:
+	default:
+		return argError("%s: write kind %q is none of write, delete, erase", call.Op, call.Kind)
+	}
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -231,7 +234,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
 	}
-	first, second := rt.first, rt.first.Other()
+	first, second := rt.first, rt.first.other()
 	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
 		return writeConcurrently(ctx, m, call, rt, auth, other)
 	}
@@ -255,7 +258,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 // writeSecondaryOrRecord writes the store other than first, through its
 // breaker, and records a repair entry when that fails or is skipped.
 func writeSecondaryOrRecord[S any](ctx context.Context, m *Migration[S], call Call, rt *route, first Side, write func(context.Context, S) error) error {
-	second := first.Other()
+	second := first.other()
 	ok, probe, skipErr := m.breaker(second).admit()
 	if !ok {
 		if m.brake != nil && second == SideNew {
@@ -304,7 +307,7 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 // authoritative write fails and the other succeeds, the other store holds a
 // write the caller was told failed: it is recorded as an orphan.
 func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, auth, other func(context.Context, S) error) error {
-	first, second := rt.first, rt.first.Other()
+	first, second := rt.first, rt.first.other()
 	done := make(chan error, 1)
 	go func() { done <- writeSecondary(ctx, m, call, &rt, second, RoleSecondary, other) }()
 	start := time.Now()
@@ -493,7 +496,7 @@ type shadowAuth[T any] struct {
 func candidateRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (c result[T]) {
 	c.err = safely(func() error {
 		var err error
-		c.v, err = timedRead(ctx, m, call, rt, rt.first.Other(), RoleCandidate, read)
+		c.v, err = timedRead(ctx, m, call, rt, rt.first.other(), RoleCandidate, read)
 		return err
 	})
 	return c

@@ -191,7 +191,7 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 			t.Errorf("%s: in new %v, repair entries %+v: torn silently or unexpectedly", tc.reason, inNew, entries)
 		}
 		if tc.wantRepair && !slices.ContainsFunc(entries, func(e flagmigrate.RepairEntry) bool {
-			return e.Target == flagmigrate.SideNew && e.EventKey() == (eventstore.EventKey{AccountID: "acct", ID: "e1"})
+			return e.Target == flagmigrate.SideNew && e.AccountID == "acct" && e.Key == "e1"
 		}) {
 			t.Errorf("%s: repair entries %+v", tc.reason, entries)
 		}
@@ -299,14 +299,6 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 		_ = s.Close()
 		if v := obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{flagmigrate.VerdictErrorInNew}) {
 			t.Errorf("verdicts %v, want error in new", v)
-		}
-	}
-}
-
-func TestSideOther(t *testing.T) {
-	for _, s := range []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
-		if s.Other() == s || s.Other().Other() != s {
-			t.Errorf("%v: Other %v, Other twice %v", s, s.Other(), s.Other().Other())
 		}
 	}
 }

@@ -11,28 +11,15 @@ import (
 )
 
 // WriteKind is what a write routed by a [Migration] does; it is recorded in
-// a [RepairEntry] so that repair does the same.
-type WriteKind uint8
+// a [RepairEntry] so that repair does the same. Its value is its name.
+type WriteKind string
 
-// Write kinds. The zero WriteKind is a write.
+// Write kinds. A [Call] without a Kind is a write.
 const (
-	KindWrite  WriteKind = iota // a store of a record, replayed by copying it from the source
-	KindDelete                  // a delete of one record, replayed by deleting it again
-	KindErase                   // an erasure of an account, replayed by erasing it again
+	KindWrite  WriteKind = "write"  // a store of a record, replayed by copying it from the source
+	KindDelete WriteKind = "delete" // a delete of one record, replayed by deleting it again
+	KindErase  WriteKind = "erase"  // an erasure of an account, replayed by erasing it again
 )
-
-// String returns "write", "delete" or "erase".
-func (k WriteKind) String() string {
-	switch k {
-	case KindWrite:
-		return "write"
-	case KindDelete:
-		return "delete"
-	case KindErase:
-		return "erase"
-	}
-	return fmt.Sprintf("WriteKind(%d)", uint8(k))
-}
 
 var _ eventstore.EventDeleter = (*MigratingStore)(nil)
 
@@ -117,7 +104,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 			d = new
 		}
 		if err := s.deleteKeys(ctx, d, accountID, ids); err != nil {
-			if rerr := s.m.recordRepair(ctx, call, RepairEntry{Target: side, Source: side.Other()}, err); rerr != nil {
+			if rerr := s.m.recordRepair(ctx, call, RepairEntry{Target: side, Source: side.other()}, err); rerr != nil {
 				return ids, rerr
 			}
 		}

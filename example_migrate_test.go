@@ -184,11 +184,11 @@ func ExampleSlogObserver() {
 
 // A FlagState tells whether four flag values are safe together.
 func ExampleFlagState_Danger() {
-	fmt.Println(flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}.Danger())
+	fmt.Printf("%q\n", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}.Danger())
 	fmt.Println(flagmigrate.FlagState{OldWrite: true, NewRead: true}.Danger())
 	// Output:
-	// none
-	// the new store is read but not written
+	// ""
+	// new_read_not_written
 }
 
 // Writes that reach the authoritative store only are kept for repair.

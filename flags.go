@@ -43,7 +43,7 @@ type StageTracker interface {
 	// called only when the comparison is measured.
 	Consistency(consistent func() bool)
 	// Finish sends the operation's measurements. An error is reported
-	// as a [FlagError].
+	// to [Observer].FlagFailed.
 	Finish(ctx context.Context) error
 }
 
@@ -148,7 +148,8 @@ func (f FlagState) Authoritative() Side {
 }
 
 // Danger reports whether the combination is legal but dangerous: whether a
-// store is read (served or compared) that is not written.
+// store is read (served or compared) that is not written. It returns ""
+// for a safe combination.
 func (f FlagState) Danger() Danger {
 	wo, wn := f.Writes()
 	ro, rn := f.Reads()
@@ -158,35 +159,22 @@ func (f FlagState) Danger() Danger {
 	case ro && !wo:
 		return DangerOldReadNotWritten
 	}
-	return DangerNone
+	return ""
 }
 
-// Danger is a legal but dangerous flag combination.
-type Danger uint8
+// Danger names a legal but dangerous flag combination; its value is its
+// name in log records and metric labels.
+type Danger string
 
 // Dangers.
 const (
-	DangerNone Danger = iota
 	// DangerNewReadNotWritten: the new store is read while it is not
 	// written, so it misses the account's latest events.
-	DangerNewReadNotWritten
+	DangerNewReadNotWritten Danger = "new_read_not_written"
 	// DangerOldReadNotWritten: old writes are off while the old store is
 	// still read, so it misses the account's latest events.
-	DangerOldReadNotWritten
+	DangerOldReadNotWritten Danger = "old_read_not_written"
 )
-
-// String describes the danger.
-func (d Danger) String() string {
-	switch d {
-	case DangerNone:
-		return "none"
-	case DangerNewReadNotWritten:
-		return "the new store is read but not written"
-	case DangerOldReadNotWritten:
-		return "old writes are off while the old store is read"
-	}
-	return "unknown danger"
-}
 
 // route is the routing of one call.
 type route struct {
@@ -217,7 +205,7 @@ func (r *route) finish(ctx context.Context, obs *Observer) {
 		return
 	}
 	if err := r.op.Finish(ctx); err != nil {
-		obs.FlagFailed(ctx, FlagError{Key: r.stage.key, Err: err})
+		obs.FlagFailed(ctx, r.stage.key, "", err)
 	}
 }
 
@@ -243,10 +231,10 @@ func (r *flagRouter) pair(ctx context.Context, accountID, k1, k2 string) (v1, v2
 	v1, err1 := r.client.BoolFlag(ctx, k1, accountID, false)
 	v2, err2 := r.client.BoolFlag(ctx, k2, accountID, false)
 	if err1 != nil {
-		r.cfg.observer.FlagFailed(ctx, FlagError{Key: k1, AccountID: accountID, Err: err1})
+		r.cfg.observer.FlagFailed(ctx, k1, accountID, err1)
 	}
 	if err2 != nil {
-		r.cfg.observer.FlagFailed(ctx, FlagError{Key: k2, AccountID: accountID, Err: err2})
+		r.cfg.observer.FlagFailed(ctx, k2, accountID, err2)
 	}
 	return v1, v2, err1 == nil && err2 == nil
 }
@@ -299,8 +287,8 @@ func (r *flagRouter) read(ctx context.Context, accountID string) route {
 }
 
 func (r *flagRouter) report(ctx context.Context, accountID string, f FlagState) {
-	if d := f.Danger(); d != DangerNone {
-		r.cfg.observer.DangerousRouting(ctx, DangerReport{AccountID: accountID, Flags: f, Danger: d})
+	if f.Danger() != "" {
+		r.cfg.observer.DangerousRouting(ctx, accountID, f)
 	}
 }
 
@@ -346,7 +334,7 @@ type stageRouter struct {
 func (r *stageRouter) route(ctx context.Context, accountID string, write bool) (Stage, route) {
 	stage, tracker, err := r.client.StageFlag(ctx, r.key, accountID, write)
 	if err != nil {
-		r.cfg.observer.FlagFailed(ctx, FlagError{Key: r.key, AccountID: accountID, Err: err})
+		r.cfg.observer.FlagFailed(ctx, r.key, accountID, err)
 		stage = StageOff
 	}
 	return stage, route{first: SideOld, stage: r, op: tracker}
@@ -377,21 +365,3 @@ func (r *stageRouter) read(ctx context.Context, accountID string) route {
 	}
 	return rt
 }
-
-// FlagError reports a flag that could not be evaluated (the call was routed
-// to the old store only) or a migration measurement that could not be sent.
-type FlagError struct {
-	Key       string // the flag
-	AccountID string // the account, when evaluating
-	Err       error
-}
-
-// Error implements error.
-func (e FlagError) Error() string {
-	return "flagmigrate: flag " + e.Key + ": " + e.Err.Error()
-}
-
-// Unwrap returns the cause.
-func (e FlagError) Unwrap() error { return e.Err }
-
-var _ error = FlagError{}

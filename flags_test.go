@@ -42,7 +42,7 @@ func TestFlagFailuresRouteOld(t *testing.T) {
 			t.Errorf("%s: %d flag failures reported, want %d", tc.reason, got, 2*tc.wantFails)
 		}
 		for _, e := range f.obs.flagErrs {
-			if e.AccountID != "acct" || e.Key == "" || e.Err == nil {
+			if e.accountID != "acct" || e.key == "" || e.err == nil {
 				t.Errorf("%s: incomplete flag failure %+v", tc.reason, e)
 			}
 		}
@@ -116,8 +116,8 @@ func TestRoutingCheckInterval(t *testing.T) {
 	}
 	var accounts []string
 	for _, d := range f.obs.dangers {
-		accounts = append(accounts, d.AccountID)
-		if d.Danger != flagmigrate.DangerNewReadNotWritten || d.Flags != fs(true, false, false, true) {
+		accounts = append(accounts, d.accountID)
+		if d.flags.Danger() != flagmigrate.DangerNewReadNotWritten || d.flags != fs(true, false, false, true) {
 			t.Errorf("danger report %+v", d)
 		}
 	}

@@ -31,12 +31,24 @@ type migObserver struct {
 	calls       []flagmigrate.StoreCall
 	comparisons []flagmigrate.Comparison
 	dropped     []flagmigrate.DropReason
-	dangers     []flagmigrate.DangerReport
+	dangers     []dangerSeen
 	repairs     []flagmigrate.RepairEntry
 	repairErrs  []error
 	repairDrops []flagmigrate.RepairEntry
 	states      []flagmigrate.StoreState
-	flagErrs    []flagmigrate.FlagError
+	flagErrs    []flagFailure
+}
+
+// dangerSeen is one DangerousRouting report.
+type dangerSeen struct {
+	accountID string
+	flags     flagmigrate.FlagState
+}
+
+// flagFailure is one FlagFailed report.
+type flagFailure struct {
+	key, accountID string
+	err            error
 }
 
 func (o *migObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
@@ -57,10 +69,10 @@ func (o *migObserver) ShadowDropped(_ context.Context, _ string, r flagmigrate.D
 	o.dropped = append(o.dropped, r)
 }
 
-func (o *migObserver) DangerousRouting(_ context.Context, d flagmigrate.DangerReport) {
+func (o *migObserver) DangerousRouting(_ context.Context, accountID string, f flagmigrate.FlagState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.dangers = append(o.dangers, d)
+	o.dangers = append(o.dangers, dangerSeen{accountID, f})
 }
 
 func (o *migObserver) RepairRecorded(_ context.Context, e flagmigrate.RepairEntry, err error) {
@@ -82,10 +94,10 @@ func (o *migObserver) StoreStateChanged(_ context.Context, s flagmigrate.StoreSt
 	o.states = append(o.states, s)
 }
 
-func (o *migObserver) FlagFailed(_ context.Context, e flagmigrate.FlagError) {
+func (o *migObserver) FlagFailed(_ context.Context, key, accountID string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.flagErrs = append(o.flagErrs, e)
+	o.flagErrs = append(o.flagErrs, flagFailure{key, accountID, err})
 }
 
 func (o *migObserver) verdicts() []flagmigrate.Verdict {
@@ -103,7 +115,7 @@ func (o *migObserver) dangerKinds() []flagmigrate.Danger {
 	defer o.mu.Unlock()
 	var out []flagmigrate.Danger
 	for _, d := range o.dangers {
-		out = append(out, d.Danger)
+		out = append(out, d.flags.Danger())
 	}
 	return out
 }

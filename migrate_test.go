@@ -27,9 +27,9 @@ func fs(ow, nw, or, nr bool) flagmigrate.FlagState {
 }
 
 const (
-	noDanger = flagmigrate.DangerNone
-	newRisk  = flagmigrate.DangerNewReadNotWritten
-	oldRisk  = flagmigrate.DangerOldReadNotWritten
+	noDanger flagmigrate.Danger = ""
+	newRisk                     = flagmigrate.DangerNewReadNotWritten
+	oldRisk                     = flagmigrate.DangerOldReadNotWritten
 )
 
 var (
@@ -133,7 +133,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 				}
 				break
 			}
-			wantRepairs = append(wantRepairs, sideOf(side))
+			wantRepairs = append(wantRepairs, flagmigrate.Side(side))
 		}
 	}
 	if diff := cmp.Diff(wantCalls, f.calls.Names()); diff != "" {
@@ -145,7 +145,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	var gotRepairs []flagmigrate.Side
 	for _, e := range f.repairs.Entries() {
 		gotRepairs = append(gotRepairs, e.Target)
-		if e.Source != e.Target.Other() || e.AccountID != "acct" || e.Key != "e1" || e.Op != eventstore.OpStoreEvent || e.Error == "" {
+		if e.Source == e.Target || e.Validate() != nil || e.AccountID != "acct" || e.Key != "e1" || e.Op != eventstore.OpStoreEvent || e.Error == "" {
 			t.Errorf("%s: incomplete repair entry %+v", r.reason, e)
 		}
 	}
@@ -246,7 +246,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 func checkDanger(t *testing.T, r migRouting, f *migFixture) {
 	t.Helper()
 	var want []flagmigrate.Danger
-	if r.danger != flagmigrate.DangerNone {
+	if r.danger != noDanger {
 		want = []flagmigrate.Danger{r.danger}
 	}
 	if diff := cmp.Diff(want, f.obs.dangerKinds()); diff != "" {
@@ -255,13 +255,6 @@ func checkDanger(t *testing.T, r migRouting, f *migFixture) {
 	if got := r.flags.Danger(); got != r.danger {
 		t.Errorf("%s: FlagState.Danger() = %v, want %v", r.reason, got, r.danger)
 	}
-}
-
-func sideOf(s string) flagmigrate.Side {
-	if s == "new" {
-		return flagmigrate.SideNew
-	}
-	return flagmigrate.SideOld
 }
 
 func TestMigratingStoreValidatesOnce(t *testing.T) {

@@ -3,7 +3,6 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
@@ -34,8 +33,9 @@ type Observer struct {
 	// or not compared because the authoritative read outlasted the shadow
 	// timeout (DropTimeout).
 	ShadowDropped func(ctx context.Context, op string, reason DropReason)
-	// DangerousRouting reports a legal but dangerous flag combination.
-	DangerousRouting func(ctx context.Context, d DangerReport)
+	// DangerousRouting reports a legal but dangerous flag combination
+	// (flags.Danger() says which) seen for an account.
+	DangerousRouting func(ctx context.Context, accountID string, flags FlagState)
 	// RepairRecorded reports a write that reached one store only, and
 	// whether recording it in the repair log failed (err).
 	RepairRecorded func(ctx context.Context, e RepairEntry, err error)
@@ -43,16 +43,17 @@ type Observer struct {
 	// dropped to make room: the stores stay apart for its key until a
 	// backfill or verify finds it.
 	RepairDropped func(ctx context.Context, e RepairEntry)
-	// FlagFailed reports a flag that could not be evaluated (the call went
-	// to the old store only) or a stage measurement that could not be sent.
-	FlagFailed func(ctx context.Context, e FlagError)
+	// FlagFailed reports a flag that could not be evaluated for an account
+	// (the call went to the old store only), or a stage flag's
+	// measurements that could not be sent (accountID empty).
+	FlagFailed func(ctx context.Context, key, accountID string, err error)
 	// StoreStateChanged reports a secondary store taken as down (its
 	// writes now go straight to the repair log) or found back by a probe
 	// ([WithStoreBreaker]).
 	StoreStateChanged func(ctx context.Context, s StoreState)
 	// BrakeChanged reports a brake tripped, unable to help, or released
 	// ([WithBrake]).
-	BrakeChanged func(ctx context.Context, c BrakeChange)
+	BrakeChanged func(ctx context.Context, s BrakeState)
 }
 
 // filled returns o with every nil function replaced by one that does
@@ -68,7 +69,7 @@ func (o Observer) filled() Observer {
 		o.ShadowDropped = func(context.Context, string, DropReason) {}
 	}
 	if o.DangerousRouting == nil {
-		o.DangerousRouting = func(context.Context, DangerReport) {}
+		o.DangerousRouting = func(context.Context, string, FlagState) {}
 	}
 	if o.RepairRecorded == nil {
 		o.RepairRecorded = func(context.Context, RepairEntry, error) {}
@@ -77,13 +78,13 @@ func (o Observer) filled() Observer {
 		o.RepairDropped = func(context.Context, RepairEntry) {}
 	}
 	if o.FlagFailed == nil {
-		o.FlagFailed = func(context.Context, FlagError) {}
+		o.FlagFailed = func(context.Context, string, string, error) {}
 	}
 	if o.StoreStateChanged == nil {
 		o.StoreStateChanged = func(context.Context, StoreState) {}
 	}
 	if o.BrakeChanged == nil {
-		o.BrakeChanged = func(context.Context, BrakeChange) {}
+		o.BrakeChanged = func(context.Context, BrakeState) {}
 	}
 	return o
 }
@@ -102,8 +103,8 @@ func MultiObserver(obs ...Observer) Observer {
 		m.ShadowDropped = chain(m.ShadowDropped, o.ShadowDropped, func(a, b func(context.Context, string, DropReason)) func(context.Context, string, DropReason) {
 			return func(ctx context.Context, op string, r DropReason) { a(ctx, op, r); b(ctx, op, r) }
 		})
-		m.DangerousRouting = chain(m.DangerousRouting, o.DangerousRouting, func(a, b func(context.Context, DangerReport)) func(context.Context, DangerReport) {
-			return func(ctx context.Context, d DangerReport) { a(ctx, d); b(ctx, d) }
+		m.DangerousRouting = chain(m.DangerousRouting, o.DangerousRouting, func(a, b func(context.Context, string, FlagState)) func(context.Context, string, FlagState) {
+			return func(ctx context.Context, id string, f FlagState) { a(ctx, id, f); b(ctx, id, f) }
 		})
 		m.RepairRecorded = chain(m.RepairRecorded, o.RepairRecorded, func(a, b func(context.Context, RepairEntry, error)) func(context.Context, RepairEntry, error) {
 			return func(ctx context.Context, e RepairEntry, err error) { a(ctx, e, err); b(ctx, e, err) }
@@ -111,14 +112,14 @@ func MultiObserver(obs ...Observer) Observer {
 		m.RepairDropped = chain(m.RepairDropped, o.RepairDropped, func(a, b func(context.Context, RepairEntry)) func(context.Context, RepairEntry) {
 			return func(ctx context.Context, e RepairEntry) { a(ctx, e); b(ctx, e) }
 		})
-		m.FlagFailed = chain(m.FlagFailed, o.FlagFailed, func(a, b func(context.Context, FlagError)) func(context.Context, FlagError) {
-			return func(ctx context.Context, e FlagError) { a(ctx, e); b(ctx, e) }
+		m.FlagFailed = chain(m.FlagFailed, o.FlagFailed, func(a, b func(context.Context, string, string, error)) func(context.Context, string, string, error) {
+			return func(ctx context.Context, key, id string, err error) { a(ctx, key, id, err); b(ctx, key, id, err) }
 		})
 		m.StoreStateChanged = chain(m.StoreStateChanged, o.StoreStateChanged, func(a, b func(context.Context, StoreState)) func(context.Context, StoreState) {
 			return func(ctx context.Context, s StoreState) { a(ctx, s); b(ctx, s) }
 		})
-		m.BrakeChanged = chain(m.BrakeChanged, o.BrakeChanged, func(a, b func(context.Context, BrakeChange)) func(context.Context, BrakeChange) {
-			return func(ctx context.Context, c BrakeChange) { a(ctx, c); b(ctx, c) }
+		m.BrakeChanged = chain(m.BrakeChanged, o.BrakeChanged, func(a, b func(context.Context, BrakeState)) func(context.Context, BrakeState) {
+			return func(ctx context.Context, s BrakeState) { a(ctx, s); b(ctx, s) }
 		})
 	}
 	return m
@@ -164,29 +165,20 @@ const (
 	RoleProbe Role = "probe"
 )
 
-// Outcome classifies a store call's error.
-type Outcome uint8
+// Outcome classifies a store call's error. Its value is its name in log
+// records and metric labels.
+type Outcome string
 
 // Outcomes.
 const (
-	OutcomeOK       Outcome = iota // no error
-	OutcomeNotFound                // ErrNotFound (or WithNotFound's)
-	OutcomeConflict                // ErrConflict
-	OutcomeInvalid                 // ErrInvalidEvent, ErrInvalidArgument or eventstore.ErrInvalidCursor
-	OutcomeCanceled                // context.Canceled
-	OutcomeTimeout                 // context.DeadlineExceeded
-	OutcomeError                   // any other error
+	OutcomeOK       Outcome = "ok"        // no error
+	OutcomeNotFound Outcome = "not_found" // ErrNotFound (or WithNotFound's)
+	OutcomeConflict Outcome = "conflict"  // ErrConflict
+	OutcomeInvalid  Outcome = "invalid"   // ErrInvalidEvent, ErrInvalidArgument or eventstore.ErrInvalidCursor
+	OutcomeCanceled Outcome = "canceled"  // context.Canceled
+	OutcomeTimeout  Outcome = "timeout"   // context.DeadlineExceeded
+	OutcomeError    Outcome = "error"     // any other error
 )
-
-var outcomeNames = [...]string{"ok", "not_found", "conflict", "invalid", "canceled", "timeout", "error"}
-
-// String returns the outcome's name in snake case.
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
-}
 
 func outcomeOf(err error, notFound func(error) bool) Outcome {
 	switch {
@@ -238,13 +230,6 @@ type Comparison struct {
 	// Rechecked is set when a shadow comparison did not match at first and
 	// both stores were read again to confirm it; Verdict is the second one.
 	Rechecked bool
-}
-
-// DangerReport is a legal but dangerous flag combination seen for an account.
-type DangerReport struct {
-	AccountID string
-	Flags     FlagState
-	Danger    Danger
 }
 
 // DropReason says why a shadow read was not run.

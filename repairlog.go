@@ -5,7 +5,6 @@ import (
 	"iter"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/memlog"
 )
 
@@ -31,23 +30,18 @@ type RepairEntry struct {
 	Orphan bool
 	// Error is the failed write's error.
 	Error string
-	// Kind is what the failed call did: a write (the zero value, and what
-	// every entry recorded before deletes existed is), a delete of Key, or
-	// the erasure of the account. Repair applies a write by copying from
+	// Kind is what the failed call did: a write ([KindWrite]; an empty
+	// Kind is a write too, as every entry recorded before deletes existed
+	// is), a delete of Key, or the erasure of the account. Repair applies a write by copying from
 	// Source, a delete or an erasure by doing it again on Target.
 	Kind WriteKind
-}
-
-// EventKey returns the key of the event to copy.
-func (e RepairEntry) EventKey() eventstore.EventKey {
-	return eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
 }
 
 // Validate reports whether e names its two stores properly. (An entry of a
 // call without an account or key is still kept, for an operator to read,
 // though a repair cannot replay it.)
 func (e RepairEntry) Validate() error {
-	if e.Target != SideOld && e.Target != SideNew || e.Source != e.Target.Other() {
+	if e.Target != SideOld && e.Target != SideNew || e.Source != e.Target.other() {
 		return argError("repair entry with target %v and source %v", e.Target, e.Source)
 	}
 	return nil

@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/flagmigrate/flagmigrate"
-	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -106,7 +105,7 @@ func TestDurableRepairLogWithMigratingStore(t *testing.T) {
 		got = append(got, e)
 	}
 	if len(got) != 1 || got[0].Target != flagmigrate.SideOld || got[0].Source != flagmigrate.SideNew ||
-		got[0].EventKey() != (eventstore.EventKey{AccountID: "acct", ID: "e1"}) || got[0].Time.IsZero() {
+		got[0].AccountID != "acct" || got[0].Key != "e1" || got[0].Time.IsZero() {
 		t.Errorf("entries on disk: %+v", got)
 	}
 }

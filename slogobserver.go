@@ -66,19 +66,19 @@ func (o *slogObserver) StoreCalled(ctx context.Context, c StoreCall) {
 		level = slog.LevelInfo
 	}
 	o.log(ctx, level, "flagmigrate: store call", slog.String("op", c.Op), slog.String("account", c.AccountID),
-		slog.String("store", c.Side.String()), slog.String("role", string(c.Role)),
-		slog.String("outcome", c.Outcome.String()), slog.Duration("latency", c.Latency))
+		slog.String("store", string(c.Side)), slog.String("role", string(c.Role)),
+		slog.String("outcome", string(c.Outcome)), slog.Duration("latency", c.Latency))
 }
 
 func (o *slogObserver) Compared(ctx context.Context, c Comparison) {
 	if c.Verdict == VerdictMatch {
 		o.log(ctx, slog.LevelDebug, "flagmigrate: compared", slog.String("op", c.Op), slog.String("account", c.AccountID),
-			slog.String("verdict", c.Verdict.String()), slog.Bool("shadow", c.Shadow))
+			slog.String("verdict", string(c.Verdict)), slog.Bool("shadow", c.Shadow))
 		return
 	}
 	attrs := []slog.Attr{
 		slog.String("op", c.Op), slog.String("account", c.AccountID), slog.String("key", c.Key),
-		slog.String("verdict", c.Verdict.String()), slog.String("served", c.Served.String()), slog.Bool("shadow", c.Shadow),
+		slog.String("verdict", string(c.Verdict)), slog.String("served", string(c.Served)), slog.Bool("shadow", c.Shadow),
 	}
 	if len(c.Paths) > 0 {
 		attrs = append(attrs, slog.Any("paths", c.Paths))
@@ -99,21 +99,21 @@ func (o *slogObserver) ShadowDropped(ctx context.Context, op string, reason Drop
 	o.log(ctx, slog.LevelDebug, "flagmigrate: shadow read dropped", slog.String("op", op), slog.String("reason", string(reason)))
 }
 
-func (o *slogObserver) DangerousRouting(ctx context.Context, d DangerReport) {
-	o.log(ctx, slog.LevelWarn, "flagmigrate: dangerous flag combination", slog.String("account", d.AccountID),
-		slog.String("danger", d.Danger.String()),
-		slog.Bool("old_write", d.Flags.OldWrite), slog.Bool("new_write", d.Flags.NewWrite),
-		slog.Bool("old_read", d.Flags.OldRead), slog.Bool("new_read", d.Flags.NewRead))
+func (o *slogObserver) DangerousRouting(ctx context.Context, accountID string, f FlagState) {
+	o.log(ctx, slog.LevelWarn, "flagmigrate: dangerous flag combination", slog.String("account", accountID),
+		slog.String("danger", string(f.Danger())),
+		slog.Bool("old_write", f.OldWrite), slog.Bool("new_write", f.NewWrite),
+		slog.Bool("old_read", f.OldRead), slog.Bool("new_read", f.NewRead))
 }
 
 func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err error) {
 	attrs := []slog.Attr{slog.String("op", e.Op), slog.String("account", e.AccountID), slog.String("key", e.Key),
-		slog.String("target", e.Target.String()), slog.Bool("orphan", e.Orphan), slog.String("cause", e.Error)}
+		slog.String("target", string(e.Target)), slog.Bool("orphan", e.Orphan), slog.String("cause", e.Error)}
 	if err != nil {
 		o.log(ctx, slog.LevelError, "flagmigrate: stores apart and the repair log failed", append(attrs, slog.String("error", err.Error()))...)
 		return
 	}
-	ok, suppressed := o.limit.allow("repair recorded " + e.Target.String())
+	ok, suppressed := o.limit.allow("repair recorded " + string(e.Target))
 	if !ok {
 		return
 	}
@@ -123,22 +123,22 @@ func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err er
 func (o *slogObserver) StoreStateChanged(ctx context.Context, s StoreState) {
 	if s.Down {
 		o.log(ctx, slog.LevelWarn, "flagmigrate: store down: its writes go straight to the repair log until a probe lands",
-			slog.String("store", s.Side.String()), slog.Int("failures", s.Failures), slog.String("error", fmt.Sprint(s.Err)))
+			slog.String("store", string(s.Side)), slog.Int("failures", s.Failures), slog.String("error", fmt.Sprint(s.Err)))
 		return
 	}
-	o.log(ctx, slog.LevelWarn, "flagmigrate: store back: replay the repair log", slog.String("store", s.Side.String()),
+	o.log(ctx, slog.LevelWarn, "flagmigrate: store back: replay the repair log", slog.String("store", string(s.Side)),
 		slog.Int64("skipped_writes", s.Skipped), slog.Int("failed_probes", s.Failures))
 }
 
 // BrakeChanged logs a brake tripped at Error (a brake that cannot help
 // too), and a release at Warn, with the figures.
-func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeChange) {
+func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeState) {
 	attrs := []slog.Attr{slog.String("account", c.AccountID), slog.String("reason", string(c.Reason)),
-		slog.Int("bad", c.Bad), slog.Int("samples", c.Samples), slog.Float64("rate", c.Rate),
+		slog.Int("bad", c.Bad), slog.Int("samples", c.Samples), slog.Float64("rate", float64(c.Bad)/float64(max(c.Samples, 1))),
 		slog.Float64("threshold", c.Threshold), slog.Time("since", c.Since)}
 	switch {
-	case c.Released:
-		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", string(c.Cause)))...)
+	case c.Released != "":
+		o.log(ctx, slog.LevelWarn, "flagmigrate: brake released", append(attrs, slog.String("cause", string(c.Released)))...)
 	case c.CannotHelp:
 		o.log(ctx, slog.LevelError, "flagmigrate: brake cannot help: the account's flags route it to the new store only; turn its old-store flags back on", attrs...)
 	default:
@@ -153,14 +153,14 @@ func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
 	}
 	o.log(ctx, slog.LevelError, "flagmigrate: repair log full, oldest entry dropped: run a backfill or verify",
 		slog.String("op", e.Op), slog.String("account", e.AccountID), slog.String("key", e.Key),
-		slog.String("target", e.Target.String()), slog.Int64("suppressed", suppressed))
+		slog.String("target", string(e.Target)), slog.Int64("suppressed", suppressed))
 }
 
-func (o *slogObserver) FlagFailed(ctx context.Context, e FlagError) {
-	ok, suppressed := o.limit.allow("flag " + e.Key)
+func (o *slogObserver) FlagFailed(ctx context.Context, key, accountID string, err error) {
+	ok, suppressed := o.limit.allow("flag " + key)
 	if !ok {
 		return
 	}
-	o.log(ctx, slog.LevelWarn, "flagmigrate: flag failed", slog.String("flag", e.Key), slog.String("account", e.AccountID),
-		slog.String("error", e.Err.Error()), slog.Int64("suppressed", suppressed))
+	o.log(ctx, slog.LevelWarn, "flagmigrate: flag failed", slog.String("flag", key), slog.String("account", accountID),
+		slog.String("error", fmt.Sprint(err)), slog.Int64("suppressed", suppressed))
 }

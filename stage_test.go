@@ -48,13 +48,24 @@ func origins(stores []string) []flagmigrate.Side {
 		}
 		sides = append(sides, side)
 	}
-	slices.Sort(sides)
+	slices.SortFunc(sides, oldBeforeNew)
 	return slices.Compact(sides)
+}
+
+// oldBeforeNew orders sides old before new.
+func oldBeforeNew(a, b flagmigrate.Side) int {
+	rank := func(s flagmigrate.Side) int {
+		if s == flagmigrate.SideNew {
+			return 1
+		}
+		return 0
+	}
+	return rank(a) - rank(b)
 }
 
 // keysOf returns the sides of a latency map, old before new.
 func keysOf[V any](m map[flagmigrate.Side]V) []flagmigrate.Side {
-	return slices.Sorted(maps.Keys(m))
+	return slices.SortedFunc(maps.Keys(m), oldBeforeNew)
 }
 
 func onlyOp(t *testing.T, flags *flagtest.Client) flagtest.Op {
@@ -303,7 +314,7 @@ func TestStageCandidatePanic(t *testing.T) {
 		if diff := cmp.Diff(origins(on), op.Invoked); diff != "" {
 			t.Errorf("%s: invoked (-want +got):\n%s", tc.reason, diff)
 		}
-		if diff := cmp.Diff(origins([]string{tc.side.String()}), op.Failed); diff != "" {
+		if diff := cmp.Diff(origins([]string{string(tc.side)}), op.Failed); diff != "" {
 			t.Errorf("%s: errors (-want +got):\n%s", tc.reason, diff)
 		}
 		if diff := cmp.Diff(origins(on), keysOf(op.Latency)); diff != "" {

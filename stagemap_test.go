@@ -31,7 +31,7 @@ func TestFlagStateStage(t *testing.T) {
 	// Every one of the 16 combinations: a stage exactly when no danger.
 	for i := range 16 {
 		f := flagmigrate.FlagState{OldWrite: i&1 != 0, NewWrite: i&2 != 0, OldRead: i&4 != 0, NewRead: i&8 != 0}
-		if _, ok := f.Stage(); ok != (f.Danger() == flagmigrate.DangerNone) {
+		if _, ok := f.Stage(); ok != (f.Danger() == "") {
 			t.Errorf("%+v: Stage ok %v, Danger %v", f, ok, f.Danger())
 		}
 	}

@@ -72,7 +72,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 			problem(e, err)
 			continue
 		}
-		if e.Kind != flagmigrate.KindWrite {
+		if e.Kind != flagmigrate.KindWrite && e.Kind != "" {
 			switch err := replayDelete(ctx, e, store(e.Target)); {
 			case err == nil:
 				st.Deleted++
@@ -84,7 +84,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 			}
 			continue
 		}
-		k := e.EventKey()
+		k := eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
 		src, err := store(e.Source).FindEventByID(ctx, k.AccountID, k.ID)
 		if errors.Is(err, flagmigrate.ErrNotFound) {
 			st.MissingInSource++

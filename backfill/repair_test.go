@@ -25,7 +25,11 @@ func TestRepairReplaysTheLog(t *testing.T) {
 	}
 	log := repairlog.NewMemory(0)
 	entry := func(e flagmigrate.Event, target flagmigrate.Side) flagmigrate.RepairEntry {
-		return flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID, Target: target, Source: target.Other(), Error: "boom"}
+		source := flagmigrate.SideOld
+		if target == source {
+			source = flagmigrate.SideNew
+		}
+		return flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID, Target: target, Source: source, Error: "boom"}
 	}
 	for _, e := range []flagmigrate.RepairEntry{
 		entry(onlyOld, flagmigrate.SideNew),

@@ -306,7 +306,7 @@ func TestKilledSecondaryIsSkipped(t *testing.T) {
 		if err != nil {
 			t.Fatalf("repair log: %v", err)
 		}
-		logged[e.EventKey()] = true
+		logged[eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}] = true
 	}
 	var missing []eventstore.EventKey
 	for _, k := range slices.Concat(dying.keys, down.keys) {

@@ -186,7 +186,10 @@ func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Compari
 func runScenario(t *testing.T, sc scenario) {
 	t0 := time.Now()
 	ctx := t.Context()
-	auth, secSide := sc.authoritative, sc.authoritative.Other()
+	auth, secSide := sc.authoritative, flagmigrate.SideNew
+	if auth == flagmigrate.SideNew {
+		secSide = flagmigrate.SideOld
+	}
 	authStore, secStore := sc.store(auth), sc.store(secSide)
 
 	rlog, err := repairlog.Open(filepath.Join(t.TempDir(), "repair.jsonl"))
@@ -293,7 +296,7 @@ func runScenario(t *testing.T, sc scenario) {
 		if e.Target != secSide || e.Source != auth || e.Op != eventstore.OpStoreEvent || e.Orphan {
 			t.Errorf("repair entry %+v: want a StoreEvent from the %v store to the %v store", e, auth, secSide)
 		}
-		repaired[e.EventKey()] = true
+		repaired[eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}] = true
 	}
 	var secFailed int64
 	for _, e := range entries { // written straight to the log while the store was known down
@@ -342,7 +345,7 @@ func runScenario(t *testing.T, sc scenario) {
 	// Repair, then the only differences left are the history that was never
 	// dual written; the backfill copies it; then verify is clean.
 	rs, err := backfill.Repair(ctx, rlog.RepairEntries(ctx), sc.old, sc.new, func(e flagmigrate.RepairEntry, err error) {
-		t.Errorf("repair %v: %v", e.EventKey(), err)
+		t.Errorf("repair %s/%s: %v", e.AccountID, e.Key, err)
 	})
 	if err != nil {
 		t.Fatalf("Repair: %v", err)

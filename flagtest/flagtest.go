@@ -303,11 +303,22 @@ func (t *tracker) Consistency(consistent func() bool) {
 	t.op.Consistent = &ok
 }
 
+// oldFirst returns the sides in sides, old before new.
+func oldFirst(sides []flagmigrate.Side) []flagmigrate.Side {
+	var out []flagmigrate.Side
+	for _, s := range []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
+		if slices.Contains(sides, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Finish implements [flagmigrate.StageTracker].
 func (t *tracker) Finish(context.Context) error {
 	t.mu.Lock()
 	op := t.op
-	op.Invoked, op.Failed = slices.Sorted(slices.Values(op.Invoked)), slices.Sorted(slices.Values(op.Failed))
+	op.Invoked, op.Failed = oldFirst(op.Invoked), oldFirst(op.Failed)
 	op.Latency = maps.Clone(op.Latency)
 	t.mu.Unlock()
 	t.client.mu.Lock()

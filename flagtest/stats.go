@@ -118,7 +118,7 @@ func (s *Stats) shadowDropped(_ context.Context, _ string, r flagmigrate.DropRea
 }
 
 // dangerousRouting counts a dangerous combination.
-func (s *Stats) dangerousRouting(context.Context, flagmigrate.DangerReport) {
+func (s *Stats) dangerousRouting(context.Context, string, flagmigrate.FlagState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Dangerous++
@@ -142,7 +142,7 @@ func (s *Stats) repairDropped(context.Context, flagmigrate.RepairEntry) {
 }
 
 // flagFailed counts a flag failure.
-func (s *Stats) flagFailed(context.Context, flagmigrate.FlagError) {
+func (s *Stats) flagFailed(context.Context, string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.FlagFailures++
@@ -160,11 +160,11 @@ func (s *Stats) storeStateChanged(_ context.Context, st flagmigrate.StoreState) 
 }
 
 // brakeChanged counts brakes tripped, unable to help, and released.
-func (s *Stats) brakeChanged(_ context.Context, c flagmigrate.BrakeChange) {
+func (s *Stats) brakeChanged(_ context.Context, c flagmigrate.BrakeState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {
-	case c.Released:
+	case c.Released != "":
 		s.s.BrakeReleases++
 	case c.CannotHelp:
 		s.s.BrakeHelpless++

@@ -43,7 +43,7 @@ func Describe(m flagmigrate.Comparison) string {
 	if m.Key != "" {
 		b.WriteString("/" + m.Key)
 	}
-	b.WriteString(": " + m.Verdict.String() + " (served " + m.Served.String() + ")")
+	b.WriteString(": " + string(m.Verdict) + " (served " + string(m.Served) + ")")
 	if len(m.Paths) > 0 {
 		b.WriteString("; paths " + strings.Join(m.Paths, ", "))
 	}

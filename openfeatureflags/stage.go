@@ -91,7 +91,7 @@ type tracker struct {
 	ratio   int // check ratio
 
 	mu         sync.Mutex
-	sides      [2]side // by Side-1
+	sides      [2]side // old, new
 	consistent *bool
 }
 
@@ -107,7 +107,10 @@ func (t *tracker) Measure(s flagmigrate.Side, latency time.Duration, failed bool
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	m := &t.sides[s-1]
+	m := &t.sides[0]
+	if s == flagmigrate.SideNew {
+		m = &t.sides[1]
+	}
 	m.invoked, m.latency = true, latency
 	m.failed = m.failed || failed
 }
@@ -140,7 +143,7 @@ func (t *tracker) Finish(ctx context.Context) error {
 		if !s.invoked {
 			continue
 		}
-		origin := flagmigrate.Side(i + 1).String()
+		origin := string([2]flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew}[i])
 		t.of.Track(ctx, EventLatency, t.evalCtx, base(float64(s.latency.Milliseconds())).Add("origin", origin))
 		if s.failed {
 			t.of.Track(ctx, EventError, t.evalCtx, base(1).Add("origin", origin))

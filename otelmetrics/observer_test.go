@@ -44,7 +44,7 @@ func TestObserverMethods(t *testing.T) {
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", ""), otelmetrics.WithAccountAttribute()},
 			call: func(o flagmigrate.Observer) {
 				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", AccountID: "acct-9", Side: flagmigrate.SideOld,
-					Role: flagmigrate.RoleAuthoritative, Latency: 2_000_000})
+					Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK, Latency: 2_000_000})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 0.002,
 			attrs: attrs("db.operation.name", "StoreEvent", "db.system.name", "mongodb", "flagmigrate.side", "old",
@@ -68,7 +68,7 @@ func TestObserverMethods(t *testing.T) {
 				o.Compared(ctx, flagmigrate.Comparison{Op: "FindEventByID", AccountID: "acct-9", Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
 			},
 			metric: otelmetrics.MetricComparisons, unit: "{comparison}",
-			attrs: attrs("db.operation.name", "FindEventByID", "flagmigrate.verdict", flagmigrate.VerdictMissingInNew.String(),
+			attrs: attrs("db.operation.name", "FindEventByID", "flagmigrate.verdict", "missing_in_new",
 				"flagmigrate.shadow", "true", "flagmigrate.rechecked", "true"),
 			reason: "shadow and recheck are kept apart from caller-side comparisons",
 		},
@@ -83,10 +83,10 @@ func TestObserverMethods(t *testing.T) {
 			name: "dangerous routing",
 			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
 			call: func(o flagmigrate.Observer) {
-				o.DangerousRouting(ctx, flagmigrate.DangerReport{AccountID: "acct-9", Danger: flagmigrate.DangerNewReadNotWritten})
+				o.DangerousRouting(ctx, "acct-9", flagmigrate.FlagState{OldWrite: true, OldRead: true, NewRead: true})
 			},
 			metric: otelmetrics.MetricDangerousRouting, unit: "{report}",
-			attrs:  attrs("flagmigrate.danger", flagmigrate.DangerNewReadNotWritten.String(), "flagmigrate.account.id", "acct-9"),
+			attrs:  attrs("flagmigrate.danger", "new_read_not_written", "flagmigrate.account.id", "acct-9"),
 			reason: "the danger is named; the account only with WithAccountAttribute",
 		},
 		{
@@ -107,7 +107,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "flag failed",
 			call: func(o flagmigrate.Observer) {
-				o.FlagFailed(ctx, flagmigrate.FlagError{Key: "events-dynamo-read", AccountID: "acct-9", Err: errors.New("no flag")})
+				o.FlagFailed(ctx, "events-dynamo-read", "acct-9", errors.New("no flag"))
 			},
 			metric: otelmetrics.MetricFlagFailures, unit: "{failure}",
 			attrs:  attrs("flagmigrate.flag.key", "events-dynamo-read"),
@@ -134,7 +134,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "brake tripped",
-			call:   func(o flagmigrate.Observer) { o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake}) },
+			call:   func(o flagmigrate.Observer) { o.BrakeChanged(ctx, brake) },
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "tripped"),
 			reason: "neither released nor helpless is a trip",
@@ -145,7 +145,7 @@ func TestObserverMethods(t *testing.T) {
 			call: func(o flagmigrate.Observer) {
 				b := brake
 				b.CannotHelp = true
-				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: b})
+				o.BrakeChanged(ctx, b)
 			},
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "cannot_help", "flagmigrate.account.id", "acct-9"),
@@ -154,7 +154,9 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "brake released",
 			call: func(o flagmigrate.Observer) {
-				o.BrakeChanged(ctx, flagmigrate.BrakeChange{BrakeState: brake, Released: true, Cause: flagmigrate.ReleaseCooldown})
+				b := brake
+				b.Released = flagmigrate.ReleaseCooldown
+				o.BrakeChanged(ctx, b)
 			},
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "released", "flagmigrate.brake.release_cause", "cooldown"),
@@ -228,7 +230,7 @@ func TestStoreCalledConcurrent(t *testing.T) {
 		wg.Go(func() {
 			for i := range calls {
 				obs.StoreCalled(context.Background(), flagmigrate.StoreCall{Op: "FindEventByID", AccountID: "acct-1",
-					Side: flagmigrate.SideOld, Role: roles[(g+i)%2]})
+					Side: flagmigrate.SideOld, Role: roles[(g+i)%2], Outcome: flagmigrate.OutcomeOK})
 			}
 		})
 	}

@@ -109,8 +109,8 @@ var ErrInvalidOption = errors.New("otelmetrics: invalid option")
 type Option func(*config) error
 
 type config struct {
-	systems [3]string // by flagmigrate.Side; "" omits the attribute
-	account bool
+	old, new string // db.system.name of each side; "" omits the attribute
+	account  bool
 }
 
 // WithSystems sets db.system.name for the old store and the new store
@@ -119,7 +119,7 @@ type config struct {
 // adapter cannot tell what database a store wraps.
 func WithSystems(old, new string) Option {
 	return func(c *config) error {
-		c.systems[flagmigrate.SideOld], c.systems[flagmigrate.SideNew] = old, new
+		c.old, c.new = old, new
 		return nil
 	}
 }
@@ -227,8 +227,11 @@ func (o *recorder) withAccount(attrs []attribute.KeyValue, accountID string) []a
 }
 
 func (o *recorder) system(s flagmigrate.Side) string {
-	if int(s) < len(o.cfg.systems) {
-		return o.cfg.systems[s]
+	switch s {
+	case flagmigrate.SideOld:
+		return o.cfg.old
+	case flagmigrate.SideNew:
+		return o.cfg.new
 	}
 	return ""
 }
@@ -258,19 +261,19 @@ func (o *recorder) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 // callAttrs returns the attributes of a store call's measurement.
 func (o *recorder) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 6)
-	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(c.Side.String()), AttrRole.String(string(c.Role)))
+	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(string(c.Side)), AttrRole.String(string(c.Role)))
 	if sys := o.system(c.Side); sys != "" {
 		attrs = append(attrs, AttrSystemName.String(sys))
 	}
 	if c.Outcome != flagmigrate.OutcomeOK {
-		attrs = append(attrs, AttrErrorType.String(c.Outcome.String()))
+		attrs = append(attrs, AttrErrorType.String(string(c.Outcome)))
 	}
 	return o.withAccount(attrs, c.AccountID)
 }
 
 // Compared counts the comparison in flagmigrate.comparisons.
 func (o *recorder) Compared(ctx context.Context, c flagmigrate.Comparison) {
-	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(c.Op), AttrVerdict.String(c.Verdict.String()),
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(c.Op), AttrVerdict.String(string(c.Verdict)),
 		AttrShadow.Bool(c.Shadow), AttrRechecked.Bool(c.Rechecked)}, c.AccountID)
 	o.compared.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
@@ -281,29 +284,29 @@ func (o *recorder) ShadowDropped(ctx context.Context, op string, reason flagmigr
 }
 
 // DangerousRouting counts the report in flagmigrate.routing.dangerous.
-func (o *recorder) DangerousRouting(ctx context.Context, d flagmigrate.DangerReport) {
-	attrs := o.withAccount([]attribute.KeyValue{AttrDanger.String(d.Danger.String())}, d.AccountID)
+func (o *recorder) DangerousRouting(ctx context.Context, accountID string, f flagmigrate.FlagState) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrDanger.String(string(f.Danger()))}, accountID)
 	o.dangerous.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairRecorded counts the entry in flagmigrate.repair.recorded, with
 // flagmigrate.repair.failed true when the repair log could not record it.
 func (o *recorder) RepairRecorded(ctx context.Context, e flagmigrate.RepairEntry, err error) {
-	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String()),
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(string(e.Target)),
 		AttrRepairOrphan.Bool(e.Orphan), AttrRepairFailed.Bool(err != nil)}, e.AccountID)
 	o.repairs.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairDropped counts the entry in flagmigrate.repair.dropped.
 func (o *recorder) RepairDropped(ctx context.Context, e flagmigrate.RepairEntry) {
-	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(e.Target.String())}, e.AccountID)
+	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(string(e.Target))}, e.AccountID)
 	o.repairDrop.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // FlagFailed counts the failure in flagmigrate.flag.failures, by flag key
 // (a migration has a few flags, so the key is a bounded attribute).
-func (o *recorder) FlagFailed(ctx context.Context, e flagmigrate.FlagError) {
-	attrs := o.withAccount([]attribute.KeyValue{AttrFlagKey.String(e.Key)}, e.AccountID)
+func (o *recorder) FlagFailed(ctx context.Context, key, accountID string, _ error) {
+	attrs := o.withAccount([]attribute.KeyValue{AttrFlagKey.String(key)}, accountID)
 	o.flagFails.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
@@ -314,7 +317,7 @@ func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreSta
 	if s.Down {
 		state = "down"
 	}
-	attrs := []attribute.KeyValue{AttrSide.String(s.Side.String()), AttrStoreState.String(state)}
+	attrs := []attribute.KeyValue{AttrSide.String(string(s.Side)), AttrStoreState.String(state)}
 	if sys := o.system(s.Side); sys != "" {
 		attrs = append(attrs, AttrSystemName.String(sys))
 	}
@@ -324,12 +327,12 @@ func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreSta
 // BrakeChanged counts the change in flagmigrate.brake.changes, with
 // flagmigrate.brake.change "tripped", "cannot_help" or "released" (and
 // then flagmigrate.brake.release_cause).
-func (o *recorder) BrakeChanged(ctx context.Context, c flagmigrate.BrakeChange) {
+func (o *recorder) BrakeChanged(ctx context.Context, c flagmigrate.BrakeState) {
 	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, AttrBrakeReason.String(string(c.Reason)))
 	switch {
-	case c.Released:
-		attrs = append(attrs, AttrBrakeChange.String("released"), AttrBrakeReleaseCause.String(string(c.Cause)))
+	case c.Released != "":
+		attrs = append(attrs, AttrBrakeChange.String("released"), AttrBrakeReleaseCause.String(string(c.Released)))
 	case c.CannotHelp:
 		attrs = append(attrs, AttrBrakeChange.String("cannot_help"))
 	default:

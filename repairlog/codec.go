@@ -26,9 +26,9 @@ type line struct {
 // marshal renders e as one JSON line, without the newline.
 func marshal(e flagmigrate.RepairEntry) ([]byte, error) {
 	l := line{Time: e.Time, Op: e.Op, AccountID: e.AccountID, Key: e.Key,
-		Target: e.Target.String(), Source: e.Source.String(), Orphan: e.Orphan, Error: e.Error}
+		Target: string(e.Target), Source: string(e.Source), Orphan: e.Orphan, Error: e.Error}
 	if e.Kind != flagmigrate.KindWrite {
-		l.Kind = e.Kind.String()
+		l.Kind = string(e.Kind)
 	}
 	return json.Marshal(l)
 }
@@ -48,13 +48,11 @@ func unmarshal(b []byte) (flagmigrate.RepairEntry, error) {
 	if e.Source, err = side(l.Source); err != nil {
 		return flagmigrate.RepairEntry{}, err
 	}
-	switch l.Kind {
-	case "", "write":
+	switch k := flagmigrate.WriteKind(l.Kind); k {
+	case "":
 		e.Kind = flagmigrate.KindWrite
-	case "delete":
-		e.Kind = flagmigrate.KindDelete
-	case "erase":
-		e.Kind = flagmigrate.KindErase
+	case flagmigrate.KindWrite, flagmigrate.KindDelete, flagmigrate.KindErase:
+		e.Kind = k
 	default:
 		return flagmigrate.RepairEntry{}, fmt.Errorf("%w: write kind %q is none of write, delete, erase", flagmigrate.ErrInvalidArgument, l.Kind)
 	}
@@ -62,11 +60,9 @@ func unmarshal(b []byte) (flagmigrate.RepairEntry, error) {
 }
 
 func side(s string) (flagmigrate.Side, error) {
-	switch s {
-	case "old":
-		return flagmigrate.SideOld, nil
-	case "new":
-		return flagmigrate.SideNew, nil
+	switch s := flagmigrate.Side(s); s {
+	case flagmigrate.SideOld, flagmigrate.SideNew:
+		return s, nil
 	}
-	return 0, fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", flagmigrate.ErrInvalidArgument, s)
+	return "", fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", flagmigrate.ErrInvalidArgument, s)
 }

@@ -21,7 +21,7 @@ func TestLineFormat(t *testing.T) {
 		absent string
 	}{
 		{"a write names its sides and has no kind field",
-			flagmigrate.RepairEntry{Time: at, Op: "StoreEvent", AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"},
+			flagmigrate.RepairEntry{Time: at, Op: "StoreEvent", AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x", Kind: flagmigrate.KindWrite},
 			[]string{`"target":"new"`, `"source":"old"`}, `"kind"`},
 		{"a delete says so",
 			flagmigrate.RepairEntry{Op: "DeleteEvent", AccountID: "a", Key: "k", Target: flagmigrate.SideOld, Source: flagmigrate.SideNew, Kind: flagmigrate.KindDelete},

@@ -21,7 +21,7 @@ func entry(i int) flagmigrate.RepairEntry {
 	return flagmigrate.RepairEntry{
 		Time: time.Date(2024, 6, 1, 0, 0, i, 0, time.UTC), Op: eventstore.OpStoreEvent,
 		AccountID: "acct", Key: "e" + string(rune('a'+i)), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
-		Error: "boom",
+		Error: "boom", Kind: flagmigrate.KindWrite,
 	}
 }
 
@@ -197,7 +197,7 @@ func TestMigratingStoreWithFileLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := collect(t, mustOpen(t, l.Path()))
-	if len(got) != 1 || !got[0].Orphan || got[0].EventKey() != e.EventKey() {
+	if len(got) != 1 || !got[0].Orphan || got[0].AccountID != e.AccountID || got[0].Key != e.Key {
 		t.Errorf("got %+v", got)
 	}
 }

@@ -67,7 +67,7 @@ func taggedEntry(tag string, i int) flagmigrate.RepairEntry {
 	return flagmigrate.RepairEntry{
 		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Op: eventstore.OpStoreEvent,
 		AccountID: "acct-" + tag, Key: strconv.Itoa(i), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
-		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag,
+		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag, Kind: flagmigrate.KindWrite,
 	}
 }
 

@@ -199,14 +199,20 @@ func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrat
 	if stage, ok := f.Stage(); ok {
 		st.Stage = string(stage)
 	}
-	if d := f.Danger(); d != flagmigrate.DangerNone {
-		st.Danger = d.String()
+	if d := f.Danger(); d != "" {
+		st.Danger = dangerText[d]
 	}
 	wo, wn := f.Writes()
 	st.Writes = sides(wo, wn, f.Authoritative())
 	ro, rn := f.Reads()
 	st.Reads = sides(ro, rn, flagmigrate.SideOld)
 	return st
+}
+
+// dangerText says what each dangerous combination means, for a person.
+var dangerText = map[flagmigrate.Danger]string{
+	flagmigrate.DangerNewReadNotWritten: "the new store is read but not written",
+	flagmigrate.DangerOldReadNotWritten: "old writes are off while the old store is read",
 }
 
 // stageStatus is the route of a migration flag's stage, as LaunchDarkly's

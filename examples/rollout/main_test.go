@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"go.uber.org/goleak"
 )
@@ -36,7 +37,7 @@ func check(t *testing.T, cfg config) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if v.mismatches[2] != 0 || v.mismatches[1] != 0 {
+	if v.mismatches[flagmigrate.VerdictMissingInOld] != 0 || v.mismatches[flagmigrate.VerdictMissingInNew] != 0 {
 		t.Errorf("mismatches other than the data bug: %v", v.mismatches)
 	}
 	if v.bugAccountDifferences == 0 {

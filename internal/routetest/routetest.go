@@ -81,15 +81,21 @@ func NewFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.
 // Observer keeps the flag failures and comparison verdicts it is told of.
 type Observer struct {
 	mu       sync.Mutex
-	flagErrs []flagmigrate.FlagError
+	flagErrs []FlagFailure
 	verdicts []flagmigrate.Verdict
 }
 
+// FlagFailure is one flag failure an [Observer] was told of.
+type FlagFailure struct {
+	Key, AccountID string
+	Err            error
+}
+
 // FlagFailed records a flag failure.
-func (o *Observer) FlagFailed(_ context.Context, e flagmigrate.FlagError) {
+func (o *Observer) FlagFailed(_ context.Context, key, accountID string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.flagErrs = append(o.flagErrs, e)
+	o.flagErrs = append(o.flagErrs, FlagFailure{key, accountID, err})
 }
 
 // Compared records a comparison.
@@ -100,7 +106,7 @@ func (o *Observer) Compared(_ context.Context, c flagmigrate.Comparison) {
 }
 
 // Failures returns the flag failures seen.
-func (o *Observer) Failures() []flagmigrate.FlagError {
+func (o *Observer) Failures() []FlagFailure {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.flagErrs)

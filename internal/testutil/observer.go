@@ -28,7 +28,7 @@ func ObserverOf(x any) flagmigrate.Observer {
 		o.ShadowDropped = v.ShadowDropped
 	}
 	if v, ok := x.(interface {
-		DangerousRouting(context.Context, flagmigrate.DangerReport)
+		DangerousRouting(context.Context, string, flagmigrate.FlagState)
 	}); ok {
 		o.DangerousRouting = v.DangerousRouting
 	}
@@ -43,7 +43,7 @@ func ObserverOf(x any) flagmigrate.Observer {
 		o.RepairDropped = v.RepairDropped
 	}
 	if v, ok := x.(interface {
-		FlagFailed(context.Context, flagmigrate.FlagError)
+		FlagFailed(context.Context, string, string, error)
 	}); ok {
 		o.FlagFailed = v.FlagFailed
 	}
@@ -53,7 +53,7 @@ func ObserverOf(x any) flagmigrate.Observer {
 		o.StoreStateChanged = v.StoreStateChanged
 	}
 	if v, ok := x.(interface {
-		BrakeChanged(context.Context, flagmigrate.BrakeChange)
+		BrakeChanged(context.Context, flagmigrate.BrakeState)
 	}); ok {
 		o.BrakeChanged = v.BrakeChanged
 	}
