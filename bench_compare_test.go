@@ -6,6 +6,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 )
 
 // BenchmarkClassifyNesting classifies two events that differ in one leaf,
@@ -20,7 +21,7 @@ func BenchmarkClassifyNesting(b *testing.B) {
 		{4, 2}, {6, 2}, {8, 2}, {10, 2}, {12, 2},
 		{3, 30}, {2, 4000},
 	} {
-		old := migEvent("acct", "e1", nil)
+		old := fixture.WithValue("acct", "e1", nil)
 		old.Data = nestedData(shape.depth, shape.width, int64(1))
 		new := old.Clone()
 		new.Data = nestedData(shape.depth, shape.width, int64(1))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -69,7 +70,7 @@ func pct(l []time.Duration, p int) float64 { return float64(l[len(l)*p/100].Micr
 func BenchmarkDualReadLatency(b *testing.B) {
 	client := benchClient(b, true, ldmigration.Shadow)
 	oldMem, newMem := memstore.New(), memstore.New()
-	evt := migEvent("acct-1", "e1", 1)
+	evt := fixture.WithValue("acct-1", "e1", 1)
 	for _, s := range []*memstore.Store{oldMem, newMem} {
 		if err := s.StoreEvent(context.Background(), evt); err != nil {
 			b.Fatal(err)
@@ -125,7 +126,7 @@ func BenchmarkDualReadLatency(b *testing.B) {
 func BenchmarkShadowAdded(b *testing.B) {
 	client := benchClient(b, true, ldmigration.Shadow)
 	oldMem, newMem := memstore.New(), memstore.New()
-	evt := migEvent("acct-1", "e1", 1)
+	evt := fixture.WithValue("acct-1", "e1", 1)
 	for _, s := range []*memstore.Store{oldMem, newMem} {
 		if err := s.StoreEvent(context.Background(), evt); err != nil {
 			b.Fatal(err)

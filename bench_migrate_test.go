@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -97,7 +98,7 @@ func interleave(n int, ops []func()) (nsPerOp, allocsPerOp []float64) {
 func BenchmarkOldOnlyOverhead(b *testing.B) {
 	client := benchClient(b, false, ldmigration.Off)
 	old, new := memstore.New(), memstore.New()
-	evt := migEvent("acct-1", "e1", 1)
+	evt := fixture.WithValue("acct-1", "e1", 1)
 	if err := old.StoreEvent(context.Background(), evt); err != nil {
 		b.Fatal(err)
 	}
@@ -189,7 +190,7 @@ func BenchmarkShadowLatency(b *testing.B) {
 func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Duration) {
 	client := benchClient(b, true, ldmigration.Shadow)
 	oldMem, newMem := memstore.New(), memstore.New()
-	evt := migEvent("acct-1", "e1", 1)
+	evt := fixture.WithValue("acct-1", "e1", 1)
 	for _, s := range []*memstore.Store{oldMem, newMem} {
 		if err := s.StoreEvent(context.Background(), evt); err != nil {
 			b.Fatal(err)

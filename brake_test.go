@@ -13,6 +13,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 )
@@ -85,8 +86,8 @@ func (r *brakeRig) seed(t *testing.T, evt flagmigrate.Event, newEvt *flagmigrate
 // the brake at the minimum sample, not one call before; from then on the
 // account's reads are served by the old store alone.
 func TestBrakeTrips(t *testing.T) {
-	evt := migEvent("acct-1", "e1", 1)
-	bug := migEvent("acct-1", "e1", 2)
+	evt := fixture.WithValue("acct-1", "e1", 1)
+	bug := fixture.WithValue("acct-1", "e1", 2)
 	for _, tc := range []struct {
 		reason  string
 		plant   func(r *brakeRig)
@@ -102,7 +103,7 @@ func TestBrakeTrips(t *testing.T) {
 		{"the new store fails every write (its breaker skipping it counts as failing)", func(r *brakeRig) {
 			r.new.Set(eventstore.OpStoreEvent, testutil.Fault{Err: errMigBoom})
 		}, func(r *brakeRig, i int) error {
-			return r.store.StoreEvent(r.ctx, migEvent("acct-1", fmt.Sprint("w", i), i))
+			return r.store.StoreEvent(r.ctx, fixture.WithValue("acct-1", fmt.Sprint("w", i), i))
 		}, flagmigrate.BrakeErrors, ""},
 		{"the new store answers with other data (a codec bug)", func(r *brakeRig) { r.seed(t, evt, &bug) },
 			func(r *brakeRig, _ int) error { _, err := r.store.FindEventByID(r.ctx, "acct-1", "e1"); return err },
@@ -136,7 +137,7 @@ func TestBrakeTrips(t *testing.T) {
 				t.Errorf("Stats counted %d brakes", s.Brakes)
 			}
 			// Braked: a read is served by the old store alone.
-			r.seed(t, migEvent("acct-1", "later", 1), nil)
+			r.seed(t, fixture.WithValue("acct-1", "later", 1), nil)
 			newReads := r.new.Count(eventstore.OpFindEventByID)
 			for range 10 {
 				if _, err := r.store.FindEventByID(r.ctx, "acct-1", "later"); err != nil {
@@ -185,7 +186,7 @@ func TestBrakeCleanRun(t *testing.T) {
 			defer store.Close()
 			for i := range tc.calls / 2 {
 				acct := fmt.Sprint("acct-", i%10)
-				if err := store.StoreEvent(ctx, migEvent(acct, fmt.Sprint("e", i), i)); err != nil {
+				if err := store.StoreEvent(ctx, fixture.WithValue(acct, fmt.Sprint("e", i), i)); err != nil {
 					t.Fatal(err)
 				}
 				if _, err := store.FindEventByID(ctx, acct, fmt.Sprint("e", i)); err != nil {
@@ -250,7 +251,7 @@ func TestBrakeKeepsWritingOld(t *testing.T) {
 			for i := range 40 {
 				id := fmt.Sprint("e", i)
 				braked := len(r.store.Brakes()) == 1
-				err := r.store.StoreEvent(r.ctx, migEvent("acct-1", id, i))
+				err := r.store.StoreEvent(r.ctx, fixture.WithValue("acct-1", id, i))
 				_, e := r.oldMem.FindEventByID(r.ctx, "acct-1", id)
 				if braked && wo {
 					// Before the brake, an authoritative new store that
@@ -285,7 +286,7 @@ func TestBrakeKeepsWritingOld(t *testing.T) {
 				t.Errorf("CannotHelp %v, want %v", braked[0].CannotHelp, cannotHelp)
 			}
 			if !cannotHelp {
-				r.seed(t, migEvent("acct-1", "old-only", 1), nil)
+				r.seed(t, fixture.WithValue("acct-1", "old-only", 1), nil)
 				if _, err := r.store.FindEventByID(r.ctx, "acct-1", "old-only"); err != nil {
 					t.Errorf("a braked read was not served by the old store: %v", err)
 				}
@@ -298,7 +299,7 @@ func TestBrakeKeepsWritingOld(t *testing.T) {
 // give changes, or until the cooldown; a release forgets the samples (the
 // minimum sample is needed again to trip).
 func TestBrakeReleases(t *testing.T) {
-	evt := migEvent("acct-1", "e1", 1)
+	evt := fixture.WithValue("acct-1", "e1", 1)
 	read := func(r *brakeRig) { _, _ = r.store.FindEventByID(r.ctx, "acct-1", "e1") }
 	trip := func(t *testing.T, r *brakeRig) {
 		t.Helper()

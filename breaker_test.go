@@ -11,6 +11,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"go.uber.org/goleak"
@@ -96,7 +97,7 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			write := func(i int) error { return s.StoreEvent(t.Context(), migEvent("acct", fmt.Sprint("e", i), i)) }
+			write := func(i int) error { return s.StoreEvent(t.Context(), fixture.WithValue("acct", fmt.Sprint("e", i), i)) }
 
 			nu.set(errMigBoom, false)
 			for i := 1; i <= 3; i++ {
@@ -202,7 +203,7 @@ func TestBreakerOptions(t *testing.T) {
 	}
 	defer s.Close()
 	for i := range 2 * flagmigrate.DefaultBreakerFailures {
-		if err := s.StoreEvent(t.Context(), migEvent("acct", fmt.Sprint("e", i), 1)); err != nil {
+		if err := s.StoreEvent(t.Context(), fixture.WithValue("acct", fmt.Sprint("e", i), 1)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -11,13 +11,14 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 func TestClassify(t *testing.T) {
-	e := migEvent("acct", "e1", "x")
-	other := migEvent("acct", "e1", "y")
+	e := fixture.WithValue("acct", "e1", "x")
+	other := fixture.WithValue("acct", "e1", "y")
 	later := e
 	later.Time = e.Time.Add(time.Millisecond)
 	nested := e
@@ -63,7 +64,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyOptions(t *testing.T) {
-	a, b := migEvent("acct", "e1", "x"), migEvent("acct", "e1", "y")
+	a, b := fixture.WithValue("acct", "e1", "x"), fixture.WithValue("acct", "e1", "y")
 	if v, _ := flagmigrate.Classify(a, nil, b, nil, cmpopts.IgnoreFields(flagmigrate.Event{}, "Data")); v != flagmigrate.VerdictMatch {
 		t.Errorf("ignoring Data: %v, want match", v)
 	}
@@ -77,8 +78,8 @@ func TestClassifyOptions(t *testing.T) {
 func TestCompareOptionsConfigurable(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
 		flagmigrate.WithCompareOptions(cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "v" })))
-	f.seed(t, "old", migEvent("acct", "e1", "x"))
-	f.seed(t, "new", migEvent("acct", "e1", "y"))
+	f.seed(t, "old", fixture.WithValue("acct", "e1", "x"))
+	f.seed(t, "new", fixture.WithValue("acct", "e1", "y"))
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func TestSlogObserverHidesValues(t *testing.T) {
 	mm := flagmigrate.Comparison{
 		Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
 		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
-		Old: migEvent("acct", "e1", secret), New: migEvent("acct", "e1", "bob@example.com"),
+		Old: fixture.WithValue("acct", "e1", secret), New: fixture.WithValue("acct", "e1", "bob@example.com"),
 	}
 	for _, tc := range []struct {
 		reason     string

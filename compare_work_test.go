@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -71,7 +72,7 @@ type compareCase struct {
 func compareCases(t testing.TB) []compareCase {
 	var cases []compareCase
 	add := func(name string, old, new map[string]any) {
-		a, b := migEvent("acct", "e1", nil), migEvent("acct", "e1", nil)
+		a, b := fixture.WithValue("acct", "e1", nil), fixture.WithValue("acct", "e1", nil)
 		a.Data, b.Data = old, new
 		for _, e := range []*flagmigrate.Event{&a, &b} {
 			c, err := e.Canonical()
@@ -143,7 +144,7 @@ func TestCompareWorkIsLinear(t *testing.T) {
 // is compared by go-cmp, whose work on nested lists is exponential; it is
 // cut off at a bound and reported as such instead of running for minutes.
 func TestCustomCompareOptionsAreBounded(t *testing.T) {
-	old, new := migEvent("acct", "e1", nil), migEvent("acct", "e1", nil)
+	old, new := fixture.WithValue("acct", "e1", nil), fixture.WithValue("acct", "e1", nil)
 	old.Data, new.Data = nestedData(16, 1, int64(1)), nestedData(16, 1, int64(2))
 	var calls int
 	counting := cmp.FilterPath(func(cmp.Path) bool { calls++; return false }, cmp.Ignore())
@@ -155,14 +156,14 @@ func TestCustomCompareOptionsAreBounded(t *testing.T) {
 		t.Errorf("go-cmp visited %d nodes: unbounded", calls)
 	}
 	// Small values are compared in full, with the options.
-	v, paths = flagmigrate.Classify(migEvent("acct", "e1", []any{int64(1)}), nil, migEvent("acct", "e1", []any{int64(2)}), nil, cmpopts.EquateEmpty())
+	v, paths = flagmigrate.Classify(fixture.WithValue("acct", "e1", []any{int64(1)}), nil, fixture.WithValue("acct", "e1", []any{int64(2)}), nil, cmpopts.EquateEmpty())
 	if v != flagmigrate.VerdictDifferent || !slices.Equal(paths, []string{`Data["v"][0]`}) {
 		t.Errorf("a small difference with custom options: %v %v", v, paths)
 	}
 }
 
 func TestComparePaths(t *testing.T) {
-	e := func(id string, v any) flagmigrate.Event { return migEvent("acct", id, v) }
+	e := func(id string, v any) flagmigrate.Event { return fixture.WithValue("acct", id, v) }
 	manyKeys := func(v any) flagmigrate.Event {
 		d := map[string]any{}
 		for i := range 70 {
@@ -191,8 +192,8 @@ func TestComparePaths(t *testing.T) {
 		{"lists of different lengths are one difference", e("a", []any{int64(1), int64(2)}), e("a", []any{int64(2)}), []string{`Data["v"]`}},
 		{"an int and a float are different", e("a", int64(1)), e("a", 1.0), []string{`Data["v"]`}},
 		{"a key present on one side", e("a", map[string]any{"x": true}), e("a", map[string]any{"y": true}), []string{`Data["v"]["x"]`, `Data["v"]["y"]`}},
-		{"the fields of the event", flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: migT0},
-			flagmigrate.Event{AccountID: "b", ID: "2", Type: "u", Time: migT0.Add(1)}, []string{"AccountID", "ID", "Type", "Time"}},
+		{"the fields of the event", flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: fixture.Base},
+			flagmigrate.Event{AccountID: "b", ID: "2", Type: "u", Time: fixture.Base.Add(1)}, []string{"AccountID", "ID", "Type", "Time"}},
 		{"paths are capped", manyKeys(int64(1)), manyKeys(int64(2)), append(func() []string {
 			var p []string
 			for i := range 64 {

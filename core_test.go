@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -178,7 +179,7 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 		ctx, cancel := context.WithCancel(t.Context())
 		f.old.Set(eventstore.OpStoreEvent, testutil.Fault{After: cancel})
 		f.new.Set(eventstore.OpStoreEvent, tc.newFault)
-		err := f.store.StoreEvent(ctx, migEvent("acct", "e1", 1))
+		err := f.store.StoreEvent(ctx, fixture.WithValue("acct", "e1", 1))
 		if err != nil {
 			t.Errorf("%s: StoreEvent = %v, want nil: the authoritative write landed", tc.reason, err)
 		}
@@ -202,7 +203,7 @@ func TestCancelledBeforeWriting(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	if err := f.store.StoreEvent(ctx, migEvent("acct", "e1", 1)); !errors.Is(err, context.Canceled) {
+	if err := f.store.StoreEvent(ctx, fixture.WithValue("acct", "e1", 1)); !errors.Is(err, context.Canceled) {
 		t.Errorf("StoreEvent on a cancelled context = %v", err)
 	}
 	if calls := f.calls.Names(); len(calls) != 0 {
@@ -217,7 +218,7 @@ func (failingRepairs) Record(context.Context, flagmigrate.RepairEntry) error { r
 func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(failingRepairs{}))
 	f.new.Set("", testutil.Fault{Err: flagmigrate.ErrConflict})
-	err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+	err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
 	if !errors.Is(err, flagmigrate.ErrUnrepaired) || !errors.Is(err, errMigBoom) {
 		t.Errorf("StoreEvent = %v, want ErrUnrepaired wrapping the log's error", err)
 	}
@@ -229,7 +230,7 @@ func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 	}
 	// The retry heals: the old write is idempotent.
 	f.new.Clear()
-	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil || !f.has("new", "acct", "e1") {
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil || !f.has("new", "acct", "e1") {
 		t.Errorf("retry: %v, in new %v", err, f.has("new", "acct", "e1"))
 	}
 }
@@ -256,7 +257,7 @@ func TestConcurrentWrites(t *testing.T) {
 		both := testutil.NewBarrier(2)
 		f.old.Set("", testutil.Fault{Before: both.Wait, Err: tc.oldErr})
 		f.new.Set("", testutil.Fault{Before: both.Wait, Err: tc.newErr})
-		err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+		err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
 		if errors.Is(err, testutil.ErrNoOverlap) {
 			t.Fatalf("%s: the writes did not overlap: %v", tc.reason, err)
 		}
@@ -285,7 +286,7 @@ func (panicking) FindEventByID(context.Context, string, string) (flagmigrate.Eve
 func TestCandidatePanicIsAnError(t *testing.T) {
 	obs := &migObserver{}
 	old := memstore.New()
-	_ = old.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+	_ = old.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
 	for _, opts := range [][]flagmigrate.Option{nil, {flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}} {
 		obs.comparisons = nil
 		s, err := flagmigrate.NewMigratingStore(old, panicking{memstore.New()}, migFlags(fs(true, true, true, true)),

@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -28,7 +29,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 		{"new writes only: the old store still holds history", fs(false, true, false, true), "new"},
 	} {
 		f := newMigFixture(t, migFlags(tc.flags))
-		e := migEvent("acct", "e1", 1)
+		e := fixture.WithValue("acct", "e1", 1)
 		f.seed(t, "old", e)
 		f.seed(t, "new", e)
 		if err := f.store.DeleteEvent(t.Context(), "acct", "e1"); err != nil {
@@ -57,7 +58,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 // and leaves the other store alone.
 func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
-	e := migEvent("acct", "e1", 1)
+	e := fixture.WithValue("acct", "e1", 1)
 	f.seed(t, "old", e)
 	f.seed(t, "new", e)
 	f.new.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
@@ -78,8 +79,8 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 	}
 
 	f.old.Set(eventstore.OpDeleteEvent, testutil.Fault{Err: errMigBoom})
-	f.seed(t, "old", migEvent("acct", "e2", 2))
-	f.seed(t, "new", migEvent("acct", "e2", 2))
+	f.seed(t, "old", fixture.WithValue("acct", "e2", 2))
+	f.seed(t, "new", fixture.WithValue("acct", "e2", 2))
 	if err := f.store.DeleteEvent(t.Context(), "acct", "e2"); !errors.Is(err, errMigBoom) {
 		t.Errorf("a failing authoritative delete = %v, want its error", err)
 	}
@@ -90,8 +91,8 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 
 func TestEraseAccountThroughMigratingStore(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
-	f.seed(t, "old", migEvent("acct", "a", 1), migEvent("acct", "b", 2), migEvent("other", "a", 3))
-	f.seed(t, "new", migEvent("acct", "b", 2), migEvent("acct", "c", 4)) // c: only in new
+	f.seed(t, "old", fixture.WithValue("acct", "a", 1), fixture.WithValue("acct", "b", 2), fixture.WithValue("other", "a", 3))
+	f.seed(t, "new", fixture.WithValue("acct", "b", 2), fixture.WithValue("acct", "c", 4)) // c: only in new
 	ids, err := f.store.EraseAccount(t.Context(), "acct")
 	if err != nil || strings.Join(ids, ",") != "a,b,c" {
 		t.Fatalf("EraseAccount = %v, %v; want a,b,c", ids, err)
@@ -105,7 +106,7 @@ func TestEraseAccountThroughMigratingStore(t *testing.T) {
 	}
 	// Every ID is tombstoned on both sides: a copy of c into old (a
 	// rollback that read it before the erasure) is refused.
-	if err := f.oldMem.StoreEvent(t.Context(), migEvent("acct", "c", 4)); !errors.Is(err, flagmigrate.ErrDeleted) {
+	if err := f.oldMem.StoreEvent(t.Context(), fixture.WithValue("acct", "c", 4)); !errors.Is(err, flagmigrate.ErrDeleted) {
 		t.Errorf("storing an erased event into the store that never held it = %v, want ErrDeleted", err)
 	}
 	if !f.has("old", "other", "a") {

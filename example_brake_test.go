@@ -8,6 +8,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 )
@@ -26,7 +27,7 @@ func ExampleWithBrake() {
 		flagmigrate.WithBrake(flagmigrate.BrakeOptions{}),
 		flagmigrate.WithObserver(flagmigrate.Observer{})) // the default logs the trip at Error
 	defer store.Close()
-	_ = store.StoreEvent(ctx, migEvent("acct-1", "e1", 1))
+	_ = store.StoreEvent(ctx, fixture.WithValue("acct-1", "e1", 1))
 
 	for range 60 { // the write above was one good sample
 		_, _ = store.FindEventByID(ctx, "acct-1", "e1")

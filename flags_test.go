@@ -8,6 +8,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/google/go-cmp/cmp"
@@ -28,7 +29,7 @@ func TestFlagFailuresRouteOld(t *testing.T) {
 		{"a real client with no flags", ldflags.New(testutil.NewLDClient(t, ldtestdata.DataSource())), 2},
 	} {
 		f := newMigFixture(t, tc.flags, flagmigrate.WithRoutingCheck(-1))
-		if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+		if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 			t.Fatalf("%s: %v", tc.reason, err)
 		}
 		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
@@ -69,17 +70,17 @@ func TestOnlyNeededFlagsEvaluated(t *testing.T) {
 			}, []string{k.OldRead, k.NewRead}},
 		{"a single write evaluates the write flags only", fs(true, false, true, true),
 			func(s *flagmigrate.MigratingStore) error {
-				return s.StoreEvent(context.Background(), migEvent("acct", "e2", 1))
+				return s.StoreEvent(context.Background(), fixture.WithValue("acct", "e2", 1))
 			}, []string{k.OldWrite, k.NewWrite}},
 		{"a dual write also needs the read flags, to write the served store first", fs(true, true, true, false),
 			func(s *flagmigrate.MigratingStore) error {
-				return s.StoreEvent(context.Background(), migEvent("acct", "e2", 1))
+				return s.StoreEvent(context.Background(), fixture.WithValue("acct", "e2", 1))
 			}, []string{k.OldWrite, k.NewWrite, k.OldRead, k.NewRead}},
 	} {
 		flags := migFlags(tc.flags)
 		f := newMigFixture(t, flags, flagmigrate.WithRoutingCheck(-1))
-		f.seed(t, "old", migEvent("acct", "e1", 1))
-		f.seed(t, "new", migEvent("acct", "e1", 1))
+		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+		f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 		if err := tc.op(f.store); err != nil {
 			t.Fatalf("%s: %v", tc.reason, err)
 		}
@@ -130,7 +131,7 @@ func TestFlagKeysConfigurable(t *testing.T) {
 	keys := flagmigrate.FlagKeys{OldWrite: "ow", NewWrite: "nw", OldRead: "or", NewRead: "nr"}
 	flags := flagtest.New().Set("ow", false).Set("nw", true).Set("or", false).Set("nr", true)
 	f := newMigFixture(t, flags, flagmigrate.WithFlagKeys(keys), flagmigrate.WithRoutingCheck(-1))
-	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if got := f.calls.Names(); !slices.Equal(got, []string{"new.StoreEvent"}) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
@@ -17,13 +16,7 @@ import (
 // Shared by the MigratingStore tests (helpers are prefixed "mig" to stay
 // clear of the other tests of package flagmigrate_test).
 
-var migT0 = time.Date(2024, 6, 1, 10, 0, 0, 0, time.UTC)
-
 var errMigBoom = errors.New("boom")
-
-func migEvent(account, id string, v any) flagmigrate.Event {
-	return flagmigrate.Event{AccountID: account, ID: id, Type: "click", Time: migT0, Data: map[string]any{"v": v}}
-}
 
 // migObserver records everything an Observer is told.
 type migObserver struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
@@ -52,7 +53,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	ld := testutil.NewLDClient(t, ldtestdata.DataSource())
 	write := func(s *flagmigrate.MigratingStore, id string) {
 		t.Helper()
-		if err := s.StoreEvent(t.Context(), migEvent("acct", id, 1)); err != nil {
+		if err := s.StoreEvent(t.Context(), fixture.WithValue("acct", id, 1)); err != nil {
 			t.Fatal(err)
 		}
 	}

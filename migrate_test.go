@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/google/go-cmp/cmp"
 )
@@ -83,15 +84,15 @@ func (oc migOutcome) setUp(t *testing.T, f *migFixture, write bool) {
 	}
 	if write {
 		if oc == differ {
-			f.seed(t, "new", migEvent("acct", "e1", "other"))
+			f.seed(t, "new", fixture.WithValue("acct", "e1", "other"))
 		}
 		return
 	}
-	f.seed(t, "old", migEvent("acct", "e1", "old"))
+	f.seed(t, "old", fixture.WithValue("acct", "e1", "old"))
 	if oc == differ {
-		f.seed(t, "new", migEvent("acct", "e1", "new"))
+		f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 	} else {
-		f.seed(t, "new", migEvent("acct", "e1", "old"))
+		f.seed(t, "new", fixture.WithValue("acct", "e1", "old"))
 	}
 }
 
@@ -116,7 +117,7 @@ func b(v bool) int {
 func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	f := newMigFixture(t, migFlags(r.flags), flagmigrate.WithRoutingCheck(0))
 	oc.setUp(t, f, true)
-	err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", "old"))
+	err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", "old"))
 
 	// The oracle: the authoritative store first; its failure is the call's
 	// and stops the write; the other's failure is recorded for repair.
@@ -289,7 +290,7 @@ func TestMigratingStoreValidatesOnce(t *testing.T) {
 
 func TestMigratingStoreCanonicalisesForBothStores(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
-	raw := flagmigrate.Event{AccountID: "acct", ID: "e1", Type: "t", Time: migT0.Add(1500), Data: map[string]any{"n": int32(3), "f": 2.0}}
+	raw := flagmigrate.Event{AccountID: "acct", ID: "e1", Type: "t", Time: fixture.Base.Add(1500), Data: map[string]any{"n": int32(3), "f": 2.0}}
 	if err := f.store.StoreEvent(t.Context(), raw); err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +327,7 @@ func TestMigratingStoreMissingClassified(t *testing.T) {
 		{"an event only the new store has is missing in old", "new", flagmigrate.VerdictMissingInOld},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, true)))
-		f.seed(t, tc.seed, migEvent("acct", "e1", 1))
+		f.seed(t, tc.seed, fixture.WithValue("acct", "e1", 1))
 		_, err := f.store.FindEventByID(context.Background(), "acct", "e1")
 		if (tc.seed == "old") != (err == nil) {
 			t.Errorf("%s: FindEventByID err = %v: the old store's answer must be served", tc.reason, err)

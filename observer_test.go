@@ -9,6 +9,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 )
@@ -17,11 +18,11 @@ func TestStatsCounts(t *testing.T) {
 	stats := &flagtest.Stats{}
 	flags := migFlags(fs(true, true, true, true))
 	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), flagmigrate.Observer{})))
-	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 		t.Fatal(err)
 	}
 	f.new.Set("", testutil.Fault{Err: errMigBoom})
-	_ = f.store.StoreEvent(t.Context(), migEvent("acct", "e2", 1))
+	_ = f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e2", 1))
 	_, _ = f.store.FindEventByID(t.Context(), "acct", "e1")
 	flags.Fail(flagmigrate.DefaultFlagKeys().OldRead, errMigBoom)
 	_, _ = f.store.FindEventByID(t.Context(), "acct", "e1")
@@ -75,7 +76,7 @@ func TestDefaultObserverLogsMismatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := old.StoreEvent(t.Context(), migEvent("acct", "e1", "x")); err != nil {
+	if err := old.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", "x")); err != nil {
 		t.Fatal(err)
 	}
 	_, _ = s.FindEventByID(t.Context(), "acct", "e1")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -49,7 +50,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 5 {
-		if err := s.StoreEvent(t.Context(), migEvent("acct", fmt.Sprint("e", i), 1)); err != nil {
+		if err := s.StoreEvent(t.Context(), fixture.WithValue("acct", fmt.Sprint("e", i), 1)); err != nil {
 			t.Errorf("write %d: %v, want nil: the authoritative write landed", i, err)
 		}
 	}
@@ -76,10 +77,10 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 func TestFullRepairLogFailsTheWrite(t *testing.T) {
 	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(repairlog.NewMemory(1)))
 	f.new.Set("", testutil.Fault{Err: errMigBoom})
-	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 		t.Fatalf("first failure is recorded: %v", err)
 	}
-	err := f.store.StoreEvent(t.Context(), migEvent("acct", "e2", 1))
+	err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e2", 1))
 	if !errors.Is(err, flagmigrate.ErrUnrepaired) || !errors.Is(err, repairlog.ErrFull) {
 		t.Errorf("second failure with a full log: %v, want ErrUnrepaired and repairlog.ErrFull", err)
 	}
@@ -93,7 +94,7 @@ func TestDurableRepairLogWithMigratingStore(t *testing.T) {
 	}
 	f := newMigFixture(t, migFlags(fs(true, true, false, true)), flagmigrate.WithRepairLog(l))
 	f.old.Set("", testutil.Fault{Err: errMigBoom}) // new is authoritative: old is the secondary
-	if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 		t.Fatal(err)
 	}
 	_ = l.Close()

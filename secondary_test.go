@@ -6,6 +6,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
@@ -29,7 +30,7 @@ func TestSecondaryPanicIsRecorded(t *testing.T) {
 					t.Errorf("%s: the panic reached the caller: %v", tc.reason, r)
 				}
 			}()
-			return f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+			return f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
 		}()
 		if err != nil {
 			t.Errorf("%s: StoreEvent = %v, want nil: the authoritative write landed", tc.reason, err)

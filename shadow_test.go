@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"go.uber.org/goleak"
@@ -19,8 +20,8 @@ import (
 func shadowFixture(t *testing.T, so flagmigrate.ShadowOptions, opts ...flagmigrate.Option) *migFixture {
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
 		append([]flagmigrate.Option{flagmigrate.WithShadowReads(so)}, opts...)...)
-	f.seed(t, "old", migEvent("acct", "e1", 1))
-	f.seed(t, "new", migEvent("acct", "e1", 1))
+	f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+	f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 	return f
 }
 
@@ -280,11 +281,11 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 		{"a lasting difference is reported after the recheck", false, flagmigrate.VerdictMissingInNew},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
-		f.seed(t, "old", migEvent("acct", "e1", 1))
+		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
 		var once sync.Once
 		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
 			if tc.healed {
-				once.Do(func() { f.seed(t, "new", migEvent("acct", "e1", 1)) })
+				once.Do(func() { f.seed(t, "new", fixture.WithValue("acct", "e1", 1)) })
 			}
 		}})
 		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/google/go-cmp/cmp"
@@ -82,7 +83,7 @@ func TestStagesRouteAsLaunchDarklyDocuments(t *testing.T) {
 		t.Run(string(st.stage), func(t *testing.T) {
 			f, flags := stageFixture(t, st.stage)
 			// Write.
-			if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+			if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 				t.Fatal(err)
 			}
 			var want []string
@@ -106,8 +107,8 @@ func TestStagesRouteAsLaunchDarklyDocuments(t *testing.T) {
 				t.Errorf("%s: write errors %v, consistency %v", st.reason, op.Failed, op.Consistent)
 			}
 			// Make both stores hold the event, then read it back both ways.
-			f.seed(t, "old", migEvent("acct", "e1", 1))
-			f.seed(t, "new", migEvent("acct", "e1", 1))
+			f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+			f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 			for _, read := range []struct {
 				name string
 				call func() error
@@ -175,21 +176,21 @@ func TestStageOutcomes(t *testing.T) {
 			true, nil, nil, on, n, nil},
 		{"shadow read of differing stores: old served, inconsistent", flagmigrate.StageShadow,
 			func(t *testing.T, f *migFixture) {
-				f.seed(t, "old", migEvent("acct", "e1", "old"))
-				f.seed(t, "new", migEvent("acct", "e1", "new"))
+				f.seed(t, "old", fixture.WithValue("acct", "e1", "old"))
+				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 			}, false, nil, "old", on, nil, ptr(false)},
 		{"live read of differing stores: new served, inconsistent", flagmigrate.StageLive,
 			func(t *testing.T, f *migFixture) {
-				f.seed(t, "old", migEvent("acct", "e1", "old"))
-				f.seed(t, "new", migEvent("acct", "e1", "new"))
+				f.seed(t, "old", fixture.WithValue("acct", "e1", "old"))
+				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 			}, false, nil, "new", on, nil, ptr(false)},
 		{"live read with a failing old store: new served, old's error tracked, no consistency", flagmigrate.StageLive,
 			func(t *testing.T, f *migFixture) {
-				f.seed(t, "new", migEvent("acct", "e1", "new"))
+				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 				f.old.Set("", testutil.Fault{Err: errMigBoom})
 			}, false, nil, "new", on, o, nil},
 		{"shadow read not yet backfilled: not found is a result, inconsistent", flagmigrate.StageShadow,
-			func(t *testing.T, f *migFixture) { f.seed(t, "old", migEvent("acct", "e1", "old")) },
+			func(t *testing.T, f *migFixture) { f.seed(t, "old", fixture.WithValue("acct", "e1", "old")) },
 			false, nil, "old", on, nil, ptr(false)},
 		{"rampdown read of a missing event: not found is not an error", flagmigrate.StageRampDown,
 			func(*testing.T, *migFixture) {}, false, flagmigrate.ErrNotFound, nil, n, nil, nil},
@@ -199,7 +200,7 @@ func TestStageOutcomes(t *testing.T) {
 		var err error
 		var got any
 		if tc.write {
-			err = f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1))
+			err = f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
 		} else {
 			var e flagmigrate.Event
 			e, err = f.store.FindEventByID(t.Context(), "acct", "e1")
@@ -237,8 +238,8 @@ func TestStageCheckRatio(t *testing.T) {
 	} {
 		flags := flagtest.New().SetStage(migStageKey, flagmigrate.StageShadow).SetCheckRatio(migStageKey, tc.ratio)
 		f := newMigFixture(t, flags, flagmigrate.WithStageFlag(migStageKey))
-		f.seed(t, "old", migEvent("acct", "e1", 1))
-		f.seed(t, "new", migEvent("acct", "e1", 1))
+		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+		f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +267,7 @@ func TestStageFlagFailure(t *testing.T) {
 		{"a stage flag holding a boolean is off, and reported", flagtest.New().Set(migStageKey, true), 1},
 	} {
 		f := newMigFixture(t, tc.flags, flagmigrate.WithStageFlag(migStageKey))
-		if err := f.store.StoreEvent(t.Context(), migEvent("acct", "e1", 1)); err != nil {
+		if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 			t.Fatal(err)
 		}
 		if got := f.calls.Names(); !slices.Equal(got, []string{"old.StoreEvent"}) {
@@ -297,8 +298,8 @@ func TestStageCandidatePanic(t *testing.T) {
 			[]flagmigrate.Option{flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}},
 	} {
 		f, flags := stageFixture(t, tc.stage, tc.opts...)
-		f.seed(t, "old", migEvent("acct", "e1", 1))
-		f.seed(t, "new", migEvent("acct", "e1", 1))
+		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+		f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 		bad := f.new
 		if tc.side == flagmigrate.SideOld {
 			bad = f.old
@@ -340,7 +341,7 @@ func TestStageCandidatePanic(t *testing.T) {
 // still measured, as LaunchDarkly's Migrator measures it.
 func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 	f, flags := stageFixture(t, flagmigrate.StageShadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
-	f.seed(t, "old", migEvent("acct", "e1", 1)) // not yet in new: missing in new
+	f.seed(t, "old", fixture.WithValue("acct", "e1", 1)) // not yet in new: missing in new
 	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
 		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom}) // the recheck fails
 	}})
