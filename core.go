@@ -400,7 +400,13 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
 	defer rt.finish(ctx, &m.cfg.observer)
 	done := make(chan result[T], 1)
-	go func() { done <- candidateRead(ctx, m, call, &rt, read) }()
+	go func() {
+		// The caller waits for the candidate: bound it, so that a hung
+		// new store costs the caller the secondary timeout at most.
+		cctx, cancel := context.WithTimeout(ctx, m.cfg.secondaryTimeout)
+		defer cancel()
+		done <- candidateRead(cctx, m, call, &rt, read)
+	}()
 	runtime.Gosched()
 	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	c := <-done

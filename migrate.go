@@ -204,7 +204,12 @@ func (c *config) validate() error {
 
 // WithSecondaryTimeout bounds the write to the non-authoritative store, which
 // runs on a context detached from the caller's cancellation (default
-// 5 seconds). It also bounds recording a repair entry.
+// 5 seconds). It also bounds recording a repair entry, and the candidate
+// read of a dual read that the caller waits for (one that is not a shadow
+// read, whose candidate has [ShadowOptions].Timeout instead): a candidate
+// store that hangs then costs each such read this long, and the read is
+// compared as failed in the new store (or the old, when the new store
+// serves).
 func WithSecondaryTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {

@@ -1,8 +1,11 @@
 package flagmigrate_test
 
 import (
+	"context"
+	"errors"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
@@ -46,5 +49,33 @@ func TestSecondaryPanicIsRecorded(t *testing.T) {
 		}) {
 			t.Errorf("%s: the observer was not told of the failed secondary write: %+v", tc.reason, f.obs.calls)
 		}
+	}
+}
+
+// TestDualReadBoundsAHungCandidate: a dual read the caller waits for (not a
+// shadow read) gives the candidate store the secondary timeout, not the
+// caller's context alone: a new store that never answers cannot hold the
+// caller's read forever. The caller, whose context has no deadline, gets
+// the old store's event, and the comparison says the new store failed.
+func TestDualReadBoundsAHungCandidate(t *testing.T) {
+	f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithSecondaryTimeout(20*time.Millisecond))
+	evt := fixture.WithValue("acct", "e1", 1)
+	f.seed(t, "old", evt)
+	f.seed(t, "new", evt)
+	ended := make(chan error, 1)
+	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Before: func(ctx context.Context) error {
+		<-ctx.Done() // a store that never answers
+		ended <- ctx.Err()
+		return ctx.Err()
+	}})
+	got, err := f.store.FindEventByID(context.Background(), "acct", "e1")
+	if err != nil || got.ID != "e1" {
+		t.Fatalf("FindEventByID = %+v, %v; want the old store's e1", got, err)
+	}
+	if err := <-ended; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("the candidate's context ended with %v, want its deadline", err)
+	}
+	if v := f.obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{flagmigrate.VerdictErrorInNew}) {
+		t.Errorf("verdicts %v, want one error in new", v)
 	}
 }
