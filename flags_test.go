@@ -43,7 +43,7 @@ func TestFlagFailuresRouteOld(t *testing.T) {
 			t.Errorf("%s: %d flag failures reported, want %d", tc.reason, got, 2*tc.wantFails)
 		}
 		for _, e := range f.obs.flagErrs {
-			if e.accountID != "acct" || e.key == "" || e.err == nil {
+			if e.AccountID != "acct" || e.Key == "" || e.Err == nil {
 				t.Errorf("%s: incomplete flag failure %+v", tc.reason, e)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/internal/routetest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -29,19 +30,13 @@ type migObserver struct {
 	repairErrs  []error
 	repairDrops []flagmigrate.RepairEntry
 	states      []flagmigrate.StoreState
-	flagErrs    []flagFailure
+	flagErrs    []routetest.FlagFailure
 }
 
 // dangerSeen is one DangerousRouting report.
 type dangerSeen struct {
 	accountID string
 	flags     flagmigrate.FlagState
-}
-
-// flagFailure is one FlagFailed report.
-type flagFailure struct {
-	key, accountID string
-	err            error
 }
 
 func (o *migObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
@@ -90,7 +85,7 @@ func (o *migObserver) StoreStateChanged(_ context.Context, s flagmigrate.StoreSt
 func (o *migObserver) FlagFailed(_ context.Context, key, accountID string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.flagErrs = append(o.flagErrs, flagFailure{key, accountID, err})
+	o.flagErrs = append(o.flagErrs, routetest.FlagFailure{Key: key, AccountID: accountID, Err: err})
 }
 
 func (o *migObserver) verdicts() []flagmigrate.Verdict {

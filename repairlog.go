@@ -32,8 +32,9 @@ type RepairEntry struct {
 	Error string
 	// Kind is what the failed call did: a write ([KindWrite]; an empty
 	// Kind is a write too, as every entry recorded before deletes existed
-	// is), a delete of Key, or the erasure of the account. Repair applies a write by copying from
-	// Source, a delete or an erasure by doing it again on Target.
+	// is), a delete of Key, or the erasure of the account. Repair applies
+	// a write by copying from Source, a delete or an erasure by doing it
+	// again on Target.
 	Kind WriteKind
 }
 

@@ -139,11 +139,12 @@ func (t *tracker) Finish(ctx context.Context) error {
 			Add("op", t.op).
 			Add("stage", string(t.stage))
 	}
-	for i, s := range sides {
+	for i, side := range [2]flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
+		s := sides[i]
 		if !s.invoked {
 			continue
 		}
-		origin := string([2]flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew}[i])
+		origin := string(side)
 		t.of.Track(ctx, EventLatency, t.evalCtx, base(float64(s.latency.Milliseconds())).Add("origin", origin))
 		if s.failed {
 			t.of.Track(ctx, EventError, t.evalCtx, base(1).Add("origin", origin))

@@ -95,7 +95,7 @@ type FlagFailure struct {
 func (o *Observer) FlagFailed(_ context.Context, key, accountID string, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	o.flagErrs = append(o.flagErrs, FlagFailure{key, accountID, err})
+	o.flagErrs = append(o.flagErrs, FlagFailure{Key: key, AccountID: accountID, Err: err})
 }
 
 // Compared records a comparison.
