@@ -1,8 +1,10 @@
 package dynamodao
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
@@ -95,17 +97,19 @@ func marshalEvent(e eventstore.Event) (map[string]types.AttributeValue, error) {
 	return av, nil
 }
 
-// unmarshalEvent decodes an item into the canonical event it stores.
+// unmarshalEvent decodes an item into the canonical event it stores. An
+// item that holds no valid event (one written by another tool, or edited
+// by hand) is a [*eventstore.UnreadableError] naming its key.
 func unmarshalEvent(av map[string]types.AttributeValue) (eventstore.Event, error) {
 	if _, ok := av[attrDeleted]; ok {
 		return eventstore.Event{}, errTombstone
 	}
 	var it item
 	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
-		return eventstore.Event{}, fmt.Errorf("dynamodao: decoding an item: %w", err)
+		return eventstore.Event{}, unreadableItem(av, err)
 	}
-	if it.AccountID == "" || it.ID == "" {
-		return eventstore.Event{}, fmt.Errorf("dynamodao: decoding an item: no %s or %s attribute", attrAccount, attrID)
+	if _, ok := av[attrTime]; !ok {
+		return eventstore.Event{}, unreadableItem(av, fmt.Errorf("no %s attribute", attrTime))
 	}
 	e := eventstore.Event{
 		AccountID: it.AccountID,
@@ -116,7 +120,45 @@ func unmarshalEvent(av map[string]types.AttributeValue) (eventstore.Event, error
 	if len(it.Data) > 0 { // canonical Data with no entries is nil
 		e.Data = it.Data
 	}
+	if err := e.Validate(); err != nil {
+		return eventstore.Event{}, unreadableItem(av, err)
+	}
 	return e, nil
+}
+
+// unreadableItem wraps the reason an item is not a readable event, naming
+// the item by its key attributes.
+func unreadableItem(av map[string]types.AttributeValue, err error) error {
+	key := func(name string) string {
+		if s, ok := av[name].(*types.AttributeValueMemberS); ok {
+			return strconv.Quote(s.Value)
+		}
+		return "(none)"
+	}
+	u := &eventstore.UnreadableError{Record: fmt.Sprintf("item %s=%s %s=%s", attrAccount, key(attrAccount), attrID, key(attrID)), Err: err}
+	if ve, ok := errors.AsType[*eventstore.ValidationError](err); ok {
+		u.Field = storedField(ve.Field)
+	}
+	return u
+}
+
+// storedField names an event's field (or Data path, such as
+// `Data["a"][2]`) by the item attribute that holds it.
+func storedField(field string) string {
+	switch field {
+	case "AccountID":
+		return attrAccount
+	case "ID":
+		return attrID
+	case "Type":
+		return attrType
+	case "Time":
+		return attrTime
+	}
+	if rest, ok := strings.CutPrefix(field, "Data"); ok {
+		return attrData + rest
+	}
+	return field
 }
 
 func keyOf(accountID, id string) (map[string]types.AttributeValue, error) {

@@ -35,6 +35,14 @@
 //	projection ALL
 //	billing: on demand (PAY_PER_REQUEST) unless WithProvisionedThroughput
 //
+// An item that holds no valid event (written by another tool, or edited by
+// hand: a binary value, a time that is not a number, an empty type) reads
+// as a [*eventstore.UnreadableError] matching [eventstore.ErrUnreadable],
+// naming the item by pk and sk and, where one is at fault, the attribute.
+// A scan yields it in place of the item and goes on (a backfill out of
+// DynamoDB, as a rollback is, counts and lists such items and copies the
+// rest); a point read or a page of ListEvents that meets one returns it.
+//
 // The time key is Time in Unix milliseconds, zero-padded to 15 digits (enough
 // for year 9999), then '#', then the ID: "001709294400000#order-17". The
 // time part has a fixed width, so DynamoDB's bytewise order of tk is exactly

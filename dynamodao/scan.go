@@ -120,7 +120,9 @@ func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) ite
 				if errors.Is(err, errTombstone) {
 					continue // a deleted key is absent
 				}
-				if !yield(e, err) || err != nil {
+				// An unreadable item is yielded and the scan goes on,
+				// so that one bad item never hides the rest.
+				if !yield(e, err) || err != nil && !errors.Is(err, eventstore.ErrUnreadable) {
 					return
 				}
 			}
