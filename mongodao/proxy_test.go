@@ -1,6 +1,7 @@
 package mongodao_test
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/url"
@@ -8,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
 
 // closedAddr returns a loopback address where nothing listens.
@@ -42,7 +45,7 @@ func newProxy(t *testing.T, uri string) *proxy {
 	t.Helper()
 	u, err := url.Parse(uri)
 	if err != nil || u.Scheme != "mongodb" || strings.Contains(u.Host, ",") {
-		t.Skipf("the proxy needs a mongodb:// URI with a single host, not %q", uri)
+		testutil.SkipOrFail(t, fmt.Sprintf("the proxy needs a mongodb:// URI with a single host, not %q", uri))
 	}
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -42,13 +42,20 @@ func serverEnv(t testing.TB, name string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
 	}
-	msg := name + " is not set: run scripts/test, or scripts/servers run -- go test ./..., or set " + name
+	SkipOrFail(t, name+" is not set: run scripts/test, or scripts/servers run -- go test ./..., or set "+name)
+	return ""
+}
+
+// SkipOrFail skips the test for want of something the machine lacks (a
+// server, a browser), saying why in msg; when CI is true, where nothing
+// may be missing, it fails the test instead.
+func SkipOrFail(t testing.TB, msg string) {
+	t.Helper()
 	if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
 		t.Fatal(msg + " (CI is true, so this test may not skip)")
-	} else {
-		t.Skip(msg)
+		return // for a testing.TB whose Fatal returns
 	}
-	return ""
+	t.Skip(msg)
 }
 
 // MongoClient returns a client connected to MongoURI. It has pinged the
