@@ -1,14 +1,15 @@
 // Command flagmigrate is the operators' tool of a migration: it copies
 // history between stores (backfill), proves that they agree (verify),
 // replays the writes that failed on the secondary store (repair), erases an
-// account from both stores and the files the library wrote (erase) and
-// shows the route each account is on (status).
+// account from both stores and the files the library wrote (erase), removes
+// old tombstones (purge) and shows the route each account is on (status).
 //
 //	flagmigrate backfill --from mongodb://127.0.0.1:27017/app?collection=events \
 //	    --to 'dynamodb://events?endpoint=http://127.0.0.1:8000&creds=local' --checkpoint cp.json
 //	flagmigrate verify --from ... --to ... --json report.json
 //	flagmigrate repair --log repair.jsonl --old ... --new ...
 //	flagmigrate erase --account acct-1 --old ... --new ... --repair-log repair.jsonl
+//	flagmigrate purge --store ... --older-than 720h
 //	flagmigrate status --accounts acct-1,acct-2 --flags-file flags.json
 //
 // Run "flagmigrate help" for every flag, "flagmigrate --version" for the
@@ -64,6 +65,7 @@ Usage:
   flagmigrate verify   --from URL --to URL [flags]   report missing and differing events
   flagmigrate repair   --log FILE --old URL --new URL  replay failed secondary writes
   flagmigrate erase    --account ID --old URL --new URL [--repair-log FILE ...]  erase an account everywhere
+  flagmigrate purge    --store URL --older-than DURATION      remove old tombstones of deletes
   flagmigrate status   --accounts IDS [--flags-file FILE]  the route each account is on
   flagmigrate help [COMMAND]                         this text, or a command's flags
   flagmigrate --version
@@ -126,6 +128,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		"verify":   runVerify,
 		"repair":   runRepair,
 		"erase":    runErase,
+		"purge":    runPurge,
 		"status":   runStatus,
 	}
 	switch name := args[0]; name {

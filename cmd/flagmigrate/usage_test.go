@@ -43,6 +43,9 @@ func TestUsageErrorsWithoutServers(t *testing.T) {
 		{"repair takes --old and --new, not --from", []string{"repair", "--log", "x", "--from", from, "--to", to}, "flag provided but not defined: --from"},
 		{"repair with one store twice", []string{"repair", "--log", "x", "--old", from, "--new", from}, "--old and --new name the same store"},
 		{"repair with a zero timeout", []string{"repair", "--log", "x", "--old", from, "--new", to, "--timeout", "0s"}, "--timeout 0s"},
+		{"purge without a store", []string{"purge", "--older-than", "720h"}, "--store is required"},
+		{"purge without an age", []string{"purge", "--store", to}, "--older-than 0s"},
+		{"purge of every tombstone, however young", []string{"purge", "--store", to, "--older-than", "-1h"}, "--older-than -1h0m0s"},
 		{"an unknown command", []string{"copy"}, `unknown command "copy"`},
 		{"help for an unknown command", []string{"help", "copy"}, `unknown command "copy"`},
 	} {
