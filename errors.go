@@ -29,12 +29,6 @@ var (
 	// the store is known to be down ([WithStoreBreaker]); such writes are
 	// recorded in the repair log with it as their error.
 	ErrStoreDown = errors.New("flagmigrate: store down")
-
-	// ErrUnreadableEntry reports a record of a repair log that holds no
-	// readable entry (a corrupt line, or the incomplete last line of a
-	// crashed writer). A reader that yields it goes on past it, and the
-	// backfill's repair counts it and replays the rest.
-	ErrUnreadableEntry = errors.New("flagmigrate: unreadable repair entry")
 )
 
 func argError(format string, args ...any) error {

@@ -18,7 +18,7 @@ type RepairStats struct {
 	MissingInSource int64 `json:"missingInSource"` // the store named as having the event lacks it
 	Conflicts       int64 `json:"conflicts"`       // both hold the key with other content
 	Errors          int64 `json:"errors"`          // entries that could not be replayed
-	Unreadable      int64 `json:"unreadable"`      // records of the log that held no readable entry
+	Unreadable      int64 `json:"unreadable"`      // records that could not be read: lines of the log, events of its entries
 	// Deleted counts delete and erase entries applied again to their target.
 	Deleted int64 `json:"deleted,omitempty"`
 	// DeletedSince counts write entries of events deleted since: the target
@@ -38,12 +38,15 @@ type RepairStats struct {
 //
 // An entry whose source lacks the event (a write that failed everywhere) is
 // counted, not an error. So is a record of the log that holds no readable
-// entry (an error from entries matching [flagmigrate.ErrUnreadableEntry],
+// entry (an error from entries matching [eventstore.ErrUnreadable],
 // such as a corrupt line of a repairlog file): it is counted as Unreadable
 // and passed to onProblem with a zero entry, and the entries after it are
-// replayed. onProblem, when set, is told of every entry that was not copied
-// or already there. Repair stops at any other error reading the log, and
-// at the first error reaching a store.
+// replayed. An entry whose event cannot be read (a store's
+// [*eventstore.UnreadableError], in its source or its target) is counted as
+// Unreadable too and passed to onProblem with its entry. onProblem, when
+// set, is told of every entry that was not copied or already there. Repair
+// stops at any other error reading the log, and at the first error reaching
+// a store.
 func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, error], old, new flagmigrate.EventStore, onProblem func(flagmigrate.RepairEntry, error)) (RepairStats, error) {
 	var st RepairStats
 	store := func(s flagmigrate.Side) flagmigrate.EventStore {
@@ -58,7 +61,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		}
 	}
 	for e, err := range entries {
-		if errors.Is(err, flagmigrate.ErrUnreadableEntry) {
+		if errors.Is(err, eventstore.ErrUnreadable) {
 			st.Unreadable++
 			problem(flagmigrate.RepairEntry{}, err)
 			continue
@@ -86,8 +89,13 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		}
 		k := eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
 		src, err := store(e.Source).FindEventByID(ctx, k.AccountID, k.ID)
-		if errors.Is(err, flagmigrate.ErrNotFound) {
+		switch {
+		case errors.Is(err, flagmigrate.ErrNotFound):
 			st.MissingInSource++
+			problem(e, err)
+			continue
+		case errors.Is(err, eventstore.ErrUnreadable):
+			st.Unreadable++
 			problem(e, err)
 			continue
 		}
@@ -103,6 +111,10 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		case err == nil:
 			st.Conflicts++
 			problem(e, fmt.Errorf("%w: the %v store holds other content", flagmigrate.ErrConflict, e.Target))
+			continue
+		case errors.Is(err, eventstore.ErrUnreadable):
+			st.Unreadable++
+			problem(e, err)
 			continue
 		case !errors.Is(err, flagmigrate.ErrNotFound):
 			return st, fmt.Errorf("backfill: repair: reading %v from the %v store: %w", k, e.Target, err)

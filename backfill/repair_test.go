@@ -1,13 +1,16 @@
 package backfill_test
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
@@ -73,7 +76,7 @@ func TestRepairSkipsUnreadableLines(t *testing.T) {
 	var bad []string
 	st, err := backfill.Repair(t.Context(), repairlog.Read(t.Context(), strings.NewReader(log)), old, nu,
 		func(e flagmigrate.RepairEntry, err error) {
-			if !errors.Is(err, flagmigrate.ErrUnreadableEntry) || e != (flagmigrate.RepairEntry{}) {
+			if !errors.Is(err, eventstore.ErrUnreadable) || e != (flagmigrate.RepairEntry{}) {
 				t.Errorf("problem %+v, %v: want only unreadable lines", e, err)
 			}
 			bad = append(bad, err.Error())
@@ -88,4 +91,54 @@ func TestRepairSkipsUnreadableLines(t *testing.T) {
 		t.Errorf("bad lines reported %q, want lines 2 and 4", bad)
 	}
 	verifyClean(t, old, nu)
+}
+
+// TestRepairSkipsUnreadableEvents: an entry whose event the source store
+// cannot read (a document another tool broke) is counted as unreadable and
+// reported with its entry, and the entries after it are still replayed.
+func TestRepairSkipsUnreadableEvents(t *testing.T) {
+	oldMem, nu := memstore.New(), memstore.New()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := oldMem.StoreEvent(t.Context(), fixture.Nth("acct", id, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	old := unreadableEvent{EventStore: oldMem, id: "b"}
+	log := repairlog.NewMemory(0)
+	for _, id := range []string{"a", "b", "c"} {
+		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: id,
+			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var problems []string
+	st, err := backfill.Repair(t.Context(), log.RepairEntries(t.Context()), old, nu, func(e flagmigrate.RepairEntry, err error) {
+		if !errors.Is(err, eventstore.ErrUnreadable) {
+			t.Errorf("problem %+v: %v, want only the unreadable event", e, err)
+		}
+		problems = append(problems, e.Key)
+	})
+	if err != nil {
+		t.Fatalf("Repair stopped: %v", err)
+	}
+	if want := (backfill.RepairStats{Entries: 3, Copied: 2, Unreadable: 1}); st != want {
+		t.Errorf("repair: %+v, want %+v", st, want)
+	}
+	if !slices.Equal(problems, []string{"b"}) {
+		t.Errorf("problems reported for %v, want b", problems)
+	}
+}
+
+// unreadableEvent is a store whose event id reads as a document another
+// tool broke.
+type unreadableEvent struct {
+	flagmigrate.EventStore
+	id string
+}
+
+func (s unreadableEvent) FindEventByID(ctx context.Context, accountID, id string) (flagmigrate.Event, error) {
+	if id == s.id {
+		return flagmigrate.Event{}, &eventstore.UnreadableError{Record: `_id "` + id + `"`, Field: "time", Err: errors.New("not a date")}
+	}
+	return s.EventStore.FindEventByID(ctx, accountID, id)
 }

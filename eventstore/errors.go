@@ -40,11 +40,16 @@ var (
 	// event back. See [EventDeleter].
 	ErrDeleted = errors.New("flagmigrate: event deleted")
 
-	// ErrUnreadable reports a stored record (a document, an item) that is not
-	// a readable event: a field of the wrong type, fields that disagree, a
-	// value without a canonical form, two records under one key. The
-	// wrapping [*UnreadableError] names the record and the field.
-	ErrUnreadable = errors.New("flagmigrate: stored record is not a readable event")
+	// ErrUnreadable reports a stored record that cannot be read: a document
+	// or an item that is not a readable event (a field of the wrong type,
+	// fields that disagree, a value without a canonical form, two records
+	// under one key), for which the wrapping [*UnreadableError] names the
+	// record and the field; or a line of a repair log that holds no
+	// readable entry (corrupt, or the incomplete last line of a crashed
+	// writer). A scan or a repair log's reader yields it and goes on;
+	// backfill, verify and repair count and list such records and handle
+	// the rest.
+	ErrUnreadable = errors.New("flagmigrate: stored record is not readable")
 )
 
 // UnreadableError is a stored record that cannot be read as a canonical

@@ -62,7 +62,7 @@ func TestEraseAccountRemovesOnlyItsEntries(t *testing.T) {
 	var kept, bad int
 	for e, err := range repairlog.ReadFile(t.Context(), path) {
 		switch {
-		case errors.Is(err, flagmigrate.ErrUnreadableEntry):
+		case errors.Is(err, eventstore.ErrUnreadable):
 			bad++
 		case err != nil:
 			t.Fatal(err)

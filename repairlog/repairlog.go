@@ -228,7 +228,7 @@ func (l *Log) Close() error {
 
 // LineError is a line of a log that holds no valid entry: corrupt, too
 // long, or the incomplete last line of a crash. It matches
-// [flagmigrate.ErrUnreadableEntry] and its cause with [errors.Is].
+// [eventstore.ErrUnreadable] and its cause with [errors.Is].
 type LineError struct {
 	Line int   // the line's number, from 1
 	Err  error // what is wrong with it
@@ -237,8 +237,8 @@ type LineError struct {
 // Error implements error.
 func (e *LineError) Error() string { return fmt.Sprintf("repairlog: line %d: %v", e.Line, e.Err) }
 
-// Unwrap returns [flagmigrate.ErrUnreadableEntry] and the cause.
-func (e *LineError) Unwrap() []error { return []error{flagmigrate.ErrUnreadableEntry, e.Err} }
+// Unwrap returns [eventstore.ErrUnreadable] and the cause.
+func (e *LineError) Unwrap() []error { return []error{eventstore.ErrUnreadable, e.Err} }
 
 // ReadFile yields the entries of the log file at path, as [Read] does.
 func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntry, error] {

@@ -203,7 +203,7 @@ func TestMigratingStoreWithFileLog(t *testing.T) {
 }
 
 // TestReadGoesOnPastBadLines: every bad line is a *LineError matching
-// ErrUnreadableEntry with its number, an overlong one included, and the
+// eventstore.ErrUnreadable with its number, an overlong one included, and the
 // entries after it are still read.
 func TestReadGoesOnPastBadLines(t *testing.T) {
 	good := `{"op":"StoreEvent","accountId":"a","key":"1","target":"new","source":"old","error":"x"}` + "\n"
@@ -215,7 +215,7 @@ func TestReadGoesOnPastBadLines(t *testing.T) {
 		switch {
 		case err == nil:
 			keys = append(keys, e.Key)
-		case errors.As(err, &le) && errors.Is(err, flagmigrate.ErrUnreadableEntry):
+		case errors.As(err, &le) && errors.Is(err, eventstore.ErrUnreadable):
 			lines = append(lines, le.Line)
 		default:
 			t.Errorf("error %v is not a line error", err)

@@ -11,13 +11,14 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
 func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := newFlagSet("repair", "repair --log FILE --old URL --new URL\n\nReplays a MigratingStore's repair log: each write that reached one store only is\ncopied from the store that has it to the one that lacks it. Safe to run twice.\n"+
 		"A line of the log that holds no readable entry (corrupt, or cut short by a crash) is\nreported by its number and skipped; every other entry is still replayed.\n\n"+
-		"Exit status: 0 when every entry was replayed or already there; 3 when the run\ncompleted but some lines of the log were unreadable (run verify for what they held);\n"+
+		"Exit status: 0 when every entry was replayed or already there; 3 when the run\ncompleted but some lines of the log, or their events, were unreadable (run verify);\n"+
 		"4 when entries conflict (never overwritten); 1 when the run failed or entries could\nnot be replayed; 2 for a usage error; 130 when interrupted.")
 	var (
 		logPath = fs.String("log", "", "the repair log file (package repairlog's JSON lines)")
@@ -69,7 +70,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		entries = pace.wrap(entries)
 	}
 	st, err := backfill.Repair(ctx, entries, old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
-		if errors.Is(err, flagmigrate.ErrUnreadableEntry) {
+		if errors.Is(err, eventstore.ErrUnreadable) {
 			fmt.Fprintf(stdout, "  unreadable, skipped: %v\n", message(err))
 			return
 		}
@@ -98,7 +99,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "flagmigrate repair: %d entries conflict (listed above, not overwritten)\n", st.Conflicts)
 		return exitDifferences
 	case st.Unreadable > 0:
-		fmt.Fprintf(stderr, "flagmigrate repair: completed, but %d lines of the log were unreadable and skipped; run verify\n", st.Unreadable)
+		fmt.Fprintf(stderr, "flagmigrate repair: completed, but %d records were unreadable and skipped (lines of the log, or their events; listed above); run verify\n", st.Unreadable)
 		return exitUnreadable
 	}
 	return exitOK
