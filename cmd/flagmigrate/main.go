@@ -19,7 +19,8 @@
 //	1    the run failed (a store could not be reached, an error stopped it)
 //	2    usage error (refused before any store is opened; the message names the flag)
 //	3    completed, but some records could not be read (source documents in
-//	     backfill and verify, lines of the log in repair): each is listed, and
+//	     backfill and verify, lines of the log or their events in repair): each
+//	     is listed, and
 //	     everything else was copied, compared or replayed
 //	4    completed, and differences were found: verify found missing or
 //	     differing events, backfill or repair found conflicting ones (never
