@@ -3,6 +3,7 @@ package flagmigrate
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -55,6 +56,12 @@ type BreakerOptions struct {
 // recovery, how many writes were skipped: replay the repair log then (the
 // backfill's repair, or flagmigrate repair).
 //
+// A store taken as down is not read as a dual read's candidate either: the
+// read serves the authoritative store alone and is compared as failed in
+// the down store (its error matches [ErrStoreDown]), so no caller waits
+// for a dead store on a read either. Only writes (the probes) bring it
+// back.
+//
 // The probe runs the write function of the call that triggered it after
 // that call returned, as shadow reads run the read function: it must not
 // depend on anything the caller changes afterwards. After [Migration.Close]
@@ -94,6 +101,8 @@ type breaker struct {
 	opts BreakerOptions
 	now  func() time.Time
 
+	isDownNow atomic.Bool // down, for readers that take no lock
+
 	mu        sync.Mutex
 	failures  int // consecutive, while closed; failed probes, while open
 	down      bool
@@ -118,15 +127,9 @@ func newBreaker(side Side, o BreakerOptions) *breaker {
 	return &breaker{side: side, opts: o, now: time.Now}
 }
 
-// isDown reports whether the store is taken as down.
-func (b *breaker) isDown() bool {
-	if b.opts.Failures < 0 {
-		return false
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.down
-}
+// isDown reports whether the store is taken as down. It takes no lock:
+// every dual read asks.
+func (b *breaker) isDown() bool { return b.isDownNow.Load() }
 
 // admit says how to treat a write to the store: send it (write), or skip
 // it and, if probe, also send it in the background as the one probe. A
@@ -178,6 +181,7 @@ func (b *breaker) done(err error, probe bool, notFound func(error) bool) (change
 		b.lastErr = err
 		if b.failures >= b.opts.Failures {
 			b.down, b.backoff, b.skipped = true, b.opts.Backoff, 0
+			b.isDownNow.Store(true)
 			b.nextProbe = b.now().Add(b.backoff)
 			change = &StoreState{Side: b.side, Down: true, Failures: b.failures, Err: err}
 			b.failures = 0
@@ -185,6 +189,7 @@ func (b *breaker) done(err error, probe bool, notFound func(error) bool) (change
 	case probe && !bad:
 		change = &StoreState{Side: b.side, Failures: b.failures, Skipped: b.skipped}
 		b.down, b.failures, b.skipped, b.lastErr = false, 0, 0, nil
+		b.isDownNow.Store(false)
 	case probe:
 		b.failures++
 		b.lastErr = err

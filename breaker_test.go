@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -11,9 +12,12 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
+	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
+	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
 )
 
@@ -213,6 +217,46 @@ func TestBreakerOptions(t *testing.T) {
 	for _, o := range []flagmigrate.BreakerOptions{{Backoff: -1}, {MaxBackoff: -time.Second}} {
 		if _, err := flagmigrate.NewMigratingStore(f.old, nu, migFlags(fs(true, true, true, false)), flagmigrate.WithStoreBreaker(o)); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 			t.Errorf("WithStoreBreaker(%+v): %v, want ErrInvalidArgument", o, err)
+		}
+	}
+}
+
+// TestDownCandidateIsNotRead: once the breaker takes the new store as down,
+// a dual read, shadow or not, does not read it (a dead store would hold
+// the caller, or a shadow worker, until a timeout of a minute): the old
+// store's event is served, and the comparison says the new store failed
+// with ErrStoreDown.
+func TestDownCandidateIsNotRead(t *testing.T) {
+	for _, shadow := range []bool{false, true} {
+		opts := []flagmigrate.Option{flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 1, Backoff: time.Hour}),
+			flagmigrate.WithSecondaryTimeout(time.Minute)}
+		if shadow {
+			opts = append(opts, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Minute}))
+		}
+		f := newMigFixture(t, migFlags(fs(true, true, true, true)), opts...)
+		evt := fixture.WithValue("acct", "e0", 0)
+		f.seed(t, "old", evt)
+		f.seed(t, "new", evt)
+		f.new.Set(eventstore.OpStoreEvent, testutil.Fault{Err: errMigBoom})
+		if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
+			t.Fatalf("shadow %v: the write that takes the new store down: %v", shadow, err)
+		}
+		// A new store that never answers: reading it would hold the read
+		// for the secondary (or shadow) timeout of a minute.
+		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Before: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
+		f.calls.Reset()
+		got, err := f.store.FindEventByID(t.Context(), "acct", "e0")
+		if err != nil || got.ID != "e0" {
+			t.Fatalf("shadow %v: FindEventByID = %+v, %v; want the old store's e0", shadow, got, err)
+		}
+		if diff := cmp.Diff([]string{"old.FindEventByID"}, f.calls.Names()); diff != "" {
+			t.Errorf("shadow %v: store calls (-want +got):\n%s", shadow, diff)
+		}
+		f.obs.mu.Lock()
+		cs := slices.Clone(f.obs.comparisons)
+		f.obs.mu.Unlock()
+		if len(cs) != 1 || cs[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(cs[0].NewErr, flagmigrate.ErrStoreDown) || cs[0].OldErr != nil {
+			t.Errorf("shadow %v: comparisons %+v, want one error in new matching ErrStoreDown", shadow, cs)
 		}
 	}
 }

@@ -383,6 +383,9 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	}
+	if m.breaker(rt.first.other()).isDown() {
+		return readCandidateDown(ctx, m, call, rt, read)
+	}
 	if m.shadow != nil {
 		return shadowRead(ctx, m, call, rt, read)
 	}
@@ -412,6 +415,25 @@ func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt rout
 	c := <-done
 	if ctx.Err() == nil {
 		compare(ctx, m, call, &rt, result[T]{v, err}, c, false, false)
+	}
+	return v, err
+}
+
+// readCandidateDown is a dual read whose candidate store the breaker takes
+// as down ([WithStoreBreaker]): the candidate is not read, as it would not
+// be written, so no caller waits for a dead store; the authoritative
+// result is served and compared as the candidate's failure, an error
+// matching [ErrStoreDown], which the brake counts as the new store's.
+func readCandidateDown[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
+	defer rt.finish(ctx, &m.cfg.observer)
+	cand := rt.first.other()
+	if m.brake != nil && cand == SideNew {
+		m.brake.sample(ctx, call.AccountID, BrakeErrors, true)
+	}
+	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
+	if ctx.Err() == nil {
+		skip := fmt.Errorf("%w: the %v store is down: not read", ErrStoreDown, cand)
+		compare(ctx, m, call, &rt, result[T]{v, err}, result[T]{err: skip}, false, false)
 	}
 	return v, err
 }
