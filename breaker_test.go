@@ -224,12 +224,16 @@ func TestBreakerOptions(t *testing.T) {
 // TestDownCandidateIsNotRead: once the breaker takes the new store as down,
 // a dual read, shadow or not, does not read it (a dead store would hold
 // the caller, or a shadow worker, until a timeout of a minute): the old
-// store's event is served, and the comparison says the new store failed
-// with ErrStoreDown.
+// store's event is served, the comparison says the new store failed with
+// ErrStoreDown, and the brake counts the skipped read as the new store's
+// error.
 func TestDownCandidateIsNotRead(t *testing.T) {
 	for _, shadow := range []bool{false, true} {
 		opts := []flagmigrate.Option{flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 1, Backoff: time.Hour}),
-			flagmigrate.WithSecondaryTimeout(time.Minute)}
+			flagmigrate.WithSecondaryTimeout(time.Minute),
+			// Two errors of the new store in two samples trip the brake:
+			// the failed write, and the read that skips the store.
+			flagmigrate.WithBrake(flagmigrate.BrakeOptions{Window: 2, MinSamples: 2, MaxErrorRate: 0.9})}
 		if shadow {
 			opts = append(opts, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Minute}))
 		}
@@ -257,6 +261,9 @@ func TestDownCandidateIsNotRead(t *testing.T) {
 		f.obs.mu.Unlock()
 		if len(cs) != 1 || cs[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(cs[0].NewErr, flagmigrate.ErrStoreDown) || cs[0].OldErr != nil {
 			t.Errorf("shadow %v: comparisons %+v, want one error in new matching ErrStoreDown", shadow, cs)
+		}
+		if b := f.store.Brakes(); len(b) != 1 || b[0].Reason != flagmigrate.BrakeErrors || b[0].Bad != 2 {
+			t.Errorf("shadow %v: brakes %+v, want acct braked on 2 errors of the new store", shadow, b)
 		}
 	}
 }
