@@ -350,7 +350,7 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 	verdict, paths := judge(m, rt, auth, cand)
 	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
 	c := Comparison{
-		Op: call.Op, AccountID: call.AccountID, Key: call.Key, Verdict: verdict, Paths: paths,
+		Call: call, Verdict: verdict, Paths: paths,
 		Served: rt.first, OldErr: old.err, NewErr: new.err, Shadow: shadow, Rechecked: rechecked,
 	}
 	if verdict != VerdictMatch {

@@ -91,7 +91,7 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 func TestSlogObserverHidesValues(t *testing.T) {
 	secret := "alice@example.com"
 	mm := flagmigrate.Comparison{
-		Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1", Verdict: flagmigrate.VerdictDifferent,
+		Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1"}, Verdict: flagmigrate.VerdictDifferent,
 		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: fixture.WithValue("acct", "e1", secret), New: fixture.WithValue("acct", "e1", "bob@example.com"),
 	}

@@ -30,18 +30,19 @@ func (s Side) other() Side {
 }
 
 // Call describes one operation routed by a [Migration]: what the reports
-// call it, whose flags route it, and which record it touches.
+// call it, whose flags route it, and which record it touches. Every report
+// of the operation carries it ([StoreCall], [Comparison], [RepairEntry]).
 type Call struct {
 	// Op names the operation in reports, such as "StoreEvent".
 	Op string
 	// AccountID routes the call: the flags are evaluated for this account.
 	AccountID string
-	// Key identifies the record within the account (an event's ID) in
-	// repair entries and mismatch reports; it may be empty for queries.
+	// Key identifies the record within the account (an event's ID); it
+	// may be empty for queries.
 	Key string
 	// Kind is what a write does (a write, a delete, an erasure): it goes
-	// into the repair entry, and makes a delete reach both stores. Empty
-	// means [KindWrite].
+	// into the repair entry, and makes a delete reach both stores. A
+	// write's empty Kind means [KindWrite]; a read has none.
 	Kind WriteKind
 }
 
@@ -342,7 +343,7 @@ func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, r
 // and returns nil unless the record failed.
 func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntry, cause error) error {
 	e.Time = time.Now().UTC()
-	e.Op, e.AccountID, e.Key, e.Error, e.Kind = call.Op, call.AccountID, call.Key, cause.Error(), call.Kind
+	e.Call, e.Error = call, cause.Error()
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
 	defer cancel()
 	err := safely(func() error { return m.cfg.repair.Record(rctx, e) })
@@ -565,8 +566,7 @@ func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side S
 	outcome := outcomeOf(err, m.cfg.notFound)
 	if m.cfg.callsObserved {
 		m.cfg.observer.StoreCalled(ctx, StoreCall{
-			Op: call.Op, AccountID: call.AccountID, Side: side, Role: role,
-			Outcome: outcome, Latency: d, Err: err,
+			Call: call, Side: side, Role: role, Outcome: outcome, Latency: d, Err: err,
 		})
 	}
 	if m.brake != nil && side == SideNew && role != RoleProbe && outcome != OutcomeCanceled {

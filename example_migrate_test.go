@@ -174,7 +174,7 @@ func ExampleSlogObserver() {
 	}))
 	o := flagmigrate.SlogObserver(logger, false)
 	o.Compared(context.Background(), flagmigrate.Comparison{
-		Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1", Verdict: flagmigrate.VerdictDifferent,
+		Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1"}, Verdict: flagmigrate.VerdictDifferent,
 		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
 		Old: "alice@example.com", New: "bob@example.com",
 	})

@@ -200,21 +200,18 @@ func outcomeOf(err error, notFound func(error) bool) Outcome {
 
 // StoreCall is one call of one store.
 type StoreCall struct {
-	Op        string
-	AccountID string
-	Side      Side
-	Role      Role
-	Outcome   Outcome
-	Latency   time.Duration
-	Err       error
+	Call    // the operation it is part of
+	Side    Side
+	Role    Role
+	Outcome Outcome
+	Latency time.Duration
+	Err     error
 }
 
 // Comparison is the verdict of one dual read.
 type Comparison struct {
-	Op        string
-	AccountID string
-	Key       string // the event's ID, when the call has one
-	Verdict   Verdict
+	Call    // the read compared (Key is the event's ID, when it has one)
+	Verdict Verdict
 	// Paths lists where the results differ, as field paths such as
 	// `Data["plan"]` or `Events[3].Time` (VerdictDifferent only).
 	Paths []string

@@ -14,11 +14,13 @@ import (
 // Package repairlog stores entries as JSON lines, with the sides and kinds
 // by name.
 type RepairEntry struct {
-	Time      time.Time
-	Op        string
-	AccountID string
-	// Key is the record's key within the account: the event ID.
-	Key string
+	Time time.Time
+	// Call is the failed call: its Op, AccountID, Key (the event ID) and
+	// Kind, what it did: a write ([KindWrite]; an empty Kind is a write
+	// too, as every entry recorded before deletes existed is), a delete of
+	// Key, or the erasure of the account. Repair applies a write by copying
+	// from Source, a delete or an erasure by doing it again on Target.
+	Call
 	// Target is the store that lacks the write.
 	Target Side
 	// Source is the store that has it.
@@ -30,12 +32,6 @@ type RepairEntry struct {
 	Orphan bool
 	// Error is the failed write's error.
 	Error string
-	// Kind is what the failed call did: a write ([KindWrite]; an empty
-	// Kind is a write too, as every entry recorded before deletes existed
-	// is), a delete of Key, or the erasure of the account. Repair applies
-	// a write by copying from Source, a delete or an erasure by doing it
-	// again on Target.
-	Kind WriteKind
 }
 
 // Validate reports whether e names its two stores properly. (An entry of a

@@ -19,7 +19,7 @@ func TestRingRepairLogDropsTheOldest(t *testing.T) {
 	var dropped []string
 	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { dropped = append(dropped, e.Key) })
 	for _, k := range []string{"a", "b", "c", "d"} {
-		e := flagmigrate.RepairEntry{AccountID: "acct", Key: k, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+		e := flagmigrate.RepairEntry{Call: flagmigrate.Call{AccountID: "acct", Key: k}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
 		if err := l.Record(t.Context(), e); err != nil {
 			t.Errorf("Record(%s) = %v: a ring log never refuses", k, err)
 		}

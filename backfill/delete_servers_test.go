@@ -186,7 +186,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		if err := old.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
-		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID,
+		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID},
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
 			t.Fatal(err)
 		}

@@ -66,7 +66,7 @@ func ExampleRepair() {
 	ctx := context.Background()
 	old, new := history(), memstore.New()
 	log := repairlog.NewMemory(0)
-	_ = log.Record(ctx, flagmigrate.RepairEntry{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-2",
+	_ = log.Record(ctx, flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-2"},
 		Source: flagmigrate.SideOld, Target: flagmigrate.SideNew, Error: "timeout"})
 	st, err := backfill.Repair(ctx, log.RepairEntries(ctx), old, new, nil)
 	fmt.Println(st.Copied, err)

@@ -32,7 +32,7 @@ func TestRepairReplaysTheLog(t *testing.T) {
 		if target == source {
 			source = flagmigrate.SideNew
 		}
-		return flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID, Target: target, Source: source, Error: "boom"}
+		return flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID}, Time: time.Now(), Target: target, Source: source, Error: "boom"}
 	}
 	for _, e := range []flagmigrate.RepairEntry{
 		entry(onlyOld, flagmigrate.SideNew),
@@ -106,7 +106,7 @@ func TestRepairSkipsUnreadableEvents(t *testing.T) {
 	old := unreadableEvent{EventStore: oldMem, id: "b"}
 	log := repairlog.NewMemory(0)
 	for _, id := range []string{"a", "b", "c"} {
-		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: id,
+		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: id},
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"}); err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 // side by side: this package's observer on the SDK (with a manual reader,
 // as an exporter would hold), and flagtest.Stats for scale.
 func BenchmarkStoreCalled(b *testing.B) {
-	call := flagmigrate.StoreCall{Op: eventstore.OpFindEventByID, AccountID: "acct-1", Side: flagmigrate.SideNew,
+	call := flagmigrate.StoreCall{Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct-1"}, Side: flagmigrate.SideNew,
 		Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeOK, Latency: 3 * time.Millisecond}
 	ctx := context.Background()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))

@@ -17,7 +17,7 @@ import (
 // one data point it must record.
 func TestObserverMethods(t *testing.T) {
 	ctx := context.Background()
-	entry := flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: "acct-9", Key: "evt-1", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+	entry := flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-9", Key: "evt-1"}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
 	brake := flagmigrate.BrakeState{AccountID: "acct-9", Reason: flagmigrate.BrakeMismatches, Samples: 50, Bad: 10}
 	tests := []struct {
 		name    string
@@ -32,7 +32,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store call without systems",
 			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "ListEvents", AccountID: "acct-9", Side: flagmigrate.SideNew,
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "ListEvents", AccountID: "acct-9"}, Side: flagmigrate.SideNew,
 					Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeTimeout, Latency: 1500_000_000})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 1.5,
@@ -43,7 +43,7 @@ func TestObserverMethods(t *testing.T) {
 			name: "store call with the account attribute",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", ""), otelmetrics.WithAccountAttribute()},
 			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", AccountID: "acct-9", Side: flagmigrate.SideOld,
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-9"}, Side: flagmigrate.SideOld,
 					Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK, Latency: 2_000_000})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 0.002,
@@ -55,7 +55,7 @@ func TestObserverMethods(t *testing.T) {
 			name: "store call on the side given no system",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "")},
 			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Op: "StoreEvent", Side: flagmigrate.SideNew, Role: flagmigrate.RoleProbe,
+				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "StoreEvent"}, Side: flagmigrate.SideNew, Role: flagmigrate.RoleProbe,
 					Outcome: flagmigrate.OutcomeConflict})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s",
@@ -65,7 +65,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "shadow comparison rechecked",
 			call: func(o flagmigrate.Observer) {
-				o.Compared(ctx, flagmigrate.Comparison{Op: "FindEventByID", AccountID: "acct-9", Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
+				o.Compared(ctx, flagmigrate.Comparison{Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-9"}, Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
 			},
 			metric: otelmetrics.MetricComparisons, unit: "{comparison}",
 			attrs: attrs("db.operation.name", "FindEventByID", "flagmigrate.verdict", "missing_in_new",
@@ -229,7 +229,7 @@ func TestStoreCalledConcurrent(t *testing.T) {
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range calls {
-				obs.StoreCalled(context.Background(), flagmigrate.StoreCall{Op: "FindEventByID", AccountID: "acct-1",
+				obs.StoreCalled(context.Background(), flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1"},
 					Side: flagmigrate.SideOld, Role: roles[(g+i)%2], Outcome: flagmigrate.OutcomeOK})
 			}
 		})

@@ -40,7 +40,7 @@ func unmarshal(b []byte) (flagmigrate.RepairEntry, error) {
 	if err := json.Unmarshal(b, &l); err != nil {
 		return flagmigrate.RepairEntry{}, err
 	}
-	e := flagmigrate.RepairEntry{Time: l.Time, Op: l.Op, AccountID: l.AccountID, Key: l.Key, Orphan: l.Orphan, Error: l.Error}
+	e := flagmigrate.RepairEntry{Time: l.Time, Call: flagmigrate.Call{Op: l.Op, AccountID: l.AccountID, Key: l.Key}, Orphan: l.Orphan, Error: l.Error}
 	var err error
 	if e.Target, err = side(l.Target); err != nil {
 		return flagmigrate.RepairEntry{}, err

@@ -21,13 +21,13 @@ func TestLineFormat(t *testing.T) {
 		absent string
 	}{
 		{"a write names its sides and has no kind field",
-			flagmigrate.RepairEntry{Time: at, Op: "StoreEvent", AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x", Kind: flagmigrate.KindWrite},
+			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "a", Key: "k", Kind: flagmigrate.KindWrite}, Time: at, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"},
 			[]string{`"target":"new"`, `"source":"old"`}, `"kind"`},
 		{"a delete says so",
-			flagmigrate.RepairEntry{Op: "DeleteEvent", AccountID: "a", Key: "k", Target: flagmigrate.SideOld, Source: flagmigrate.SideNew, Kind: flagmigrate.KindDelete},
+			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "DeleteEvent", AccountID: "a", Key: "k", Kind: flagmigrate.KindDelete}, Target: flagmigrate.SideOld, Source: flagmigrate.SideNew},
 			[]string{`"kind":"delete"`, `"target":"old"`}, ""},
 		{"an erasure says so, and an orphan is marked",
-			flagmigrate.RepairEntry{Op: "EraseAccount", AccountID: "a", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Kind: flagmigrate.KindErase, Orphan: true},
+			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "EraseAccount", AccountID: "a", Kind: flagmigrate.KindErase}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Orphan: true},
 			[]string{`"kind":"erase"`, `"orphan":true`}, ""},
 	} {
 		b, err := marshal(tc.e)

@@ -24,7 +24,7 @@ func TestEraseAccountRemovesOnlyItsEntries(t *testing.T) {
 	}
 	defer log.Close()
 	entry := func(account, key string) flagmigrate.RepairEntry {
-		return flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: account, Key: key,
+		return flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: key},
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "down"}
 	}
 	for i, a := range []string{"gone", "kept", "gone", "kept"} {

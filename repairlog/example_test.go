@@ -25,7 +25,8 @@ func ExampleOpen() {
 	// A MigratingStore records here (flagmigrate.WithRepairLog(log)) each
 	// write that reached one store only.
 	_ = log.Record(context.Background(), flagmigrate.RepairEntry{
-		Time: time.Now(), Op: eventstore.OpStoreEvent, AccountID: "acct-1", Key: "evt-1",
+		Call:   flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-1", Key: "evt-1"},
+		Time:   time.Now(),
 		Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "dynamodb: throttled",
 	})
 
@@ -53,7 +54,7 @@ func ExampleEraseAccount() {
 	}
 	defer log.Close()
 	for _, account := range []string{"leaving", "staying"} {
-		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Op: eventstore.OpStoreEvent, AccountID: account, Key: "e1",
+		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: "e1"},
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "timeout"})
 	}
 	n, err := repairlog.EraseAccount(context.Background(), path, "leaving")

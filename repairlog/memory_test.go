@@ -13,7 +13,7 @@ import (
 // more with ErrFull, yields them in order and forgets them on Reset.
 func TestMemory(t *testing.T) {
 	l := repairlog.NewMemory(2)
-	e := flagmigrate.RepairEntry{AccountID: "a", Key: "k", Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+	e := flagmigrate.RepairEntry{Call: flagmigrate.Call{AccountID: "a", Key: "k"}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
 	for i, want := range []error{nil, nil, repairlog.ErrFull} {
 		if err := l.Record(context.Background(), e); !errors.Is(err, want) || (want == nil) != (err == nil) {
 			t.Errorf("record %d: %v, want %v", i, err, want)

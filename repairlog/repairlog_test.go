@@ -19,9 +19,9 @@ import (
 
 func entry(i int) flagmigrate.RepairEntry {
 	return flagmigrate.RepairEntry{
-		Time: time.Date(2024, 6, 1, 0, 0, i, 0, time.UTC), Op: eventstore.OpStoreEvent,
-		AccountID: "acct", Key: "e" + string(rune('a'+i)), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
-		Error: "boom", Kind: flagmigrate.KindWrite,
+		Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: "e" + string(rune('a'+i)), Kind: flagmigrate.KindWrite},
+		Time: time.Date(2024, 6, 1, 0, 0, i, 0, time.UTC), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
+		Error: "boom",
 	}
 }
 

@@ -65,9 +65,9 @@ func writerChild(spec string) int {
 
 func taggedEntry(tag string, i int) flagmigrate.RepairEntry {
 	return flagmigrate.RepairEntry{
-		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Op: eventstore.OpStoreEvent,
-		AccountID: "acct-" + tag, Key: strconv.Itoa(i), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
-		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag, Kind: flagmigrate.KindWrite,
+		Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-" + tag, Key: strconv.Itoa(i), Kind: flagmigrate.KindWrite},
+		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
+		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag,
 	}
 }
 

@@ -371,7 +371,7 @@ func TestRepairCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"evt-00003", "evt-00004"} {
-		if err := l.Record(t.Context(), flagmigrate.RepairEntry{Time: time.Now(), Op: "StoreEvent", AccountID: "acct-00", Key: id,
+		if err := l.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-00", Key: id}, Time: time.Now(),
 			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
 			t.Fatal(err)
 		}
