@@ -22,9 +22,9 @@ func BenchmarkClassifyNesting(b *testing.B) {
 		{3, 30}, {2, 4000},
 	} {
 		old := fixture.WithValue("acct", "e1", nil)
-		old.Data = nestedData(shape.depth, shape.width, int64(1))
+		old.Data = fixture.NestedLists(shape.depth, shape.width, int64(1))
 		new := old.Clone()
-		new.Data = nestedData(shape.depth, shape.width, int64(1))
+		new.Data = fixture.NestedLists(shape.depth, shape.width, int64(1))
 		var last func(v any) any
 		last = func(v any) any {
 			if l, ok := v.([]any); ok {
@@ -39,7 +39,7 @@ func BenchmarkClassifyNesting(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		size := nodes(old.Data) + nodes(new.Data)
+		size := fixture.Nodes(old.Data) + fixture.Nodes(new.Data)
 		b.Run(fmt.Sprintf("depth=%d/width=%d", shape.depth, shape.width), func(b *testing.B) {
 			for b.Loop() {
 				if v, _ := flagmigrate.Classify(old, nil, new, nil); v != flagmigrate.VerdictDifferent {

@@ -39,19 +39,19 @@ const (
 	VerdictErrorInNew Verdict = "error_in_new"
 )
 
-// diffValues shows where and how old and new differ: for this package's
-// types one "path: old → new" line per difference, otherwise a go-cmp diff
-// (bounded by maxCmpSteps).
+// diffValues shows where and how old and new differ: one "path: old → new"
+// line per difference for a result type with a Diff method (as [Event] and
+// [Page] have), otherwise a go-cmp diff (bounded by maxCmpSteps).
 func diffValues(old, new any) (d string) {
 	defer func() {
 		if r := recover(); r != nil {
 			d = fmt.Sprintf("(diff failed: %v)", r)
 		}
 	}()
-	if w, ok := walkResults(old, new, true); ok {
-		lines := w.lines
-		if w.more > 0 {
-			lines = append(lines, fmt.Sprintf("(and %d more)", w.more))
+	if diffs, ok := diffByMethod(old, new); ok {
+		lines := make([]string, len(diffs))
+		for i, x := range diffs {
+			lines[i] = x.String()
 		}
 		return strings.Join(lines, "\n")
 	}
@@ -61,6 +61,24 @@ func diffValues(old, new any) (d string) {
 		d += "\n" + cmpTooLarge
 	}
 	return d
+}
+
+// differ is a result type that compares itself: a linear walk that names
+// each difference by its path, as [Event] and [Page] do. Read uses it
+// under the default options instead of go-cmp.
+type differ[T any] interface {
+	Diff(T) []eventstore.Difference
+}
+
+// diffByMethod calls old's Diff method on new, for values whose type is
+// known only at run time (an observer's Comparison.Old and New).
+func diffByMethod(old, new any) ([]eventstore.Difference, bool) {
+	m := reflect.ValueOf(old).MethodByName("Diff")
+	if !m.IsValid() || m.Type().NumIn() != 1 || m.Type().NumOut() != 1 || reflect.TypeOf(new) != m.Type().In(0) {
+		return nil, false
+	}
+	diffs, ok := m.Call([]reflect.Value{reflect.ValueOf(new)})[0].Interface().([]eventstore.Difference)
+	return diffs, ok
 }
 
 // defaultCompareOptions returns the go-cmp options dual reads are compared
@@ -154,9 +172,9 @@ func classifyDefault[T any](old T, oldErr error, new T, newErr error, opts ...cm
 }
 
 // classify is classifyDefault with the options and not-found test of a Migration.
-// With quick (default options), results of this package's types (Event,
-// Page) are compared by one walk linear in their size (see diff.go);
-// custom options, and other types, go to go-cmp, bounded by maxCmpSteps.
+// With quick (default options), results whose type has a Diff method
+// ([differ], as Event and Page have) compare by it, in time linear in their
+// size; custom options, and other types, go to go-cmp, bounded by a budget.
 func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options, quick bool, notFound func(error) bool) (Verdict, []string) {
 	oldNF, newNF := oldErr != nil && notFound(oldErr), newErr != nil && notFound(newErr)
 	switch {
@@ -171,13 +189,16 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 	case newNF:
 		return VerdictMissingInNew, nil
 	}
-	if quick {
-		if w, ok := walkResults(old, new, false); ok {
-			if len(w.paths) == 0 {
-				return VerdictMatch, nil
-			}
-			return VerdictDifferent, w.result()
+	if d, ok := any(old).(differ[T]); ok && quick {
+		diffs := d.Diff(new)
+		if len(diffs) == 0 {
+			return VerdictMatch, nil
 		}
+		paths := make([]string, len(diffs))
+		for i, x := range diffs {
+			paths[i] = x.Path
+		}
+		return VerdictDifferent, paths
 	}
 	return diffPaths(old, new, opts)
 }
@@ -194,9 +215,9 @@ func sameKind(a, b error) bool {
 
 // go-cmp aligns lists by comparing element pairs in full, which costs time
 // exponential in the nesting of lists. So a go-cmp comparison is given a
-// budget of nodes to visit: cmpStepsPerNode per node of this package's
-// values (go-cmp visits about 2 per node of flat data), at least
-// minCmpSteps, and maxCmpSteps for values of other types (about a second).
+// budget of nodes to visit: cmpStepsPerNode per node of the two values
+// (go-cmp visits about 2 per node of flat data), at least minCmpSteps, at
+// most maxCmpSteps (about a second).
 // Past it the comparison stops and reports cmpTooLarge instead of a
 // verdict it cannot reach.
 const (
@@ -207,12 +228,34 @@ const (
 
 // cmpSteps returns the go-cmp budget of comparing a and b.
 func cmpSteps(a, b any) int {
-	na, okA := countNodes(a)
-	nb, okB := countNodes(b)
-	if !okA || !okB {
-		return maxCmpSteps
+	limit := maxCmpSteps / cmpStepsPerNode
+	n := countNodes(reflect.ValueOf(a), limit) + countNodes(reflect.ValueOf(b), limit)
+	return min(maxCmpSteps, max(minCmpSteps, cmpStepsPerNode*n))
+}
+
+// countNodes counts the nodes of v (itself, and those of its fields,
+// elements and map entries), stopping past limit.
+func countNodes(v reflect.Value, limit int) int {
+	n := 1
+	switch v.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if !v.IsNil() {
+			n += countNodes(v.Elem(), limit-n)
+		}
+	case reflect.Struct:
+		for i := 0; i < v.NumField() && n <= limit; i++ {
+			n += countNodes(v.Field(i), limit-n)
+		}
+	case reflect.Slice, reflect.Array:
+		for i := 0; i < v.Len() && n <= limit; i++ {
+			n += countNodes(v.Index(i), limit-n)
+		}
+	case reflect.Map:
+		for it := v.MapRange(); it.Next() && n <= limit; {
+			n += 1 + countNodes(it.Value(), limit-n)
+		}
 	}
-	return min(maxCmpSteps, max(minCmpSteps, cmpStepsPerNode*(na+nb)))
+	return n
 }
 
 const cmpTooLarge = "(comparison stopped: too large for go-cmp with these options)"
@@ -266,7 +309,7 @@ func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) 
 type pathCollector struct {
 	path  cmp.Path
 	paths []string
-	more  int // beyond maxDiffPaths
+	more  int // beyond eventstore.MaxDifferences
 }
 
 func (p *pathCollector) PushStep(ps cmp.PathStep) { p.path = append(p.path, ps) }
@@ -279,7 +322,7 @@ func (p *pathCollector) Report(r cmp.Result) {
 	s := formatPath(p.path)
 	switch n := len(p.paths); {
 	case n > 0 && p.paths[n-1] == s:
-	case n >= maxDiffPaths:
+	case n >= eventstore.MaxDifferences:
 		p.more++
 	default:
 		p.paths = append(p.paths, s)

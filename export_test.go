@@ -31,20 +31,6 @@ func NewSlogObserverForTest(logger *slog.Logger, every time.Duration, now func()
 	return o.observer()
 }
 
-// ClassifyWork is Classify with the default options, also returning how
-// many value nodes the comparison visited: the work counter of
-// TestCompareWorkIsLinear.
-func ClassifyWork[T any](old, new T) (Verdict, []string, int) {
-	w, ok := walkResults(old, new, false)
-	if !ok {
-		panic("ClassifyWork: not a type the walk knows")
-	}
-	if len(w.paths) == 0 {
-		return VerdictMatch, nil, w.visits
-	}
-	return VerdictDifferent, w.result(), w.visits
-}
-
 // SetBrakeClock sets the clock of m's brake, for a test of the cooldown.
 func SetBrakeClock[S any](m *Migration[S], now func() time.Time) {
 	m.brake.mu.Lock()

@@ -3,7 +3,6 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"slices"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
@@ -93,23 +92,8 @@ func (s *MigratingStore) ListEvents(ctx context.Context, accountID string, opts 
 	if _, err := opts.Query(accountID); err != nil {
 		return Page{}, err
 	}
-	p, err := Read(ctx, s.m, Call{Op: eventstore.OpListEvents, AccountID: accountID},
-		func(ctx context.Context, st EventStore) (listPage, error) {
-			p, err := st.ListEvents(ctx, accountID, opts)
-			return listPage(p), err
-		})
-	return Page(p), err
-}
-
-// listPage is a Page that Read can copy for a background comparison.
-type listPage Page
-
-func (p listPage) Clone() listPage {
-	p.Events = slices.Clone(p.Events)
-	for i := range p.Events {
-		p.Events[i] = p.Events[i].Clone()
-	}
-	return p
+	return Read(ctx, s.m, Call{Op: eventstore.OpListEvents, AccountID: accountID},
+		func(ctx context.Context, st EventStore) (Page, error) { return st.ListEvents(ctx, accountID, opts) })
 }
 
 // RepairLog returns the repair log in use: the one given with

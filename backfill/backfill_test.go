@@ -390,7 +390,7 @@ func TestVerifyFindsEachKind(t *testing.T) {
 		}
 		for _, d := range r.Differences {
 			if d.Kind == backfill.Different {
-				if fmt.Sprint(d.Fields) != `[Data["new"] Type]` || d.Values["Type"] != fmt.Sprintf("%q → %q", "renamed", fixture.Type) {
+				if fmt.Sprint(d.Fields) != `[Type Data["new"]]` || d.Values["Type"] != fmt.Sprintf("%q → %q", "renamed", fixture.Type) {
 					t.Errorf("difference %+v", d)
 				}
 			}

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"maps"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -57,9 +55,9 @@ type VerifyOptions struct {
 type Difference struct {
 	Kind DiffKind            `json:"kind"`
 	Key  eventstore.EventKey `json:"key"`
-	// Fields are the paths that differ, in the syntax of the read
-	// comparison's paths ([flagmigrate.Comparison]): Type, Time,
-	// Data["a"]["b"][2].
+	// Fields are the paths that differ, as [eventstore.Event.Diff] names
+	// them, in its order: Type, Time, Data["a"]["b"][2] (the paths a dual
+	// read's comparison reports).
 	Fields []string `json:"fields,omitempty"`
 	// Values holds "source → destination" per field, only with ShowValues.
 	Values map[string]string `json:"values,omitempty"`
@@ -413,19 +411,24 @@ func (v *verifier) compare(a, b *flagmigrate.Event) {
 		v.r.MissingInSource++
 		v.account(b.AccountID).MissingInSource++
 		d = Difference{Kind: MissingInSource, Key: b.Key()}
-	case eventstore.EqualEvents(*a, *b):
-		v.r.Matching++
-		v.account(a.AccountID).Matching++
-		return
 	default:
+		diffs := a.Diff(*b)
+		if len(diffs) == 0 {
+			v.r.Matching++
+			v.account(a.AccountID).Matching++
+			return
+		}
 		v.r.Different++
 		v.account(a.AccountID).Different++
 		d = Difference{Kind: Different, Key: a.Key()}
-		vals := map[string]string{}
-		diffPaths("", eventFields(*a), eventFields(*b), vals)
-		d.Fields = slices.Sorted(maps.Keys(vals))
 		if v.opts.ShowValues {
-			d.Values = vals
+			d.Values = make(map[string]string, len(diffs))
+		}
+		for _, x := range diffs {
+			d.Fields = append(d.Fields, x.Path)
+			if d.Values != nil && x.Old+x.New != "" { // not the count of those left out
+				d.Values[x.Path] = x.Old + " → " + x.New
+			}
 		}
 	}
 	if v.sample == nil {
@@ -434,66 +437,4 @@ func (v *verifier) compare(a, b *flagmigrate.Event) {
 	if len(v.sample[d.Kind]) < v.opts.MaxReported {
 		v.sample[d.Kind] = append(v.sample[d.Kind], d)
 	}
-}
-
-func eventFields(e flagmigrate.Event) map[string]any {
-	m := map[string]any{"Type": e.Type, "Time": e.Time.UTC().Format("2006-01-02T15:04:05.000Z07:00")}
-	if e.Data != nil {
-		m["Data"] = e.Data
-	}
-	return m
-}
-
-// diffPaths records into out every path at which a and b differ, with both
-// values as "a → b".
-func diffPaths(path string, a, b any, out map[string]string) {
-	join := func(k string) string {
-		if path == "" {
-			return k // the event's own fields: Type, Time, Data
-		}
-		return path + "[" + strconv.Quote(k) + "]"
-	}
-	switch x := a.(type) {
-	case map[string]any:
-		if y, ok := b.(map[string]any); ok {
-			for _, k := range slices.Sorted(maps.Keys(x)) {
-				yv, ok := y[k]
-				if !ok {
-					out[join(k)] = fmt.Sprintf("%s → (absent)", show(x[k]))
-					continue
-				}
-				diffPaths(join(k), x[k], yv, out)
-			}
-			for k, yv := range y {
-				if _, ok := x[k]; !ok {
-					out[join(k)] = fmt.Sprintf("(absent) → %s", show(yv))
-				}
-			}
-			return
-		}
-	case []any:
-		if y, ok := b.([]any); ok && len(x) == len(y) {
-			for i := range x {
-				diffPaths(path+"["+strconv.Itoa(i)+"]", x[i], y[i], out)
-			}
-			return
-		}
-	}
-	if !equalCanonical(a, b) {
-		out[path] = show(a) + " → " + show(b)
-	}
-}
-
-func equalCanonical(a, b any) bool {
-	return eventstore.EqualEvents(
-		flagmigrate.Event{Data: map[string]any{"v": a}},
-		flagmigrate.Event{Data: map[string]any{"v": b}})
-}
-
-func show(v any) string {
-	s := fmt.Sprintf("%#v", v)
-	if len(s) > 80 {
-		s = s[:77] + "..."
-	}
-	return strings.ReplaceAll(s, "\n", " ")
 }

@@ -380,46 +380,6 @@ func valueSize(v any) int {
 	return 21 // not canonical; only reached through Size on a raw event
 }
 
-// EqualEvents reports whether two canonical events are identical: the
-// comparison stores use to tell an idempotent re-store from a conflict.
-func EqualEvents(a, b Event) bool {
-	return a.AccountID == b.AccountID && a.ID == b.ID && a.Type == b.Type &&
-		a.Time.Equal(b.Time) && equalValue(a.Data, b.Data)
-}
-
-func equalValue(a, b any) bool {
-	switch x := a.(type) {
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
-			return false
-		}
-		for k, xv := range x {
-			yv, ok := y[k]
-			if !ok || !equalValue(xv, yv) {
-				return false
-			}
-		}
-		return true
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) || (x == nil) != (y == nil) {
-			return false
-		}
-		for i := range x {
-			if !equalValue(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case nil:
-		return b == nil
-	case bool, string, int64, float64:
-		return a == b
-	}
-	return reflect.DeepEqual(a, b)
-}
-
 // Clone returns a deep copy of e, sharing no map or slice with it.
 func (e Event) Clone() Event {
 	if e.Data != nil {

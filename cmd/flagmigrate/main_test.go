@@ -228,7 +228,7 @@ func TestBackfillConflictAndOneAccount(t *testing.T) {
 		}
 	}
 	v := cli(t, "verify", "--from", s.mongoURL, "--to", s.dynURL, "--accounts", "acct-01")
-	if v.code != exitDifferences || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, "fields Data, Time, Type") {
+	if v.code != exitDifferences || !strings.Contains(v.stdout, "different") || !strings.Contains(v.stdout, `fields Type, Time, Data["n"]`) {
 		t.Errorf("verify of the conflicting account: exit %d\n%s", v.code, v.stdout)
 	}
 	if strings.Contains(v.stdout, "page.view") {

@@ -1,4 +1,4 @@
-package flagmigrate
+package eventstore
 
 import (
 	"fmt"
@@ -7,33 +7,89 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// The comparison of this package's results (an Event, a page of events)
-// under the default options: one walk over the two values, in time linear
-// in their size whatever their nesting. (go-cmp aligns lists by trying
-// element pairs, each compared in full, and so takes time exponential in
-// the nesting of lists: seconds for one-element lists nested 12 deep.)
+// The one comparison of events, used by stores (an idempotent re-store
+// against a conflict: [EqualEvents]), by dual reads (flagmigrate's
+// comparison of two stores' answers) and by verify (backfill): one walk
+// over the two values, in time linear in their size whatever their
+// nesting, so that every report names a difference by the same path.
 //
-// It follows the default comparison ([cmpopts.EquateEmpty]): a nil and an empty map or list are
-// equal, times compare with Equal, other values with ==. Lists of equal
-// length are compared element by element; lists of different lengths are
-// one difference at the list's own path, except a page's events, which are
-// aligned on their common head and tail so that one missing event is one
-// path. At most maxDiffPaths paths are reported.
+// Values compare as canonical events hold them: a nil and an empty map or
+// list are equal (only a non-canonical value has both), times compare with
+// Equal, other values with ==. Lists of equal length are compared element
+// by element; lists of different lengths are one difference at the list's
+// own path, except a page's events, which are aligned on their common head
+// and tail so that one missing event is one difference.
 
-// maxDiffPaths caps the paths one comparison reports; the rest are counted
-// in a last entry.
-const maxDiffPaths = 64
+// MaxDifferences caps the differences one comparison lists; the rest are
+// counted in a last entry whose Path is "(and N more)".
+const MaxDifferences = 64
+
+// maxShownValue bounds the text of one value shown in a [Difference].
+const maxShownValue = 200
 
 // maxWalkDepth bounds the walk's recursion: deeper values (never valid
 // events) are compared with reflect.DeepEqual.
-const maxWalkDepth = 2 * eventstore.MaxDataDepth
+const maxWalkDepth = 2 * MaxDataDepth
 
-// maxShownValue bounds the text of one value shown in a diff.
-const maxShownValue = 200
+// Difference is one place where two events, or two pages, differ.
+type Difference struct {
+	// Path names the place: a field (`Type`, `Time`), a map key or a list
+	// index under it (`Data["plan"]`, `Data["items"][2]`), or an event of
+	// a page (`Events[3].Time`, `NextCursor`); "(root)" for the whole value.
+	Path string
+	// Old and New show the two values, in Go syntax, cut to 200 bytes;
+	// "(absent)" on the side that lacks the key or the event. They may hold
+	// personal data: show them only if you mean to.
+	Old, New string
+}
+
+// String formats the difference as "path: old → new".
+func (d Difference) String() string {
+	if d.Old == "" && d.New == "" {
+		return d.Path
+	}
+	return d.Path + ": " + d.Old + " → " + d.New
+}
+
+// Diff returns where e and o differ, in field order (Data's keys sorted),
+// at most [MaxDifferences] of them; nil when they are equal.
+func (e Event) Diff(o Event) []Difference {
+	var w walker
+	w.event(&e, &o, false)
+	return w.result()
+}
+
+// Diff returns where p and o differ: their events (aligned on a common
+// head and tail when their numbers differ, so that one missing event is one
+// difference) and their cursors; nil when they are equal.
+func (p Page) Diff(o Page) []Difference {
+	var w walker
+	w.page(p.Events, o.Events, p.NextCursor, o.NextCursor)
+	return w.result()
+}
+
+// Clone returns a deep copy of p, sharing no slice or map with it.
+func (p Page) Clone() Page {
+	p.Events = slices.Clone(p.Events)
+	for i := range p.Events {
+		p.Events[i] = p.Events[i].Clone()
+	}
+	return p
+}
+
+// EqualEvents reports whether two canonical events are identical: the
+// comparison stores use to tell an idempotent re-store from a conflict. It
+// is [Event.Diff] stopping at the first difference, except that a nil and
+// an empty Data differ (a canonical event has no empty Data).
+func EqualEvents(a, b Event) bool {
+	if (a.Data == nil) != (b.Data == nil) {
+		return false
+	}
+	var w walker
+	return w.event(&a, &b, true)
+}
 
 // pathStep is one step of a field path: a struct field, a map key or a
 // list index.
@@ -44,66 +100,40 @@ type pathStep struct {
 	index int
 }
 
-// walker compares two values, collecting the paths (and, when values is
-// set, the values) at which they differ.
+// walker compares two values, collecting the differences.
 type walker struct {
-	steps  []pathStep
-	paths  []string
-	lines  []string // "path: old → new", when values
-	more   int      // differences beyond maxDiffPaths
-	visits int      // nodes visited: the work done
-	values bool
+	steps []pathStep
+	diffs  []Difference
+	more   int // differences beyond MaxDifferences
+	visits int // nodes visited: the work done, for the test of linearity
 }
 
-// walkResults compares a and b when they are of a type the walker knows
-// (Event, Page, listPage); ok is false otherwise.
-func walkResults(a, b any, values bool) (w *walker, ok bool) {
-	w = &walker{values: values}
-	switch x := a.(type) {
-	case Event:
-		w.event(x, b.(Event), false)
-	case Page:
-		y := b.(Page)
-		w.page(x.Events, y.Events, x.NextCursor, y.NextCursor)
-	case listPage:
-		y := b.(listPage)
-		w.page(x.Events, y.Events, x.NextCursor, y.NextCursor)
-	default:
-		return nil, false
-	}
-	return w, true
-}
-
-// result returns the paths, with a last entry counting those left out.
-func (w *walker) result() []string {
+// result returns the differences, with a last entry counting those left out.
+func (w *walker) result() []Difference {
 	if w.more > 0 {
-		return append(w.paths, fmt.Sprintf("(and %d more)", w.more))
+		return append(w.diffs, Difference{Path: fmt.Sprintf("(and %d more)", w.more)})
 	}
-	return w.paths
+	return w.diffs
 }
 
 func (w *walker) push(s pathStep) { w.steps = append(w.steps, s) }
 func (w *walker) pop()            { w.steps = w.steps[:len(w.steps)-1] }
 
 // differ records a difference at the current path (probe walks, which
-// only ask whether there is one, record nothing).
+// only ask whether there is one, record nothing) and returns false.
 func (w *walker) differ(probe bool, a, b any, hasA, hasB bool) bool {
 	if probe {
 		return false
 	}
-	if len(w.paths) >= maxDiffPaths {
+	if len(w.diffs) >= MaxDifferences {
 		w.more++
 		return false
 	}
-	p := w.path()
-	w.paths = append(w.paths, p)
-	if w.values {
-		w.lines = append(w.lines, p+": "+shown(a, hasA)+" → "+shown(b, hasB))
-	}
+	w.diffs = append(w.diffs, Difference{Path: w.path(), Old: shown(a, hasA), New: shown(b, hasB)})
 	return false
 }
 
-// path formats the current path as formatPath does: Events[0].Data["v"].
+// path formats the current path: Events[0].Data["v"].
 func (w *walker) path() string {
 	var b strings.Builder
 	for _, s := range w.steps {
@@ -129,7 +159,15 @@ func shown(v any, ok bool) string {
 	if !ok {
 		return "(absent)"
 	}
-	s := fmt.Sprintf("%#v", v)
+	var s string
+	switch x := v.(type) {
+	case time.Time:
+		s = x.Format(time.RFC3339Nano)
+	case string:
+		s = strconv.Quote(x)
+	default:
+		s = fmt.Sprintf("%#v", v)
+	}
 	if len(s) > maxShownValue {
 		s = s[:maxShownValue-3] + "..."
 	}
@@ -138,31 +176,29 @@ func shown(v any, ok bool) string {
 
 // event compares two events field by field; with probe it stops at the
 // first difference. It reports whether they are equal.
-func (w *walker) event(a, b Event, probe bool) bool {
-	w.visits++
+func (w *walker) event(a, b *Event, probe bool) bool {
+	w.visits += 5
 	eq := true
 	for _, f := range [...]struct {
 		name string
 		a, b string
 	}{{"AccountID", a.AccountID, b.AccountID}, {"ID", a.ID, b.ID}, {"Type", a.Type, b.Type}} {
-		w.visits++
 		if f.a != f.b {
-			w.push(pathStep{field: f.name})
-			eq = w.differ(probe, f.a, f.b, true, true)
-			w.pop()
 			if probe {
 				return false
 			}
+			w.push(pathStep{field: f.name})
+			eq = w.differ(false, f.a, f.b, true, true)
+			w.pop()
 		}
 	}
-	w.visits++
 	if !a.Time.Equal(b.Time) {
-		w.push(pathStep{field: "Time"})
-		eq = w.differ(probe, a.Time.Format(time.RFC3339Nano), b.Time.Format(time.RFC3339Nano), true, true)
-		w.pop()
 		if probe {
 			return false
 		}
+		w.push(pathStep{field: "Time"})
+		eq = w.differ(false, a.Time, b.Time, true, true)
+		w.pop()
 	}
 	w.push(pathStep{field: "Data"})
 	if !w.value(a.Data, b.Data, probe, 1) {
@@ -175,15 +211,14 @@ func (w *walker) event(a, b Event, probe bool) bool {
 // page compares two pages: their events, aligned on a common head and
 // tail when their numbers differ, then their cursors.
 func (w *walker) page(a, b []Event, curA, curB string) {
-	w.visits++
 	w.push(pathStep{field: "Events"})
 	head, tail := 0, 0
 	if len(a) != len(b) {
 		n := min(len(a), len(b))
-		for head < n && w.event(a[head], b[head], true) {
+		for head < n && w.event(&a[head], &b[head], true) {
 			head++
 		}
-		for tail < n-head && w.event(a[len(a)-1-tail], b[len(b)-1-tail], true) {
+		for tail < n-head && w.event(&a[len(a)-1-tail], &b[len(b)-1-tail], true) {
 			tail++
 		}
 	}
@@ -192,7 +227,7 @@ func (w *walker) page(a, b []Event, curA, curB string) {
 		w.push(pathStep{index: head + i})
 		switch {
 		case i < len(midA) && i < len(midB):
-			w.event(midA[i], midB[i], false)
+			w.event(&midA[i], &midB[i], false)
 		case i < len(midA):
 			w.differ(false, midA[i], nil, true, false)
 		default:
@@ -201,7 +236,6 @@ func (w *walker) page(a, b []Event, curA, curB string) {
 		w.pop()
 	}
 	w.pop()
-	w.visits++
 	if curA != curB {
 		w.push(pathStep{field: "NextCursor"})
 		w.differ(false, curA, curB, true, true)
@@ -274,10 +308,7 @@ func (w *walker) mapValue(x, y map[string]any, probe bool, depth int) bool {
 		}
 		for k, xv := range x {
 			yv, ok := y[k]
-			w.push(pathStep{key: k, isKey: true})
-			eq := ok && w.value(xv, yv, true, depth+1)
-			w.pop()
-			if !eq {
+			if !ok || !w.value(xv, yv, true, depth+1) {
 				return false
 			}
 		}
@@ -306,45 +337,4 @@ func (w *walker) mapValue(x, y map[string]any, probe bool, depth int) bool {
 		w.pop()
 	}
 	return eq
-}
-
-// countNodes returns the number of nodes of a value of a type the walker
-// knows: an event is itself and its five fields, plus its Data's nodes.
-func countNodes(v any) (int, bool) {
-	switch x := v.(type) {
-	case Event:
-		return 6 + dataNodes(x.Data, 1), true
-	case Page:
-		return pageNodes(x.Events), true
-	case listPage:
-		return pageNodes(x.Events), true
-	}
-	return 0, false
-}
-
-func pageNodes(events []Event) int {
-	n := 2
-	for _, e := range events {
-		m, _ := countNodes(e)
-		n += m
-	}
-	return n
-}
-
-func dataNodes(v any, depth int) int {
-	n := 1
-	if depth > maxWalkDepth {
-		return n
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for _, e := range x {
-			n += dataNodes(e, depth+1)
-		}
-	case []any:
-		for _, e := range x {
-			n += dataNodes(e, depth+1)
-		}
-	}
-	return n
 }
