@@ -102,7 +102,7 @@ type pathStep struct {
 
 // walker compares two values, collecting the differences.
 type walker struct {
-	steps []pathStep
+	steps  []pathStep
 	diffs  []Difference
 	more   int // differences beyond MaxDifferences
 	visits int // nodes visited: the work done, for the test of linearity
