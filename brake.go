@@ -143,51 +143,6 @@ func WithBrake(o BrakeOptions) Option {
 	}
 }
 
-// BrakeReason says which rate tripped a brake.
-type BrakeReason string
-
-// Brake reasons.
-const (
-	// BrakeErrors: the new store's error rate.
-	BrakeErrors BrakeReason = "errors"
-	// BrakeMismatches: the dual reads' mismatch rate.
-	BrakeMismatches BrakeReason = "mismatches"
-)
-
-// BrakeState is one account's brake: as [Migration.Brakes] lists the
-// braked accounts, and as [Observer].BrakeChanged reports a change, which
-// is a trip (CannotHelp false, Released empty), a brake unable to help
-// (CannotHelp), or a release (Released says why).
-type BrakeState struct {
-	AccountID string
-	Reason    BrakeReason
-	// Samples and Bad are the window's samples of the reason's kind when
-	// the brake tripped, and the failed or mismatched ones among them.
-	Samples, Bad int
-	// Threshold is the rate Bad/Samples passed.
-	Threshold float64
-	// Since is when the brake tripped; Until when the cooldown ends (zero
-	// if it holds until a flag change).
-	Since, Until time.Time
-	// CannotHelp: the flags route the account to the new store only, so
-	// no safe route exists; its calls go where the flags say.
-	CannotHelp bool
-	// Released is why the brake was released, in the report of a release;
-	// empty while the brake holds.
-	Released BrakeRelease
-}
-
-// BrakeRelease says why a brake was released.
-type BrakeRelease string
-
-// Release causes.
-const (
-	// ReleaseFlagChange: the route the account's flags give changed.
-	ReleaseFlagChange BrakeRelease = "flag_change"
-	// ReleaseCooldown: the cooldown ended.
-	ReleaseCooldown BrakeRelease = "cooldown"
-)
-
 // Brakes returns the accounts braked now, by account ID ([WithBrake]); nil
 // without a brake.
 func (m *Migration[S]) Brakes() []BrakeState {
@@ -301,7 +256,9 @@ func (b *brake) account(accountID string) *brakeAccount {
 }
 
 func (b *brake) report(ctx context.Context, c BrakeState) {
-	b.obs.BrakeChanged(ctx, c)
+	if f := b.obs.BrakeChanged; f != nil {
+		f(ctx, c)
+	}
 }
 
 // route returns the route of a call of kind for accountID, given the one

@@ -76,23 +76,6 @@ func WithStoreBreaker(o BreakerOptions) Option {
 	}
 }
 
-// StoreState is a change of a store's health, as a Migration's breaker
-// sees it ([WithStoreBreaker]).
-type StoreState struct {
-	Side Side
-	// Down is true when the store was taken as down (its writes now go
-	// straight to the repair log), false when a probe found it back.
-	Down bool
-	// Failures is, when Down, the consecutive failed writes that took the
-	// store down; when back, the probes that failed before one landed.
-	Failures int
-	// Skipped is, when back, the writes that went straight to the repair
-	// log while the store was down.
-	Skipped int64
-	// Err is, when Down, the last failure.
-	Err error
-}
-
 // breaker is one store's circuit breaker: closed (writes go to the store)
 // until failures consecutive failures, then open (writes skip it) with one
 // probe at a time, each after a doubling backoff, until one succeeds.

@@ -16,29 +16,6 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// Verdict classifies a dual read: how the new store's result compares with
-// the old store's. Its value is its name in log records and metric labels.
-type Verdict string
-
-// Verdicts.
-const (
-	// VerdictMatch: equal results, or both stores found nothing, or both
-	// refused the call for the same reason.
-	VerdictMatch Verdict = "match"
-	// VerdictMissingInNew: the old store found the record, the new did not
-	// (typically: not yet backfilled).
-	VerdictMissingInNew Verdict = "missing_in_new"
-	// VerdictMissingInOld: the new store found the record, the old did not.
-	VerdictMissingInOld Verdict = "missing_in_old"
-	// VerdictDifferent: both returned a result and they differ; the
-	// Comparison's Paths say where.
-	VerdictDifferent Verdict = "different"
-	// VerdictErrorInOld: the old store failed (whatever the new one did).
-	VerdictErrorInOld Verdict = "error_in_old"
-	// VerdictErrorInNew: the new store failed, the old one did not.
-	VerdictErrorInNew Verdict = "error_in_new"
-)
-
 // diffValues shows where and how old and new differ: one "path: old → new"
 // line per difference for a result type with a Diff method (as [Event] and
 // [Page] have), otherwise a go-cmp diff (bounded by maxCmpSteps).
@@ -404,7 +381,9 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 			c.New = new.v
 		}
 	}
-	_ = safely(func() error { m.cfg.observer.Compared(ctx, c); return nil })
+	if f := m.cfg.observer.Compared; f != nil {
+		f(ctx, c)
+	}
 	if m.brake != nil {
 		switch verdict {
 		case VerdictMatch:

@@ -11,41 +11,6 @@ import (
 	"time"
 )
 
-// Side names one of the two stores of a migration. Its value is its name
-// in log records, metric labels and repair logs.
-type Side string
-
-// The two sides. The zero Side is invalid.
-const (
-	SideOld Side = "old" // the incumbent store, migrated from
-	SideNew Side = "new" // the candidate store, migrated to
-)
-
-// other returns the other side.
-func (s Side) other() Side {
-	if s == SideNew {
-		return SideOld
-	}
-	return SideNew
-}
-
-// Call describes one operation routed by a [Migration]: what the reports
-// call it, whose flags route it, and which record it touches. Every report
-// of the operation carries it ([StoreCall], [Comparison], [RepairEntry]).
-type Call struct {
-	// Op names the operation in reports, such as "StoreEvent".
-	Op string
-	// AccountID routes the call: the flags are evaluated for this account.
-	AccountID string
-	// Key identifies the record within the account (an event's ID); it
-	// may be empty for queries.
-	Key string
-	// Kind is what a write does (a write, a delete, an erasure): it goes
-	// into the repair entry, and makes a delete reach both stores. A
-	// write's empty Kind means [KindWrite]; a read has none.
-	Kind WriteKind
-}
-
 // Migration is the generic dual-read/dual-write core: it routes calls on a
 // pair of implementations of the same interface S (an old and a new DAO) by
 // per-account flags, writes the authoritative store first, records failed
@@ -235,7 +200,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
 	}
-	first, second := rt.first, rt.first.other()
+	first, second := rt.first, otherSide(rt.first)
 	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
 		return writeConcurrently(ctx, m, call, rt, auth, other)
 	}
@@ -259,7 +224,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 // writeSecondaryOrRecord writes the store other than first, through its
 // breaker, and records a repair entry when that fails or is skipped.
 func writeSecondaryOrRecord[S any](ctx context.Context, m *Migration[S], call Call, rt *route, first Side, write func(context.Context, S) error) error {
-	second := first.other()
+	second := otherSide(first)
 	ok, probe, skipErr := m.breaker(second).admit()
 	if !ok {
 		if m.brake != nil && second == SideNew {
@@ -299,7 +264,9 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 	}
 	m.observe(sctx, call, rt, side, role, start, err)
 	if change := m.breaker(side).done(err, role == RoleProbe, m.cfg.notFound); change != nil {
-		m.cfg.observer.StoreStateChanged(ctx, *change)
+		if f := m.cfg.observer.StoreStateChanged; f != nil {
+			f(ctx, *change)
+		}
 	}
 	return err
 }
@@ -308,7 +275,7 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 // authoritative write fails and the other succeeds, the other store holds a
 // write the caller was told failed: it is recorded as an orphan.
 func writeConcurrently[S any](ctx context.Context, m *Migration[S], call Call, rt route, auth, other func(context.Context, S) error) error {
-	first, second := rt.first, rt.first.other()
+	first, second := rt.first, otherSide(rt.first)
 	done := make(chan error, 1)
 	go func() { done <- writeSecondary(ctx, m, call, &rt, second, RoleSecondary, other) }()
 	start := time.Now()
@@ -347,7 +314,9 @@ func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntr
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.secondaryTimeout)
 	defer cancel()
 	err := safely(func() error { return m.cfg.repair.Record(rctx, e) })
-	m.cfg.observer.RepairRecorded(ctx, e, err)
+	if f := m.cfg.observer.RepairRecorded; f != nil {
+		f(ctx, e, err)
+	}
 	if err != nil && !e.Orphan {
 		return fmt.Errorf("%w: %s %s/%s: the %s store's write failed (%v) and the repair log refused the entry: %w",
 			ErrUnrepaired, call.Op, call.AccountID, call.Key, e.Target, cause, err)
@@ -384,7 +353,7 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	}
-	if m.breaker(rt.first.other()).isDown() {
+	if m.breaker(otherSide(rt.first)).isDown() {
 		return readCandidateDown(ctx, m, call, rt, read)
 	}
 	if m.shadow != nil {
@@ -427,7 +396,7 @@ func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt rout
 // matching [ErrStoreDown], which the brake counts as the new store's.
 func readCandidateDown[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
 	defer rt.finish(ctx, &m.cfg.observer)
-	cand := rt.first.other()
+	cand := otherSide(rt.first)
 	if m.brake != nil && cand == SideNew {
 		m.brake.sample(ctx, call.AccountID, BrakeErrors, true)
 	}
@@ -464,7 +433,9 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 	rt := &rtv
 	ep, reason := m.shadow.acquire()
 	if ep == nil {
-		m.cfg.observer.ShadowDropped(ctx, call.Op, reason)
+		if f := m.cfg.observer.ShadowDropped; f != nil {
+			f(ctx, call.Op, reason)
+		}
 		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
 	}
@@ -484,7 +455,9 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 			default:
 				// The authoritative read outlasts the shadow timeout:
 				// give up on it rather than hold Close (and a worker).
-				m.cfg.observer.ShadowDropped(sctx, call.Op, DropTimeout)
+				if f := m.cfg.observer.ShadowDropped; f != nil {
+					f(sctx, call.Op, DropTimeout)
+				}
 				return
 			}
 		}
@@ -525,7 +498,7 @@ type shadowAuth[T any] struct {
 func candidateRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (c result[T]) {
 	c.err = safely(func() error {
 		var err error
-		c.v, err = timedRead(ctx, m, call, rt, rt.first.other(), RoleCandidate, read)
+		c.v, err = timedRead(ctx, m, call, rt, otherSide(rt.first), RoleCandidate, read)
 		return err
 	})
 	return c
@@ -709,4 +682,12 @@ func (p *shadowPool) close() {
 	_ = p.flush(context.Background())
 	p.quitOnce.Do(func() { close(p.quit) })
 	p.workers.Wait()
+}
+
+// otherSide returns the side other than s.
+func otherSide(s Side) Side {
+	if s == SideNew {
+		return SideOld
+	}
+	return SideNew
 }

@@ -10,17 +10,6 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
-// WriteKind is what a write routed by a [Migration] does; it is recorded in
-// a [RepairEntry] so that repair does the same. Its value is its name.
-type WriteKind string
-
-// Write kinds. A [Call] without a Kind is a write.
-const (
-	KindWrite  WriteKind = "write"  // a store of a record, replayed by copying it from the source
-	KindDelete WriteKind = "delete" // a delete of one record, replayed by deleting it again
-	KindErase  WriteKind = "erase"  // an erasure of an account, replayed by erasing it again
-)
-
 var _ eventstore.EventDeleter = (*MigratingStore)(nil)
 
 // deleters returns both stores as EventDeleters, or an error matching
@@ -104,7 +93,7 @@ func (s *MigratingStore) EraseAccount(ctx context.Context, accountID string) ([]
 			d = new
 		}
 		if err := s.deleteKeys(ctx, d, accountID, ids); err != nil {
-			if rerr := s.m.recordRepair(ctx, call, RepairEntry{Target: side, Source: side.other()}, err); rerr != nil {
+			if rerr := s.m.recordRepair(ctx, call, RepairEntry{Target: side, Source: otherSide(side)}, err); rerr != nil {
 				return ids, rerr
 			}
 		}

@@ -1,6 +1,9 @@
 package flagmigrate
 
-import "github.com/flagmigrate/flagmigrate/eventstore"
+import (
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
+)
 
 // Event is an immutable event of one account: see [eventstore.Event] for
 // its validation and canonical form. The contract lives in package
@@ -9,3 +12,7 @@ import "github.com/flagmigrate/flagmigrate/eventstore"
 // aliases let a service that wraps its stores in a [MigratingStore] use one
 // import.
 type Event = eventstore.Event
+
+// Call describes one operation routed by a [Migration]: see
+// [migration.Call]. Every report of the operation carries it.
+type Call = migration.Call

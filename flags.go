@@ -115,67 +115,6 @@ func WithRoutingCheck(every time.Duration) Option {
 	return func(c *config) { c.checkEvery = every }
 }
 
-// FlagState is the four flags' values for one account.
-type FlagState struct {
-	OldWrite, NewWrite, OldRead, NewRead bool
-}
-
-// Writes returns the stores a write goes to: the old store when neither
-// write flag is on.
-func (f FlagState) Writes() (old, new bool) {
-	if !f.OldWrite && !f.NewWrite {
-		return true, false
-	}
-	return f.OldWrite, f.NewWrite
-}
-
-// Reads returns the stores a read goes to: the old store when neither read
-// flag is on.
-func (f FlagState) Reads() (old, new bool) {
-	if !f.OldRead && !f.NewRead {
-		return true, false
-	}
-	return f.OldRead, f.NewRead
-}
-
-// Authoritative returns the store reads are served from, which writes go to
-// first: the new store when only it is read, else the old store.
-func (f FlagState) Authoritative() Side {
-	if o, n := f.Reads(); n && !o {
-		return SideNew
-	}
-	return SideOld
-}
-
-// Danger reports whether the combination is legal but dangerous: whether a
-// store is read (served or compared) that is not written. It returns ""
-// for a safe combination.
-func (f FlagState) Danger() Danger {
-	wo, wn := f.Writes()
-	ro, rn := f.Reads()
-	switch {
-	case rn && !wn:
-		return DangerNewReadNotWritten
-	case ro && !wo:
-		return DangerOldReadNotWritten
-	}
-	return ""
-}
-
-// Danger names a legal but dangerous flag combination; its value is its
-// name in log records and metric labels.
-type Danger string
-
-// Dangers.
-const (
-	// DangerNewReadNotWritten: the new store is read while it is not
-	// written, so it misses the account's latest events.
-	DangerNewReadNotWritten Danger = "new_read_not_written"
-	// DangerOldReadNotWritten: old writes are off while the old store is
-	// still read, so it misses the account's latest events.
-	DangerOldReadNotWritten Danger = "old_read_not_written"
-)
-
 // route is the routing of one call.
 type route struct {
 	first Side // authoritative: written first, its read result returned
@@ -204,7 +143,7 @@ func (r *route) finish(ctx context.Context, obs *Observer) {
 	if r.op == nil {
 		return
 	}
-	if err := r.op.Finish(ctx); err != nil {
+	if err := r.op.Finish(ctx); err != nil && obs.FlagFailed != nil {
 		obs.FlagFailed(ctx, r.stage.key, "", err)
 	}
 }
@@ -231,10 +170,10 @@ func (r *flagRouter) pair(ctx context.Context, accountID, k1, k2 string) (v1, v2
 	v1, err1 := r.client.BoolFlag(ctx, k1, accountID, false)
 	v2, err2 := r.client.BoolFlag(ctx, k2, accountID, false)
 	if err1 != nil {
-		r.cfg.observer.FlagFailed(ctx, k1, accountID, err1)
+		r.cfg.flagFailed(ctx, k1, accountID, err1)
 	}
 	if err2 != nil {
-		r.cfg.observer.FlagFailed(ctx, k2, accountID, err2)
+		r.cfg.flagFailed(ctx, k2, accountID, err2)
 	}
 	return v1, v2, err1 == nil && err2 == nil
 }
@@ -288,7 +227,9 @@ func (r *flagRouter) read(ctx context.Context, accountID string) route {
 
 func (r *flagRouter) report(ctx context.Context, accountID string, f FlagState) {
 	if f.Danger() != "" {
-		r.cfg.observer.DangerousRouting(ctx, accountID, f)
+		if h := r.cfg.observer.DangerousRouting; h != nil {
+			h(ctx, accountID, f)
+		}
 	}
 }
 
@@ -334,7 +275,7 @@ type stageRouter struct {
 func (r *stageRouter) route(ctx context.Context, accountID string, write bool) (Stage, route) {
 	stage, tracker, err := r.client.StageFlag(ctx, r.key, accountID, write)
 	if err != nil {
-		r.cfg.observer.FlagFailed(ctx, r.key, accountID, err)
+		r.cfg.flagFailed(ctx, r.key, accountID, err)
 		stage = StageOff
 	}
 	return stage, route{first: SideOld, stage: r, op: tracker}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -178,10 +179,14 @@ func (c *config) validate() error {
 		c.observer = SlogObserver(nil, false)
 	}
 	c.callsObserved = c.observer.StoreCalled != nil
-	c.observer = c.observer.filled()
+	c.observer = migration.MultiObserver(c.observer) // each hook guarded
 	if c.repair == nil {
 		obs := c.observer
-		c.repair = newRingRepairLog(defaultRepairLimit, func(e RepairEntry) { obs.RepairDropped(context.Background(), e) })
+		c.repair = newRingRepairLog(defaultRepairLimit, func(e RepairEntry) {
+			if obs.RepairDropped != nil {
+				obs.RepairDropped(context.Background(), e)
+			}
+		})
 	}
 	return errors.Join(c.errs...)
 }
@@ -253,5 +258,12 @@ func WithShadowReads(o ShadowOptions) Option {
 			o.MaxInFlight = defaultShadowMaxInFlight
 		}
 		c.shadow = &o
+	}
+}
+
+// flagFailed reports a flag failure to the observer, if it listens.
+func (c *config) flagFailed(ctx context.Context, key, accountID string, err error) {
+	if f := c.observer.FlagFailed; f != nil {
+		f(ctx, key, accountID, err)
 	}
 }

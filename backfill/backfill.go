@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/backoff"
 	"golang.org/x/sync/errgroup"
@@ -82,7 +81,7 @@ type Stats struct {
 	// (see Options.OnUnreadable); they are not in Scanned.
 	Unreadable int64 `json:"unreadable,omitempty"`
 	// Deleted counts source events the destination refused because they
-	// were deleted there (flagmigrate.ErrDeleted): deleted while the run
+	// were deleted there (eventstore.ErrDeleted): deleted while the run
 	// read them, so not copied, and not a failure.
 	Deleted int64 `json:"deleted,omitempty"`
 }
@@ -152,7 +151,7 @@ type Progress struct {
 
 // Conflict is an event that the destination holds with other content.
 type Conflict struct {
-	Source, Destination flagmigrate.Event
+	Source, Destination eventstore.Event
 }
 
 // Counter is an optional capability of a store, used for the totals of
@@ -179,7 +178,7 @@ var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
 //
 // Events written to dst concurrently (by a MigratingStore's dual writes) are
 // safe: the same immutable event is found identical, or stored idempotently.
-func Run(ctx context.Context, src eventstore.EventScanner, dst flagmigrate.EventStore, opts Options) (Stats, error) {
+func Run(ctx context.Context, src eventstore.EventScanner, dst eventstore.EventStore, opts Options) (Stats, error) {
 	r, err := newRunner(src, dst, opts)
 	if err != nil {
 		return Stats{}, err
@@ -189,7 +188,7 @@ func Run(ctx context.Context, src eventstore.EventScanner, dst flagmigrate.Event
 
 type runner struct {
 	src   eventstore.EventScanner
-	dst   flagmigrate.EventStore
+	dst   eventstore.EventStore
 	opts  Options
 	job   string
 	stats struct{ scanned, copied, skipped, conflicts, errors, unreadable, deleted atomic.Int64 }
@@ -200,9 +199,9 @@ type runner struct {
 	resumed int64
 }
 
-func newRunner(src eventstore.EventScanner, dst flagmigrate.EventStore, opts Options) (*runner, error) {
+func newRunner(src eventstore.EventScanner, dst eventstore.EventStore, opts Options) (*runner, error) {
 	if src == nil || dst == nil {
-		return nil, fmt.Errorf("backfill: %w: source and destination are required", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("backfill: %w: source and destination are required", eventstore.ErrInvalidArgument)
 	}
 	if opts.BatchSize == 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -221,9 +220,9 @@ func newRunner(src eventstore.EventScanner, dst flagmigrate.EventStore, opts Opt
 	}
 	switch {
 	case opts.BatchSize < 0 || opts.Workers < 0 || opts.MaxRetries < 0 || opts.Rate < 0:
-		return nil, fmt.Errorf("backfill: %w: negative batch size, workers, retries or rate", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("backfill: %w: negative batch size, workers, retries or rate", eventstore.ErrInvalidArgument)
 	case len(opts.Accounts) > 0 && opts.Segments > 1:
-		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", flagmigrate.ErrInvalidArgument)
+		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", eventstore.ErrInvalidArgument)
 	}
 	if err := (eventstore.ScanOptions{Segment: opts.Segment, Segments: opts.Segments}).Validate(); err != nil {
 		return nil, fmt.Errorf("backfill: %w", err)
@@ -246,7 +245,7 @@ func jobID(o Options) string {
 type job struct {
 	seq     int
 	account int                  // index in Options.Accounts (0 for a whole-store run)
-	events  []flagmigrate.Event  // empty for the marker that starts an account
+	events  []eventstore.Event   // empty for the marker that starts an account
 	last    *eventstore.EventKey // the checkpoint once this batch and all before it are done
 }
 
@@ -387,14 +386,14 @@ func (r *runner) produce(ctx context.Context, cp Checkpoint, jobs chan<- job) er
 		} else if err := send(job{account: i}); err != nil { // marks the account's start
 			return err
 		}
-		batch := make([]flagmigrate.Event, 0, r.opts.BatchSize)
+		batch := make([]eventstore.Event, 0, r.opts.BatchSize)
 		flush := func() error {
 			if len(batch) == 0 {
 				return nil
 			}
 			k := batch[len(batch)-1].Key()
 			err := send(job{account: i, events: batch, last: &k})
-			batch = make([]flagmigrate.Event, 0, r.opts.BatchSize)
+			batch = make([]eventstore.Event, 0, r.opts.BatchSize)
 			return err
 		}
 		for e, err := range r.src.ScanEvents(ctx, so) {
@@ -451,7 +450,7 @@ func (r *runner) work(ctx context.Context, jobs <-chan job, results chan<- job) 
 // copyBatch looks the batch up in the destination and writes what is
 // missing. A non-nil error means the batch must be retried; per-event
 // problems that retrying cannot fix are counted and reported.
-func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Stats, error) {
+func (r *runner) copyBatch(ctx context.Context, events []eventstore.Event) (Stats, error) {
 	s := Stats{Scanned: int64(len(events))}
 	if len(events) == 0 {
 		return s, nil
@@ -460,7 +459,7 @@ func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Sta
 	if err != nil {
 		return Stats{}, fmt.Errorf("backfill: reading destination: %w", err)
 	}
-	missing := make([]flagmigrate.Event, 0, len(events))
+	missing := make([]eventstore.Event, 0, len(events))
 	for _, e := range events {
 		d, ok := existing[e.Key()]
 		switch {
@@ -485,14 +484,14 @@ func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Sta
 		switch {
 		case err == nil:
 			s.Copied++
-		case errors.Is(err, flagmigrate.ErrDeleted):
+		case errors.Is(err, eventstore.ErrDeleted):
 			s.Deleted++ // deleted in the destination meanwhile: never brought back
-		case errors.Is(err, flagmigrate.ErrConflict):
+		case errors.Is(err, eventstore.ErrConflict):
 			// Written concurrently with other content between lookup and write.
 			s.Conflicts++
 			d, _ := r.dst.FindEventByID(ctx, missing[i].AccountID, missing[i].ID)
 			r.conflict(missing[i], d)
-		case errors.Is(err, flagmigrate.ErrInvalidEvent):
+		case errors.Is(err, eventstore.ErrInvalidEvent):
 			s.Errors++
 			if r.opts.OnError != nil {
 				r.opts.OnError(missing[i].Key(), err)
@@ -504,15 +503,15 @@ func (r *runner) copyBatch(ctx context.Context, events []flagmigrate.Event) (Sta
 	return s, nil
 }
 
-func (r *runner) conflict(src, dst flagmigrate.Event) {
+func (r *runner) conflict(src, dst eventstore.Event) {
 	if r.opts.OnConflict != nil {
 		r.opts.OnConflict(Conflict{Source: src, Destination: dst})
 	}
 }
 
 // findAll returns the destination's events for the batch's keys.
-func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) (map[eventstore.EventKey]flagmigrate.Event, error) {
-	out := make(map[eventstore.EventKey]flagmigrate.Event, len(events))
+func findAll(ctx context.Context, dst eventstore.EventStore, events []eventstore.Event) (map[eventstore.EventKey]eventstore.Event, error) {
+	out := make(map[eventstore.EventKey]eventstore.Event, len(events))
 	if bf, ok := dst.(eventstore.BatchFinder); ok {
 		keys := make([]eventstore.EventKey, len(events))
 		for i, e := range events {
@@ -532,7 +531,7 @@ func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigra
 		switch {
 		case err == nil:
 			out[e.Key()] = d
-		case !errors.Is(err, flagmigrate.ErrNotFound):
+		case !errors.Is(err, eventstore.ErrNotFound):
 			return nil, err
 		}
 	}
@@ -540,7 +539,7 @@ func findAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigra
 }
 
 // storeAll writes events, one error per event, or an error for the batch.
-func storeAll(ctx context.Context, dst flagmigrate.EventStore, events []flagmigrate.Event) ([]error, error) {
+func storeAll(ctx context.Context, dst eventstore.EventStore, events []eventstore.Event) ([]error, error) {
 	if bs, ok := dst.(eventstore.BatchStorer); ok {
 		return bs.StoreEvents(ctx, events)
 	}

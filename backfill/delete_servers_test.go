@@ -15,6 +15,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -52,7 +53,7 @@ func dualWriting(t *testing.T, old, nu flagmigrate.EventStore) *flagmigrate.Migr
 	t.Helper()
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true)
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{}))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(migration.Observer{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,8 +187,8 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		if err := old.StoreEvent(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
-		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID},
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
+		if err := log.Record(t.Context(), migration.RepairEntry{Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID},
+			Target: migration.SideNew, Source: migration.SideOld, Error: "injected"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -66,8 +67,8 @@ func ExampleRepair() {
 	ctx := context.Background()
 	old, new := history(), memstore.New()
 	log := repairlog.NewMemory(0)
-	_ = log.Record(ctx, flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-2"},
-		Source: flagmigrate.SideOld, Target: flagmigrate.SideNew, Error: "timeout"})
+	_ = log.Record(ctx, migration.RepairEntry{Call: migration.Call{Op: "StoreEvent", AccountID: "acct-1", Key: "evt-2"},
+		Source: migration.SideOld, Target: migration.SideNew, Error: "timeout"})
 	st, err := backfill.Repair(ctx, log.RepairEntries(ctx), old, new, nil)
 	fmt.Println(st.Copied, err)
 	// Output: 1 <nil>

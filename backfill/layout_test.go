@@ -18,6 +18,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 )
 
@@ -97,9 +98,9 @@ func TestMigratingStoreOverTheOldAppsCollection(t *testing.T) {
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true).Set(keys.NewRead, true)
 	var mismatches atomic.Int64
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{
-		Compared: func(_ context.Context, m flagmigrate.Comparison) {
-			if m.Verdict != flagmigrate.VerdictMatch {
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(migration.Observer{
+		Compared: func(_ context.Context, m migration.Comparison) {
+			if m.Verdict != migration.VerdictMatch {
 				mismatches.Add(1)
 				t.Errorf("mismatch: %s %s/%s %v %v", m.Op, m.AccountID, m.Key, m.Verdict, m.Paths)
 			}

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // RepairStats count what [Repair] did.
@@ -47,15 +47,15 @@ type RepairStats struct {
 // set, is told of every entry that was not copied or already there. Repair
 // stops at any other error reading the log, and at the first error reaching
 // a store.
-func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, error], old, new flagmigrate.EventStore, onProblem func(flagmigrate.RepairEntry, error)) (RepairStats, error) {
+func Repair(ctx context.Context, entries iter.Seq2[migration.RepairEntry, error], old, new eventstore.EventStore, onProblem func(migration.RepairEntry, error)) (RepairStats, error) {
 	var st RepairStats
-	store := func(s flagmigrate.Side) flagmigrate.EventStore {
-		if s == flagmigrate.SideNew {
+	store := func(s migration.Side) eventstore.EventStore {
+		if s == migration.SideNew {
 			return new
 		}
 		return old
 	}
-	problem := func(e flagmigrate.RepairEntry, err error) {
+	problem := func(e migration.RepairEntry, err error) {
 		if onProblem != nil {
 			onProblem(e, err)
 		}
@@ -63,7 +63,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 	for e, err := range entries {
 		if errors.Is(err, eventstore.ErrUnreadable) {
 			st.Unreadable++
-			problem(flagmigrate.RepairEntry{}, err)
+			problem(migration.RepairEntry{}, err)
 			continue
 		}
 		if err != nil {
@@ -75,11 +75,11 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 			problem(e, err)
 			continue
 		}
-		if e.Kind != flagmigrate.KindWrite && e.Kind != "" {
+		if e.Kind != migration.KindWrite && e.Kind != "" {
 			switch err := replayDelete(ctx, e, store(e.Target)); {
 			case err == nil:
 				st.Deleted++
-			case errors.Is(err, errors.ErrUnsupported), errors.Is(err, flagmigrate.ErrInvalidArgument):
+			case errors.Is(err, errors.ErrUnsupported), errors.Is(err, eventstore.ErrInvalidArgument):
 				st.Errors++
 				problem(e, err)
 			default:
@@ -90,7 +90,7 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 		k := eventstore.EventKey{AccountID: e.AccountID, ID: e.Key}
 		src, err := store(e.Source).FindEventByID(ctx, k.AccountID, k.ID)
 		switch {
-		case errors.Is(err, flagmigrate.ErrNotFound):
+		case errors.Is(err, eventstore.ErrNotFound):
 			st.MissingInSource++
 			problem(e, err)
 			continue
@@ -110,24 +110,24 @@ func Repair(ctx context.Context, entries iter.Seq2[flagmigrate.RepairEntry, erro
 			continue
 		case err == nil:
 			st.Conflicts++
-			problem(e, fmt.Errorf("%w: the %v store holds other content", flagmigrate.ErrConflict, e.Target))
+			problem(e, fmt.Errorf("%w: the %v store holds other content", eventstore.ErrConflict, e.Target))
 			continue
 		case errors.Is(err, eventstore.ErrUnreadable):
 			st.Unreadable++
 			problem(e, err)
 			continue
-		case !errors.Is(err, flagmigrate.ErrNotFound):
+		case !errors.Is(err, eventstore.ErrNotFound):
 			return st, fmt.Errorf("backfill: repair: reading %v from the %v store: %w", k, e.Target, err)
 		}
 		switch err := dst.StoreEvent(ctx, src); {
 		case err == nil:
 			st.Copied++
-		case errors.Is(err, flagmigrate.ErrDeleted): // deleted since: the tombstone wins
+		case errors.Is(err, eventstore.ErrDeleted): // deleted since: the tombstone wins
 			st.DeletedSince++
-		case errors.Is(err, flagmigrate.ErrConflict): // written meanwhile with other content
+		case errors.Is(err, eventstore.ErrConflict): // written meanwhile with other content
 			st.Conflicts++
 			problem(e, err)
-		case errors.Is(err, flagmigrate.ErrInvalidEvent):
+		case errors.Is(err, eventstore.ErrInvalidEvent):
 			st.Errors++
 			problem(e, err)
 		default:

@@ -13,6 +13,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -27,25 +28,25 @@ func TestRepairReplaysTheLog(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := repairlog.NewMemory(0)
-	entry := func(e flagmigrate.Event, target flagmigrate.Side) flagmigrate.RepairEntry {
-		source := flagmigrate.SideOld
+	entry := func(e flagmigrate.Event, target migration.Side) migration.RepairEntry {
+		source := migration.SideOld
 		if target == source {
-			source = flagmigrate.SideNew
+			source = migration.SideNew
 		}
-		return flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID}, Time: time.Now(), Target: target, Source: source, Error: "boom"}
+		return migration.RepairEntry{Call: migration.Call{Op: "StoreEvent", AccountID: e.AccountID, Key: e.ID}, Time: time.Now(), Target: target, Source: source, Error: "boom"}
 	}
-	for _, e := range []flagmigrate.RepairEntry{
-		entry(onlyOld, flagmigrate.SideNew),
-		entry(onlyNew, flagmigrate.SideOld),
-		entry(fixture.Nth("acct-00", "e-0001", 1), flagmigrate.SideNew),        // already in both
-		entry(fixture.Nth("acct-00", "never-written", 1), flagmigrate.SideNew), // in neither
+	for _, e := range []migration.RepairEntry{
+		entry(onlyOld, migration.SideNew),
+		entry(onlyNew, migration.SideOld),
+		entry(fixture.Nth("acct-00", "e-0001", 1), migration.SideNew),        // already in both
+		entry(fixture.Nth("acct-00", "never-written", 1), migration.SideNew), // in neither
 	} {
 		if err := log.Record(t.Context(), e); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var problems int
-	st, err := backfill.Repair(t.Context(), log.RepairEntries(t.Context()), old, nu, func(flagmigrate.RepairEntry, error) { problems++ })
+	st, err := backfill.Repair(t.Context(), log.RepairEntries(t.Context()), old, nu, func(migration.RepairEntry, error) { problems++ })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +76,8 @@ func TestRepairSkipsUnreadableLines(t *testing.T) {
 	log := line("a") + "{\"op\":\"Sto\x00garbage\n" + line("b") + `{"op":"StoreEvent","acc`
 	var bad []string
 	st, err := backfill.Repair(t.Context(), repairlog.Read(t.Context(), strings.NewReader(log)), old, nu,
-		func(e flagmigrate.RepairEntry, err error) {
-			if !errors.Is(err, eventstore.ErrUnreadable) || e != (flagmigrate.RepairEntry{}) {
+		func(e migration.RepairEntry, err error) {
+			if !errors.Is(err, eventstore.ErrUnreadable) || e != (migration.RepairEntry{}) {
 				t.Errorf("problem %+v, %v: want only unreadable lines", e, err)
 			}
 			bad = append(bad, err.Error())
@@ -106,13 +107,13 @@ func TestRepairSkipsUnreadableEvents(t *testing.T) {
 	old := unreadableEvent{EventStore: oldMem, id: "b"}
 	log := repairlog.NewMemory(0)
 	for _, id := range []string{"a", "b", "c"} {
-		if err := log.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: id},
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"}); err != nil {
+		if err := log.Record(t.Context(), migration.RepairEntry{Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: id},
+			Target: migration.SideNew, Source: migration.SideOld, Error: "x"}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var problems []string
-	st, err := backfill.Repair(t.Context(), log.RepairEntries(t.Context()), old, nu, func(e flagmigrate.RepairEntry, err error) {
+	st, err := backfill.Repair(t.Context(), log.RepairEntries(t.Context()), old, nu, func(e migration.RepairEntry, err error) {
 		if !errors.Is(err, eventstore.ErrUnreadable) {
 			t.Errorf("problem %+v: %v, want only the unreadable event", e, err)
 		}

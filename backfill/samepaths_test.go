@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -61,7 +62,7 @@ func TestDualReadAndVerifyReportTheSamePaths(t *testing.T) {
 
 	var mu sync.Mutex
 	dual := map[string][]string{}
-	obs := flagmigrate.Observer{Compared: func(_ context.Context, c flagmigrate.Comparison) {
+	obs := migration.Observer{Compared: func(_ context.Context, c migration.Comparison) {
 		mu.Lock()
 		defer mu.Unlock()
 		dual[c.Key] = c.Paths

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // A MigratingStore dual-writes new events, and writes old ones again, while
@@ -29,7 +30,7 @@ func TestBackfillDuringDualWritesOnRealServers(t *testing.T) {
 	}
 	keys := flagmigrate.DefaultFlagKeys()
 	flags := flagtest.New().Set(keys.OldWrite, true).Set(keys.NewWrite, true).Set(keys.OldRead, true)
-	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(flagmigrate.Observer{}))
+	ms, err := flagmigrate.NewMigratingStore(old, nu, flags, flagmigrate.WithObserver(migration.Observer{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,12 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // DiffKind is the kind of a [Difference]. Its names follow those of
-// [flagmigrate.Verdict] (lower case, underscores), with the sides of a copy:
+// [migration.Verdict] (lower case, underscores), with the sides of a copy:
 // the source and the destination.
 type DiffKind string
 
@@ -156,11 +155,11 @@ func (r Report) String() string {
 // looked up in the other in batches. Records a scan cannot read
 // ([eventstore.ErrUnreadable]) are counted and listed in the report, not
 // compared, and the scan goes on.
-func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOptions) (Report, error) {
+func Verify(ctx context.Context, src, dst eventstore.EventStore, opts VerifyOptions) (Report, error) {
 	ss, ok1 := src.(eventstore.EventScanner)
 	ds, ok2 := dst.(eventstore.EventScanner)
 	if !ok1 || !ok2 {
-		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement eventstore.EventScanner", flagmigrate.ErrInvalidArgument)
+		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement eventstore.EventScanner", eventstore.ErrInvalidArgument)
 	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
@@ -172,7 +171,7 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 		opts.ProgressEvery = DefaultProgressEvery
 	}
 	if opts.Rate < 0 {
-		return Report{}, fmt.Errorf("backfill: %w: verify with a negative rate", flagmigrate.ErrInvalidArgument)
+		return Report{}, fmt.Errorf("backfill: %w: verify with a negative rate", eventstore.ErrInvalidArgument)
 	}
 	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}, pace: newVerifyPace(ctx, opts, src, dst)}
 	err := v.run(ctx, ss, ds, src, dst)
@@ -184,7 +183,7 @@ func Verify(ctx context.Context, src, dst flagmigrate.EventStore, opts VerifyOpt
 
 // run compares the stores into v.r; after an error or a cancellation v.r
 // holds what was compared so far.
-func (v *verifier) run(ctx context.Context, ss, ds eventstore.EventScanner, src, dst flagmigrate.EventStore) error {
+func (v *verifier) run(ctx context.Context, ss, ds eventstore.EventScanner, src, dst eventstore.EventStore) error {
 	opts := v.opts
 	if len(opts.Accounts) > 0 {
 		for _, a := range opts.Accounts {
@@ -195,7 +194,7 @@ func (v *verifier) run(ctx context.Context, ss, ds eventstore.EventScanner, src,
 		return nil
 	}
 	// Source events: found, missing or different in the destination.
-	err := v.lookup(ctx, "source", ss, dst, func(e flagmigrate.Event, other *flagmigrate.Event) {
+	err := v.lookup(ctx, "source", ss, dst, func(e eventstore.Event, other *eventstore.Event) {
 		v.r.SourceEvents++
 		v.account(e.AccountID).SourceEvents++
 		v.compare(&e, other)
@@ -204,7 +203,7 @@ func (v *verifier) run(ctx context.Context, ss, ds eventstore.EventScanner, src,
 		return err
 	}
 	// Destination events: only those missing in the source are new findings.
-	return v.lookup(ctx, "destination", ds, src, func(e flagmigrate.Event, other *flagmigrate.Event) {
+	return v.lookup(ctx, "destination", ds, src, func(e eventstore.Event, other *eventstore.Event) {
 		v.r.DestinationEvents++
 		v.account(e.AccountID).DestinationEvents++
 		if other == nil {
@@ -271,8 +270,8 @@ func (v *verifier) report() Report {
 
 // lookup scans s in batches and calls fn with each event and its counterpart
 // in other (nil when absent).
-func (v *verifier) lookup(ctx context.Context, side string, s eventstore.EventScanner, other flagmigrate.EventStore, fn func(flagmigrate.Event, *flagmigrate.Event)) error {
-	batch := make([]flagmigrate.Event, 0, v.opts.BatchSize)
+func (v *verifier) lookup(ctx context.Context, side string, s eventstore.EventScanner, other eventstore.EventStore, fn func(eventstore.Event, *eventstore.Event)) error {
+	batch := make([]eventstore.Event, 0, v.opts.BatchSize)
 	flush := func() error {
 		found, err := findAll(ctx, other, batch)
 		if err != nil {
@@ -311,12 +310,12 @@ func (v *verifier) lookup(ctx context.Context, side string, s eventstore.EventSc
 }
 
 // merge walks two ID-ordered scans of one account side by side.
-func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[flagmigrate.Event, error]) error {
+func (v *verifier) merge(ctx context.Context, a, b iter.Seq2[eventstore.Event, error]) error {
 	nextA, stopA := iter.Pull2(a)
 	defer stopA()
 	nextB, stopB := iter.Pull2(b)
 	defer stopB()
-	pull := func(side string, next func() (flagmigrate.Event, error, bool)) (*flagmigrate.Event, error) {
+	pull := func(side string, next func() (eventstore.Event, error, bool)) (*eventstore.Event, error) {
 		e, err, ok := next()
 		for ok && v.unreadable(side, err) {
 			if err := v.pace.tick(ctx, &v.r); err != nil {
@@ -400,7 +399,7 @@ func (v *verifier) unreadable(side string, err error) bool {
 }
 
 // compare records one key's outcome; a or b is nil when absent on that side.
-func (v *verifier) compare(a, b *flagmigrate.Event) {
+func (v *verifier) compare(a, b *eventstore.Event) {
 	var d Difference
 	switch {
 	case b == nil:

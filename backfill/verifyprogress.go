@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"golang.org/x/time/rate"
 )
 
@@ -40,7 +40,7 @@ type verifyPace struct {
 	limiter *rate.Limiter
 }
 
-func newVerifyPace(ctx context.Context, opts VerifyOptions, src, dst flagmigrate.EventStore) *verifyPace {
+func newVerifyPace(ctx context.Context, opts VerifyOptions, src, dst eventstore.EventStore) *verifyPace {
 	p := &verifyPace{opts: opts, start: time.Now(), total: -1}
 	p.last = p.start
 	if opts.Rate > 0 {
@@ -54,7 +54,7 @@ func newVerifyPace(ctx context.Context, opts VerifyOptions, src, dst flagmigrate
 
 // countBoth is the sum of both stores' counts of the accounts (all when
 // none), or -1.
-func countBoth(ctx context.Context, accounts []string, stores ...flagmigrate.EventStore) int64 {
+func countBoth(ctx context.Context, accounts []string, stores ...eventstore.EventStore) int64 {
 	if len(accounts) == 0 {
 		accounts = []string{""}
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -44,30 +45,30 @@ type outageObserver struct {
 	secondary, probes  int
 	recording          bool
 	auth               []time.Duration
-	states             []flagmigrate.StoreState
+	states             []migration.StoreState
 	changed            chan struct{} // a token per state change (never blocks)
 	repairs, repairErr int
 }
 
 func newOutageObserver() *outageObserver { return &outageObserver{changed: make(chan struct{}, 1)} }
 
-func (o *outageObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
+func (o *outageObserver) StoreCalled(_ context.Context, c migration.StoreCall) {
 	if c.Op != eventstore.OpStoreEvent {
 		return
 	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	switch {
-	case c.Side == flagmigrate.SideOld && c.Role == flagmigrate.RoleSecondary:
+	case c.Side == migration.SideOld && c.Role == migration.RoleSecondary:
 		o.secondary++
-	case c.Side == flagmigrate.SideOld && c.Role == flagmigrate.RoleProbe:
+	case c.Side == migration.SideOld && c.Role == migration.RoleProbe:
 		o.probes++
-	case c.Role == flagmigrate.RoleAuthoritative && o.recording:
+	case c.Role == migration.RoleAuthoritative && o.recording:
 		o.auth = append(o.auth, c.Latency)
 	}
 }
 
-func (o *outageObserver) RepairRecorded(_ context.Context, _ flagmigrate.RepairEntry, err error) {
+func (o *outageObserver) RepairRecorded(_ context.Context, _ migration.RepairEntry, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.repairs++
@@ -76,7 +77,7 @@ func (o *outageObserver) RepairRecorded(_ context.Context, _ flagmigrate.RepairE
 	}
 }
 
-func (o *outageObserver) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
+func (o *outageObserver) StoreStateChanged(_ context.Context, s migration.StoreState) {
 	o.mu.Lock()
 	o.states = append(o.states, s)
 	o.mu.Unlock()
@@ -116,7 +117,7 @@ type stateTimes struct {
 	back []time.Time
 }
 
-func (s *stateTimes) StoreStateChanged(_ context.Context, st flagmigrate.StoreState) {
+func (s *stateTimes) StoreStateChanged(_ context.Context, st migration.StoreState) {
 	if st.Down {
 		return
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -80,7 +81,7 @@ func TestDynamoDiesWhileSecondary(t *testing.T) {
 	runScenario(t, scenario{
 		old: mongoStore, new: dynStore,
 		flags:         ldFlags(t, true, true, true, true), // dual writes, dual (shadow) reads
-		authoritative: flagmigrate.SideOld,
+		authoritative: migration.SideOld,
 		shadow:        true,
 		server:        dyn.process,
 		probe: func(ctx context.Context) error {
@@ -129,7 +130,7 @@ func TestMongoDiesWhileSecondary(t *testing.T) {
 		old: mongoStore, new: dynStore,
 		// Old writes on, new writes on, old reads off, new reads on.
 		flags:         ldFlags(t, true, true, false, true),
-		authoritative: flagmigrate.SideNew,
+		authoritative: migration.SideNew,
 		server:        fdb.process,
 		probe:         func(ctx context.Context) error { return mclient.Ping(ctx, readpref.Primary()) },
 	})
@@ -152,15 +153,15 @@ func ldFlags(t testing.TB, oldWrite, newWrite, oldRead, newRead bool) flagmigrat
 type scenario struct {
 	old, new      flagmigrate.EventStore
 	flags         flagmigrate.FlagClient
-	authoritative flagmigrate.Side
+	authoritative migration.Side
 	shadow        bool // the flags send reads to both stores
 	server        *process
 	// probe calls the secondary's server through the store's own client.
 	probe func(ctx context.Context) error
 }
 
-func (sc scenario) store(s flagmigrate.Side) flagmigrate.EventStore {
-	if s == flagmigrate.SideNew {
+func (sc scenario) store(s migration.Side) flagmigrate.EventStore {
+	if s == migration.SideNew {
 		return sc.new
 	}
 	return sc.old
@@ -174,8 +175,8 @@ type unexpectedMismatches struct {
 	seen []string
 }
 
-func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Comparison) {
-	if m.Op != eventstore.OpFindEventByID || (m.Verdict != flagmigrate.VerdictDifferent && m.Verdict != flagmigrate.VerdictMissingInOld) {
+func (u *unexpectedMismatches) Compared(_ context.Context, m migration.Comparison) {
+	if m.Op != eventstore.OpFindEventByID || (m.Verdict != migration.VerdictDifferent && m.Verdict != migration.VerdictMissingInOld) {
 		return // missing in new, a failed candidate read, or a page lacking events: the outage's expected traces
 	}
 	u.mu.Lock()
@@ -186,9 +187,9 @@ func (u *unexpectedMismatches) Compared(_ context.Context, m flagmigrate.Compari
 func runScenario(t *testing.T, sc scenario) {
 	t0 := time.Now()
 	ctx := t.Context()
-	auth, secSide := sc.authoritative, flagmigrate.SideNew
-	if auth == flagmigrate.SideNew {
-		secSide = flagmigrate.SideOld
+	auth, secSide := sc.authoritative, migration.SideNew
+	if auth == migration.SideNew {
+		secSide = migration.SideOld
 	}
 	authStore, secStore := sc.store(auth), sc.store(secSide)
 
@@ -202,7 +203,7 @@ func runScenario(t *testing.T, sc scenario) {
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
 		flagmigrate.WithRepairLog(rlog),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), testutil.ObserverOf(states), testutil.ObserverOf(mismatches))),
+		flagmigrate.WithObserver(migration.MultiObserver(stats.Observer(), testutil.ObserverOf(states), testutil.ObserverOf(mismatches))),
 		flagmigrate.WithStoreBreaker(outageBreaker),
 		flagmigrate.WithSecondaryTimeout(secondaryTimeout),
 	)
@@ -266,7 +267,7 @@ func runScenario(t *testing.T, sc scenario) {
 	var compared, candidateFailed int64
 	for k, n := range snap.Verdicts {
 		compared += n
-		if k.Verdict == flagmigrate.VerdictErrorInNew {
+		if k.Verdict == migration.VerdictErrorInNew {
 			candidateFailed += n
 		}
 	}
@@ -284,7 +285,7 @@ func runScenario(t *testing.T, sc scenario) {
 	// wholly while the server was down, and none that ran wholly while it
 	// was up.
 	events, writes := tf.truth.snapshot()
-	var entries []flagmigrate.RepairEntry
+	var entries []migration.RepairEntry
 	for e, err := range rlog.RepairEntries(ctx) {
 		if err != nil {
 			t.Fatalf("reading the repair log: %v", err)
@@ -305,7 +306,7 @@ func runScenario(t *testing.T, sc scenario) {
 		}
 	}
 	for k, c := range snap.Calls {
-		if k.Op == eventstore.OpStoreEvent && k.Side == secSide && k.Role == flagmigrate.RoleSecondary && k.Outcome != flagmigrate.OutcomeOK {
+		if k.Op == eventstore.OpStoreEvent && k.Side == secSide && k.Role == migration.RoleSecondary && k.Outcome != migration.OutcomeOK {
 			secFailed += c.Count
 		}
 	}
@@ -344,7 +345,7 @@ func runScenario(t *testing.T, sc scenario) {
 
 	// Repair, then the only differences left are the history that was never
 	// dual written; the backfill copies it; then verify is clean.
-	rs, err := backfill.Repair(ctx, rlog.RepairEntries(ctx), sc.old, sc.new, func(e flagmigrate.RepairEntry, err error) {
+	rs, err := backfill.Repair(ctx, rlog.RepairEntries(ctx), sc.old, sc.new, func(e migration.RepairEntry, err error) {
 		t.Errorf("repair %s/%s: %v", e.AccountID, e.Key, err)
 	})
 	if err != nil {

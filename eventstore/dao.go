@@ -218,7 +218,7 @@ type EventValidator interface {
 
 // The operations of the contract by name, as reports name them: a
 // MigratingStore's store calls, comparisons and repair entries
-// (flagmigrate.StoreCall.Op and the like), and fault injection in tests.
+// (migration.StoreCall.Op and the like), and fault injection in tests.
 const (
 	OpStoreEvent    = "StoreEvent"
 	OpFindEventByID = "FindEventByID"

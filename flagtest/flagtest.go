@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // ErrUnknownFlag is returned, with the default value, for a boolean flag
@@ -42,15 +43,15 @@ type Evaluation struct {
 // Op is the measurement of one operation routed by a stage flag, as a
 // [Client]'s tracker took it.
 type Op struct {
-	Key       string            // the stage flag
-	AccountID string            // the account
-	Write     bool              // a write, else a read
-	Stage     flagmigrate.Stage // the stage evaluated
+	Key       string          // the stage flag
+	AccountID string          // the account
+	Write     bool            // a write, else a read
+	Stage     migration.Stage // the stage evaluated
 	// Invoked and Failed are the stores called and the stores that
 	// failed, old before new.
-	Invoked, Failed []flagmigrate.Side
+	Invoked, Failed []migration.Side
 	// Latency is each invoked store's latency.
-	Latency map[flagmigrate.Side]time.Duration
+	Latency map[migration.Side]time.Duration
 	// Consistent is whether the stores' reads agreed, nil when
 	// consistency was not measured.
 	Consistent *bool
@@ -112,12 +113,12 @@ func (c *Client) SetFor(key, accountID string, on bool) *Client { return c.set(k
 
 // SetStage sets a stage flag for every account that has no stage of its
 // own.
-func (c *Client) SetStage(key string, stage flagmigrate.Stage) *Client {
+func (c *Client) SetStage(key string, stage migration.Stage) *Client {
 	return c.set(key, "", stage)
 }
 
 // SetStageFor sets a stage flag for one account.
-func (c *Client) SetStageFor(key, accountID string, stage flagmigrate.Stage) *Client {
+func (c *Client) SetStageFor(key, accountID string, stage migration.Stage) *Client {
 	return c.set(key, accountID, stage)
 }
 
@@ -227,33 +228,33 @@ func (c *Client) BoolFlag(_ context.Context, key, accountID string, defaultValue
 // off without an error; a failed flag (see [Client.Fail]) and a value that
 // is no stage are off with an error. Its tracker keeps the measurement for
 // [Client.MigrationOps] when it finishes.
-func (c *Client) StageFlag(_ context.Context, key, accountID string, write bool) (flagmigrate.Stage, flagmigrate.StageTracker, error) {
+func (c *Client) StageFlag(_ context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	f, v, err := c.lookup(key, accountID)
-	stage := flagmigrate.StageOff
+	stage := migration.StageOff
 	if err == nil && v != nil {
 		var ok bool
 		if stage, ok = asStage(v); !ok {
-			stage, err = flagmigrate.StageOff, fmt.Errorf("flagtest: flag %q holds %v, which names no stage", key, v)
+			stage, err = migration.StageOff, fmt.Errorf("flagtest: flag %q holds %v, which names no stage", key, v)
 		}
 	}
-	t := &tracker{client: c, op: Op{Key: key, AccountID: accountID, Write: write, Stage: stage, Latency: map[flagmigrate.Side]time.Duration{}}}
+	t := &tracker{client: c, op: Op{Key: key, AccountID: accountID, Write: write, Stage: stage, Latency: map[migration.Side]time.Duration{}}}
 	t.sampled = c.sample(f)
 	return stage, t, err
 }
 
-func asStage(v any) (flagmigrate.Stage, bool) {
-	var s flagmigrate.Stage
+func asStage(v any) (migration.Stage, bool) {
+	var s migration.Stage
 	switch x := v.(type) {
-	case flagmigrate.Stage:
+	case migration.Stage:
 		s = x
 	case string:
-		s = flagmigrate.Stage(x)
+		s = migration.Stage(x)
 	default:
 		return "", false
 	}
 	switch s {
-	case flagmigrate.StageOff, flagmigrate.StageDualWrite, flagmigrate.StageShadow,
-		flagmigrate.StageLive, flagmigrate.StageRampDown, flagmigrate.StageComplete:
+	case migration.StageOff, migration.StageDualWrite, migration.StageShadow,
+		migration.StageLive, migration.StageRampDown, migration.StageComplete:
 		return s, true
 	}
 	return "", false
@@ -280,7 +281,7 @@ type tracker struct {
 }
 
 // Measure implements [flagmigrate.StageTracker].
-func (t *tracker) Measure(side flagmigrate.Side, latency time.Duration, failed bool) {
+func (t *tracker) Measure(side migration.Side, latency time.Duration, failed bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !slices.Contains(t.op.Invoked, side) {
@@ -304,9 +305,9 @@ func (t *tracker) Consistency(consistent func() bool) {
 }
 
 // oldFirst returns the sides in sides, old before new.
-func oldFirst(sides []flagmigrate.Side) []flagmigrate.Side {
-	var out []flagmigrate.Side
-	for _, s := range []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
+func oldFirst(sides []migration.Side) []migration.Side {
+	var out []migration.Side
+	for _, s := range []migration.Side{migration.SideOld, migration.SideNew} {
 		if slices.Contains(sides, s) {
 			out = append(out, s)
 		}

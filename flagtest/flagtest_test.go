@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -46,22 +46,22 @@ func TestBoolFlags(t *testing.T) {
 
 func TestStageFlags(t *testing.T) {
 	boom := errors.New("boom")
-	c := flagtest.New().SetStage("m", flagmigrate.StageShadow).SetStageFor("m", "a1", flagmigrate.StageLive).Set("notstage", true).
-		SetValue("badstage", "sideways").SetValue("str", "rampdown").SetStage("failing", flagmigrate.StageLive).Fail("failing", boom)
+	c := flagtest.New().SetStage("m", migration.StageShadow).SetStageFor("m", "a1", migration.StageLive).Set("notstage", true).
+		SetValue("badstage", "sideways").SetValue("str", "rampdown").SetStage("failing", migration.StageLive).Fail("failing", boom)
 	for _, tc := range []struct {
 		reason  string
 		key     string
 		account string
-		want    flagmigrate.Stage
+		want    migration.Stage
 		wantErr bool
 	}{
-		{"stage for all", "m", "a2", flagmigrate.StageShadow, false},
-		{"stage for one account", "m", "a1", flagmigrate.StageLive, false},
-		{"a plain string naming a stage is that stage", "str", "a1", flagmigrate.StageRampDown, false},
-		{"an unknown stage flag: off, no error", "x", "a1", flagmigrate.StageOff, false},
-		{"a flag holding a non-string: off and an error", "notstage", "a1", flagmigrate.StageOff, true},
-		{"a flag holding a string that names no stage: off and an error", "badstage", "a1", flagmigrate.StageOff, true},
-		{"a failed flag: off and its error", "failing", "a1", flagmigrate.StageOff, true},
+		{"stage for all", "m", "a2", migration.StageShadow, false},
+		{"stage for one account", "m", "a1", migration.StageLive, false},
+		{"a plain string naming a stage is that stage", "str", "a1", migration.StageRampDown, false},
+		{"an unknown stage flag: off, no error", "x", "a1", migration.StageOff, false},
+		{"a flag holding a non-string: off and an error", "notstage", "a1", migration.StageOff, true},
+		{"a flag holding a string that names no stage: off and an error", "badstage", "a1", migration.StageOff, true},
+		{"a failed flag: off and its error", "failing", "a1", migration.StageOff, true},
 	} {
 		got, tracker, err := c.StageFlag(context.Background(), tc.key, tc.account, false)
 		if got != tc.want || (err != nil) != tc.wantErr || tracker == nil {
@@ -80,14 +80,14 @@ func TestTrackerAndCheckRatio(t *testing.T) {
 		{"ratio 0: never measured", ptr(0), []bool{false, false, false}},
 		{"ratio 2: the first of every two", ptr(2), []bool{true, false, true}},
 	} {
-		c := flagtest.New().SetStage("m", flagmigrate.StageShadow)
+		c := flagtest.New().SetStage("m", migration.StageShadow)
 		if tc.ratio != nil {
 			c.SetCheckRatio("m", *tc.ratio)
 		}
 		for range tc.want {
 			_, tracker, _ := c.StageFlag(context.Background(), "m", "a1", false)
-			tracker.Measure(flagmigrate.SideNew, 2*time.Millisecond, true)
-			tracker.Measure(flagmigrate.SideOld, time.Millisecond, false)
+			tracker.Measure(migration.SideNew, 2*time.Millisecond, true)
+			tracker.Measure(migration.SideOld, time.Millisecond, false)
 			tracker.Consistency(func() bool { return true })
 			if err := tracker.Finish(context.Background()); err != nil {
 				t.Fatal(err)
@@ -101,9 +101,9 @@ func TestTrackerAndCheckRatio(t *testing.T) {
 		if !slices.Equal(got, tc.want) {
 			t.Errorf("%s: measured %v, want %v", tc.reason, got, tc.want)
 		}
-		want := flagtest.Op{Key: "m", AccountID: "a1", Stage: flagmigrate.StageShadow,
-			Invoked: []flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew}, Failed: []flagmigrate.Side{flagmigrate.SideNew},
-			Latency: map[flagmigrate.Side]time.Duration{flagmigrate.SideOld: time.Millisecond, flagmigrate.SideNew: 2 * time.Millisecond}}
+		want := flagtest.Op{Key: "m", AccountID: "a1", Stage: migration.StageShadow,
+			Invoked: []migration.Side{migration.SideOld, migration.SideNew}, Failed: []migration.Side{migration.SideNew},
+			Latency: map[migration.Side]time.Duration{migration.SideOld: time.Millisecond, migration.SideNew: 2 * time.Millisecond}}
 		ops[0].Consistent = nil
 		if diff := cmp.Diff(want, ops[0]); diff != "" {
 			t.Errorf("%s: op (-want +got):\n%s", tc.reason, diff)

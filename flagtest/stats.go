@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // Stats counts, in memory, what its [Stats.Observer] is told: store calls
@@ -15,7 +15,7 @@ import (
 // records, dropped repair entries, flag failures, stores going down and
 // back, and brakes ([flagmigrate.WithBrake]). It suits tests and small
 // tools; for production metrics, use package otelmetrics or a
-// [flagmigrate.Observer] of your own. The zero value is ready to use.
+// [migration.Observer] of your own. The zero value is ready to use.
 type Stats struct {
 	mu sync.Mutex
 	s  StatsSnapshot
@@ -24,9 +24,9 @@ type Stats struct {
 // CallKey groups store calls in [StatsSnapshot].
 type CallKey struct {
 	Op      string
-	Side    flagmigrate.Side
-	Role    flagmigrate.Role
-	Outcome flagmigrate.Outcome
+	Side    migration.Side
+	Role    migration.Role
+	Outcome migration.Outcome
 }
 
 // CallStats counts store calls and sums their latencies.
@@ -38,14 +38,14 @@ type CallStats struct {
 // VerdictKey groups comparisons in [StatsSnapshot].
 type VerdictKey struct {
 	Op      string
-	Verdict flagmigrate.Verdict
+	Verdict migration.Verdict
 }
 
 // StatsSnapshot is a copy of a [Stats]' counters.
 type StatsSnapshot struct {
 	Calls          map[CallKey]CallStats
 	Verdicts       map[VerdictKey]int64
-	Dropped        map[flagmigrate.DropReason]int64
+	Dropped        map[migration.DropReason]int64
 	Dangerous      int64 // dangerous combinations reported
 	Repairs        int64 // writes recorded for repair
 	RepairFailures int64 // repair records that failed
@@ -59,8 +59,8 @@ type StatsSnapshot struct {
 }
 
 // Observer returns the observer that counts into s.
-func (s *Stats) Observer() flagmigrate.Observer {
-	return flagmigrate.Observer{
+func (s *Stats) Observer() migration.Observer {
+	return migration.Observer{
 		StoreCalled:       s.storeCalled,
 		Compared:          s.compared,
 		ShadowDropped:     s.shadowDropped,
@@ -83,7 +83,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 }
 
 // storeCalled counts c.
-func (s *Stats) storeCalled(_ context.Context, c flagmigrate.StoreCall) {
+func (s *Stats) storeCalled(_ context.Context, c migration.StoreCall) {
 	k := CallKey{Op: c.Op, Side: c.Side, Role: c.Role, Outcome: c.Outcome}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,7 +98,7 @@ func (s *Stats) storeCalled(_ context.Context, c flagmigrate.StoreCall) {
 }
 
 // compared counts c's verdict.
-func (s *Stats) compared(_ context.Context, c flagmigrate.Comparison) {
+func (s *Stats) compared(_ context.Context, c migration.Comparison) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Verdicts == nil {
@@ -108,24 +108,24 @@ func (s *Stats) compared(_ context.Context, c flagmigrate.Comparison) {
 }
 
 // shadowDropped counts a dropped shadow read.
-func (s *Stats) shadowDropped(_ context.Context, _ string, r flagmigrate.DropReason) {
+func (s *Stats) shadowDropped(_ context.Context, _ string, r migration.DropReason) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Dropped == nil {
-		s.s.Dropped = make(map[flagmigrate.DropReason]int64)
+		s.s.Dropped = make(map[migration.DropReason]int64)
 	}
 	s.s.Dropped[r]++
 }
 
 // dangerousRouting counts a dangerous combination.
-func (s *Stats) dangerousRouting(context.Context, string, flagmigrate.FlagState) {
+func (s *Stats) dangerousRouting(context.Context, string, migration.FlagState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Dangerous++
 }
 
 // repairRecorded counts a repair record, and its failure.
-func (s *Stats) repairRecorded(_ context.Context, _ flagmigrate.RepairEntry, err error) {
+func (s *Stats) repairRecorded(_ context.Context, _ migration.RepairEntry, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Repairs++
@@ -135,7 +135,7 @@ func (s *Stats) repairRecorded(_ context.Context, _ flagmigrate.RepairEntry, err
 }
 
 // repairDropped counts an entry dropped by the default repair log.
-func (s *Stats) repairDropped(context.Context, flagmigrate.RepairEntry) {
+func (s *Stats) repairDropped(context.Context, migration.RepairEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.RepairDrops++
@@ -149,7 +149,7 @@ func (s *Stats) flagFailed(context.Context, string, string, error) {
 }
 
 // storeStateChanged counts stores going down and coming back.
-func (s *Stats) storeStateChanged(_ context.Context, st flagmigrate.StoreState) {
+func (s *Stats) storeStateChanged(_ context.Context, st migration.StoreState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.Down {
@@ -160,7 +160,7 @@ func (s *Stats) storeStateChanged(_ context.Context, st flagmigrate.StoreState) 
 }
 
 // brakeChanged counts brakes tripped, unable to help, and released.
-func (s *Stats) brakeChanged(_ context.Context, c flagmigrate.BrakeState) {
+func (s *Stats) brakeChanged(_ context.Context, c migration.BrakeState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
-// FailOnMismatch returns a [flagmigrate.Observer] for unit tests: it
+// FailOnMismatch returns a [migration.Observer] for unit tests: it
 // fails tb (with tb.Errorf, so the test goes on and reports every mismatch)
 // on any dual read that did not match, naming the operation, account, key,
 // verdict and the field paths that differ; a store that failed the read
@@ -16,7 +16,7 @@ import (
 // caller never sees) is reported with its error. Values are not printed,
 // only paths, as the default observer does; add them in an observer of
 // your own if you want them. Combine it with others with
-// [flagmigrate.MultiObserver].
+// [migration.MultiObserver].
 //
 //	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
 //		flagmigrate.WithObserver(flagtest.FailOnMismatch(t)))
@@ -24,9 +24,9 @@ import (
 // With shadow reads the comparison finishes in the background: Close (or
 // Flush) the store before the test ends, so that every mismatch is reported
 // while tb is still running.
-func FailOnMismatch(tb testing.TB) flagmigrate.Observer {
-	return flagmigrate.Observer{Compared: func(_ context.Context, c flagmigrate.Comparison) {
-		if c.Verdict == flagmigrate.VerdictMatch {
+func FailOnMismatch(tb testing.TB) migration.Observer {
+	return migration.Observer{Compared: func(_ context.Context, c migration.Comparison) {
+		if c.Verdict == migration.VerdictMatch {
 			return
 		}
 		tb.Helper()
@@ -37,7 +37,7 @@ func FailOnMismatch(tb testing.TB) flagmigrate.Observer {
 // Describe renders a mismatch in one line, without values: operation,
 // account, key, verdict, the store served, the paths that differ and the
 // stores' errors. FailOnMismatch fails tests with it.
-func Describe(m flagmigrate.Comparison) string {
+func Describe(m migration.Comparison) string {
 	var b strings.Builder
 	b.WriteString(m.Op + " " + m.AccountID)
 	if m.Key != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldcontext"
 	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
@@ -41,7 +42,7 @@ func ldSource(t *testing.T, s routetest.Setup) routetest.Flags {
 
 // stageFlag is a migration flag at stage for everyone and at byAccount's
 // stage for the accounts it names.
-func stageFlag(td *ldtestdata.TestDataSource, key string, stage flagmigrate.Stage, byAccount map[string]flagmigrate.Stage) *ldtestdata.FlagBuilder {
+func stageFlag(td *ldtestdata.TestDataSource, key string, stage migration.Stage, byAccount map[string]migration.Stage) *ldtestdata.FlagBuilder {
 	var vals []ldvalue.Value
 	for _, st := range routetest.AllStages {
 		vals = append(vals, ldvalue.String(string(st)))

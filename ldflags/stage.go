@@ -6,29 +6,30 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 	"github.com/launchdarkly/go-server-sdk/v7/interfaces"
 )
 
 // StageFlag implements [flagmigrate.StageFlagClient] with the client's
-// MigrationVariationCtx for the account's context, [flagmigrate.StageOff]
+// MigrationVariationCtx for the account's context, [migration.StageOff]
 // being the default stage. Like LaunchDarkly's client it returns the
 // default without an error for a flag that is missing, failed or not a
 // string (the measurement carries the evaluation's error reason), and an
 // error for a string that names no stage. The tracker reports the
 // operation with the client's TrackMigrationOp, consistency sampled by the
 // flag's check ratio.
-func (f *Flags) StageFlag(ctx context.Context, key, accountID string, write bool) (flagmigrate.Stage, flagmigrate.StageTracker, error) {
+func (f *Flags) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	stage, t, err := f.client.MigrationVariationCtx(ctx, key, f.evalContext(ctx, accountID), ldmigration.Off)
 	if isNil(t) {
-		return flagmigrate.Stage(stage), nil, err // nothing to measure with
+		return migration.Stage(stage), nil, err // nothing to measure with
 	}
 	op := ldmigration.Read
 	if write {
 		op = ldmigration.Write
 	}
 	t.Operation(op)
-	return flagmigrate.Stage(stage), &tracker{op: t, client: f.client}, err
+	return migration.Stage(stage), &tracker{op: t, client: f.client}, err
 }
 
 // tracker is a [flagmigrate.StageTracker] on LaunchDarkly's.
@@ -37,15 +38,15 @@ type tracker struct {
 	client Client
 }
 
-func origin(s flagmigrate.Side) ldmigration.Origin {
-	if s == flagmigrate.SideNew {
+func origin(s migration.Side) ldmigration.Origin {
+	if s == migration.SideNew {
 		return ldmigration.New
 	}
 	return ldmigration.Old
 }
 
 // Measure implements [flagmigrate.StageTracker].
-func (t *tracker) Measure(side flagmigrate.Side, latency time.Duration, failed bool) {
+func (t *tracker) Measure(side migration.Side, latency time.Duration, failed bool) {
 	o := origin(side)
 	t.op.TrackInvoked(o)
 	t.op.TrackLatency(o, latency)

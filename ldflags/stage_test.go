@@ -15,6 +15,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/routetest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 	"github.com/launchdarkly/go-sdk-common/v3/ldreason"
@@ -32,23 +33,23 @@ func TestStageFlagValues(t *testing.T) {
 	for _, tc := range []struct {
 		reason    string
 		flag      func(*ldtestdata.TestDataSource)
-		wantStage flagmigrate.Stage
+		wantStage migration.Stage
 		wantErr   bool
 		wantKind  ldreason.EvalErrorKind // of the measured evaluation ("" for none)
 	}{
 		{"an unknown migration flag is off, without an error",
-			func(*ldtestdata.TestDataSource) {}, flagmigrate.StageOff, false, ldreason.EvalErrorFlagNotFound},
+			func(*ldtestdata.TestDataSource) {}, migration.StageOff, false, ldreason.EvalErrorFlagNotFound},
 		{"a flag holding a stage routes by it",
 			func(td *ldtestdata.TestDataSource) {
 				td.Update(td.Flag(stageKey).Variations(ldvalue.String("dualwrite")).FallthroughVariationIndex(0))
-			}, flagmigrate.StageDualWrite, false, ""},
+			}, migration.StageDualWrite, false, ""},
 		{"a flag holding a non-string value is off, without an error (measured as a wrong type)",
 			func(td *ldtestdata.TestDataSource) { td.Update(td.Flag(stageKey).BooleanFlag().VariationForAll(true)) },
-			flagmigrate.StageOff, false, ldreason.EvalErrorWrongType},
+			migration.StageOff, false, ldreason.EvalErrorWrongType},
 		{"a flag holding a string that names no stage is off, with an error",
 			func(td *ldtestdata.TestDataSource) {
 				td.Update(td.Flag(stageKey).Variations(ldvalue.String("sideways")).FallthroughVariationIndex(0))
-			}, flagmigrate.StageOff, true, ldreason.EvalErrorWrongType},
+			}, migration.StageOff, true, ldreason.EvalErrorWrongType},
 	} {
 		td := ldtestdata.DataSource()
 		tc.flag(td)
@@ -57,7 +58,7 @@ func TestStageFlagValues(t *testing.T) {
 		if stage != tc.wantStage || (err != nil) != tc.wantErr || tracker == nil {
 			t.Fatalf("%s: (%s, %v, tracker %v), want stage %s, error %v", tc.reason, stage, err, tracker, tc.wantStage, tc.wantErr)
 		}
-		tracker.Measure(flagmigrate.SideOld, time.Millisecond, false)
+		tracker.Measure(migration.SideOld, time.Millisecond, false)
 		if err := tracker.Finish(t.Context()); err != nil {
 			t.Fatalf("%s: Finish: %v", tc.reason, err)
 		}
@@ -89,12 +90,12 @@ func TestTracker(t *testing.T) {
 		{"a write whose new store fails: new's error", -1, true, true, ldmigration.Write, map[ldmigration.Origin]struct{}{ldmigration.New: {}}, true},
 	} {
 		// ldtestdata sets no check ratio: the flag comes from a flag file.
-		migration := ""
+		migrationJSON := ""
 		if tc.ratio >= 0 {
-			migration = fmt.Sprintf(`, "migration": {"checkRatio": %d}`, tc.ratio)
+			migrationJSON = fmt.Sprintf(`, "migration": {"checkRatio": %d}`, tc.ratio)
 		}
 		path := filepath.Join(t.TempDir(), "flags.json")
-		flag := fmt.Sprintf(`{"flags": {%q: {"key": %[1]q, "version": 1, "on": true, "variations": ["shadow"], "offVariation": 0, "fallthrough": {"variation": 0}%s}}}`, stageKey, migration)
+		flag := fmt.Sprintf(`{"flags": {%q: {"key": %[1]q, "version": 1, "on": true, "variations": ["shadow"], "offVariation": 0, "fallthrough": {"variation": 0}%s}}}`, stageKey, migrationJSON)
 		if err := os.WriteFile(path, []byte(flag), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -103,8 +104,8 @@ func TestTracker(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		tracker.Measure(flagmigrate.SideOld, 3*time.Millisecond, false)
-		tracker.Measure(flagmigrate.SideNew, 5*time.Millisecond, tc.failNew)
+		tracker.Measure(migration.SideOld, 3*time.Millisecond, false)
+		tracker.Measure(migration.SideNew, 5*time.Millisecond, tc.failNew)
 		tracker.Consistency(func() bool { return true })
 		if err := tracker.Finish(t.Context()); err != nil {
 			t.Fatal(err)
@@ -134,8 +135,8 @@ func TestTracker(t *testing.T) {
 // ldtestdata and records the analytics events it would send.
 func TestStageRealClient(t *testing.T) {
 	td := ldtestdata.DataSource()
-	td.Update(stageFlag(td, stageKey, flagmigrate.StageOff, map[string]flagmigrate.Stage{
-		"acct-live": flagmigrate.StageLive, "acct-shadow": flagmigrate.StageShadow,
+	td.Update(stageFlag(td, stageKey, migration.StageOff, map[string]migration.Stage{
+		"acct-live": migration.StageLive, "acct-shadow": migration.StageShadow,
 	}))
 	client, events := testutil.NewRecordingLDClient(t, td)
 	f := routetest.NewFixture(t, ldflags.New(client), flagmigrate.WithStageFlag(stageKey), flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))

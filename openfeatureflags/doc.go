@@ -18,7 +18,7 @@
 // for example with attributes that targeting rules match.
 //
 // In stage mode ([flagmigrate.WithStageFlag]) the flag's string value names
-// the [flagmigrate.Stage] (off, dualwrite, shadow, live, rampdown,
+// the [migration.Stage] (off, dualwrite, shadow, live, rampdown,
 // complete). Each operation's measurements are sent
 // with OpenFeature's tracking API: one [EventLatency] event per invoked
 // store, one [EventError] per failed store and one [EventConsistency] per

@@ -9,10 +9,11 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/open-feature/go-sdk/openfeature"
 )
 
-// ErrUnknownStage is returned, with [flagmigrate.StageOff], when a stage
+// ErrUnknownStage is returned, with [migration.StageOff], when a stage
 // flag's string names no stage.
 var ErrUnknownStage = errors.New("openfeatureflags: unknown migration stage")
 
@@ -40,7 +41,7 @@ const (
 
 // StageFlag implements [flagmigrate.StageFlagClient] as LaunchDarkly's
 // client does: it evaluates the string flag key for the account and returns
-// the stage it names. It returns [flagmigrate.StageOff] without an error
+// the stage it names. It returns [migration.StageOff] without an error
 // when OpenFeature cannot evaluate the flag (it is missing, not a string,
 // or the provider fails), and StageOff with an error wrapping
 // [ErrUnknownStage] when the string names no stage. The tracker sends the
@@ -48,16 +49,16 @@ const (
 // [EventLatency], [EventError] and [EventConsistency]) for the same
 // evaluation context, consistency sampled by the flag's
 // [MetadataCheckRatio].
-func (c *Client) StageFlag(ctx context.Context, key, accountID string, write bool) (flagmigrate.Stage, flagmigrate.StageTracker, error) {
+func (c *Client) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	ec := c.evalContext(ctx, accountID)
-	d, err := c.of.StringValueDetails(ctx, key, string(flagmigrate.StageOff), ec)
-	stage := flagmigrate.StageOff
+	d, err := c.of.StringValueDetails(ctx, key, string(migration.StageOff), ec)
+	stage := migration.StageOff
 	var stageErr error
 	if err == nil {
 		if s, ok := parseStage(d.Value); ok {
 			stage = s
 		} else {
-			stageErr = fmt.Errorf("%w: flag %q holds %q; routing as %s", ErrUnknownStage, key, d.Value, flagmigrate.StageOff)
+			stageErr = fmt.Errorf("%w: flag %q holds %q; routing as %s", ErrUnknownStage, key, d.Value, migration.StageOff)
 		}
 	}
 	ratio := 1
@@ -72,10 +73,10 @@ func (c *Client) StageFlag(ctx context.Context, key, accountID string, write boo
 	return stage, t, stageErr
 }
 
-func parseStage(s string) (flagmigrate.Stage, bool) {
-	switch st := flagmigrate.Stage(s); st {
-	case flagmigrate.StageOff, flagmigrate.StageDualWrite, flagmigrate.StageShadow,
-		flagmigrate.StageLive, flagmigrate.StageRampDown, flagmigrate.StageComplete:
+func parseStage(s string) (migration.Stage, bool) {
+	switch st := migration.Stage(s); st {
+	case migration.StageOff, migration.StageDualWrite, migration.StageShadow,
+		migration.StageLive, migration.StageRampDown, migration.StageComplete:
 		return st, true
 	}
 	return "", false
@@ -87,7 +88,7 @@ type tracker struct {
 	evalCtx openfeature.EvaluationContext
 	key     string
 	op      string
-	stage   flagmigrate.Stage
+	stage   migration.Stage
 	ratio   int // check ratio
 
 	mu         sync.Mutex
@@ -101,14 +102,14 @@ type side struct {
 }
 
 // Measure implements [flagmigrate.StageTracker].
-func (t *tracker) Measure(s flagmigrate.Side, latency time.Duration, failed bool) {
-	if s != flagmigrate.SideOld && s != flagmigrate.SideNew {
+func (t *tracker) Measure(s migration.Side, latency time.Duration, failed bool) {
+	if s != migration.SideOld && s != migration.SideNew {
 		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	m := &t.sides[0]
-	if s == flagmigrate.SideNew {
+	if s == migration.SideNew {
 		m = &t.sides[1]
 	}
 	m.invoked, m.latency = true, latency
@@ -139,7 +140,7 @@ func (t *tracker) Finish(ctx context.Context) error {
 			Add("op", t.op).
 			Add("stage", string(t.stage))
 	}
-	for i, side := range [2]flagmigrate.Side{flagmigrate.SideOld, flagmigrate.SideNew} {
+	for i, side := range [2]migration.Side{migration.SideOld, migration.SideNew} {
 		s := sides[i]
 		if !s.invoked {
 			continue

@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/openfeatureflags"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -23,19 +24,19 @@ func TestStageFlagValues(t *testing.T) {
 	for _, tc := range []struct {
 		reason    string
 		of        map[string]memprovider.InMemoryFlag
-		wantStage flagmigrate.Stage
+		wantStage migration.Stage
 		wantErr   bool // an error naming an unknown stage
 	}{
-		{"a missing flag is off, without an error", nil, flagmigrate.StageOff, false},
+		{"a missing flag is off, without an error", nil, migration.StageOff, false},
 		{"a flag holding a stage gives it",
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, "dualwrite", nil, nil)},
-			flagmigrate.StageDualWrite, false},
+			migration.StageDualWrite, false},
 		{"a flag holding a non-string value is off, without an error",
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, true, nil, nil)},
-			flagmigrate.StageOff, false},
+			migration.StageOff, false},
 		{"a flag holding a string that names no stage is off, with an error",
 			map[string]memprovider.InMemoryFlag{stageKey: targetedFlag(stageKey, "sideways", nil, nil)},
-			flagmigrate.StageOff, true},
+			migration.StageOff, true},
 	} {
 		client, _ := newOFClient(t, tc.of)
 		stage, tracker, err := client.StageFlag(t.Context(), stageKey, "acct", true)

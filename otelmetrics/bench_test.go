@@ -5,9 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 )
@@ -16,8 +16,8 @@ import (
 // side by side: this package's observer on the SDK (with a manual reader,
 // as an exporter would hold), and flagtest.Stats for scale.
 func BenchmarkStoreCalled(b *testing.B) {
-	call := flagmigrate.StoreCall{Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct-1"}, Side: flagmigrate.SideNew,
-		Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeOK, Latency: 3 * time.Millisecond}
+	call := migration.StoreCall{Call: migration.Call{Op: eventstore.OpFindEventByID, AccountID: "acct-1"}, Side: migration.SideNew,
+		Role: migration.RoleCandidate, Outcome: migration.OutcomeOK, Latency: 3 * time.Millisecond}
 	ctx := context.Background()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
 	defer func() { _ = mp.Shutdown(ctx) }()
@@ -27,7 +27,7 @@ func BenchmarkStoreCalled(b *testing.B) {
 	}
 	for _, bb := range []struct {
 		name string
-		o    flagmigrate.Observer
+		o    migration.Observer
 	}{{"otelmetrics", obs}, {"stats", (&flagtest.Stats{}).Observer()}} {
 		b.Run(bb.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"go.opentelemetry.io/otel/attribute"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -18,7 +18,7 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // newObserver returns an Observer made with opts on a meter provider read
 // by the returned manual reader.
-func newObserver(t *testing.T, opts ...otelmetrics.Option) (flagmigrate.Observer, *sdkmetric.ManualReader) {
+func newObserver(t *testing.T, opts ...otelmetrics.Option) (migration.Observer, *sdkmetric.ManualReader) {
 	t.Helper()
 	reader := sdkmetric.NewManualReader()
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))

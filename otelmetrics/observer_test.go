@@ -6,8 +6,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"go.opentelemetry.io/otel"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -17,12 +17,12 @@ import (
 // one data point it must record.
 func TestObserverMethods(t *testing.T) {
 	ctx := context.Background()
-	entry := flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-9", Key: "evt-1"}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
-	brake := flagmigrate.BrakeState{AccountID: "acct-9", Reason: flagmigrate.BrakeMismatches, Samples: 50, Bad: 10}
+	entry := migration.RepairEntry{Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-9", Key: "evt-1"}, Target: migration.SideNew, Source: migration.SideOld}
+	brake := migration.BrakeState{AccountID: "acct-9", Reason: migration.BrakeMismatches, Samples: 50, Bad: 10}
 	tests := []struct {
 		name    string
 		opts    []otelmetrics.Option
-		call    func(o flagmigrate.Observer)
+		call    func(o migration.Observer)
 		metric  string
 		unit    string
 		attrs   string
@@ -31,9 +31,9 @@ func TestObserverMethods(t *testing.T) {
 	}{
 		{
 			name: "store call without systems",
-			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "ListEvents", AccountID: "acct-9"}, Side: flagmigrate.SideNew,
-					Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeTimeout, Latency: 1500_000_000})
+			call: func(o migration.Observer) {
+				o.StoreCalled(ctx, migration.StoreCall{Call: migration.Call{Op: "ListEvents", AccountID: "acct-9"}, Side: migration.SideNew,
+					Role: migration.RoleCandidate, Outcome: migration.OutcomeTimeout, Latency: 1500_000_000})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 1.5,
 			attrs:  attrs("db.operation.name", "ListEvents", "flagmigrate.side", "new", "flagmigrate.role", "candidate", "error.type", "timeout"),
@@ -42,9 +42,9 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store call with the account attribute",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", ""), otelmetrics.WithAccountAttribute()},
-			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-9"}, Side: flagmigrate.SideOld,
-					Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK, Latency: 2_000_000})
+			call: func(o migration.Observer) {
+				o.StoreCalled(ctx, migration.StoreCall{Call: migration.Call{Op: "StoreEvent", AccountID: "acct-9"}, Side: migration.SideOld,
+					Role: migration.RoleAuthoritative, Outcome: migration.OutcomeOK, Latency: 2_000_000})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s", wantSum: 0.002,
 			attrs: attrs("db.operation.name", "StoreEvent", "db.system.name", "mongodb", "flagmigrate.side", "old",
@@ -54,9 +54,9 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store call on the side given no system",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "")},
-			call: func(o flagmigrate.Observer) {
-				o.StoreCalled(ctx, flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "StoreEvent"}, Side: flagmigrate.SideNew, Role: flagmigrate.RoleProbe,
-					Outcome: flagmigrate.OutcomeConflict})
+			call: func(o migration.Observer) {
+				o.StoreCalled(ctx, migration.StoreCall{Call: migration.Call{Op: "StoreEvent"}, Side: migration.SideNew, Role: migration.RoleProbe,
+					Outcome: migration.OutcomeConflict})
 			},
 			metric: otelmetrics.MetricOperationDuration, unit: "s",
 			attrs:  attrs("db.operation.name", "StoreEvent", "flagmigrate.side", "new", "flagmigrate.role", "probe", "error.type", "conflict"),
@@ -64,8 +64,8 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "shadow comparison rechecked",
-			call: func(o flagmigrate.Observer) {
-				o.Compared(ctx, flagmigrate.Comparison{Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-9"}, Verdict: flagmigrate.VerdictMissingInNew, Shadow: true, Rechecked: true})
+			call: func(o migration.Observer) {
+				o.Compared(ctx, migration.Comparison{Call: migration.Call{Op: "FindEventByID", AccountID: "acct-9"}, Verdict: migration.VerdictMissingInNew, Shadow: true, Rechecked: true})
 			},
 			metric: otelmetrics.MetricComparisons, unit: "{comparison}",
 			attrs: attrs("db.operation.name", "FindEventByID", "flagmigrate.verdict", "missing_in_new",
@@ -74,7 +74,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "shadow dropped",
-			call:   func(o flagmigrate.Observer) { o.ShadowDropped(ctx, "ListEvents", flagmigrate.DropFull) },
+			call:   func(o migration.Observer) { o.ShadowDropped(ctx, "ListEvents", migration.DropFull) },
 			metric: otelmetrics.MetricShadowDropped, unit: "{read}",
 			attrs:  attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "full"),
 			reason: "a dropped shadow read is counted with its reason",
@@ -82,8 +82,8 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "dangerous routing",
 			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
-			call: func(o flagmigrate.Observer) {
-				o.DangerousRouting(ctx, "acct-9", flagmigrate.FlagState{OldWrite: true, OldRead: true, NewRead: true})
+			call: func(o migration.Observer) {
+				o.DangerousRouting(ctx, "acct-9", migration.FlagState{OldWrite: true, OldRead: true, NewRead: true})
 			},
 			metric: otelmetrics.MetricDangerousRouting, unit: "{report}",
 			attrs:  attrs("flagmigrate.danger", "new_read_not_written", "flagmigrate.account.id", "acct-9"),
@@ -91,7 +91,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "repair record failed",
-			call:   func(o flagmigrate.Observer) { o.RepairRecorded(ctx, entry, errors.New("disk full")) },
+			call:   func(o migration.Observer) { o.RepairRecorded(ctx, entry, errors.New("disk full")) },
 			metric: otelmetrics.MetricRepairRecorded, unit: "{entry}",
 			attrs: attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new",
 				"flagmigrate.repair.orphan", "false", "flagmigrate.repair.failed", "true"),
@@ -99,14 +99,14 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "repair dropped",
-			call:   func(o flagmigrate.Observer) { o.RepairDropped(ctx, entry) },
+			call:   func(o migration.Observer) { o.RepairDropped(ctx, entry) },
 			metric: otelmetrics.MetricRepairDropped, unit: "{entry}",
 			attrs:  attrs("db.operation.name", "StoreEvent", "flagmigrate.repair.target", "new"),
 			reason: "an entry the bounded log dropped is counted by target",
 		},
 		{
 			name: "flag failed",
-			call: func(o flagmigrate.Observer) {
+			call: func(o migration.Observer) {
 				o.FlagFailed(ctx, "events-dynamo-read", "acct-9", errors.New("no flag"))
 			},
 			metric: otelmetrics.MetricFlagFailures, unit: "{failure}",
@@ -116,8 +116,8 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "store down",
 			opts: []otelmetrics.Option{otelmetrics.WithSystems("mongodb", "aws.dynamodb")},
-			call: func(o flagmigrate.Observer) {
-				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideNew, Down: true, Failures: 5})
+			call: func(o migration.Observer) {
+				o.StoreStateChanged(ctx, migration.StoreState{Side: migration.SideNew, Down: true, Failures: 5})
 			},
 			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.side", "new", "flagmigrate.store.state", "down", "db.system.name", "aws.dynamodb"),
@@ -125,8 +125,8 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "store back",
-			call: func(o flagmigrate.Observer) {
-				o.StoreStateChanged(ctx, flagmigrate.StoreState{Side: flagmigrate.SideOld})
+			call: func(o migration.Observer) {
+				o.StoreStateChanged(ctx, migration.StoreState{Side: migration.SideOld})
 			},
 			metric: otelmetrics.MetricStoreStateChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.side", "old", "flagmigrate.store.state", "up"),
@@ -134,7 +134,7 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name:   "brake tripped",
-			call:   func(o flagmigrate.Observer) { o.BrakeChanged(ctx, brake) },
+			call:   func(o migration.Observer) { o.BrakeChanged(ctx, brake) },
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
 			attrs:  attrs("flagmigrate.brake.reason", "mismatches", "flagmigrate.brake.change", "tripped"),
 			reason: "neither released nor helpless is a trip",
@@ -142,7 +142,7 @@ func TestObserverMethods(t *testing.T) {
 		{
 			name: "brake cannot help",
 			opts: []otelmetrics.Option{otelmetrics.WithAccountAttribute()},
-			call: func(o flagmigrate.Observer) {
+			call: func(o migration.Observer) {
 				b := brake
 				b.CannotHelp = true
 				o.BrakeChanged(ctx, b)
@@ -153,9 +153,9 @@ func TestObserverMethods(t *testing.T) {
 		},
 		{
 			name: "brake released",
-			call: func(o flagmigrate.Observer) {
+			call: func(o migration.Observer) {
 				b := brake
-				b.Released = flagmigrate.ReleaseCooldown
+				b.Released = migration.ReleaseCooldown
 				o.BrakeChanged(ctx, b)
 			},
 			metric: otelmetrics.MetricBrakeChanges, unit: "{change}",
@@ -211,7 +211,7 @@ func TestNewGlobalProvider(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	obs.ShadowDropped(context.Background(), "ListEvents", flagmigrate.DropClosed)
+	obs.ShadowDropped(context.Background(), "ListEvents", migration.DropClosed)
 	got := collect(t, reader)
 	if n := got[otelmetrics.MetricShadowDropped].points[attrs("db.operation.name", "ListEvents", "flagmigrate.drop.reason", "closed")]; n != 1 {
 		t.Fatalf("global provider saw %v, want one dropped shadow read", got)
@@ -224,13 +224,13 @@ func TestNewGlobalProvider(t *testing.T) {
 func TestStoreCalledConcurrent(t *testing.T) {
 	obs, reader := newObserver(t)
 	const goroutines, calls = 8, 200
-	roles := []flagmigrate.Role{flagmigrate.RoleAuthoritative, flagmigrate.RoleCandidate}
+	roles := []migration.Role{migration.RoleAuthoritative, migration.RoleCandidate}
 	var wg sync.WaitGroup
 	for g := range goroutines {
 		wg.Go(func() {
 			for i := range calls {
-				obs.StoreCalled(context.Background(), flagmigrate.StoreCall{Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1"},
-					Side: flagmigrate.SideOld, Role: roles[(g+i)%2], Outcome: flagmigrate.OutcomeOK})
+				obs.StoreCalled(context.Background(), migration.StoreCall{Call: migration.Call{Op: "FindEventByID", AccountID: "acct-1"},
+					Side: migration.SideOld, Role: roles[(g+i)%2], Outcome: migration.OutcomeOK})
 			}
 		})
 	}

@@ -1,11 +1,11 @@
-// Package otelmetrics records a flagmigrate migration's [flagmigrate.Observer]
+// Package otelmetrics records a flagmigrate migration's [migration.Observer]
 // events as OpenTelemetry metrics.
 //
 // Store calls go to the semantic conventions' database client histogram,
 // db.client.operation.duration (seconds), with db.operation.name (the
 // store operation, such as "FindEventByID"), db.system.name (when set with
 // [WithSystems]: "mongodb", "aws.dynamodb") and error.type (when the call
-// did not succeed: the call's [flagmigrate.Outcome], such as "not_found" or
+// did not succeed: the call's [migration.Outcome], such as "not_found" or
 // "timeout"), plus the migration's own flagmigrate.side ("old", "new") and
 // flagmigrate.role ("authoritative", "candidate", ...).
 //
@@ -27,7 +27,7 @@
 // with a handful of accounts, or one that debugs a single account for a
 // short while, can add flagmigrate.account.id with [WithAccountAttribute];
 // most should rather find an account in the logs ([flagmigrate.SlogObserver]
-// logs it) and combine the two observers with [flagmigrate.MultiObserver].
+// logs it) and combine the two observers with [migration.MultiObserver].
 //
 // Any OpenTelemetry exporter reads the metrics; examples/rollout serves them
 // for Prometheus with -metrics-addr, through OpenTelemetry's Prometheus
@@ -41,7 +41,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
@@ -139,7 +139,7 @@ func WithAccountAttribute() Option {
 }
 
 // recorder records a migration's events as OpenTelemetry metrics; New
-// returns its methods as a flagmigrate.Observer.
+// returns its methods as a migration.Observer.
 type recorder struct {
 	cfg config
 	// calls caches StoreCalled's attribute sets by callKey (without the
@@ -158,22 +158,22 @@ type recorder struct {
 	brakes     metric.Int64Counter
 }
 
-// New returns a [flagmigrate.Observer] that records a migration's events
+// New returns a [migration.Observer] that records a migration's events
 // as OpenTelemetry metrics. Pass it to [flagmigrate.WithObserver], alone or
-// in a [flagmigrate.MultiObserver] with [flagmigrate.SlogObserver] to keep
+// in a [migration.MultiObserver] with [flagmigrate.SlogObserver] to keep
 // the logs. It is safe for concurrent use. Its instruments come from
 // provider's meter
 // [ScopeName] (nil means the global provider, [otel.GetMeterProvider]).
 // It fails, with an error wrapping [ErrInvalidOption], on a nil option, or
 // with the SDK's error when an instrument cannot be created.
-func New(provider metric.MeterProvider, opts ...Option) (flagmigrate.Observer, error) {
+func New(provider metric.MeterProvider, opts ...Option) (migration.Observer, error) {
 	o := &recorder{}
 	for i, opt := range opts {
 		if opt == nil {
-			return flagmigrate.Observer{}, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
+			return migration.Observer{}, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
 		}
 		if err := opt(&o.cfg); err != nil {
-			return flagmigrate.Observer{}, err
+			return migration.Observer{}, err
 		}
 	}
 	if provider == nil {
@@ -184,7 +184,7 @@ func New(provider metric.MeterProvider, opts ...Option) (flagmigrate.Observer, e
 	if o.duration, err = m.Float64Histogram(MetricOperationDuration, metric.WithUnit(durationUnit),
 		metric.WithDescription("Duration of database client operations."),
 		metric.WithExplicitBucketBoundaries(DurationBuckets...)); err != nil {
-		return flagmigrate.Observer{}, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
+		return migration.Observer{}, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
 	}
 	counters := []struct {
 		dst               *metric.Int64Counter
@@ -201,10 +201,10 @@ func New(provider metric.MeterProvider, opts ...Option) (flagmigrate.Observer, e
 	}
 	for _, c := range counters {
 		if *c.dst, err = m.Int64Counter(c.name, metric.WithUnit(c.unit), metric.WithDescription(c.descr)); err != nil {
-			return flagmigrate.Observer{}, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
+			return migration.Observer{}, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
 		}
 	}
-	return flagmigrate.Observer{
+	return migration.Observer{
 		StoreCalled:       o.StoreCalled,
 		Compared:          o.Compared,
 		ShadowDropped:     o.ShadowDropped,
@@ -226,11 +226,11 @@ func (o *recorder) withAccount(attrs []attribute.KeyValue, accountID string) []a
 	return attrs
 }
 
-func (o *recorder) system(s flagmigrate.Side) string {
+func (o *recorder) system(s migration.Side) string {
 	switch s {
-	case flagmigrate.SideOld:
+	case migration.SideOld:
 		return o.cfg.old
-	case flagmigrate.SideNew:
+	case migration.SideNew:
 		return o.cfg.new
 	}
 	return ""
@@ -239,13 +239,13 @@ func (o *recorder) system(s flagmigrate.Side) string {
 // callKey is what StoreCalled's attributes are made of, but the account.
 type callKey struct {
 	op      string
-	side    flagmigrate.Side
-	role    flagmigrate.Role
-	outcome flagmigrate.Outcome
+	side    migration.Side
+	role    migration.Role
+	outcome migration.Outcome
 }
 
 // StoreCalled records the call's latency in db.client.operation.duration.
-func (o *recorder) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
+func (o *recorder) StoreCalled(ctx context.Context, c migration.StoreCall) {
 	if o.cfg.account {
 		o.duration.Record(ctx, c.Latency.Seconds(), metric.WithAttributes(o.callAttrs(c)...))
 		return
@@ -259,46 +259,46 @@ func (o *recorder) StoreCalled(ctx context.Context, c flagmigrate.StoreCall) {
 }
 
 // callAttrs returns the attributes of a store call's measurement.
-func (o *recorder) callAttrs(c flagmigrate.StoreCall) []attribute.KeyValue {
+func (o *recorder) callAttrs(c migration.StoreCall) []attribute.KeyValue {
 	attrs := make([]attribute.KeyValue, 0, 6)
 	attrs = append(attrs, AttrOperationName.String(c.Op), AttrSide.String(string(c.Side)), AttrRole.String(string(c.Role)))
 	if sys := o.system(c.Side); sys != "" {
 		attrs = append(attrs, AttrSystemName.String(sys))
 	}
-	if c.Outcome != flagmigrate.OutcomeOK {
+	if c.Outcome != migration.OutcomeOK {
 		attrs = append(attrs, AttrErrorType.String(string(c.Outcome)))
 	}
 	return o.withAccount(attrs, c.AccountID)
 }
 
 // Compared counts the comparison in flagmigrate.comparisons.
-func (o *recorder) Compared(ctx context.Context, c flagmigrate.Comparison) {
+func (o *recorder) Compared(ctx context.Context, c migration.Comparison) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(c.Op), AttrVerdict.String(string(c.Verdict)),
 		AttrShadow.Bool(c.Shadow), AttrRechecked.Bool(c.Rechecked)}, c.AccountID)
 	o.compared.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // ShadowDropped counts the dropped read in flagmigrate.shadow.dropped.
-func (o *recorder) ShadowDropped(ctx context.Context, op string, reason flagmigrate.DropReason) {
+func (o *recorder) ShadowDropped(ctx context.Context, op string, reason migration.DropReason) {
 	o.dropped.Add(ctx, 1, metric.WithAttributes(AttrOperationName.String(op), AttrDropReason.String(string(reason))))
 }
 
 // DangerousRouting counts the report in flagmigrate.routing.dangerous.
-func (o *recorder) DangerousRouting(ctx context.Context, accountID string, f flagmigrate.FlagState) {
+func (o *recorder) DangerousRouting(ctx context.Context, accountID string, f migration.FlagState) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrDanger.String(string(f.Danger()))}, accountID)
 	o.dangerous.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairRecorded counts the entry in flagmigrate.repair.recorded, with
 // flagmigrate.repair.failed true when the repair log could not record it.
-func (o *recorder) RepairRecorded(ctx context.Context, e flagmigrate.RepairEntry, err error) {
+func (o *recorder) RepairRecorded(ctx context.Context, e migration.RepairEntry, err error) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(string(e.Target)),
 		AttrRepairOrphan.Bool(e.Orphan), AttrRepairFailed.Bool(err != nil)}, e.AccountID)
 	o.repairs.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
 
 // RepairDropped counts the entry in flagmigrate.repair.dropped.
-func (o *recorder) RepairDropped(ctx context.Context, e flagmigrate.RepairEntry) {
+func (o *recorder) RepairDropped(ctx context.Context, e migration.RepairEntry) {
 	attrs := o.withAccount([]attribute.KeyValue{AttrOperationName.String(e.Op), AttrRepairTarget.String(string(e.Target))}, e.AccountID)
 	o.repairDrop.Add(ctx, 1, metric.WithAttributes(attrs...))
 }
@@ -312,7 +312,7 @@ func (o *recorder) FlagFailed(ctx context.Context, key, accountID string, _ erro
 
 // StoreStateChanged counts the change in flagmigrate.store.state_changes,
 // with flagmigrate.store.state "down" or "up".
-func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreState) {
+func (o *recorder) StoreStateChanged(ctx context.Context, s migration.StoreState) {
 	state := "up"
 	if s.Down {
 		state = "down"
@@ -327,7 +327,7 @@ func (o *recorder) StoreStateChanged(ctx context.Context, s flagmigrate.StoreSta
 // BrakeChanged counts the change in flagmigrate.brake.changes, with
 // flagmigrate.brake.change "tripped", "cannot_help" or "released" (and
 // then flagmigrate.brake.release_cause).
-func (o *recorder) BrakeChanged(ctx context.Context, c flagmigrate.BrakeState) {
+func (o *recorder) BrakeChanged(ctx context.Context, c migration.BrakeState) {
 	attrs := make([]attribute.KeyValue, 0, 4)
 	attrs = append(attrs, AttrBrakeReason.String(string(c.Reason)))
 	switch {

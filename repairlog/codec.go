@@ -5,10 +5,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
-// line is one entry of the file: a [flagmigrate.RepairEntry] with its
+// line is one entry of the file: a [migration.RepairEntry] with its
 // sides ("old", "new") and kind ("delete", "erase"; a write has none) by
 // name. The format is the one repairlog has always written.
 type line struct {
@@ -24,10 +25,10 @@ type line struct {
 }
 
 // marshal renders e as one JSON line, without the newline.
-func marshal(e flagmigrate.RepairEntry) ([]byte, error) {
+func marshal(e migration.RepairEntry) ([]byte, error) {
 	l := line{Time: e.Time, Op: e.Op, AccountID: e.AccountID, Key: e.Key,
 		Target: string(e.Target), Source: string(e.Source), Orphan: e.Orphan, Error: e.Error}
-	if e.Kind != flagmigrate.KindWrite {
+	if e.Kind != migration.KindWrite {
 		l.Kind = string(e.Kind)
 	}
 	return json.Marshal(l)
@@ -35,34 +36,34 @@ func marshal(e flagmigrate.RepairEntry) ([]byte, error) {
 
 // unmarshal reads one JSON line into an entry; unknown side and kind
 // names match [flagmigrate.ErrInvalidArgument].
-func unmarshal(b []byte) (flagmigrate.RepairEntry, error) {
+func unmarshal(b []byte) (migration.RepairEntry, error) {
 	var l line
 	if err := json.Unmarshal(b, &l); err != nil {
-		return flagmigrate.RepairEntry{}, err
+		return migration.RepairEntry{}, err
 	}
-	e := flagmigrate.RepairEntry{Time: l.Time, Call: flagmigrate.Call{Op: l.Op, AccountID: l.AccountID, Key: l.Key}, Orphan: l.Orphan, Error: l.Error}
+	e := migration.RepairEntry{Time: l.Time, Call: migration.Call{Op: l.Op, AccountID: l.AccountID, Key: l.Key}, Orphan: l.Orphan, Error: l.Error}
 	var err error
 	if e.Target, err = side(l.Target); err != nil {
-		return flagmigrate.RepairEntry{}, err
+		return migration.RepairEntry{}, err
 	}
 	if e.Source, err = side(l.Source); err != nil {
-		return flagmigrate.RepairEntry{}, err
+		return migration.RepairEntry{}, err
 	}
-	switch k := flagmigrate.WriteKind(l.Kind); k {
+	switch k := migration.WriteKind(l.Kind); k {
 	case "":
-		e.Kind = flagmigrate.KindWrite
-	case flagmigrate.KindWrite, flagmigrate.KindDelete, flagmigrate.KindErase:
+		e.Kind = migration.KindWrite
+	case migration.KindWrite, migration.KindDelete, migration.KindErase:
 		e.Kind = k
 	default:
-		return flagmigrate.RepairEntry{}, fmt.Errorf("%w: write kind %q is none of write, delete, erase", flagmigrate.ErrInvalidArgument, l.Kind)
+		return migration.RepairEntry{}, fmt.Errorf("%w: write kind %q is none of write, delete, erase", eventstore.ErrInvalidArgument, l.Kind)
 	}
 	return e, nil
 }
 
-func side(s string) (flagmigrate.Side, error) {
-	switch s := flagmigrate.Side(s); s {
-	case flagmigrate.SideOld, flagmigrate.SideNew:
+func side(s string) (migration.Side, error) {
+	switch s := migration.Side(s); s {
+	case migration.SideOld, migration.SideNew:
 		return s, nil
 	}
-	return "", fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", flagmigrate.ErrInvalidArgument, s)
+	return "", fmt.Errorf("%w: side %q is neither \"old\" nor \"new\"", eventstore.ErrInvalidArgument, s)
 }

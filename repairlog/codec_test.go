@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // TestLineFormat: an entry round-trips through a line, with its sides and
@@ -16,18 +17,18 @@ func TestLineFormat(t *testing.T) {
 	at := time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		reason string
-		e      flagmigrate.RepairEntry
+		e      migration.RepairEntry
 		want   []string // substrings of the line
 		absent string
 	}{
 		{"a write names its sides and has no kind field",
-			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "a", Key: "k", Kind: flagmigrate.KindWrite}, Time: at, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "x"},
+			migration.RepairEntry{Call: migration.Call{Op: "StoreEvent", AccountID: "a", Key: "k", Kind: migration.KindWrite}, Time: at, Target: migration.SideNew, Source: migration.SideOld, Error: "x"},
 			[]string{`"target":"new"`, `"source":"old"`}, `"kind"`},
 		{"a delete says so",
-			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "DeleteEvent", AccountID: "a", Key: "k", Kind: flagmigrate.KindDelete}, Target: flagmigrate.SideOld, Source: flagmigrate.SideNew},
+			migration.RepairEntry{Call: migration.Call{Op: "DeleteEvent", AccountID: "a", Key: "k", Kind: migration.KindDelete}, Target: migration.SideOld, Source: migration.SideNew},
 			[]string{`"kind":"delete"`, `"target":"old"`}, ""},
 		{"an erasure says so, and an orphan is marked",
-			flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "EraseAccount", AccountID: "a", Kind: flagmigrate.KindErase}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Orphan: true},
+			migration.RepairEntry{Call: migration.Call{Op: "EraseAccount", AccountID: "a", Kind: migration.KindErase}, Target: migration.SideNew, Source: migration.SideOld, Orphan: true},
 			[]string{`"kind":"erase"`, `"orphan":true`}, ""},
 	} {
 		b, err := marshal(tc.e)

@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // EraseAccount removes every entry of the account from the log file at
@@ -27,7 +27,7 @@ func EraseAccount(ctx context.Context, path, accountID string) (int, error) {
 		return 0, err
 	}
 	if accountID == "" {
-		return 0, fmt.Errorf("repairlog: erase: %w: empty account ID", flagmigrate.ErrInvalidArgument)
+		return 0, fmt.Errorf("repairlog: erase: %w: empty account ID", eventstore.ErrInvalidArgument)
 	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -23,9 +24,9 @@ func TestEraseAccountRemovesOnlyItsEntries(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer log.Close()
-	entry := func(account, key string) flagmigrate.RepairEntry {
-		return flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: key},
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "down"}
+	entry := func(account, key string) migration.RepairEntry {
+		return migration.RepairEntry{Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: key},
+			Target: migration.SideNew, Source: migration.SideOld, Error: "down"}
 	}
 	for i, a := range []string{"gone", "kept", "gone", "kept"} {
 		if err := log.Record(t.Context(), entry(a, string(rune('a'+i)))); err != nil {

@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -24,10 +24,10 @@ func ExampleOpen() {
 
 	// A MigratingStore records here (flagmigrate.WithRepairLog(log)) each
 	// write that reached one store only.
-	_ = log.Record(context.Background(), flagmigrate.RepairEntry{
-		Call:   flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-1", Key: "evt-1"},
+	_ = log.Record(context.Background(), migration.RepairEntry{
+		Call:   migration.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-1", Key: "evt-1"},
 		Time:   time.Now(),
-		Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "dynamodb: throttled",
+		Target: migration.SideNew, Source: migration.SideOld, Error: "dynamodb: throttled",
 	})
 
 	// The repair replays them: copy each event from Source to Target.
@@ -54,8 +54,8 @@ func ExampleEraseAccount() {
 	}
 	defer log.Close()
 	for _, account := range []string{"leaving", "staying"} {
-		_ = log.Record(context.Background(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: "e1"},
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "timeout"})
+		_ = log.Record(context.Background(), migration.RepairEntry{Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: account, Key: "e1"},
+			Target: migration.SideNew, Source: migration.SideOld, Error: "timeout"})
 	}
 	n, err := repairlog.EraseAccount(context.Background(), path, "leaving")
 	fmt.Println(n, err)

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"iter"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/memlog"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // ErrFull reports a [Memory] log at its limit: the write it was told of
@@ -15,30 +15,30 @@ import (
 // returns [flagmigrate.ErrUnrepaired] to the caller, who can retry.
 var ErrFull = errors.New("repairlog: memory log full")
 
-// Memory is an in-memory [flagmigrate.RepairLog] and
-// [flagmigrate.RepairReader], for tests and for tools that replay what
+// Memory is an in-memory [migration.RepairLog] and
+// [migration.RepairReader], for tests and for tools that replay what
 // they record before they exit: its entries do not survive a restart. It
 // holds at most a limit of entries and then refuses more with [ErrFull],
 // so a write is never silently forgotten. (A Migration's default log, used
 // without WithRepairLog, is a ring instead, which drops its oldest entry.)
 type Memory struct {
-	l memlog.Log[flagmigrate.RepairEntry]
+	l memlog.Log[migration.RepairEntry]
 }
 
 // NewMemory returns an empty log holding at most limit entries (limit <= 0
 // means no limit).
 func NewMemory(limit int) *Memory {
-	return &Memory{l: memlog.Log[flagmigrate.RepairEntry]{Limit: limit}}
+	return &Memory{l: memlog.Log[migration.RepairEntry]{Limit: limit}}
 }
 
 var (
-	_ flagmigrate.RepairLog    = (*Memory)(nil)
-	_ flagmigrate.RepairReader = (*Memory)(nil)
+	_ migration.RepairLog    = (*Memory)(nil)
+	_ migration.RepairReader = (*Memory)(nil)
 )
 
-// Record implements [flagmigrate.RepairLog]. It fails with ctx's error
+// Record implements [migration.RepairLog]. It fails with ctx's error
 // when ctx is done, and with [ErrFull] at the limit.
-func (m *Memory) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
+func (m *Memory) Record(ctx context.Context, e migration.RepairEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -48,14 +48,14 @@ func (m *Memory) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
 	return nil
 }
 
-// RepairEntries implements [flagmigrate.RepairReader], yielding a snapshot
+// RepairEntries implements [migration.RepairReader], yielding a snapshot
 // in the order recorded.
-func (m *Memory) RepairEntries(ctx context.Context) iter.Seq2[flagmigrate.RepairEntry, error] {
+func (m *Memory) RepairEntries(ctx context.Context) iter.Seq2[migration.RepairEntry, error] {
 	return m.l.All(ctx)
 }
 
 // Entries returns a copy of the entries, in the order recorded.
-func (m *Memory) Entries() []flagmigrate.RepairEntry { return m.l.Entries() }
+func (m *Memory) Entries() []migration.RepairEntry { return m.l.Entries() }
 
 // Len returns the number of entries.
 func (m *Memory) Len() int { return m.l.Len() }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -13,7 +13,7 @@ import (
 // more with ErrFull, yields them in order and forgets them on Reset.
 func TestMemory(t *testing.T) {
 	l := repairlog.NewMemory(2)
-	e := flagmigrate.RepairEntry{Call: flagmigrate.Call{AccountID: "a", Key: "k"}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
+	e := migration.RepairEntry{Call: migration.Call{AccountID: "a", Key: "k"}, Target: migration.SideNew, Source: migration.SideOld}
 	for i, want := range []error{nil, nil, repairlog.ErrFull} {
 		if err := l.Record(context.Background(), e); !errors.Is(err, want) || (want == nil) != (err == nil) {
 			t.Errorf("record %d: %v, want %v", i, err, want)

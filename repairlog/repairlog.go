@@ -1,5 +1,5 @@
-// Package repairlog is a durable [flagmigrate.RepairLog]: a file of JSON
-// lines, one [flagmigrate.RepairEntry] per line, each written and fsynced
+// Package repairlog is a durable [migration.RepairLog]: a file of JSON
+// lines, one [migration.RepairEntry] per line, each written and fsynced
 // before Record returns, so that a write that reached one store only is
 // remembered across crashes until the backfill's repair replays it.
 //
@@ -43,8 +43,8 @@ import (
 	"path/filepath"
 	"sync"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // MaxLineBytes is the longest line Read accepts.
@@ -63,8 +63,8 @@ type Log struct {
 }
 
 var (
-	_ flagmigrate.RepairLog    = (*Log)(nil)
-	_ flagmigrate.RepairReader = (*Log)(nil)
+	_ migration.RepairLog    = (*Log)(nil)
+	_ migration.RepairReader = (*Log)(nil)
 )
 
 // Open opens the log at path for appending, creating it (mode 0600, and
@@ -166,10 +166,10 @@ func syncDir(dir string) error {
 // Path returns the file's path.
 func (l *Log) Path() string { return l.path }
 
-// Record implements [flagmigrate.RepairLog]: it appends e as one JSON line
+// Record implements [migration.RepairLog]: it appends e as one JSON line
 // and fsyncs the file before returning. An incomplete entry matches
 // [flagmigrate.ErrInvalidArgument]; after Close, [eventstore.ErrClosed].
-func (l *Log) Record(ctx context.Context, e flagmigrate.RepairEntry) error {
+func (l *Log) Record(ctx context.Context, e migration.RepairEntry) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -208,9 +208,9 @@ func appendLine(f *os.File, line []byte) error {
 	return f.Sync()
 }
 
-// RepairEntries implements [flagmigrate.RepairReader]: it reads the file
+// RepairEntries implements [migration.RepairReader]: it reads the file
 // from its start, as [ReadFile] does.
-func (l *Log) RepairEntries(ctx context.Context) iter.Seq2[flagmigrate.RepairEntry, error] {
+func (l *Log) RepairEntries(ctx context.Context) iter.Seq2[migration.RepairEntry, error] {
 	return ReadFile(ctx, l.path)
 }
 
@@ -241,11 +241,11 @@ func (e *LineError) Error() string { return fmt.Sprintf("repairlog: line %d: %v"
 func (e *LineError) Unwrap() []error { return []error{eventstore.ErrUnreadable, e.Err} }
 
 // ReadFile yields the entries of the log file at path, as [Read] does.
-func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntry, error] {
-	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+func ReadFile(ctx context.Context, path string) iter.Seq2[migration.RepairEntry, error] {
+	return func(yield func(migration.RepairEntry, error) bool) {
 		f, err := os.Open(path)
 		if err != nil {
-			yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: %w", err))
+			yield(migration.RepairEntry{}, fmt.Errorf("repairlog: %w", err))
 			return
 		}
 		defer f.Close()
@@ -263,27 +263,27 @@ func ReadFile(ctx context.Context, path string) iter.Seq2[flagmigrate.RepairEntr
 // last line without its newline (cut short by a crash, or being written as
 // the log is read), which yields one last. A read error or ctx's end yields
 // an error and ends the sequence.
-func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, error] {
-	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+func Read(ctx context.Context, r io.Reader) iter.Seq2[migration.RepairEntry, error] {
+	return func(yield func(migration.RepairEntry, error) bool) {
 		br := bufio.NewReaderSize(r, 64<<10)
 		for n := 1; ; n++ {
 			if err := ctx.Err(); err != nil {
-				yield(flagmigrate.RepairEntry{}, err)
+				yield(migration.RepairEntry{}, err)
 				return
 			}
 			line, err := readLine(br)
 			if errors.Is(err, io.EOF) {
 				if len(line) > 0 { // a torn last line
-					yield(flagmigrate.RepairEntry{}, &LineError{Line: n, Err: fmt.Errorf("an incomplete last line of %d bytes (no newline): "+
+					yield(migration.RepairEntry{}, &LineError{Line: n, Err: fmt.Errorf("an incomplete last line of %d bytes (no newline): "+
 						"a writer crashed mid-write, or is writing it now", len(line))})
 				}
 				return
 			}
 			if err != nil && !errors.Is(err, errLineTooLong) {
-				yield(flagmigrate.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err))
+				yield(migration.RepairEntry{}, fmt.Errorf("repairlog: line %d: %w", n, err))
 				return
 			}
-			var e flagmigrate.RepairEntry
+			var e migration.RepairEntry
 			if err == nil {
 				e, err = unmarshal(line)
 			}
@@ -291,7 +291,7 @@ func Read(ctx context.Context, r io.Reader) iter.Seq2[flagmigrate.RepairEntry, e
 				err = e.Validate()
 			}
 			if err != nil {
-				if !yield(flagmigrate.RepairEntry{}, &LineError{Line: n, Err: err}) {
+				if !yield(migration.RepairEntry{}, &LineError{Line: n, Err: err}) {
 					return
 				}
 				continue

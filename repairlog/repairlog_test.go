@@ -13,21 +13,22 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/google/go-cmp/cmp"
 )
 
-func entry(i int) flagmigrate.RepairEntry {
-	return flagmigrate.RepairEntry{
-		Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: "e" + string(rune('a'+i)), Kind: flagmigrate.KindWrite},
-		Time: time.Date(2024, 6, 1, 0, 0, i, 0, time.UTC), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
+func entry(i int) migration.RepairEntry {
+	return migration.RepairEntry{
+		Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: "acct", Key: "e" + string(rune('a'+i)), Kind: migration.KindWrite},
+		Time: time.Date(2024, 6, 1, 0, 0, i, 0, time.UTC), Target: migration.SideNew, Source: migration.SideOld,
 		Error: "boom",
 	}
 }
 
-func collect(t *testing.T, l flagmigrate.RepairReader) ([]flagmigrate.RepairEntry, []error) {
+func collect(t *testing.T, l migration.RepairReader) ([]migration.RepairEntry, []error) {
 	t.Helper()
-	var out []flagmigrate.RepairEntry
+	var out []migration.RepairEntry
 	var errs []error
 	for e, err := range l.RepairEntries(context.Background()) {
 		if err != nil {
@@ -45,7 +46,7 @@ func TestRoundTripAndReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []flagmigrate.RepairEntry{entry(0), entry(1)}
+	want := []migration.RepairEntry{entry(0), entry(1)}
 	for _, e := range want {
 		if err := l.Record(context.Background(), e); err != nil {
 			t.Fatal(err)
@@ -157,7 +158,7 @@ not json
 
 func TestRecordRefusesBadEntries(t *testing.T) {
 	l := mustOpen(t, filepath.Join(t.TempDir(), "r.jsonl"))
-	if err := l.Record(context.Background(), flagmigrate.RepairEntry{}); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+	if err := l.Record(context.Background(), migration.RepairEntry{}); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
 		t.Errorf("Record(zero entry) = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -188,7 +189,7 @@ func TestConcurrentRecords(t *testing.T) {
 
 func TestMigratingStoreWithFileLog(t *testing.T) {
 	l := mustOpen(t, filepath.Join(t.TempDir(), "r.jsonl"))
-	var _ flagmigrate.RepairLog = l
+	var _ migration.RepairLog = l
 	// The MigratingStore side is tested in the root package; here the
 	// entry a dual write would record survives a reopen.
 	e := entry(3)

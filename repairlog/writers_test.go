@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"go.uber.org/goleak"
 )
@@ -63,10 +63,10 @@ func writerChild(spec string) int {
 	return 0
 }
 
-func taggedEntry(tag string, i int) flagmigrate.RepairEntry {
-	return flagmigrate.RepairEntry{
-		Call: flagmigrate.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-" + tag, Key: strconv.Itoa(i), Kind: flagmigrate.KindWrite},
-		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Target: flagmigrate.SideNew, Source: flagmigrate.SideOld,
+func taggedEntry(tag string, i int) migration.RepairEntry {
+	return migration.RepairEntry{
+		Call: migration.Call{Op: eventstore.OpStoreEvent, AccountID: "acct-" + tag, Key: strconv.Itoa(i), Kind: migration.KindWrite},
+		Time: time.Date(2024, 6, 1, 0, 0, 0, 0, time.UTC), Target: migration.SideNew, Source: migration.SideOld,
 		Error: "a secondary failure with a longer message, so that lines are not tiny: " + tag,
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/localdynamo"
 	"github.com/flagmigrate/flagmigrate/internal/realstores"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
@@ -371,8 +372,8 @@ func TestRepairCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, id := range []string{"evt-00003", "evt-00004"} {
-		if err := l.Record(t.Context(), flagmigrate.RepairEntry{Call: flagmigrate.Call{Op: "StoreEvent", AccountID: "acct-00", Key: id}, Time: time.Now(),
-			Target: flagmigrate.SideNew, Source: flagmigrate.SideOld, Error: "injected"}); err != nil {
+		if err := l.Record(t.Context(), migration.RepairEntry{Call: migration.Call{Op: "StoreEvent", AccountID: "acct-00", Key: id}, Time: time.Now(),
+			Target: migration.SideNew, Source: migration.SideOld, Error: "injected"}); err != nil {
 			t.Fatal(err)
 		}
 	}

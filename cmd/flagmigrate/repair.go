@@ -9,9 +9,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/backfill"
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -69,7 +69,7 @@ func runRepair(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		pace = &repairPace{show: show, every: pf.every, total: countLines(*logPath)}
 		entries = pace.wrap(entries)
 	}
-	st, err := backfill.Repair(ctx, entries, old.EventStore, nu.EventStore, func(e flagmigrate.RepairEntry, err error) {
+	st, err := backfill.Repair(ctx, entries, old.EventStore, nu.EventStore, func(e migration.RepairEntry, err error) {
 		if errors.Is(err, eventstore.ErrUnreadable) {
 			fmt.Fprintf(stdout, "  unreadable, skipped: %v\n", message(err))
 			return
@@ -117,10 +117,10 @@ type repairPace struct {
 }
 
 // wrap counts the entries (and unreadable lines) as Repair reads them.
-func (p *repairPace) wrap(entries iter.Seq2[flagmigrate.RepairEntry, error]) iter.Seq2[flagmigrate.RepairEntry, error] {
+func (p *repairPace) wrap(entries iter.Seq2[migration.RepairEntry, error]) iter.Seq2[migration.RepairEntry, error] {
 	p.start = time.Now()
 	p.last = p.start
-	return func(yield func(flagmigrate.RepairEntry, error) bool) {
+	return func(yield func(migration.RepairEntry, error) bool) {
 		for e, err := range entries {
 			if !yield(e, err) {
 				return

@@ -14,6 +14,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/ldflags"
+	"github.com/flagmigrate/flagmigrate/migration"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/ldfiledata"
@@ -28,7 +29,7 @@ type accountStatus struct {
 	Account string `json:"account"`
 	// Flags are the four flags' values (the service's defaults applied to
 	// a flag that is missing or fails: off).
-	Flags *flagmigrate.FlagState `json:"flags,omitempty"`
+	Flags *migration.FlagState `json:"flags,omitempty"`
 	// Stage is the route's LaunchDarkly stage; empty for a dangerous
 	// combination, which no stage routes.
 	Stage string `json:"stage,omitempty"`
@@ -194,7 +195,7 @@ func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrat
 		}
 		return v
 	}
-	f := flagmigrate.FlagState{OldWrite: eval(k.OldWrite), NewWrite: eval(k.NewWrite), OldRead: eval(k.OldRead), NewRead: eval(k.NewRead)}
+	f := migration.FlagState{OldWrite: eval(k.OldWrite), NewWrite: eval(k.NewWrite), OldRead: eval(k.OldRead), NewRead: eval(k.NewRead)}
 	st.Flags = &f
 	if stage, ok := f.Stage(); ok {
 		st.Stage = string(stage)
@@ -205,14 +206,14 @@ func flagStatus(ctx context.Context, client flagmigrate.FlagClient, k flagmigrat
 	wo, wn := f.Writes()
 	st.Writes = sides(wo, wn, f.Authoritative())
 	ro, rn := f.Reads()
-	st.Reads = sides(ro, rn, flagmigrate.SideOld)
+	st.Reads = sides(ro, rn, migration.SideOld)
 	return st
 }
 
 // dangerText says what each dangerous combination means, for a person.
-var dangerText = map[flagmigrate.Danger]string{
-	flagmigrate.DangerNewReadNotWritten: "the new store is read but not written",
-	flagmigrate.DangerOldReadNotWritten: "old writes are off while the old store is read",
+var dangerText = map[migration.Danger]string{
+	migration.DangerNewReadNotWritten: "the new store is read but not written",
+	migration.DangerOldReadNotWritten: "old writes are off while the old store is read",
 }
 
 // stageStatus is the route of a migration flag's stage, as LaunchDarkly's
@@ -222,30 +223,30 @@ func stageStatus(ctx context.Context, client flagmigrate.StageFlagClient, key, i
 	stage, _, err := client.StageFlag(ctx, key, id, false)
 	if err != nil {
 		st.Problems = append(st.Problems, fmt.Sprintf("flag %s: %v (taken as off)", key, err))
-		stage = flagmigrate.StageOff
+		stage = migration.StageOff
 	}
 	st.Stage = string(stage)
 	switch stage {
-	case flagmigrate.StageOff:
+	case migration.StageOff:
 		st.Writes, st.Reads = "old", "old"
-	case flagmigrate.StageDualWrite:
+	case migration.StageDualWrite:
 		st.Writes, st.Reads = "old, then new", "old"
-	case flagmigrate.StageShadow:
+	case migration.StageShadow:
 		st.Writes, st.Reads = "old, then new", "old (new compared)"
-	case flagmigrate.StageLive:
+	case migration.StageLive:
 		st.Writes, st.Reads = "new, then old", "new (old compared)"
-	case flagmigrate.StageRampDown:
+	case migration.StageRampDown:
 		st.Writes, st.Reads = "new, then old", "new"
-	case flagmigrate.StageComplete:
+	case migration.StageComplete:
 		st.Writes, st.Reads = "new", "new"
 	}
 	return st
 }
 
 // sides names the stores a call goes to, first the one served.
-func sides(old, new bool, first flagmigrate.Side) string {
+func sides(old, new bool, first migration.Side) string {
 	switch {
-	case old && new && first == flagmigrate.SideNew:
+	case old && new && first == migration.SideNew:
 		return "new, then old"
 	case old && new:
 		return "old, then new"

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"go.uber.org/goleak"
 )
 
@@ -37,7 +37,7 @@ func check(t *testing.T, cfg config) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
 	}
-	if v.mismatches[flagmigrate.VerdictMissingInOld] != 0 || v.mismatches[flagmigrate.VerdictMissingInNew] != 0 {
+	if v.mismatches[migration.VerdictMissingInOld] != 0 || v.mismatches[migration.VerdictMissingInNew] != 0 {
 		t.Errorf("mismatches other than the data bug: %v", v.mismatches)
 	}
 	if v.bugAccountDifferences == 0 {

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -19,7 +19,7 @@ import (
 // metricsServer serves the migration's OpenTelemetry metrics
 // ([otelmetrics]) in Prometheus' text format at /metrics (-metrics-addr).
 type metricsServer struct {
-	obs      flagmigrate.Observer
+	obs      migration.Observer
 	provider *sdkmetric.MeterProvider
 	srv      *http.Server
 	url      string

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/htmlreport"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // stageRecord is what one stage did, for its terminal line and the HTML
@@ -55,7 +55,7 @@ func (s *story) record(short, title string, d flagtest.StatsSnapshot, lat *laten
 	}
 	for k, n := range d.Verdicts {
 		rec.compared += n
-		if k.Verdict != flagmigrate.VerdictMatch {
+		if k.Verdict != migration.VerdictMatch {
 			rec.mismatches += n
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/internal/redact"
 	"github.com/flagmigrate/flagmigrate/ldflags"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/otelmetrics"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
@@ -36,7 +37,7 @@ var (
 )
 
 // routeNames label the routes, in this order, by the LaunchDarkly
-// migration stage that routes the same way (see flagmigrate.FlagState.Stage).
+// migration stage that routes the same way (see migration.FlagState.Stage).
 var routeNames = []struct {
 	r    route
 	name string
@@ -46,7 +47,7 @@ var routeNames = []struct {
 type verdict struct {
 	pass                  bool
 	wrongAnswers, errors  int64
-	mismatches            map[flagmigrate.Verdict]int64
+	mismatches            map[migration.Verdict]int64
 	bugAccountDifferences int64
 	line                  string
 }
@@ -120,7 +121,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	}
 	observer := s.stats.Observer()
 	if metrics != nil {
-		observer = flagmigrate.MultiObserver(observer, metrics.obs)
+		observer = migration.MultiObserver(observer, metrics.obs)
 	}
 	s.ms, err = flagmigrate.NewMigratingStore(st.old, s.dao, ldflags.New(ld),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: 5 * time.Second, MaxInFlight: 256}),
@@ -183,7 +184,7 @@ func run(ctx context.Context, w io.Writer, cfg config) (verdict, error) {
 	})
 	s.setAll(pilot, shadow)
 	s.runStage(ctx, "pilot shadow", "shadow reads for the pilot: compare, serve MongoDB's answer", nil)
-	bugMismatches := s.last.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: flagmigrate.VerdictDifferent}]
+	bugMismatches := s.last.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: migration.VerdictDifferent}]
 	s.note("%s: its DynamoDB events differ (the DAO drops \"referrer\"); users still got MongoDB's answer. Rolled back: it stays on MongoDB.", bug)
 	s.heldBack = bug
 	s.setAll([]string{bug}, mongoOnly)
@@ -290,7 +291,7 @@ func (s *story) runStage(ctx context.Context, short, title string, action func()
 
 // diff returns the counters of now minus those of before.
 func diff(now, before flagtest.StatsSnapshot) flagtest.StatsSnapshot {
-	out := flagtest.StatsSnapshot{Calls: map[flagtest.CallKey]flagtest.CallStats{}, Verdicts: map[flagtest.VerdictKey]int64{}, Dropped: map[flagmigrate.DropReason]int64{}}
+	out := flagtest.StatsSnapshot{Calls: map[flagtest.CallKey]flagtest.CallStats{}, Verdicts: map[flagtest.VerdictKey]int64{}, Dropped: map[migration.DropReason]int64{}}
 	for k, v := range now.Calls {
 		b := before.Calls[k]
 		out.Calls[k] = flagtest.CallStats{Count: v.Count - b.Count, Total: v.Total - b.Total}
@@ -332,7 +333,7 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 	}
 	fmt.Fprintf(s.w, "  %s (held back): %d events differ in DynamoDB, at %s\n", bug, b.Different, fields)
 
-	v := verdict{wrongAnswers: s.svc.wrong.Load(), errors: s.svc.errs.Load(), bugAccountDifferences: b.Different, mismatches: map[flagmigrate.Verdict]int64{}}
+	v := verdict{wrongAnswers: s.svc.wrong.Load(), errors: s.svc.errs.Load(), bugAccountDifferences: b.Different, mismatches: map[migration.Verdict]int64{}}
 	for k, n := range s.stats.Snapshot().Verdicts {
 		v.mismatches[k.Verdict] += n
 	}
@@ -344,7 +345,7 @@ func (s *story) finish(ctx context.Context, migrated, drill []string, bug string
 		status = "FAIL"
 	}
 	v.line = fmt.Sprintf("%s: %d accounts moved to DynamoDB, %d rolled back cleanly, %s held back by a data bug caught in %d shadow comparisons; %d wrong answers served, %d errors",
-		status, len(migrated), len(drill), bug, v.mismatches[flagmigrate.VerdictDifferent], v.wrongAnswers, v.errors)
+		status, len(migrated), len(drill), bug, v.mismatches[migration.VerdictDifferent], v.wrongAnswers, v.errors)
 	if e, ok := s.svc.lastOp.Load().(string); ok && v.errors > 0 {
 		v.line += " (last: " + e + ")"
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -35,8 +36,8 @@ type Setup struct {
 	Bools    map[string]bool            // flag key -> value for everyone
 	BoolsFor map[string]map[string]bool // flag key -> account -> value
 	StageKey string                     // "" for no stage flag
-	Stage    flagmigrate.Stage          // for everyone
-	StageFor map[string]flagmigrate.Stage
+	Stage    migration.Stage            // for everyone
+	StageFor map[string]migration.Stage
 }
 
 // Flags is what an adapter gives: a client for both routing modes.
@@ -49,9 +50,9 @@ type Flags interface {
 type Build func(t *testing.T, s Setup) Flags
 
 // AllStages lists every stage, in migration order.
-var AllStages = []flagmigrate.Stage{
-	flagmigrate.StageOff, flagmigrate.StageDualWrite, flagmigrate.StageShadow,
-	flagmigrate.StageLive, flagmigrate.StageRampDown, flagmigrate.StageComplete,
+var AllStages = []migration.Stage{
+	migration.StageOff, migration.StageDualWrite, migration.StageShadow,
+	migration.StageLive, migration.StageRampDown, migration.StageComplete,
 }
 
 // Fixture is a MigratingStore over two memstores that record their calls
@@ -82,7 +83,7 @@ func NewFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.
 type Observer struct {
 	mu       sync.Mutex
 	flagErrs []FlagFailure
-	verdicts []flagmigrate.Verdict
+	verdicts []migration.Verdict
 }
 
 // FlagFailure is one flag failure an [Observer] was told of.
@@ -99,7 +100,7 @@ func (o *Observer) FlagFailed(_ context.Context, key, accountID string, err erro
 }
 
 // Compared records a comparison.
-func (o *Observer) Compared(_ context.Context, c flagmigrate.Comparison) {
+func (o *Observer) Compared(_ context.Context, c migration.Comparison) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.verdicts = append(o.verdicts, c.Verdict)
@@ -113,7 +114,7 @@ func (o *Observer) Failures() []FlagFailure {
 }
 
 // Verdicts returns the comparison verdicts seen.
-func (o *Observer) Verdicts() []flagmigrate.Verdict {
+func (o *Observer) Verdicts() []migration.Verdict {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return slices.Clone(o.verdicts)
@@ -165,9 +166,9 @@ func check(t *testing.T, f *Fixture, rows []row) {
 		if diff := cmp.Diff(r.wantReads, got); diff != "" {
 			t.Errorf("%s: reads (-want +got):\n%s", r.reason, diff)
 		}
-		var wantVerdicts []flagmigrate.Verdict
+		var wantVerdicts []migration.Verdict
 		if r.wantMatch {
-			wantVerdicts = []flagmigrate.Verdict{flagmigrate.VerdictMatch}
+			wantVerdicts = []migration.Verdict{migration.VerdictMatch}
 		}
 		if diff := cmp.Diff(wantVerdicts, f.Obs.Verdicts()[before:], cmpopts.EquateEmpty()); diff != "" {
 			t.Errorf("%s: verdicts (-want +got):\n%s", r.reason, diff)
@@ -211,13 +212,13 @@ func Stages(t *testing.T, build Build) {
 	t.Helper()
 	setup := Setup{
 		StageKey: "events-migration",
-		Stage:    flagmigrate.StageOff,
-		StageFor: map[string]flagmigrate.Stage{
-			"acct-dualwrite": flagmigrate.StageDualWrite,
-			"acct-shadow":    flagmigrate.StageShadow,
-			"acct-live":      flagmigrate.StageLive,
-			"acct-rampdown":  flagmigrate.StageRampDown,
-			"acct-complete":  flagmigrate.StageComplete,
+		Stage:    migration.StageOff,
+		StageFor: map[string]migration.Stage{
+			"acct-dualwrite": migration.StageDualWrite,
+			"acct-shadow":    migration.StageShadow,
+			"acct-live":      migration.StageLive,
+			"acct-rampdown":  migration.StageRampDown,
+			"acct-complete":  migration.StageComplete,
 		},
 	}
 	rows := []row{
