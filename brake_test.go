@@ -16,6 +16,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // brakeObserver records brake changes.
@@ -60,7 +61,7 @@ func newBrakeRig(t *testing.T, o flagmigrate.BrakeOptions, opts ...flagmigrate.O
 	var err error
 	r.store, err = flagmigrate.NewMigratingStore(r.old, r.new, r.flags, append([]flagmigrate.Option{
 		flagmigrate.WithBrake(o), flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(testutil.ObserverOf(r.obs), r.stats.Observer())),
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(migration.ObserverOf(r.obs), r.stats.Observer())),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +193,7 @@ func TestBrakeCleanRun(t *testing.T) {
 			flaky := &flakyStore{EventStore: memstore.New(), rng: rand.New(rand.NewPCG(17, 1)), errRate: tc.errRate, badRate: tc.badRate}
 			obs := &brakeObserver{}
 			store, err := flagmigrate.NewMigratingStore(memstore.New(), flaky, brakeFlags(flagtest.New(), true, true, true, true),
-				flagmigrate.WithBrake(flagmigrate.BrakeOptions{}), flagmigrate.WithRoutingCheck(-1), flagmigrate.WithObserver(testutil.ObserverOf(obs)),
+				flagmigrate.WithBrake(flagmigrate.BrakeOptions{}), flagmigrate.WithRoutingCheck(-1), flagmigrate.WithObserver(migration.ObserverOf(obs)),
 				flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: -1}))
 			if err != nil {
 				t.Fatal(err)

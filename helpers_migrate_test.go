@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/routetest"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -128,7 +129,7 @@ func (o *migObserver) mismatches() []flagmigrate.Comparison {
 }
 
 // observer plugs o into a migration.
-func (o *migObserver) observer() flagmigrate.Observer { return testutil.ObserverOf(o) }
+func (o *migObserver) observer() flagmigrate.Observer { return migration.ObserverOf(o) }
 
 // migFixture is a MigratingStore over two fault-injecting memstores that
 // record their calls in one order.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // SlogObserver returns an Observer that logs through logger (nil means
@@ -36,19 +38,7 @@ type slogObserver struct {
 	limit      *logLimiter
 }
 
-func (o *slogObserver) observer() Observer {
-	return Observer{
-		StoreCalled:       o.StoreCalled,
-		Compared:          o.Compared,
-		ShadowDropped:     o.ShadowDropped,
-		DangerousRouting:  o.DangerousRouting,
-		RepairRecorded:    o.RepairRecorded,
-		RepairDropped:     o.RepairDropped,
-		FlagFailed:        o.FlagFailed,
-		StoreStateChanged: o.StoreStateChanged,
-		BrakeChanged:      o.BrakeChanged,
-	}
-}
+func (o *slogObserver) observer() Observer { return migration.ObserverOf(o) }
 
 func (o *slogObserver) log(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
 	l := o.logger

@@ -188,7 +188,7 @@ func newOutageRig(t testing.TB) *outageRig {
 	}
 	t.Cleanup(func() { _ = r.log.Close() })
 	r.store, err = flagmigrate.NewMigratingStore(r.mongo, r.dyn, ldFlags(t, true, true, false, true),
-		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(testutil.ObserverOf(r.obs)),
+		flagmigrate.WithRepairLog(r.log), flagmigrate.WithObserver(migration.ObserverOf(r.obs)),
 		flagmigrate.WithSecondaryTimeout(outageTimeout), flagmigrate.WithStoreBreaker(outageBreaker))
 	if err != nil {
 		t.Fatal(err)

@@ -203,7 +203,7 @@ func runScenario(t *testing.T, sc scenario) {
 	ms, err := flagmigrate.NewMigratingStore(sc.old, sc.new, sc.flags,
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: shadowTimeout}),
 		flagmigrate.WithRepairLog(rlog),
-		flagmigrate.WithObserver(migration.MultiObserver(stats.Observer(), testutil.ObserverOf(states), testutil.ObserverOf(mismatches))),
+		flagmigrate.WithObserver(migration.MultiObserver(stats.Observer(), migration.ObserverOf(states), migration.ObserverOf(mismatches))),
 		flagmigrate.WithStoreBreaker(outageBreaker),
 		flagmigrate.WithSecondaryTimeout(secondaryTimeout),
 	)

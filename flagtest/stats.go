@@ -60,18 +60,12 @@ type StatsSnapshot struct {
 
 // Observer returns the observer that counts into s.
 func (s *Stats) Observer() migration.Observer {
-	return migration.Observer{
-		StoreCalled:       s.storeCalled,
-		Compared:          s.compared,
-		ShadowDropped:     s.shadowDropped,
-		DangerousRouting:  s.dangerousRouting,
-		RepairRecorded:    s.repairRecorded,
-		RepairDropped:     s.repairDropped,
-		FlagFailed:        s.flagFailed,
-		StoreStateChanged: s.storeStateChanged,
-		BrakeChanged:      s.brakeChanged,
-	}
+	return migration.ObserverOf((*statsHooks)(s))
 }
+
+// statsHooks is a Stats seen through its hooks, as methods for
+// migration.ObserverOf.
+type statsHooks Stats
 
 // Snapshot returns a copy of the counters.
 func (s *Stats) Snapshot() StatsSnapshot {
@@ -83,7 +77,7 @@ func (s *Stats) Snapshot() StatsSnapshot {
 }
 
 // storeCalled counts c.
-func (s *Stats) storeCalled(_ context.Context, c migration.StoreCall) {
+func (s *statsHooks) StoreCalled(_ context.Context, c migration.StoreCall) {
 	k := CallKey{Op: c.Op, Side: c.Side, Role: c.Role, Outcome: c.Outcome}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -98,7 +92,7 @@ func (s *Stats) storeCalled(_ context.Context, c migration.StoreCall) {
 }
 
 // compared counts c's verdict.
-func (s *Stats) compared(_ context.Context, c migration.Comparison) {
+func (s *statsHooks) Compared(_ context.Context, c migration.Comparison) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Verdicts == nil {
@@ -108,7 +102,7 @@ func (s *Stats) compared(_ context.Context, c migration.Comparison) {
 }
 
 // shadowDropped counts a dropped shadow read.
-func (s *Stats) shadowDropped(_ context.Context, _ string, r migration.DropReason) {
+func (s *statsHooks) ShadowDropped(_ context.Context, _ string, r migration.DropReason) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.s.Dropped == nil {
@@ -118,14 +112,14 @@ func (s *Stats) shadowDropped(_ context.Context, _ string, r migration.DropReaso
 }
 
 // dangerousRouting counts a dangerous combination.
-func (s *Stats) dangerousRouting(context.Context, string, migration.FlagState) {
+func (s *statsHooks) DangerousRouting(context.Context, string, migration.FlagState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Dangerous++
 }
 
 // repairRecorded counts a repair record, and its failure.
-func (s *Stats) repairRecorded(_ context.Context, _ migration.RepairEntry, err error) {
+func (s *statsHooks) RepairRecorded(_ context.Context, _ migration.RepairEntry, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.Repairs++
@@ -135,21 +129,21 @@ func (s *Stats) repairRecorded(_ context.Context, _ migration.RepairEntry, err e
 }
 
 // repairDropped counts an entry dropped by the default repair log.
-func (s *Stats) repairDropped(context.Context, migration.RepairEntry) {
+func (s *statsHooks) RepairDropped(context.Context, migration.RepairEntry) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.RepairDrops++
 }
 
 // flagFailed counts a flag failure.
-func (s *Stats) flagFailed(context.Context, string, string, error) {
+func (s *statsHooks) FlagFailed(context.Context, string, string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.s.FlagFailures++
 }
 
 // storeStateChanged counts stores going down and coming back.
-func (s *Stats) storeStateChanged(_ context.Context, st migration.StoreState) {
+func (s *statsHooks) StoreStateChanged(_ context.Context, st migration.StoreState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if st.Down {
@@ -160,7 +154,7 @@ func (s *Stats) storeStateChanged(_ context.Context, st migration.StoreState) {
 }
 
 // brakeChanged counts brakes tripped, unable to help, and released.
-func (s *Stats) brakeChanged(_ context.Context, c migration.BrakeState) {
+func (s *statsHooks) BrakeChanged(_ context.Context, c migration.BrakeState) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	switch {

@@ -204,17 +204,7 @@ func New(provider metric.MeterProvider, opts ...Option) (migration.Observer, err
 			return migration.Observer{}, fmt.Errorf(errInstrumentCreateFmt, c.name, err)
 		}
 	}
-	return migration.Observer{
-		StoreCalled:       o.StoreCalled,
-		Compared:          o.Compared,
-		ShadowDropped:     o.ShadowDropped,
-		DangerousRouting:  o.DangerousRouting,
-		RepairRecorded:    o.RepairRecorded,
-		RepairDropped:     o.RepairDropped,
-		FlagFailed:        o.FlagFailed,
-		StoreStateChanged: o.StoreStateChanged,
-		BrakeChanged:      o.BrakeChanged,
-	}, nil
+	return migration.ObserverOf(o), nil
 }
 
 // withAccount appends the account attribute when [WithAccountAttribute]

@@ -70,7 +70,7 @@ func NewFixture(t *testing.T, flags flagmigrate.FlagClient, opts ...flagmigrate.
 	f := &Fixture{Calls: &testutil.Recorder{}, Obs: &Observer{}}
 	f.Old = testutil.NewFaultStore("old", memstore.New(), f.Calls)
 	f.New = testutil.NewFaultStore("new", memstore.New(), f.Calls)
-	s, err := flagmigrate.NewMigratingStore(f.Old, f.New, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(testutil.ObserverOf(f.Obs))}, opts...)...)
+	s, err := flagmigrate.NewMigratingStore(f.Old, f.New, flags, append([]flagmigrate.Option{flagmigrate.WithObserver(migration.ObserverOf(f.Obs))}, opts...)...)
 	if err != nil {
 		t.Fatalf("NewMigratingStore: %v", err)
 	}
