@@ -2,11 +2,9 @@ package flagmigrate
 
 import (
 	"context"
-	"slices"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/internal/brake"
 )
 
 // Defaults of [BrakeOptions].
@@ -149,236 +147,16 @@ func (m *Migration[S]) Brakes() []BrakeState {
 	if m == nil || m.brake == nil {
 		return nil
 	}
-	return m.brake.list()
+	return m.brake.List()
 }
 
-// window is a sliding window of the latest n outcomes, as bits.
-type window struct {
-	bits     []uint64
-	pos, n   int
-	size, on int
-}
-
-func (w *window) push(bad bool) {
-	i, mask := w.pos/64, uint64(1)<<(w.pos%64)
-	if w.n == w.size {
-		if w.bits[i]&mask != 0 {
-			w.on--
-		}
-	} else {
-		w.n++
-	}
-	if bad {
-		w.bits[i] |= mask
-		w.on++
-	} else {
-		w.bits[i] &^= mask
-	}
-	w.pos = (w.pos + 1) % w.size
-}
-
-func (w *window) reset() {
-	clear(w.bits)
-	w.pos, w.n, w.on = 0, 0, 0
-}
-
-// brakeAccount is one account's samples and brake.
-type brakeAccount struct {
-	errs, mism window
-	braked     bool
-	state      BrakeState
-	flagRoute  [2]uint8 // the flags' route when braked, by kind (0: not seen)
-	lastWrite  uint8    // the flags' last write route
-	helpless   bool     // CannotHelp reported
-}
-
-const (
-	kindRead = iota
-	kindWrite
-)
-
-// routeSig encodes a route as 2 (old first) or 4 (new first), plus 1 when
-// both stores are written or read; 0 is no route.
-func routeSig(r route) uint8 {
-	s := uint8(2)
-	if r.first == SideNew {
-		s = 4
-	}
-	if r.both {
-		s |= 1
-	}
-	return s
-}
-
-func writesOld(sig uint8) bool { return sig != 0 && (sig>>1 == 1 || sig&1 != 0) }
-
-// brake holds the accounts' samples and brakes of one Migration.
-type brake struct {
-	o      BrakeOptions
-	obs    Observer
-	now    func() time.Time
-	braked atomic.Int64 // accounts braked now: lets old-only calls skip the lock
-
-	mu       sync.Mutex
-	accounts map[string]*brakeAccount
-}
-
-func newBrake(o BrakeOptions, obs Observer) *brake {
-	return &brake{o: o, obs: obs, now: time.Now, accounts: map[string]*brakeAccount{}}
-}
-
-// account returns accountID's state, making room for it if need be; nil
-// when every tracked account is braked. b.mu is held.
-func (b *brake) account(accountID string) *brakeAccount {
-	if a := b.accounts[accountID]; a != nil {
-		return a
-	}
-	if len(b.accounts) >= b.o.MaxAccounts {
-		evicted := false
-		for id, a := range b.accounts {
-			if !a.braked {
-				delete(b.accounts, id)
-				evicted = true
-				break
-			}
-		}
-		if !evicted {
-			return nil
-		}
-	}
-	words := (b.o.Window + 63) / 64
-	a := &brakeAccount{
-		errs: window{bits: make([]uint64, words), size: b.o.Window},
-		mism: window{bits: make([]uint64, words), size: b.o.Window},
-	}
-	b.accounts[accountID] = a
-	return a
-}
-
-func (b *brake) report(ctx context.Context, c BrakeState) {
-	if f := b.obs.BrakeChanged; f != nil {
-		f(ctx, c)
-	}
-}
-
-// route returns the route of a call of kind for accountID, given the one
-// the flags give.
-func (b *brake) route(ctx context.Context, accountID string, kind int, rt route) route {
-	sig := routeSig(rt)
-	oldOnly := rt.first == SideOld && !rt.both
-	if oldOnly && kind == kindRead && b.braked.Load() == 0 {
-		// Nothing to brake, nothing braked. (Writes always pass: a braked
-		// read needs to know where the account's writes go.)
+// braked returns the route of a call (a write, or a read) for accountID
+// as the brake ([WithBrake]) has it, given the one the flags give.
+func (m *Migration[S]) braked(ctx context.Context, accountID string, write bool, rt route) route {
+	if m.brake == nil {
 		return rt
 	}
-	var change *BrakeState
-	defer func() {
-		if change != nil {
-			b.report(ctx, *change)
-		}
-	}()
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	a := b.account(accountID)
-	if a == nil {
-		return rt
-	}
-	if kind == kindWrite {
-		defer func() { a.lastWrite = sig }()
-	}
-	if !a.braked {
-		return rt
-	}
-	now := b.now()
-	switch seen := a.flagRoute[kind]; {
-	case seen != 0 && seen != sig:
-		change = b.release(a, ReleaseFlagChange)
-		return rt
-	case !a.state.Until.IsZero() && !now.Before(a.state.Until):
-		change = b.release(a, ReleaseCooldown)
-		return rt
-	case seen == 0:
-		a.flagRoute[kind] = sig
-	}
-	safe := rt
-	safe.first, safe.both = SideOld, false
-	switch {
-	case oldOnly:
-		return rt
-	case kind == kindWrite && rt.both:
-		safe.both = true
-		return safe
-	case kind == kindRead && (rt.first == SideOld || rt.both || writesOld(a.lastWrite)):
-		return safe
-	}
-	// New store only: no safe route.
-	if !a.helpless {
-		a.helpless, a.state.CannotHelp = true, true
-		s := a.state
-		change = &s
-	}
+	r := m.brake.Route(ctx, accountID, write, brake.Route{First: rt.first, Both: rt.both})
+	rt.first, rt.both = r.First, r.Both
 	return rt
-}
-
-// release releases a's brake and forgets its samples. b.mu is held.
-func (b *brake) release(a *brakeAccount, cause BrakeRelease) *BrakeState {
-	c := a.state
-	c.Released = cause
-	a.braked, a.helpless, a.state, a.flagRoute = false, false, BrakeState{}, [2]uint8{}
-	a.errs.reset()
-	a.mism.reset()
-	b.braked.Add(-1)
-	return &c
-}
-
-// sample adds one outcome of the reason's kind to accountID's window and
-// trips its brake if the rate passes the threshold.
-func (b *brake) sample(ctx context.Context, accountID string, reason BrakeReason, bad bool) {
-	var change *BrakeState
-	b.mu.Lock()
-	if a := b.account(accountID); a != nil && !a.braked {
-		w, t := &a.errs, b.o.MaxErrorRate
-		if reason == BrakeMismatches {
-			w, t = &a.mism, b.o.MaxMismatchRate
-		}
-		w.push(bad)
-		if rate := float64(w.on) / float64(w.n); w.n >= b.o.MinSamples && rate > t {
-			now := b.now()
-			a.braked = true
-			a.state = BrakeState{AccountID: accountID, Reason: reason, Samples: w.n, Bad: w.on, Threshold: t, Since: now}
-			if b.o.Cooldown > 0 {
-				a.state.Until = now.Add(b.o.Cooldown)
-			}
-			b.braked.Add(1)
-			s := a.state
-			change = &s
-		}
-	}
-	b.mu.Unlock()
-	if change != nil {
-		b.report(ctx, *change)
-	}
-}
-
-// list returns the braked accounts, releasing those whose cooldown ended.
-func (b *brake) list() []BrakeState {
-	var out []BrakeState
-	var released []BrakeState
-	b.mu.Lock()
-	now := b.now()
-	for _, a := range b.accounts {
-		switch {
-		case !a.braked:
-		case !a.state.Until.IsZero() && !now.Before(a.state.Until):
-			released = append(released, *b.release(a, ReleaseCooldown))
-		default:
-			out = append(out, a.state)
-		}
-	}
-	b.mu.Unlock()
-	for _, c := range released {
-		b.report(context.Background(), c)
-	}
-	slices.SortFunc(out, func(x, y BrakeState) int { return strings.Compare(x.AccountID, y.AccountID) })
-	return out
 }

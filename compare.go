@@ -387,9 +387,9 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 	if m.brake != nil {
 		switch verdict {
 		case VerdictMatch:
-			m.brake.sample(ctx, call.AccountID, BrakeMismatches, false)
+			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, false)
 		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
-			m.brake.sample(ctx, call.AccountID, BrakeMismatches, true)
+			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, true)
 		}
 	}
 }

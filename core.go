@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"reflect"
 	"runtime"
-	"slices"
-	"sync"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/internal/brake"
+	"github.com/flagmigrate/flagmigrate/internal/breaker"
+	"github.com/flagmigrate/flagmigrate/internal/shadow"
 )
 
 // Migration is the generic dual-read/dual-write core: it routes calls on a
@@ -23,10 +25,10 @@ type Migration[S any] struct {
 	old, new S
 	cfg      config
 	route    router
-	shadow   *shadowPool
-	breakers [2]*breaker // old, new
-	probes   probes
-	brake    *brake // nil without WithBrake
+	shadow   *shadow.Pool
+	breakers [2]*breaker.Breaker // old, new
+	probes   breaker.Probes
+	brake    *brake.Brake // nil without WithBrake
 }
 
 // NewMigration returns a Migration between old and new, routed by flags.
@@ -52,7 +54,21 @@ func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migrati
 		return nil, err
 	}
 	m := &Migration[S]{old: old, new: new, cfg: cfg}
-	m.breakers = [2]*breaker{newBreaker(SideOld, cfg.breaker), newBreaker(SideNew, cfg.breaker)}
+	bo := breaker.Options{Failures: cfg.breaker.Failures, Backoff: cfg.breaker.Backoff, MaxBackoff: cfg.breaker.MaxBackoff}
+	if bo.Failures == 0 {
+		bo.Failures = defaultBreakerFailures
+	}
+	if bo.Backoff == 0 {
+		bo.Backoff = defaultBreakerBackoff
+	}
+	if bo.MaxBackoff == 0 {
+		bo.MaxBackoff = defaultBreakerMaxBackoff
+	}
+	down := func(err error) bool {
+		o := outcomeOf(err, cfg.notFound)
+		return o == OutcomeError || o == OutcomeTimeout
+	}
+	m.breakers = [2]*breaker.Breaker{breaker.New(SideOld, bo, down), breaker.New(SideNew, bo, down)}
 	if cfg.stageKey != "" {
 		sc, ok := flags.(StageFlagClient)
 		if !ok {
@@ -63,10 +79,18 @@ func NewMigration[S any](old, new S, flags FlagClient, opts ...Option) (*Migrati
 		m.route = newFlagRouter(flags, &m.cfg)
 	}
 	if cfg.shadow != nil {
-		m.shadow = newShadowPool(cfg.shadow.MaxInFlight)
+		m.shadow = shadow.New(cfg.shadow.MaxInFlight)
 	}
 	if cfg.brake != nil {
-		m.brake = newBrake(*cfg.brake, cfg.observer)
+		o := cfg.brake
+		m.brake = brake.New(brake.Options{
+			Window: o.Window, MinSamples: o.MinSamples, MaxErrorRate: o.MaxErrorRate, MaxMismatchRate: o.MaxMismatchRate,
+			Cooldown: o.Cooldown, MaxAccounts: o.MaxAccounts,
+		}, func(ctx context.Context, s BrakeState) {
+			if f := cfg.observer.BrakeChanged; f != nil {
+				f(ctx, s)
+			}
+		})
 	}
 	return m, nil
 }
@@ -94,7 +118,7 @@ func (m *Migration[S]) Flush(ctx context.Context) error {
 	if m == nil || m.shadow == nil {
 		return nil
 	}
-	return m.shadow.flush(ctx)
+	return m.shadow.Flush(ctx)
 }
 
 // Close stops starting shadow reads (later dual reads serve the
@@ -111,13 +135,13 @@ func (m *Migration[S]) Close() error {
 		return nil
 	}
 	if m.shadow != nil {
-		m.shadow.close()
+		m.shadow.Close()
 	}
-	m.probes.close()
+	m.probes.Close()
 	return nil
 }
 
-func (m *Migration[S]) breaker(s Side) *breaker {
+func (m *Migration[S]) breaker(s Side) *breaker.Breaker {
 	if s == SideNew {
 		return m.breakers[1]
 	}
@@ -193,15 +217,13 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 		return err
 	}
 	rt := m.route.write(ctx, call.AccountID)
-	if m.brake != nil {
-		rt = m.brake.route(ctx, call.AccountID, kindWrite, rt)
-	}
+	rt = m.braked(ctx, call.AccountID, true, rt)
 	defer rt.finish(ctx, &m.cfg.observer)
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
 	}
 	first, second := rt.first, otherSide(rt.first)
-	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).isDown() {
+	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).Down() {
 		return writeConcurrently(ctx, m, call, rt, auth, other)
 	}
 	start := time.Now()
@@ -225,14 +247,14 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 // breaker, and records a repair entry when that fails or is skipped.
 func writeSecondaryOrRecord[S any](ctx context.Context, m *Migration[S], call Call, rt *route, first Side, write func(context.Context, S) error) error {
 	second := otherSide(first)
-	ok, probe, skipErr := m.breaker(second).admit()
+	ok, probe, skipErr := m.breaker(second).Admit(ErrStoreDown)
 	if !ok {
 		if m.brake != nil && second == SideNew {
-			m.brake.sample(ctx, call.AccountID, BrakeErrors, true) // the new store is down
+			m.brake.Sample(ctx, call.AccountID, BrakeErrors, true) // the new store is down
 		}
 		err := m.recordRepair(ctx, call, RepairEntry{Target: second, Source: first}, skipErr)
 		if probe {
-			m.probes.start(func() {
+			m.probes.Start(func() {
 				prt := route{first: first} // not the caller's: its stage event is sent
 				_ = writeSecondary(ctx, m, call, &prt, second, RoleProbe, write)
 			})
@@ -263,7 +285,7 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 		err = nil // deleted meanwhile: both stores agree it is gone
 	}
 	m.observe(sctx, call, rt, side, role, start, err)
-	if change := m.breaker(side).done(err, role == RoleProbe, m.cfg.notFound); change != nil {
+	if change := m.breaker(side).Done(err, role == RoleProbe); change != nil {
 		if f := m.cfg.observer.StoreStateChanged; f != nil {
 			f(ctx, *change)
 		}
@@ -346,14 +368,12 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 		return zero, err
 	}
 	rt := m.route.read(ctx, call.AccountID)
-	if m.brake != nil {
-		rt = m.brake.route(ctx, call.AccountID, kindRead, rt)
-	}
+	rt = m.braked(ctx, call.AccountID, false, rt)
 	if !rt.both || !m.cfg.sampling.sample(call.AccountID) {
 		defer rt.finish(ctx, &m.cfg.observer)
 		return timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	}
-	if m.breaker(otherSide(rt.first)).isDown() {
+	if m.breaker(otherSide(rt.first)).Down() {
 		return readCandidateDown(ctx, m, call, rt, read)
 	}
 	if m.shadow != nil {
@@ -398,7 +418,7 @@ func readCandidateDown[S, T any](ctx context.Context, m *Migration[S], call Call
 	defer rt.finish(ctx, &m.cfg.observer)
 	cand := otherSide(rt.first)
 	if m.brake != nil && cand == SideNew {
-		m.brake.sample(ctx, call.AccountID, BrakeErrors, true)
+		m.brake.Sample(ctx, call.AccountID, BrakeErrors, true)
 	}
 	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	if ctx.Err() == nil {
@@ -431,7 +451,7 @@ type result[T any] struct {
 // read to finish, bounded by the shadow timeout, uncompared.
 func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv route, read func(context.Context, S) (T, error)) (T, error) {
 	rt := &rtv
-	ep, reason := m.shadow.acquire()
+	ep, reason := m.shadow.Acquire()
 	if ep == nil {
 		if f := m.cfg.observer.ShadowDropped; f != nil {
 			f(ctx, call.Op, reason)
@@ -440,8 +460,8 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 		return timedRead(ctx, m, call, rt, rt.first, RoleAuthoritative, read)
 	}
 	auth := make(chan shadowAuth[T], 1)
-	m.shadow.run(func() {
-		defer m.shadow.release(ep)
+	m.shadow.Run(func() {
+		defer m.shadow.Release(ep)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), m.cfg.shadow.Timeout)
 		defer cancel()
 		defer rt.finish(sctx, &m.cfg.observer)
@@ -543,7 +563,7 @@ func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side S
 		})
 	}
 	if m.brake != nil && side == SideNew && role != RoleProbe && outcome != OutcomeCanceled {
-		m.brake.sample(ctx, call.AccountID, BrakeErrors, outcome == OutcomeError || outcome == OutcomeTimeout)
+		m.brake.Sample(ctx, call.AccountID, BrakeErrors, outcome == OutcomeError || outcome == OutcomeTimeout)
 	}
 }
 
@@ -563,125 +583,6 @@ func (m *Migration[S]) failed(err error) bool { return err != nil && !m.cfg.notF
 
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
-}
-
-// shadowPool runs background reads on reusable workers (a goroutine's
-// stack grows once, not per read), bounds them, and lets Flush wait for
-// those in flight when it is called: each read belongs to the current
-// epoch; Flush seals it, starts a new one, and waits for every sealed epoch
-// still draining.
-type shadowPool struct {
-	mu       sync.Mutex
-	max      int
-	n        int
-	closed   bool
-	cur      *epoch
-	draining []*epoch // sealed, not yet drained
-
-	work     chan func()   // hands a read to an idle worker
-	quit     chan struct{} // closed by close: workers exit
-	quitOnce sync.Once
-	workers  sync.WaitGroup
-}
-
-type epoch struct {
-	n      int
-	sealed bool
-	done   chan struct{}
-}
-
-// shadowWorkerIdle is how long an idle worker waits for work before exiting.
-const shadowWorkerIdle = 10 * time.Second
-
-func newShadowPool(max int) *shadowPool {
-	return &shadowPool{max: max, cur: &epoch{done: make(chan struct{})}, work: make(chan func()), quit: make(chan struct{})}
-}
-
-// acquire admits one shadow read, which must then call release with the
-// returned epoch; a nil epoch means the read is dropped, for the reason given.
-func (p *shadowPool) acquire() (*epoch, DropReason) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case p.closed:
-		return nil, DropClosed
-	case p.n >= p.max:
-		return nil, DropFull
-	}
-	p.n++
-	p.cur.n++
-	return p.cur, ""
-}
-
-func (p *shadowPool) release(e *epoch) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.n--
-	e.n--
-	if e.n == 0 && e.sealed {
-		close(e.done)
-		p.draining = slices.DeleteFunc(p.draining, func(d *epoch) bool { return d == e })
-	}
-}
-
-// run runs an admitted read on an idle worker, or on a new one. (Every run
-// happens between an acquire and its release, so none follows close.)
-func (p *shadowPool) run(fn func()) {
-	select {
-	case p.work <- fn:
-	default:
-		p.workers.Add(1)
-		go p.worker(fn)
-	}
-}
-
-func (p *shadowPool) worker(fn func()) {
-	defer p.workers.Done()
-	idle := time.NewTimer(shadowWorkerIdle)
-	defer idle.Stop()
-	for {
-		fn()
-		idle.Reset(shadowWorkerIdle)
-		select {
-		case fn = <-p.work:
-		case <-idle.C:
-			return
-		case <-p.quit:
-			return
-		}
-	}
-}
-
-func (p *shadowPool) flush(ctx context.Context) error {
-	p.mu.Lock()
-	e := p.cur
-	e.sealed = true
-	p.cur = &epoch{done: make(chan struct{})}
-	if e.n == 0 {
-		close(e.done)
-	} else {
-		p.draining = append(p.draining, e)
-	}
-	wait := slices.Clone(p.draining)
-	p.mu.Unlock()
-	for _, e := range wait {
-		select {
-		case <-e.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
-}
-
-// close refuses new reads, waits for those admitted, and stops the workers.
-func (p *shadowPool) close() {
-	p.mu.Lock()
-	p.closed = true
-	p.mu.Unlock()
-	_ = p.flush(context.Background())
-	p.quitOnce.Do(func() { close(p.quit) })
-	p.workers.Wait()
 }
 
 // otherSide returns the side other than s.

@@ -4,46 +4,29 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/flagmigrate/flagmigrate/internal/loglimit"
 	"github.com/google/go-cmp/cmp"
 )
 
-// SetDefaultRepairLimit shrinks the default repair log's capacity for a
-// test (which must not run in parallel), returning the restore function.
-func SetDefaultRepairLimit(n int) (restore func()) {
-	old := defaultRepairLimit
-	defaultRepairLimit = n
-	return func() { defaultRepairLimit = old }
-}
-
-// SetLogRepeatEvery sets how often the default observer repeats a log line
-// of one kind, for observers made after it; it returns the restore function.
-func SetLogRepeatEvery(d time.Duration) (restore func()) {
-	old := logRepeatEvery
-	logRepeatEvery = d
-	return func() { logRepeatEvery = old }
+// WithDefaultRepairLimit sets the capacity of the default repair log, for
+// a test of its overflow.
+func WithDefaultRepairLimit(n int) Option {
+	return func(c *config) { c.defaultRepairLimit = n }
 }
 
 // NewSlogObserverForTest is SlogObserver with a repeat interval and a clock
 // of the test's.
 func NewSlogObserverForTest(logger *slog.Logger, every time.Duration, now func() time.Time) Observer {
 	o := newSlogObserver(logger, false)
-	o.limit.every, o.limit.now = every, now
+	o.limit = loglimit.New(every, now)
 	return o.observer()
 }
 
 // SetBrakeClock sets the clock of m's brake, for a test of the cooldown.
-func SetBrakeClock[S any](m *Migration[S], now func() time.Time) {
-	m.brake.mu.Lock()
-	defer m.brake.mu.Unlock()
-	m.brake.now = now
-}
+func SetBrakeClock[S any](m *Migration[S], now func() time.Time) { m.brake.SetClock(now) }
 
 // BrakeTracked returns how many accounts m's brake tracks.
-func BrakeTracked[S any](m *Migration[S]) int {
-	m.brake.mu.Lock()
-	defer m.brake.mu.Unlock()
-	return len(m.brake.accounts)
-}
+func BrakeTracked[S any](m *Migration[S]) int { return m.brake.Tracked() }
 
 // MigrationOf is the generic core under s, for tests that reach its
 // internals (the brake's clock and table).

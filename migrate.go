@@ -133,7 +133,8 @@ type config struct {
 	notFound      func(error) bool
 	sampling      sampling
 	// repairlog.go
-	repair RepairLog
+	repair             RepairLog
+	defaultRepairLimit int // the default repair log's capacity
 	// migrate.go
 	secondaryTimeout time.Duration
 	concurrentWrites bool
@@ -159,12 +160,13 @@ const (
 
 func defaultConfig() config {
 	return config{
-		keys:             DefaultFlagKeys(),
-		checkEvery:       defaultRoutingCheckInterval,
-		cmpOpts:          defaultCompareOptions(),
-		notFound:         func(err error) bool { return errors.Is(err, ErrNotFound) },
-		sampling:         sampling{rate: 1},
-		secondaryTimeout: defaultSecondaryTimeout,
+		keys:               DefaultFlagKeys(),
+		checkEvery:         defaultRoutingCheckInterval,
+		cmpOpts:            defaultCompareOptions(),
+		notFound:           func(err error) bool { return errors.Is(err, ErrNotFound) },
+		sampling:           sampling{rate: 1},
+		secondaryTimeout:   defaultSecondaryTimeout,
+		defaultRepairLimit: defaultRepairLimit,
 	}
 }
 
@@ -182,7 +184,7 @@ func (c *config) validate() error {
 	c.observer = migration.MultiObserver(c.observer) // each hook guarded
 	if c.repair == nil {
 		obs := c.observer
-		c.repair = newRingRepairLog(defaultRepairLimit, func(e RepairEntry) {
+		c.repair = newRingRepairLog(c.defaultRepairLimit, func(e RepairEntry) {
 			if obs.RepairDropped != nil {
 				obs.RepairDropped(context.Background(), e)
 			}

@@ -30,11 +30,8 @@ func WithRepairLog(l RepairLog) Option {
 	}
 }
 
-// defaultMemRepairLimit is the capacity of the default repair log.
-const defaultMemRepairLimit = 100_000
-
-// defaultRepairLimit is 100,000, smaller in tests.
-var defaultRepairLimit = defaultMemRepairLimit
+// defaultRepairLimit is the capacity of the default repair log.
+const defaultRepairLimit = 100_000
 
 // ringLog is the default repair log: an in-memory [RepairLog] and
 // [RepairReader] keeping the newest entries up to its limit. When full,

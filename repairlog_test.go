@@ -40,12 +40,12 @@ func TestRingRepairLogDropsTheOldest(t *testing.T) {
 // repair log must not turn writes that landed into caller errors; the
 // overflow is reported, and the kept entries can be replayed.
 func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
-	defer flagmigrate.SetDefaultRepairLimit(2)()
+	t.Parallel()
 	obs, stats := &migObserver{}, &flagtest.Stats{}
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs.observer(), stats.Observer())))
+		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs.observer(), stats.Observer())), flagmigrate.WithDefaultRepairLimit(2))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
+	"github.com/flagmigrate/flagmigrate/internal/loglimit"
 	"github.com/flagmigrate/flagmigrate/migration"
 )
 
@@ -28,14 +30,19 @@ func SlogObserver(logger *slog.Logger, showValues bool) Observer {
 	return newSlogObserver(logger, showValues).observer()
 }
 
+// logRepeatEvery is how often the default observer logs the same kind of
+// repeated failure (a flag that cannot be evaluated, a dropped repair
+// entry).
+const logRepeatEvery = time.Minute
+
 func newSlogObserver(logger *slog.Logger, showValues bool) *slogObserver {
-	return &slogObserver{logger: logger, showValues: showValues, limit: newLogLimiter(logRepeatEvery)}
+	return &slogObserver{logger: logger, showValues: showValues, limit: loglimit.New(logRepeatEvery, nil)}
 }
 
 type slogObserver struct {
 	logger     *slog.Logger
 	showValues bool
-	limit      *logLimiter
+	limit      *loglimit.Limiter
 }
 
 func (o *slogObserver) observer() Observer { return migration.ObserverOf(o) }
@@ -103,7 +110,7 @@ func (o *slogObserver) RepairRecorded(ctx context.Context, e RepairEntry, err er
 		o.log(ctx, slog.LevelError, "flagmigrate: stores apart and the repair log failed", append(attrs, slog.String("error", err.Error()))...)
 		return
 	}
-	ok, suppressed := o.limit.allow("repair recorded " + string(e.Target))
+	ok, suppressed := o.limit.Allow("repair recorded " + string(e.Target))
 	if !ok {
 		return
 	}
@@ -137,7 +144,7 @@ func (o *slogObserver) BrakeChanged(ctx context.Context, c BrakeState) {
 }
 
 func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
-	ok, suppressed := o.limit.allow("repair dropped")
+	ok, suppressed := o.limit.Allow("repair dropped")
 	if !ok {
 		return
 	}
@@ -147,7 +154,7 @@ func (o *slogObserver) RepairDropped(ctx context.Context, e RepairEntry) {
 }
 
 func (o *slogObserver) FlagFailed(ctx context.Context, key, accountID string, err error) {
-	ok, suppressed := o.limit.allow("flag " + key)
+	ok, suppressed := o.limit.Allow("flag " + key)
 	if !ok {
 		return
 	}

@@ -1,21 +1,18 @@
-package flagmigrate
+// Package loglimit lets one log message per key through per interval and
+// counts the rest, for the default observer's repeated failures.
+package loglimit
 
 import (
 	"sync"
 	"time"
 )
 
-// logRepeatEvery is how often the default observer logs the same kind of
-// repeated failure (a flag that cannot be evaluated, a dropped repair
-// entry); tests shorten it.
-var logRepeatEvery = time.Minute
-
-// logLimiter lets one message per key through per interval and counts the
+// Limiter lets one message per key through per interval and counts the
 // rest, so that a failure repeated on every call (a flag not yet created,
 // a flag service down) logs a line a minute with a count instead of a
 // line a call. Its keys are few (flag keys and message kinds, never
 // accounts), so its map stays small.
-type logLimiter struct {
+type Limiter struct {
 	every time.Duration
 	now   func() time.Time
 
@@ -28,13 +25,18 @@ type limitState struct {
 	suppressed int64
 }
 
-func newLogLimiter(every time.Duration) *logLimiter {
-	return &logLimiter{every: every, now: time.Now, seen: map[string]*limitState{}}
+// New returns a limiter that lets one message per key through per
+// interval every, by the clock now (nil: time.Now).
+func New(every time.Duration, now func() time.Time) *Limiter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Limiter{every: every, now: now, seen: map[string]*limitState{}}
 }
 
-// allow reports whether a message under key is to be logged now and, if
+// Allow reports whether a message under key is to be logged now and, if
 // so, how many under that key were held back since the last one logged.
-func (l *logLimiter) allow(key string) (ok bool, suppressed int64) {
+func (l *Limiter) Allow(key string) (ok bool, suppressed int64) {
 	now := l.now()
 	l.mu.Lock()
 	defer l.mu.Unlock()
