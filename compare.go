@@ -1,12 +1,8 @@
 package flagmigrate
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
-	"math"
-	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -16,125 +12,12 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
-// diffValues shows where and how old and new differ: one "path: old → new"
-// line per difference for a result type with a Diff method (as [Event] and
-// [Page] have), otherwise a go-cmp diff (bounded by maxCmpSteps).
-func diffValues(old, new any) (d string) {
-	defer func() {
-		if r := recover(); r != nil {
-			d = fmt.Sprintf("(diff failed: %v)", r)
-		}
-	}()
-	if diffs, ok := diffByMethod(old, new); ok {
-		lines := make([]string, len(diffs))
-		for i, x := range diffs {
-			lines[i] = x.String()
-		}
-		return strings.Join(lines, "\n")
-	}
-	var steps int
-	d = cmp.Diff(old, new, cmp.Options{cmp.Options(defaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
-	if steps > maxCmpSteps {
-		d += "\n" + cmpTooLarge
-	}
-	return d
-}
-
-// differ is a result type that compares itself: a linear walk that names
-// each difference by its path, as [Event] and [Page] do. Read uses it
-// under the default options instead of go-cmp.
-type differ[T any] interface {
-	Diff(T) []eventstore.Difference
-}
-
-// diffByMethod calls old's Diff method on new, for values whose type is
-// known only at run time (an observer's Comparison.Old and New).
-func diffByMethod(old, new any) ([]eventstore.Difference, bool) {
-	m := reflect.ValueOf(old).MethodByName("Diff")
-	if !m.IsValid() || m.Type().NumIn() != 1 || m.Type().NumOut() != 1 || reflect.TypeOf(new) != m.Type().In(0) {
-		return nil, false
-	}
-	diffs, ok := m.Call([]reflect.Value{reflect.ValueOf(new)})[0].Interface().([]eventstore.Difference)
-	return diffs, ok
-}
-
 // defaultCompareOptions returns the go-cmp options dual reads are compared
 // with by default: [cmpopts.EquateEmpty], so that a nil and an empty slice
 // or map (such as an empty page's Events) are equal. Times compare with
 // their Equal method.
 func defaultCompareOptions() []cmp.Option {
 	return []cmp.Option{cmpopts.EquateEmpty()}
-}
-
-// WithCompareOptions sets the go-cmp options dual reads are compared with,
-// replacing the default, [cmpopts.EquateEmpty] (a nil and an empty slice or
-// map are equal; include it again if you want it). Times compare with their
-// Equal method. Without this option a linear walk of this package's types
-// does the comparison, with the same result.
-func WithCompareOptions(opts ...cmp.Option) Option {
-	return func(c *config) { c.cmpOpts, c.customCmp = cmp.Options(opts), true }
-}
-
-// WithNotFound sets how an error meaning "no such record" is recognised
-// (default: errors.Is(err, ErrNotFound)), for a [Migration] over DAOs with
-// their own sentinel. Such errors are results, not failures: they classify
-// as missing, and count as success in stage-mode measurements.
-func WithNotFound(isNotFound func(error) bool) Option {
-	return func(c *config) {
-		if isNotFound == nil {
-			c.fail("WithNotFound: nil function")
-			return
-		}
-		c.notFound = isNotFound
-	}
-}
-
-// WithCompareSampling compares only a fraction rate (0 to 1) of the reads
-// that the flags send to both stores; the others read the authoritative
-// store alone. With byAccount, the choice is deterministic per account (a
-// hash of its ID): an account's reads are all compared or none are.
-// Otherwise each read is drawn at random. Default: every read (rate 1).
-// In stage mode an unsampled read invokes the authoritative store only,
-// and is reported so; LaunchDarkly's check ratio, by contrast, still reads
-// both stores and only skips the consistency measurement.
-func WithCompareSampling(rate float64, byAccount bool) Option {
-	return func(c *config) {
-		if !(rate >= 0 && rate <= 1) {
-			c.fail("WithCompareSampling: rate %v is outside [0, 1]", rate)
-			return
-		}
-		c.sampling = sampling{rate: rate, byAccount: byAccount}
-	}
-}
-
-type sampling struct {
-	rate      float64
-	byAccount bool
-}
-
-func (s sampling) sample(accountID string) bool {
-	switch {
-	case s.rate >= 1:
-		return true
-	case s.rate <= 0:
-		return false
-	case s.byAccount:
-		h := fnv.New64a()
-		h.Write([]byte(accountID))
-		return float64(mix64(h.Sum64())) < s.rate*math.MaxUint64
-	}
-	return rand.Float64() < s.rate
-}
-
-// mix64 is MurmurHash3's finaliser: FNV alone leaves the high bits of
-// similar short strings alike.
-func mix64(h uint64) uint64 {
-	h ^= h >> 33
-	h *= 0xff51afd7ed558ccd
-	h ^= h >> 33
-	h *= 0xc4ceb9fe1a85ec53
-	h ^= h >> 33
-	return h
 }
 
 // classifyDefault compares the results of one read on the old and the new store
@@ -188,6 +71,48 @@ func sameKind(a, b error) bool {
 		}
 	}
 	return false
+}
+
+// differ is a result type that compares itself: a linear walk that names
+// each difference by its path, as [Event] and [Page] do. Read uses it
+// under the default options instead of go-cmp.
+type differ[T any] interface {
+	Diff(T) []eventstore.Difference
+}
+
+// diffByMethod calls old's Diff method on new, for values whose type is
+// known only at run time (an observer's Comparison.Old and New).
+func diffByMethod(old, new any) ([]eventstore.Difference, bool) {
+	m := reflect.ValueOf(old).MethodByName("Diff")
+	if !m.IsValid() || m.Type().NumIn() != 1 || m.Type().NumOut() != 1 || reflect.TypeOf(new) != m.Type().In(0) {
+		return nil, false
+	}
+	diffs, ok := m.Call([]reflect.Value{reflect.ValueOf(new)})[0].Interface().([]eventstore.Difference)
+	return diffs, ok
+}
+
+// diffValues shows where and how old and new differ: one "path: old → new"
+// line per difference for a result type with a Diff method (as [Event] and
+// [Page] have), otherwise a go-cmp diff (bounded by maxCmpSteps).
+func diffValues(old, new any) (d string) {
+	defer func() {
+		if r := recover(); r != nil {
+			d = fmt.Sprintf("(diff failed: %v)", r)
+		}
+	}()
+	if diffs, ok := diffByMethod(old, new); ok {
+		lines := make([]string, len(diffs))
+		for i, x := range diffs {
+			lines[i] = x.String()
+		}
+		return strings.Join(lines, "\n")
+	}
+	var steps int
+	d = cmp.Diff(old, new, cmp.Options{cmp.Options(defaultCompareOptions()), cmpBudget(&steps, maxCmpSteps)})
+	if steps > maxCmpSteps {
+		d += "\n" + cmpTooLarge
+	}
+	return d
 }
 
 // go-cmp aligns lists by comparing element pairs in full, which costs time
@@ -290,7 +215,8 @@ type pathCollector struct {
 }
 
 func (p *pathCollector) PushStep(ps cmp.PathStep) { p.path = append(p.path, ps) }
-func (p *pathCollector) PopStep()                 { p.path = p.path[:len(p.path)-1] }
+
+func (p *pathCollector) PopStep() { p.path = p.path[:len(p.path)-1] }
 
 func (p *pathCollector) Report(r cmp.Result) {
 	if r.Equal() {
@@ -335,61 +261,4 @@ func formatPath(path cmp.Path) string {
 		return "(root)"
 	}
 	return b.String()
-}
-
-// judge classifies an authoritative and a candidate result.
-func judge[S, T any](m *Migration[S], rt *route, auth, cand result[T]) (Verdict, []string) {
-	old, new := auth, cand
-	if rt.first == SideNew {
-		old, new = cand, auth
-	}
-	return classify(old.v, old.err, new.v, new.err, m.cfg.cmpOpts, !m.cfg.customCmp, m.cfg.notFound)
-}
-
-// rereadBoth reads both stores again, concurrently, without measuring the
-// reads for the stage tracker.
-func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (auth, cand result[T]) {
-	quiet := route{first: rt.first}
-	done := make(chan result[T], 1)
-	go func() { done <- candidateRead(ctx, m, call, &quiet, read) }()
-	auth.err = safely(func() error {
-		var err error
-		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleRecheck, read)
-		return err
-	})
-	return auth, <-done
-}
-
-// compare classifies an authoritative and a candidate result and reports
-// the verdict, with what differs, to the observer.
-func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], shadow, rechecked bool) {
-	old, new := auth, cand
-	if rt.first == SideNew {
-		old, new = cand, auth
-	}
-	verdict, paths := judge(m, rt, auth, cand)
-	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
-	c := Comparison{
-		Call: call, Verdict: verdict, Paths: paths,
-		Served: rt.first, OldErr: old.err, NewErr: new.err, Shadow: shadow, Rechecked: rechecked,
-	}
-	if verdict != VerdictMatch {
-		if old.err == nil {
-			c.Old = old.v
-		}
-		if new.err == nil {
-			c.New = new.v
-		}
-	}
-	if f := m.cfg.observer.Compared; f != nil {
-		f(ctx, c)
-	}
-	if m.brake != nil {
-		switch verdict {
-		case VerdictMatch:
-			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, false)
-		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
-			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, true)
-		}
-	}
 }

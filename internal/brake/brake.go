@@ -84,7 +84,6 @@ type brakeAccount struct {
 	helpless   bool     // CannotHelp reported
 }
 
-
 // Route is where a call goes: the store served (read) or written first,
 // and whether the other store is also read (and compared) or written.
 type Route struct {

@@ -1,0 +1,65 @@
+package flagmigrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/flagmigrate/flagmigrate/eventstore"
+)
+
+// observe reports one store call, begun at start, to the observer and to
+// the stage tracker.
+func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side Side, role Role, start time.Time, err error) {
+	d := time.Since(start)
+	rt.track(side, d, err != nil && !m.cfg.notFound(err))
+	if !m.cfg.callsObserved && m.brake == nil {
+		return // nothing wants the call: skip classifying it
+	}
+	outcome := outcomeOf(err, m.cfg.notFound)
+	if m.cfg.callsObserved {
+		m.cfg.observer.StoreCalled(ctx, StoreCall{
+			Call: call, Side: side, Role: role, Outcome: outcome, Latency: d, Err: err,
+		})
+	}
+	if m.brake != nil && side == SideNew && role != RoleProbe && outcome != OutcomeCanceled {
+		m.brake.Sample(ctx, call.AccountID, BrakeErrors, outcome == OutcomeError || outcome == OutcomeTimeout)
+	}
+}
+
+func outcomeOf(err error, notFound func(error) bool) Outcome {
+	switch {
+	case err == nil:
+		return OutcomeOK
+	case notFound(err):
+		return OutcomeNotFound
+	case errors.Is(err, ErrConflict):
+		return OutcomeConflict
+	case errors.Is(err, ErrInvalidEvent), errors.Is(err, ErrInvalidArgument), errors.Is(err, eventstore.ErrInvalidCursor):
+		return OutcomeInvalid
+	case errors.Is(err, context.Canceled):
+		return OutcomeCanceled
+	case errors.Is(err, context.DeadlineExceeded):
+		return OutcomeTimeout
+	}
+	return OutcomeError
+}
+
+// safely runs fn, turning a panic into an error.
+func safely(fn func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("flagmigrate: recovered panic: %v", r)
+		}
+	}()
+	return fn()
+}
+
+// failed reports whether err is a failure, not a result: not finding a
+// record is a result.
+func (m *Migration[S]) failed(err error) bool { return err != nil && !m.cfg.notFound(err) }
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
