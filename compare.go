@@ -1,6 +1,7 @@
 package flagmigrate
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"reflect"
@@ -261,4 +262,47 @@ func formatPath(path cmp.Path) string {
 		return "(root)"
 	}
 	return b.String()
+}
+
+// compare classifies an authoritative and a candidate result and reports
+// the verdict, with what differs, to the observer.
+func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], shadow, rechecked bool) {
+	old, new := auth, cand
+	if rt.first == SideNew {
+		old, new = cand, auth
+	}
+	verdict, paths := judge(m, rt, auth, cand)
+	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
+	c := Comparison{
+		Call: call, Verdict: verdict, Paths: paths,
+		Served: rt.first, OldErr: old.err, NewErr: new.err, Shadow: shadow, Rechecked: rechecked,
+	}
+	if verdict != VerdictMatch {
+		if old.err == nil {
+			c.Old = old.v
+		}
+		if new.err == nil {
+			c.New = new.v
+		}
+	}
+	if f := m.cfg.observer.Compared; f != nil {
+		f(ctx, c)
+	}
+	if m.brake != nil {
+		switch verdict {
+		case VerdictMatch:
+			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, false)
+		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
+			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, true)
+		}
+	}
+}
+
+// judge classifies an authoritative and a candidate result.
+func judge[S, T any](m *Migration[S], rt *route, auth, cand result[T]) (Verdict, []string) {
+	old, new := auth, cand
+	if rt.first == SideNew {
+		old, new = cand, auth
+	}
+	return classify(old.v, old.err, new.v, new.err, m.cfg.cmpOpts, !m.cfg.customCmp, m.cfg.notFound)
 }

@@ -63,3 +63,19 @@ func (m *Migration[S]) failed(err error) bool { return err != nil && !m.cfg.notF
 func isContextErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
+
+// timedRead reads one store and reports the call. A read that panics is
+// reported too, as failed (the stage tracker measures it as LaunchDarkly's
+// Migrator measures an error), before the panic goes on.
+func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, side Side, role Role, read func(context.Context, S) (T, error)) (T, error) {
+	start := time.Now()
+	defer func() {
+		if r := recover(); r != nil {
+			m.observe(ctx, call, rt, side, role, start, fmt.Errorf("flagmigrate: recovered panic: %v", r))
+			panic(r)
+		}
+	}()
+	v, err := read(ctx, m.store(side))
+	m.observe(ctx, call, rt, side, role, start, err)
+	return v, err
+}

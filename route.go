@@ -16,8 +16,29 @@ import (
 type route struct {
 	first Side // authoritative: written first, its read result returned
 	both  bool // the other store is written too, or read and compared
-	stage *stageRouter
-	op    StageTracker // stage mode only
+	// candidateDown: a read of both whose candidate store the breaker
+	// takes as down ([WithStoreBreaker]); it is compared as failed, not read.
+	candidateDown bool
+	stage         *stageRouter
+	op            StageTracker // stage mode only
+}
+
+// readRoute routes a read of accountID: the route the flags give, as the
+// brake has it ([WithBrake]), reading one store when the comparison is not
+// sampled ([WithCompareSampling]), and marking a candidate taken as down.
+func (m *Migration[S]) readRoute(ctx context.Context, accountID string) route {
+	rt := m.braked(ctx, accountID, false, m.route.read(ctx, accountID))
+	if rt.both && !m.cfg.sampling.sample(accountID) {
+		rt.both = false
+	}
+	rt.candidateDown = rt.both && m.breaker(otherSide(rt.first)).Down()
+	return rt
+}
+
+// writeRoute routes a write of accountID: the route the flags give, as
+// the brake has it.
+func (m *Migration[S]) writeRoute(ctx context.Context, accountID string) route {
+	return m.braked(ctx, accountID, true, m.route.write(ctx, accountID))
 }
 
 func (r *route) track(side Side, d time.Duration, failed bool) {

@@ -68,8 +68,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	rt := m.route.write(ctx, call.AccountID)
-	rt = m.braked(ctx, call.AccountID, true, rt)
+	rt := m.writeRoute(ctx, call.AccountID)
 	defer rt.finish(ctx, &m.cfg.observer)
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
