@@ -267,3 +267,13 @@ func TestDownCandidateIsNotRead(t *testing.T) {
 		}
 	}
 }
+
+// StoreCanonical sends a MigratingStore's writes through the gate too (the
+// embedded memstore's own would bypass it).
+func (g *gateStore) StoreCanonical(ctx context.Context, c eventstore.Canonical) error {
+	e, err := c.Event()
+	if err != nil {
+		return err
+	}
+	return g.StoreEvent(ctx, e)
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
-	"github.com/flagmigrate/flagmigrate/internal/canon"
 )
 
 // MigratingStore is an [EventStore] that moves accounts from an old store
@@ -31,8 +30,8 @@ import (
 // touched, so that both stores receive the same canonical event and a dual
 // write is never refused by one store and accepted by the other for a
 // reason the event carries; ListEvents checks its options the same way.
-// Stores that canonicalise with [CanonicalEvent] (this module's do) trust
-// that event instead of canonicalising it again.
+// A store that is an [eventstore.CanonicalStorer] (this module's are) takes
+// that event as it is, without validating it again.
 //
 // MigratingStore does not implement [eventstore.EventScanner], [eventstore.BatchStorer] or
 // [eventstore.BatchFinder]: whole-store scans and batches are the backfill's work and
@@ -60,20 +59,21 @@ func NewMigratingStore(old, new EventStore, flags FlagClient, opts ...Option) (*
 // each store that is an [eventstore.EventValidator] (both, whatever the flags, so that
 // the write can always be rolled back), then writes it as [Write] does.
 func (s *MigratingStore) StoreEvent(ctx context.Context, evt Event) error {
-	c, err := evt.Canonical()
+	c, err := eventstore.Canonicalize(evt)
 	if err != nil {
 		return err
 	}
+	e, _ := c.Event()
 	for _, st := range []EventStore{s.m.old, s.m.new} {
 		if v, ok := st.(eventstore.EventValidator); ok {
-			if err := v.ValidateEvent(c); err != nil {
+			if err := v.ValidateEvent(e); err != nil {
 				return err
 			}
 		}
 	}
-	// The stores trust c through the mark (CanonicalEvent) instead of
-	// canonicalising it again.
-	return Write(&canonicalCtx{ctx, c}, s.m, Call{Op: eventstore.OpStoreEvent, AccountID: c.AccountID, Key: c.ID}, writeCanonical)
+	// Stores that are CanonicalStorers take c without validating it again.
+	return Write(ctx, s.m, Call{Op: eventstore.OpStoreEvent, AccountID: e.AccountID, Key: e.ID},
+		func(ctx context.Context, st EventStore) error { return eventstore.StoreCanonical(ctx, st, c) })
 }
 
 // FindEventByID implements [EventStore], reading as [Read] does. Not
@@ -110,27 +110,3 @@ func (s *MigratingStore) Brakes() []BrakeState { return s.m.Brakes() }
 // Close stops new shadow reads and waits for those in flight. It does not
 // close the stores. See [Migration.Close].
 func (s *MigratingStore) Close() error { return s.m.Close() }
-
-// canonicalCtx is the context a MigratingStore writes with: the caller's,
-// marked with evt, the canonical form of the event being written (private
-// to the MigratingStore: Canonical's deep copy). One allocation carries
-// both the mark and the event to [writeCanonical].
-type canonicalCtx struct {
-	context.Context
-	evt Event
-}
-
-// Value returns the event for canon.Key, else the parent's value.
-func (c *canonicalCtx) Value(key any) any {
-	if key == (canon.Key{}) {
-		return &c.evt
-	}
-	return c.Context.Value(key)
-}
-
-// writeCanonical stores the event ctx is marked with: the write function
-// of MigratingStore.StoreEvent, a static one, so that the call allocates no
-// closure. ctx is the marked context or one derived from it.
-func writeCanonical(ctx context.Context, st EventStore) error {
-	return st.StoreEvent(ctx, *ctx.Value(canon.Key{}).(*Event))
-}

@@ -1,34 +1,60 @@
 package eventstore
 
-import (
-	"context"
-	"reflect"
+import "context"
 
-	"github.com/flagmigrate/flagmigrate/internal/canon"
-)
-
-// CanonicalEvent returns evt's canonical form, as [Event.Canonical] does,
-// for an [EventStore]'s StoreEvent: when ctx comes from a flagmigrate.MigratingStore
-// that has already canonicalised this very event (the same fields and the
-// same Data map, which the MigratingStore made and keeps to itself), it
-// returns evt at once, so a dual write canonicalises once, not once per
-// store. Any other event, or a store called directly, is canonicalised
-// and validated in full. The mark cannot be made outside this module.
-func CanonicalEvent(ctx context.Context, evt Event) (Event, error) {
-	if c, ok := ctx.Value(canon.Key{}).(*Event); ok && sameEvent(c, &evt) {
-		return evt, nil
-	}
-	return evt.Canonical()
+// Canonical is an event in canonical form that passed validation: only
+// [Canonicalize] makes one, so a store handed a Canonical need not
+// validate it again. [CanonicalStorer] is the capability that takes it; a
+// MigratingStore canonicalises each event once and hands the result to
+// both of its stores. The zero Canonical holds no event.
+type Canonical struct {
+	evt Event
 }
 
-// sameEvent reports whether a and b are the same event: equal scalar
-// fields (the same instant in the same location) and the same Data map.
-func sameEvent(a, b *Event) bool {
-	if a.AccountID != b.AccountID || a.ID != b.ID || a.Type != b.Type || a.Time != b.Time || len(a.Data) != len(b.Data) {
-		return false
+// Canonicalize validates evt and returns its canonical form (see
+// [Event.Canonical]), as a Canonical.
+func Canonicalize(evt Event) (Canonical, error) {
+	c, err := evt.Canonical()
+	if err != nil {
+		return Canonical{}, err
 	}
-	if a.Data == nil || b.Data == nil {
-		return a.Data == nil && b.Data == nil
+	return Canonical{evt: c}, nil
+}
+
+// Event returns the canonical event, or an error matching ErrInvalidEvent
+// for the zero Canonical. The event's Data may be shared with other holders
+// of c: a store must not modify it.
+func (c Canonical) Event() (Event, error) {
+	if c.evt.AccountID == "" {
+		return Event{}, invalid("Canonical", "holds no event (not made by Canonicalize)")
 	}
-	return reflect.ValueOf(a.Data).UnsafePointer() == reflect.ValueOf(b.Data).UnsafePointer()
+	return c.evt, nil
+}
+
+// CanonicalStorer is an optional capability of a store: storing an event
+// already validated and canonicalised, with exactly the semantics of
+// StoreEvent otherwise. A MigratingStore writes through it when a store
+// has it, so that a dual write validates the event once, not once per
+// store. All stores in this module implement it, and package storetest
+// checks it.
+//
+// A wrapper that embeds a store and overrides its StoreEvent (to inject
+// faults, count, log) must override StoreCanonical too, or writes through
+// a MigratingStore reach the embedded store's StoreCanonical and bypass
+// the wrapper, as with any optional capability.
+type CanonicalStorer interface {
+	StoreCanonical(ctx context.Context, c Canonical) error
+}
+
+// StoreCanonical stores c in st: through [CanonicalStorer] when st has it,
+// else through StoreEvent.
+func StoreCanonical(ctx context.Context, st EventStore, c Canonical) error {
+	if cs, ok := st.(CanonicalStorer); ok {
+		return cs.StoreCanonical(ctx, c)
+	}
+	evt, err := c.Event()
+	if err != nil {
+		return err
+	}
+	return st.StoreEvent(ctx, evt)
 }

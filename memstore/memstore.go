@@ -63,7 +63,20 @@ func (s *Store) StoreEvent(ctx context.Context, evt eventstore.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	c, err := eventstore.CanonicalEvent(ctx, evt)
+	c, err := eventstore.Canonicalize(evt)
+	if err != nil {
+		return err
+	}
+	return s.StoreCanonical(ctx, c)
+}
+
+// StoreCanonical implements [eventstore.CanonicalStorer]: StoreEvent for
+// an event already validated and canonicalised.
+func (s *Store) StoreCanonical(ctx context.Context, canonical eventstore.Canonical) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c, err := canonical.Event()
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"Canonicalises", testCanonicalises},
 		{"IdempotentStore", testIdempotent},
 		{"ConflictKeepsOriginal", testConflict},
+		{"StoreCanonical", testStoreCanonical},
 		{"NotFound", testNotFound},
 		{"AccountIsolation", testIsolation},
 		{"ListOrder", testListOrder},
@@ -186,6 +187,46 @@ func testConflict(t *testing.T, newStore NewStore) {
 	}
 	if d := diff(fixture.Canonical(t, orig), mustFind(t, s, "acct", "e1")); d != "" {
 		t.Errorf("conflicting stores changed the original (-want +got):\n%s", d)
+	}
+}
+
+// testStoreCanonical: a store that is an [eventstore.CanonicalStorer]
+// stores a Canonical exactly as StoreEvent stores its event (a round trip,
+// idempotence, a conflict that keeps the original) and refuses the zero
+// Canonical before writing anything.
+func testStoreCanonical(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	cs, ok := s.(eventstore.CanonicalStorer)
+	if !ok {
+		t.Skipf("%T is not a CanonicalStorer", s)
+	}
+	canonical := func(e eventstore.Event) eventstore.Canonical {
+		c, err := eventstore.Canonicalize(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	orig := fixture.Event("acct", "e1", fixture.Base, fixture.AllKinds())
+	for _, tc := range []struct {
+		reason string
+		c      eventstore.Canonical
+		want   error
+	}{
+		{"a new event is stored", canonical(orig), nil},
+		{"the same event again is a no-op", canonical(orig), nil},
+		{"other content under the same key conflicts", canonical(fixture.Event("acct", "e1", fixture.Base, nil)), eventstore.ErrConflict},
+		{"the zero Canonical is refused", eventstore.Canonical{}, eventstore.ErrInvalidEvent},
+	} {
+		if err := cs.StoreCanonical(t.Context(), tc.c); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("%s: StoreCanonical = %v, want %v", tc.reason, err, tc.want)
+		}
+	}
+	if d := diff(fixture.Canonical(t, orig), mustFind(t, s, "acct", "e1")); d != "" {
+		t.Errorf("the stored event (-want +got):\n%s", d)
+	}
+	if page, err := s.ListEvents(t.Context(), "acct", eventstore.ListOptions{}); err != nil || len(page.Events) != 1 {
+		t.Errorf("ListEvents = %d events, %v; want the one event", len(page.Events), err)
 	}
 }
 
