@@ -104,7 +104,7 @@ func TestSlogObserverHidesValues(t *testing.T) {
 		{"values are shown when opted in", true, true},
 	} {
 		var buf bytes.Buffer
-		o := flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), tc.showValues)
+		o := flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: slog.New(slog.NewTextHandler(&buf, nil)), ShowValues: tc.showValues})
 		o.Compared(context.Background(), mm)
 		out := buf.String()
 		if !strings.Contains(out, `Data[\"email\"]`) || !strings.Contains(out, "verdict=different") || !strings.Contains(out, "level=WARN") {

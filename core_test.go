@@ -15,6 +15,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -129,12 +130,12 @@ func TestNewMigrationErrors(t *testing.T) {
 			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithFlagKeys(flagmigrate.FlagKeys{OldWrite: "x"}))
 			return err
 		}},
-		{"zero secondary timeout", func() error {
-			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithSecondaryTimeout(0))
+		{"negative secondary timeout", func() error {
+			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithSecondaryTimeout(-1))
 			return err
 		}},
 		{"sampling rate above 1", func() error {
-			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithCompareSampling(1.5, false))
+			_, err := flagmigrate.NewMigratingStore(mem, mem, flags, flagmigrate.WithCompareSampling(1.5))
 			return err
 		}},
 		{"negative shadow bound", func() error {
@@ -225,6 +226,10 @@ func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 	if errors.Is(err, flagmigrate.ErrConflict) {
 		t.Errorf("the secondary's conflict must not look like the caller's: %v", err)
 	}
+	var se *migration.SecondaryError
+	if !errors.As(err, &se) || se.Side != migration.SideNew || !errors.Is(se.Err, flagmigrate.ErrConflict) {
+		t.Errorf("StoreEvent = %v, want the new store's conflict reachable as a *migration.SecondaryError", err)
+	}
 	if len(f.obs.repairErrs) != 1 || f.obs.repairErrs[0] == nil {
 		t.Errorf("observer told of repairs %v", f.obs.repairErrs)
 	}
@@ -300,6 +305,12 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 		_ = s.Close()
 		if v := obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{flagmigrate.VerdictErrorInNew}) {
 			t.Errorf("verdicts %v, want error in new", v)
+		}
+		// The panic keeps its value and where it happened.
+		var pe *migration.PanicError
+		if len(obs.comparisons) != 1 || !errors.As(obs.comparisons[0].NewErr, &pe) ||
+			pe.Value != "candidate exploded" || !strings.Contains(string(pe.Stack), "core_test.go") {
+			t.Errorf("the new store's error: want a *migration.PanicError with the value and the stack, got %+v", obs.comparisons)
 		}
 	}
 }

@@ -172,7 +172,7 @@ func ExampleSlogObserver() {
 			return a
 		},
 	}))
-	o := flagmigrate.SlogObserver(logger, false)
+	o := flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: logger})
 	o.Compared(context.Background(), flagmigrate.Comparison{
 		Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1"}, Verdict: flagmigrate.VerdictDifferent,
 		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,

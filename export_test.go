@@ -60,3 +60,9 @@ func RingDropped(l *RingLog) int64 { return l.l.Dropped() }
 func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
 	return classifyDefault(old, oldErr, new, newErr, opts...)
 }
+
+// WithRoutingCheckEveryCall checks the flag combination on every call, for
+// the tests of the dangerous-routing reports.
+func WithRoutingCheckEveryCall() Option {
+	return func(c *config) { c.checkEvery = 0 }
+}

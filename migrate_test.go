@@ -115,7 +115,7 @@ func b(v bool) int {
 }
 
 func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
-	f := newMigFixture(t, migFlags(r.flags), flagmigrate.WithRoutingCheck(0))
+	f := newMigFixture(t, migFlags(r.flags), flagmigrate.WithRoutingCheckEveryCall())
 	oc.setUp(t, f, true)
 	err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", "old"))
 
@@ -166,7 +166,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 }
 
 func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
-	f := newMigFixture(t, migFlags(r.flags), flagmigrate.WithRoutingCheck(0))
+	f := newMigFixture(t, migFlags(r.flags), flagmigrate.WithRoutingCheckEveryCall())
 	oc.setUp(t, f, false)
 	var got any
 	var err error

@@ -54,7 +54,7 @@ func TestStatsCounts(t *testing.T) {
 func TestSlogObserver(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	f := newMigFixture(t, migFlags(fs(true, false, false, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(logger, false)))
+	f := newMigFixture(t, migFlags(fs(true, false, false, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: logger})))
 	_, _ = f.store.FindEventByID(t.Context(), "acct", "e1")
 	out := buf.String()
 	if !strings.Contains(out, "dangerous flag combination") || !strings.Contains(out, "account=acct") ||

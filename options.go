@@ -73,7 +73,7 @@ func (c *config) fail(format string, args ...any) {
 // depend on other options.
 func (c *config) validate() error {
 	if !c.observerSet {
-		c.observer = SlogObserver(nil, false)
+		c.observer = SlogObserver(SlogOptions{})
 	}
 	c.callsObserved = c.observer.StoreCalled != nil
 	c.observer = migration.MultiObserver(c.observer) // each hook guarded
@@ -168,13 +168,17 @@ func WithStageFlag(key string) Option {
 }
 
 // WithRoutingCheck sets how often each account's four flags are checked for
-// a dangerous combination (see [Danger]): an operation that is due evaluates
-// the two flags it does not otherwise need and reports a dangerous
-// combination to the observer. Default one minute per
-// account; 0 checks on every operation; a negative interval never checks.
-// Stage mode has no dangerous combinations.
+// a dangerous combination (see [migration.Danger]): an operation that is
+// due evaluates the two flags it does not otherwise need and reports a
+// dangerous combination to the observer. 0 means the default, once a
+// minute per account; a negative interval never checks. Stage mode has no
+// dangerous combinations.
 func WithRoutingCheck(every time.Duration) Option {
-	return func(c *config) { c.checkEvery = every }
+	return func(c *config) {
+		if every != 0 {
+			c.checkEvery = every
+		}
+	}
 }
 
 // WithCompareOptions sets the go-cmp options dual reads are compared with,
@@ -200,18 +204,27 @@ func WithNotFound(isNotFound func(error) bool) Option {
 	}
 }
 
-// WithCompareSampling compares only a fraction rate (0 to 1) of the reads
-// that the flags send to both stores; the others read the authoritative
-// store alone. With byAccount, the choice is deterministic per account (a
-// hash of its ID): an account's reads are all compared or none are.
-// Otherwise each read is drawn at random. Default: every read (rate 1).
-// In stage mode an unsampled read invokes the authoritative store only,
-// and is reported so; LaunchDarkly's check ratio, by contrast, still reads
-// both stores and only skips the consistency measurement.
-func WithCompareSampling(rate float64, byAccount bool) Option {
+// WithCompareSampling compares only a fraction rate (0 to 1; 0 compares
+// none) of the reads that the flags send to both stores, each drawn at
+// random; the others read the authoritative store alone. Default: every
+// read (rate 1). In stage mode an unsampled read invokes the authoritative
+// store only, and is reported so; LaunchDarkly's check ratio, by contrast,
+// still reads both stores and only skips the consistency measurement.
+func WithCompareSampling(rate float64) Option {
+	return sampleOption("WithCompareSampling", rate, false)
+}
+
+// WithAccountSampling is [WithCompareSampling] with the choice made per
+// account, by a hash of its ID: the fraction rate of the accounts have
+// every dual read compared, the others none.
+func WithAccountSampling(rate float64) Option {
+	return sampleOption("WithAccountSampling", rate, true)
+}
+
+func sampleOption(name string, rate float64, byAccount bool) Option {
 	return func(c *config) {
 		if !(rate >= 0 && rate <= 1) {
-			c.fail("WithCompareSampling: rate %v is outside [0, 1]", rate)
+			c.fail("%s: rate %v is outside [0, 1]", name, rate)
 			return
 		}
 		c.sampling = sampling{rate: rate, byAccount: byAccount}
@@ -225,14 +238,15 @@ func WithCompareSampling(rate float64, byAccount bool) Option {
 // read, whose candidate has [ShadowOptions].Timeout instead): a candidate
 // store that hangs then costs each such read this long, and the read is
 // compared as failed in the new store (or the old, when the new store
-// serves).
+// serves). 0 means the default; a negative duration is an error.
 func WithSecondaryTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d <= 0 {
-			c.fail("WithSecondaryTimeout: %v is not positive", d)
-			return
+		switch {
+		case d < 0:
+			c.fail("WithSecondaryTimeout: %v is negative", d)
+		case d > 0:
+			c.secondaryTimeout = d
 		}
-		c.secondaryTimeout = d
 	}
 }
 

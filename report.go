@@ -3,10 +3,11 @@ package flagmigrate
 import (
 	"context"
 	"errors"
-	"fmt"
+	"runtime/debug"
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // observe reports one store call, begun at start, to the observer and to
@@ -50,7 +51,7 @@ func outcomeOf(err error, notFound func(error) bool) Outcome {
 func safely(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("flagmigrate: recovered panic: %v", r)
+			err = &migration.PanicError{Value: r, Stack: debug.Stack()}
 		}
 	}()
 	return fn()
@@ -71,7 +72,7 @@ func timedRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *ro
 	start := time.Now()
 	defer func() {
 		if r := recover(); r != nil {
-			m.observe(ctx, call, rt, side, role, start, fmt.Errorf("flagmigrate: recovered panic: %v", r))
+			m.observe(ctx, call, rt, side, role, start, &migration.PanicError{Value: r, Stack: debug.Stack()})
 			panic(r)
 		}
 	}()

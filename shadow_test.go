@@ -255,7 +255,7 @@ func TestCompareSampling(t *testing.T) {
 			return nil
 		}},
 	} {
-		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithCompareSampling(tc.rate, tc.byAccount))
+		f := newMigFixture(t, migFlags(fs(true, true, true, true)), sampling(tc.rate, tc.byAccount))
 		for a := range tc.accounts {
 			for range 3 {
 				_, _ = f.store.FindEventByID(t.Context(), fmt.Sprintf("acct-%d", a), "e1")
@@ -400,4 +400,12 @@ func TestShadowCallerGivesUp(t *testing.T) {
 	if n := len(f.obs.mismatches()); n != 0 {
 		t.Errorf("%d mismatches reported, want 0", n)
 	}
+}
+
+// sampling is WithCompareSampling, or WithAccountSampling when byAccount.
+func sampling(rate float64, byAccount bool) flagmigrate.Option {
+	if byAccount {
+		return flagmigrate.WithAccountSampling(rate)
+	}
+	return flagmigrate.WithCompareSampling(rate)
 }

@@ -10,15 +10,14 @@ import (
 	"github.com/flagmigrate/flagmigrate/migration"
 )
 
-// SlogObserver returns an Observer that logs through logger (nil means
-// [slog.Default] at the time of the call): store calls, matching
+// SlogObserver returns an Observer that logs through o.Logger: store calls, matching
 // comparisons and dropped shadow reads at Debug; comparisons that did not
 // match, dangerous combinations, repair records and flag failures at Warn
 // (a repair that could not be recorded, or that the default repair log
 // dropped, at Error). It logs keys, outcomes and the paths where two
-// results differ, never event contents, unless showValues is true: then a
-// mismatch's line also holds both values, as a diff (events can hold
-// personal data). It is the default observer, with showValues false.
+// results differ, never event contents, unless o.ShowValues is set: then
+// a mismatch's line also holds both values, as a diff (events can hold
+// personal data). With the zero SlogOptions it is the default observer.
 //
 // Failures that repeat on every call are logged once a minute per kind,
 // with the number held back since the last line ("suppressed"): flag
@@ -26,8 +25,19 @@ import (
 // or a flag service outage, would otherwise log a line per call), and
 // dropped repair entries once in all. Every one still reaches the other
 // observers (metrics count them all).
-func SlogObserver(logger *slog.Logger, showValues bool) Observer {
-	return newSlogObserver(logger, showValues).observer()
+func SlogObserver(o SlogOptions) Observer {
+	return newSlogObserver(o.Logger, o.ShowValues).observer()
+}
+
+// SlogOptions configure [SlogObserver]. The zero SlogOptions is the
+// default observer's: slog.Default, no values.
+type SlogOptions struct {
+	// Logger is where the lines go; nil means [slog.Default] at the time of
+	// each line.
+	Logger *slog.Logger
+	// ShowValues adds both values of a mismatch to its line, as a diff:
+	// off by default, since events can hold personal data.
+	ShowValues bool
 }
 
 // logRepeatEvery is how often the default observer logs the same kind of

@@ -61,7 +61,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	// The default observer, as a service gets it.
 	var buf syncBuffer
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ldflags.New(ld), flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.SlogObserver(slog.New(slog.NewTextHandler(&buf, nil)), false)))
+		flagmigrate.WithObserver(flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: slog.New(slog.NewTextHandler(&buf, nil))})))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // Write runs write on the store(s) that call's flags select. The
@@ -191,8 +193,8 @@ func (m *Migration[S]) recordRepair(ctx context.Context, call Call, e RepairEntr
 		f(ctx, e, err)
 	}
 	if err != nil && !e.Orphan {
-		return fmt.Errorf("%w: %s %s/%s: the %s store's write failed (%v) and the repair log refused the entry: %w",
-			ErrUnrepaired, call.Op, call.AccountID, call.Key, e.Target, cause, err)
+		return fmt.Errorf("%w: %s %s/%s: %w, and the repair log refused the entry: %w",
+			ErrUnrepaired, call.Op, call.AccountID, call.Key, &migration.SecondaryError{Side: e.Target, Err: cause}, err)
 	}
 	return nil
 }
