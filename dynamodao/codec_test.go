@@ -14,8 +14,8 @@ import (
 
 func TestTimeKeyOrder(t *testing.T) {
 	// Bytewise order of time keys is (Time, ID bytewise) order.
-	times := []time.Time{eventstore.MinTime, time.UnixMilli(1).UTC(), time.UnixMilli(999).UTC(), time.UnixMilli(1000).UTC(),
-		time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), eventstore.MaxTime}
+	times := []time.Time{eventstore.MinTime(), time.UnixMilli(1).UTC(), time.UnixMilli(999).UTC(), time.UnixMilli(1000).UTC(),
+		time.Date(2024, 3, 1, 12, 0, 0, 0, time.UTC), eventstore.MaxTime()}
 	ids := []string{"", "#", "0", "00", "9", "A", "a", "a#", "a#b", "ab", "é", "\uffff", "🚀", "~"}
 	type pos struct {
 		t  time.Time
@@ -47,7 +47,7 @@ func TestTimeKeyOrder(t *testing.T) {
 			t.Errorf("timeKey(%v, %q) = %q is not between its bounds %q and %q", p.t, p.id, k, lo, hi)
 		}
 	}
-	if got := timeBound(eventstore.MaxTime.Add(time.Millisecond)); len(got) != timeDigits {
+	if got := timeBound(eventstore.MaxTime().Add(time.Millisecond)); len(got) != timeDigits {
 		t.Errorf("the bound after MaxTime %q has more than %d digits", got, timeDigits)
 	}
 }
@@ -63,7 +63,7 @@ func TestCodecRoundTrip(t *testing.T) {
 			"l": []any{}, "m": map[string]any{}, "deep": []any{[]any{map[string]any{"x": []any{nil}}}},
 		}},
 	} {
-		e := eventstore.Event{AccountID: "a", ID: "b", Type: "t", Time: eventstore.MaxTime, Data: tc.data}
+		e := eventstore.Event{AccountID: "a", ID: "b", Type: "t", Time: eventstore.MaxTime(), Data: tc.data}
 		av, err := marshalEvent(e)
 		if err != nil {
 			t.Fatalf("%s: %v", tc.reason, err)

@@ -537,7 +537,7 @@ func TestListMatchesMemstore(t *testing.T) {
 		{Start: fixture.Base.Add(97 * ms)},
 		{Start: fixture.Base.Add(20 * ms), End: fixture.Base.Add(20 * ms)},
 		{End: fixture.Base},
-		{Start: eventstore.MinTime, End: eventstore.MaxTime, Limit: 50},
+		{Start: eventstore.MinTime(), End: eventstore.MaxTime(), Limit: 50},
 	} {
 		for _, a := range []string{"a", "b", "c", "nobody"} {
 			comparePages(t, ref, s, a, opts)

@@ -44,7 +44,7 @@ func FuzzRoundTrip(f *testing.F) {
 			AccountID: fmt.Sprintf("fuzz-%d", seq.Add(1)), // one per input: inputs may share ids
 			ID:        id,
 			Type:      g.str(),
-			Time:      time.UnixMilli(r.Int64N(eventstore.MaxTime.UnixMilli() + 1)).Add(time.Duration(r.IntN(1e6))),
+			Time:      time.UnixMilli(r.Int64N(eventstore.MaxTime().UnixMilli() + 1)).Add(time.Duration(r.IntN(1e6))),
 			Data:      g.dataMap(0),
 		}
 		if e.Type == "" {

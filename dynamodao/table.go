@@ -12,7 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
-// TableOption configures [CreateTable] and [CreateTableInput].
+// TableOption configures [CreateTable] and [CreateTableInput]; a nil
+// TableOption is ignored.
 type TableOption func(*tableConfig)
 
 type tableConfig struct {
@@ -35,7 +36,9 @@ func WithWaitTimeout(d time.Duration) TableOption {
 func newTableConfig(opts []TableOption) tableConfig {
 	c := tableConfig{wait: 5 * time.Minute}
 	for _, o := range opts {
-		o(&c)
+		if o != nil {
+			o(&c)
+		}
 	}
 	return c
 }

@@ -85,7 +85,7 @@ func (o ListOptions) Query(accountID string) (ListQuery, error) {
 	if err := checkString("AccountID", accountID, MaxKeyBytes); err != nil {
 		return ListQuery{}, argError("account ID %s", err.(*ValidationError).Reason)
 	}
-	q := ListQuery{AccountID: accountID, Start: MinTime, End: MaxTime.Add(time.Millisecond), Limit: o.Limit}
+	q := ListQuery{AccountID: accountID, Start: MinTime(), End: MaxTime().Add(time.Millisecond), Limit: o.Limit}
 	if !o.Start.IsZero() {
 		q.Start = ceilMilli(o.Start)
 	}

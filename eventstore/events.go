@@ -43,12 +43,18 @@ const (
 	MaxEventSize = 192 << 10
 )
 
-// MinTime and MaxTime bound Event.Time. Times are stored as milliseconds
-// since the Unix epoch; events before 1970 are not supported.
-var (
-	MinTime = time.UnixMilli(0).UTC()
-	MaxTime = time.Date(9999, 12, 31, 23, 59, 59, 999e6, time.UTC)
+// The bounds of Event.Time, as milliseconds since the Unix epoch (times are
+// stored so); events before 1970 are not supported.
+const (
+	MinTimeMilli = 0
+	MaxTimeMilli = 253402300799999 // 9999-12-31T23:59:59.999Z
 )
+
+// MinTime returns the earliest Event.Time, the Unix epoch, in UTC.
+func MinTime() time.Time { return time.UnixMilli(MinTimeMilli).UTC() }
+
+// MaxTime returns the latest Event.Time, 9999-12-31T23:59:59.999Z.
+func MaxTime() time.Time { return time.UnixMilli(MaxTimeMilli).UTC() }
 
 // DynamoDB's number range: magnitudes from 1e-130 up to (but excluding) 1e126.
 const (
@@ -120,8 +126,8 @@ func (e Event) Canonical() (Event, error) {
 		return Event{}, invalid("Time", "is zero")
 	}
 	t := e.Time.UTC().Truncate(time.Millisecond)
-	if t.Before(MinTime) || t.After(MaxTime) {
-		return Event{}, invalid("Time", "is outside %s..%s", MinTime.Format(time.RFC3339), MaxTime.Format(time.RFC3339))
+	if t.Before(MinTime()) || t.After(MaxTime()) {
+		return Event{}, invalid("Time", "is outside %s..%s", MinTime().Format(time.RFC3339), MaxTime().Format(time.RFC3339))
 	}
 	out := Event{AccountID: e.AccountID, ID: e.ID, Type: e.Type, Time: t}
 	if len(e.Data) > 0 {

@@ -162,8 +162,8 @@ func BenchmarkListEvents(b *testing.B) {
 		coll := s.Collection()
 		for range b.N {
 			filter := bson.D{{Key: "account", Value: "big"}, {Key: "time", Value: bson.D{
-				{Key: "$gte", Value: bson.NewDateTimeFromTime(eventstore.MinTime)},
-				{Key: "$lt", Value: bson.NewDateTimeFromTime(eventstore.MaxTime.Add(time.Millisecond))},
+				{Key: "$gte", Value: bson.NewDateTimeFromTime(eventstore.MinTime())},
+				{Key: "$lt", Value: bson.NewDateTimeFromTime(eventstore.MaxTime().Add(time.Millisecond))},
 			}}}
 			opts := options.Find().SetSort(bson.D{{Key: "time", Value: 1}, {Key: "id", Value: 1}}).SetLimit(limit + 1).SetBatchSize(limit + 1)
 			cur, err := coll.Find(b.Context(), filter, opts)

@@ -14,7 +14,7 @@ import (
 // be canonical (a number may need canonicalising); it is valid but for
 // rare size overflows, which callers skip.
 func RandomEvent(r *rand.Rand, accountID, id string) eventstore.Event {
-	ms := r.Int64N(eventstore.MaxTime.UnixMilli() + 1)
+	ms := r.Int64N(eventstore.MaxTime().UnixMilli() + 1)
 	e := eventstore.Event{
 		AccountID: accountID,
 		ID:        id,

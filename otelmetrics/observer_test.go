@@ -188,12 +188,13 @@ func TestObserverMethods(t *testing.T) {
 	}
 }
 
-// TestNewRejectsNilOption checks that a nil option is an error wrapping
-// ErrInvalidOption, not a panic.
-func TestNewRejectsNilOption(t *testing.T) {
-	obs, err := otelmetrics.New(nil, otelmetrics.WithAccountAttribute(), nil)
-	if !errors.Is(err, otelmetrics.ErrInvalidOption) || obs.StoreCalled != nil {
-		t.Fatalf("New(nil option) = %v; want the zero Observer and ErrInvalidOption", err)
+// TestNewIgnoresNilOption: a nil option is ignored, as everywhere in the
+// module, and the others still apply.
+func TestNewIgnoresNilOption(t *testing.T) {
+	t.Parallel()
+	obs, err := otelmetrics.New(sdkmetric.NewMeterProvider(), nil, otelmetrics.WithAccountAttribute(), nil)
+	if err != nil || obs.StoreCalled == nil {
+		t.Fatalf("New with nil options = %v, StoreCalled set %v; want an observer", err, obs.StoreCalled != nil)
 	}
 }
 

@@ -37,7 +37,6 @@ package otelmetrics
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 
@@ -98,15 +97,14 @@ const (
 	errInstrumentCreateFmt = "otelmetrics: creating %s: %w"
 )
 
-// DurationBuckets are the histogram's bucket boundaries in seconds, the
-// ones the semantic conventions advise for db.client.operation.duration.
-var DurationBuckets = []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
+// DurationBuckets returns the histogram's bucket boundaries in seconds,
+// the ones the semantic conventions advise for db.client.operation.duration.
+func DurationBuckets() []float64 {
+	return []float64{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10}
+}
 
-// ErrInvalidOption reports an option given a value it cannot use.
-var ErrInvalidOption = errors.New("otelmetrics: invalid option")
-
-// Option configures [New].
-type Option func(*config) error
+// Option configures [New]; a nil Option is ignored.
+type Option func(*config)
 
 type config struct {
 	old, new string // db.system.name of each side; "" omits the attribute
@@ -118,10 +116,7 @@ type config struct {
 // Without it, or for a side given "", the attribute is omitted: the
 // adapter cannot tell what database a store wraps.
 func WithSystems(old, new string) Option {
-	return func(c *config) error {
-		c.old, c.new = old, new
-		return nil
-	}
+	return func(c *config) { c.old, c.new = old, new }
 }
 
 // WithAccountAttribute adds flagmigrate.account.id, the account's ID, to
@@ -132,10 +127,7 @@ func WithSystems(old, new string) Option {
 // bound. Turn it on only for a few accounts' worth of traffic, such as a
 // staging service or a short investigation.
 func WithAccountAttribute() Option {
-	return func(c *config) error {
-		c.account = true
-		return nil
-	}
+	return func(c *config) { c.account = true }
 }
 
 // recorder records a migration's events as OpenTelemetry metrics; New
@@ -164,16 +156,12 @@ type recorder struct {
 // the logs. It is safe for concurrent use. Its instruments come from
 // provider's meter
 // [ScopeName] (nil means the global provider, [otel.GetMeterProvider]).
-// It fails, with an error wrapping [ErrInvalidOption], on a nil option, or
-// with the SDK's error when an instrument cannot be created.
+// It fails with the SDK's error when an instrument cannot be created.
 func New(provider metric.MeterProvider, opts ...Option) (migration.Observer, error) {
 	o := &recorder{}
-	for i, opt := range opts {
-		if opt == nil {
-			return migration.Observer{}, fmt.Errorf("%w: option %d is nil", ErrInvalidOption, i)
-		}
-		if err := opt(&o.cfg); err != nil {
-			return migration.Observer{}, err
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o.cfg)
 		}
 	}
 	if provider == nil {
@@ -183,7 +171,7 @@ func New(provider metric.MeterProvider, opts ...Option) (migration.Observer, err
 	var err error
 	if o.duration, err = m.Float64Histogram(MetricOperationDuration, metric.WithUnit(durationUnit),
 		metric.WithDescription("Duration of database client operations."),
-		metric.WithExplicitBucketBoundaries(DurationBuckets...)); err != nil {
+		metric.WithExplicitBucketBoundaries(DurationBuckets()...)); err != nil {
 		return migration.Observer{}, fmt.Errorf(errInstrumentCreateFmt, MetricOperationDuration, err)
 	}
 	counters := []struct {

@@ -103,7 +103,7 @@ func testRoundTrip(t *testing.T, newStore NewStore) {
 		{"nil Data stays nil", fixture.Event("acct-1", "no-data", fixture.Base.Add(time.Millisecond), nil)},
 		{"ids may hold any UTF-8", fixture.Event("a/c#c $t 🚀", "id/with#odd $chars.and spaces ✓", fixture.Base, map[string]any{"k": "v"})},
 		{"operator-like ids are plain strings", fixture.Event("$where", `{"$ne": ""}`, fixture.Base, nil)},
-		{"time at the epoch", fixture.Event("acct-1", "epoch", eventstore.MinTime, nil)},
+		{"time at the epoch", fixture.Event("acct-1", "epoch", eventstore.MinTime(), nil)},
 		{"time far ahead", fixture.Event("acct-1", "future", time.Date(9999, 1, 2, 3, 4, 5, 678e6, time.UTC), nil)},
 		{"long keys", fixture.Event(strings.Repeat("a", eventstore.MaxKeyBytes), strings.Repeat("i", eventstore.MaxKeyBytes), fixture.Base, nil)},
 		{"the longest map keys, at the top and nested", fixture.Event("acct-1", "long-map-keys", fixture.Base, map[string]any{
