@@ -17,7 +17,7 @@
 // recent accounts. [WithContext] builds another context instead, for
 // example with attributes that targeting rules match.
 //
-// A *ldclient.LDClient satisfies [Client] as it is; so do clients built on
+// A *ldclient.LDClient satisfies [Evaluator] as it is; so do clients built on
 // the SDK's ldtestdata or ldfiledata data sources, which need no network.
 // The Flags value holds no resources: close the LaunchDarkly client when
 // done.

@@ -13,9 +13,9 @@ import (
 	"github.com/launchdarkly/go-server-sdk/v7/interfaces"
 )
 
-// Client is the part of a LaunchDarkly client that [Flags] uses.
+// Evaluator is the part of a LaunchDarkly client that [Flags] uses.
 // [*ldclient.LDClient] satisfies it.
-type Client interface {
+type Evaluator interface {
 	// BoolVariationCtx evaluates a boolean flag.
 	BoolVariationCtx(ctx context.Context, key string, evalContext ldcontext.Context, defaultVal bool) (bool, error)
 	// MigrationVariationCtx evaluates a migration flag and returns a
@@ -25,7 +25,7 @@ type Client interface {
 	TrackMigrationOp(event ldevents.MigrationOpEventData) error
 }
 
-var _ Client = (*ldclient.LDClient)(nil)
+var _ Evaluator = (*ldclient.LDClient)(nil)
 
 // AccountKind is the LaunchDarkly context kind flags are evaluated for by
 // default: one context per account, keyed by its ID.
@@ -41,7 +41,7 @@ func AccountContext(accountID string) ldcontext.Context {
 // implements [flagmigrate.FlagClient] and [flagmigrate.StageFlagClient],
 // and is safe for concurrent use.
 type Flags struct {
-	client  Client
+	client  Evaluator
 	context func(ctx context.Context, accountID string) ldcontext.Context
 	cache   contextCache
 }
@@ -70,7 +70,7 @@ func WithContext(build func(ctx context.Context, accountID string) ldcontext.Con
 // *ldclient.LDClient. For a nil client it returns nil, which
 // [flagmigrate.NewMigratingStore] refuses with
 // [flagmigrate.ErrInvalidArgument].
-func New(client Client, opts ...Option) *Flags {
+func New(client Evaluator, opts ...Option) *Flags {
 	if isNil(client) {
 		return nil
 	}

@@ -119,9 +119,9 @@ func TestWithContext(t *testing.T) {
 	}
 }
 
-// contextRecorder is a Client that records the contexts it evaluates for.
+// contextRecorder is an Evaluator that records the contexts it evaluates for.
 type contextRecorder struct {
-	ldflags.Client
+	ldflags.Evaluator
 	mu   sync.Mutex
 	seen []ldcontext.Context
 }
@@ -155,7 +155,7 @@ func TestDefaultContextCached(t *testing.T) {
 func TestNewNil(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
-		client ldflags.Client
+		client ldflags.Evaluator
 	}{
 		{"a nil interface", nil},
 		{"a nil *ldclient.LDClient", (*ldclient.LDClient)(nil)},

@@ -35,7 +35,7 @@ func (f *Flags) StageFlag(ctx context.Context, key, accountID string, write bool
 // tracker is a [flagmigrate.StageTracker] on LaunchDarkly's.
 type tracker struct {
 	op     interfaces.LDMigrationOpTracker
-	client Client
+	client Evaluator
 }
 
 func origin(s migration.Side) ldmigration.Origin {

@@ -10,7 +10,7 @@ import (
 	"github.com/open-feature/go-sdk/openfeature"
 )
 
-// Evaluator is the part of an OpenFeature client a [Client] uses.
+// Evaluator is the part of an OpenFeature client a [Flags] uses.
 // [*openfeature.Client] satisfies it.
 type Evaluator interface {
 	// BooleanValueDetails evaluates a boolean flag, with the resolution's
@@ -25,47 +25,47 @@ type Evaluator interface {
 
 var _ Evaluator = (*openfeature.Client)(nil)
 
-// Client evaluates the migration's flags through OpenFeature. It is safe
+// Flags evaluates the migration's flags through OpenFeature. It is safe
 // for concurrent use.
-type Client struct {
+type Flags struct {
 	of      Evaluator
 	context func(ctx context.Context, accountID string) openfeature.EvaluationContext
 }
 
 var (
-	_ flagmigrate.FlagClient      = (*Client)(nil)
-	_ flagmigrate.StageFlagClient = (*Client)(nil)
+	_ flagmigrate.FlagClient      = (*Flags)(nil)
+	_ flagmigrate.StageFlagClient = (*Flags)(nil)
 )
 
 // ErrNoEvaluator is returned by [New] for a nil OpenFeature client.
 var ErrNoEvaluator = errors.New("openfeatureflags: nil OpenFeature client")
 
 // Option configures [New].
-type Option func(*Client)
+type Option func(*Flags)
 
 // WithContext sets how an account's evaluation context is built, for
 // example to add attributes that targeting rules match (default
-// [EvaluationContext]). ctx is the call's context. A nil build keeps the
+// [AccountContext]). ctx is the call's context. A nil build keeps the
 // default.
 func WithContext(build func(ctx context.Context, accountID string) openfeature.EvaluationContext) Option {
-	return func(c *Client) {
+	return func(c *Flags) {
 		if build != nil {
 			c.context = build
 		}
 	}
 }
 
-// New returns a Client that evaluates flags with of, typically an
+// New returns Flags that evaluate with of, typically an
 // [*openfeature.Client] bound to a ready provider, or [ErrNoEvaluator] when
 // of is nil.
-func New(of Evaluator, opts ...Option) (*Client, error) {
+func New(of Evaluator, opts ...Option) (*Flags, error) {
 	if of == nil {
 		return nil, ErrNoEvaluator
 	}
 	if v := reflect.ValueOf(of); v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, ErrNoEvaluator
 	}
-	c := &Client{of: of}
+	c := &Flags{of: of}
 	for _, o := range opts {
 		if o != nil {
 			o(c)
@@ -78,28 +78,28 @@ func New(of Evaluator, opts ...Option) (*Client, error) {
 const (
 	// AttrKind holds the kind of entity the targeting key names.
 	AttrKind = "kind"
-	// KindAccount is [AttrKind]'s value: the targeting key is an account.
-	KindAccount = "account"
+	// AccountKind is [AttrKind]'s value: the targeting key is an account.
+	AccountKind = "account"
 )
 
 // EvaluationContext returns the default evaluation context of an account:
 // the account ID as targeting key and the attribute [AttrKind] set to
-// [KindAccount].
-func EvaluationContext(accountID string) openfeature.EvaluationContext {
-	return openfeature.NewEvaluationContext(accountID, map[string]any{AttrKind: KindAccount})
+// [AccountKind].
+func AccountContext(accountID string) openfeature.EvaluationContext {
+	return openfeature.NewEvaluationContext(accountID, map[string]any{AttrKind: AccountKind})
 }
 
-func (c *Client) evalContext(ctx context.Context, accountID string) openfeature.EvaluationContext {
+func (c *Flags) evalContext(ctx context.Context, accountID string) openfeature.EvaluationContext {
 	if c.context != nil {
 		return c.context(ctx, accountID)
 	}
-	return EvaluationContext(accountID)
+	return AccountContext(accountID)
 }
 
 // BoolFlag implements [flagmigrate.FlagClient]: it evaluates the boolean
 // flag key for the account, returning defaultValue and an [*EvalError]
 // when OpenFeature cannot evaluate the flag.
-func (c *Client) BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error) {
+func (c *Flags) BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error) {
 	d, err := c.of.BooleanValueDetails(ctx, key, defaultValue, c.evalContext(ctx, accountID))
 	if err != nil {
 		return defaultValue, newEvalError(key, d.ErrorCode, err)

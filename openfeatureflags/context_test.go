@@ -13,8 +13,8 @@ import (
 	"github.com/open-feature/go-sdk/openfeature/memprovider"
 )
 
-func TestEvaluationContext(t *testing.T) {
-	got := openfeatureflags.EvaluationContext("acct-1")
+func TestAccountContext(t *testing.T) {
+	got := openfeatureflags.AccountContext("acct-1")
 	if got.TargetingKey() != "acct-1" {
 		t.Errorf("targeting key %q, want the account", got.TargetingKey())
 	}

@@ -2,7 +2,7 @@
 // served through OpenFeature (github.com/open-feature/go-sdk): flagd,
 // go-feature-flag, Flagsmith, Unleash or any other OpenFeature provider.
 //
-// A [Client] wraps an OpenFeature client and implements
+// [Flags] wraps an OpenFeature client and implements
 // [flagmigrate.FlagClient] (the four boolean flags) and
 // [flagmigrate.StageFlagClient] (one string flag holding the stage):
 //
@@ -13,8 +13,8 @@
 //	store, err := flagmigrate.NewMigratingStore(oldStore, newStore, flags)
 //
 // Each flag is evaluated per account: the account is the OpenFeature
-// targeting key, with the attribute [AttrKind] set to [KindAccount] (see
-// [EvaluationContext]); [WithContext] builds another evaluation context,
+// targeting key, with the attribute [AttrKind] set to [AccountKind] (see
+// [AccountContext]); [WithContext] builds another evaluation context,
 // for example with attributes that targeting rules match.
 //
 // In stage mode ([flagmigrate.WithStageFlag]) the flag's string value names
@@ -24,6 +24,6 @@
 // store, one [EventError] per failed store and one [EventConsistency] per
 // comparison; providers that do not track ignore them.
 //
-// A Client holds no resources of its own. The OpenFeature API does (its
+// Flags hold no resources of their own. The OpenFeature API does (its
 // event executor runs goroutines): shut it down when the store is closed.
 package openfeatureflags

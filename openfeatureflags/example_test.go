@@ -64,8 +64,8 @@ func Example() {
 }
 
 // The evaluation context OpenFeature sees for an account by default.
-func ExampleEvaluationContext() {
-	ec := openfeatureflags.EvaluationContext("acct-1")
+func ExampleAccountContext() {
+	ec := openfeatureflags.AccountContext("acct-1")
 	fmt.Println(ec.TargetingKey(), ec.Attribute(openfeatureflags.AttrKind))
 	// Output: acct-1 account
 }

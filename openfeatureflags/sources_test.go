@@ -13,7 +13,7 @@ import (
 
 const stageKey = "events-migration"
 
-// ofSource serves the setup through an openfeatureflags.Client over an
+// ofSource serves the setup through an openfeatureflags.Flags over an
 // OpenFeature in-memory provider, targeting accounts by targeting key
 // with the account kind attribute, with a ContextEvaluator.
 func ofSource(t *testing.T, s routetest.Setup) routetest.Flags {
@@ -41,7 +41,7 @@ func targetedFlag[V comparable](key string, all V, byAccount map[string]V, meta 
 	}
 	eval := func(this memprovider.InMemoryFlag, flat openfeature.FlattenedContext) (any, openfeature.ProviderResolutionDetail) {
 		acct, _ := flat[openfeature.TargetingKey].(string)
-		if v, ok := this.Variants[acct]; ok && acct != "all" && flat[openfeatureflags.AttrKind] == openfeatureflags.KindAccount {
+		if v, ok := this.Variants[acct]; ok && acct != "all" && flat[openfeatureflags.AttrKind] == openfeatureflags.AccountKind {
 			return v, openfeature.ProviderResolutionDetail{Reason: openfeature.TargetingMatchReason, Variant: acct, FlagMetadata: meta}
 		}
 		return this.Variants["all"], openfeature.ProviderResolutionDetail{Reason: openfeature.DefaultReason, Variant: "all", FlagMetadata: meta}
@@ -52,16 +52,16 @@ func targetedFlag[V comparable](key string, all V, byAccount map[string]V, meta 
 	}
 }
 
-// newOFClient returns a Client over an in-memory provider of flags.
-func newOFClient(t *testing.T, flags map[string]memprovider.InMemoryFlag, opts ...openfeatureflags.Option) (*openfeatureflags.Client, *memprovider.InMemoryProvider) {
+// newOFClient returns Flags over an in-memory provider of flags.
+func newOFClient(t *testing.T, flags map[string]memprovider.InMemoryFlag, opts ...openfeatureflags.Option) (*openfeatureflags.Flags, *memprovider.InMemoryProvider) {
 	t.Helper()
 	p := memprovider.NewInMemoryProvider(flags)
 	return newOFClientFor(t, p, opts...), p
 }
 
-// newOFClientFor returns a Client over p, on an OpenFeature API of its own
+// newOFClientFor returns Flags over p, on an OpenFeature API of its own
 // that is shut down when the test ends.
-func newOFClientFor(t *testing.T, p openfeature.FeatureProvider, opts ...openfeatureflags.Option) *openfeatureflags.Client {
+func newOFClientFor(t *testing.T, p openfeature.FeatureProvider, opts ...openfeatureflags.Option) *openfeatureflags.Flags {
 	t.Helper()
 	api := isolated.NewAPI()
 	t.Cleanup(func() {

@@ -49,7 +49,7 @@ const (
 // [EventLatency], [EventError] and [EventConsistency]) for the same
 // evaluation context, consistency sampled by the flag's
 // [MetadataCheckRatio].
-func (c *Client) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
+func (c *Flags) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	ec := c.evalContext(ctx, accountID)
 	d, err := c.of.StringValueDetails(ctx, key, string(migration.StageOff), ec)
 	stage := migration.StageOff
@@ -82,7 +82,7 @@ func parseStage(s string) (migration.Stage, bool) {
 	return "", false
 }
 
-// tracker is a Client's [flagmigrate.StageTracker].
+// tracker is the [flagmigrate.StageTracker].
 type tracker struct {
 	of      Evaluator
 	evalCtx openfeature.EvaluationContext

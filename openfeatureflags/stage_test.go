@@ -79,7 +79,7 @@ func (p *trackingProvider) take() []tracked {
 	return ev
 }
 
-func newTrackingClient(t *testing.T, flags map[string]memprovider.InMemoryFlag) (*openfeatureflags.Client, *trackingProvider) {
+func newTrackingClient(t *testing.T, flags map[string]memprovider.InMemoryFlag) (*openfeatureflags.Flags, *trackingProvider) {
 	t.Helper()
 	p := &trackingProvider{InMemoryProvider: memprovider.NewInMemoryProvider(flags)}
 	return newOFClientFor(t, p), p

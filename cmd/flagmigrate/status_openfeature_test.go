@@ -20,7 +20,7 @@ func onFor(key string, accounts ...string) memprovider.InMemoryFlag {
 	}
 	eval := func(this memprovider.InMemoryFlag, flat openfeature.FlattenedContext) (any, openfeature.ProviderResolutionDetail) {
 		acct, _ := flat[openfeature.TargetingKey].(string)
-		if on[acct] && flat[openfeatureflags.AttrKind] == openfeatureflags.KindAccount {
+		if on[acct] && flat[openfeatureflags.AttrKind] == openfeatureflags.AccountKind {
 			return true, openfeature.ProviderResolutionDetail{Reason: openfeature.TargetingMatchReason, Variant: "on"}
 		}
 		return false, openfeature.ProviderResolutionDetail{Reason: openfeature.DefaultReason, Variant: "off"}
