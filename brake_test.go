@@ -87,6 +87,7 @@ func (r *brakeRig) seed(t *testing.T, evt flagmigrate.Event, newEvt *flagmigrate
 // the brake at the minimum sample, not one call before; from then on the
 // account's reads are served by the old store alone.
 func TestBrakeTrips(t *testing.T) {
+	t.Parallel()
 	evt := fixture.WithValue("acct-1", "e1", 1)
 	bug := fixture.WithValue("acct-1", "e1", 2)
 	for _, tc := range []struct {
@@ -179,6 +180,7 @@ func TestBrakeTrips(t *testing.T) {
 // never trip the brake; the same run with a new store failing 30% of its
 // calls (over the 20% threshold) does.
 func TestBrakeCleanRun(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason           string
 		errRate, badRate float64
@@ -255,6 +257,7 @@ func (s *flakyStore) FindEventByID(ctx context.Context, accountID, id string) (f
 // the old store (which then is written), and says it cannot help when the
 // flags route the account to the new store only.
 func TestBrakeKeepsWritingOld(t *testing.T) {
+	t.Parallel()
 	for combo := range 16 {
 		f := flagmigrate.FlagState{OldWrite: combo&1 != 0, NewWrite: combo&2 != 0, OldRead: combo&4 != 0, NewRead: combo&8 != 0}
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
@@ -314,6 +317,7 @@ func TestBrakeKeepsWritingOld(t *testing.T) {
 // give changes, or until the cooldown; a release forgets the samples (the
 // minimum sample is needed again to trip).
 func TestBrakeReleases(t *testing.T) {
+	t.Parallel()
 	evt := fixture.WithValue("acct-1", "e1", 1)
 	read := func(r *brakeRig) { _, _ = r.store.FindEventByID(r.ctx, "acct-1", "e1") }
 	trip := func(t *testing.T, r *brakeRig) {
@@ -383,6 +387,7 @@ func TestBrakeReleases(t *testing.T) {
 // TestBrakeBoundedAccounts: the brake tracks at most MaxAccounts accounts,
 // and never forgets a braked one to make room.
 func TestBrakeBoundedAccounts(t *testing.T) {
+	t.Parallel()
 	r := newBrakeRig(t, flagmigrate.BrakeOptions{Window: 4, MinSamples: 2, MaxAccounts: 3})
 	brakeFlags(r.flags, true, true, true, true)
 	r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
@@ -405,6 +410,7 @@ func TestBrakeBoundedAccounts(t *testing.T) {
 }
 
 func TestBrakeOptionsRefused(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		o      flagmigrate.BrakeOptions
@@ -427,6 +433,7 @@ func TestBrakeOptionsRefused(t *testing.T) {
 // the chance that a store with a healthy rate p0 shows, in some window of
 // n samples (the minimum sample to the window), a rate over the threshold.
 func TestBrakeStatistics(t *testing.T) {
+	t.Parallel()
 	worst := func(p0, threshold float64) float64 {
 		w := 0.0
 		for n := flagmigrate.DefaultBrakeMinSamples; n <= flagmigrate.DefaultBrakeWindow; n++ {

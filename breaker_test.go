@@ -197,6 +197,7 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 // TestBreakerOptions: the breaker can be turned off, and bad options are
 // refused.
 func TestBreakerOptions(t *testing.T) {
+	t.Parallel()
 	nu := &gateStore{Store: memstore.New()}
 	nu.set(errMigBoom, false)
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
@@ -228,6 +229,7 @@ func TestBreakerOptions(t *testing.T) {
 // ErrStoreDown, and the brake counts the skipped read as the new store's
 // error.
 func TestDownCandidateIsNotRead(t *testing.T) {
+	t.Parallel()
 	for _, shadow := range []bool{false, true} {
 		opts := []flagmigrate.Option{flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 1, Backoff: time.Hour}),
 			flagmigrate.WithSecondaryTimeout(time.Minute),

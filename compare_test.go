@@ -17,6 +17,7 @@ import (
 )
 
 func TestClassify(t *testing.T) {
+	t.Parallel()
 	e := fixture.WithValue("acct", "e1", "x")
 	other := fixture.WithValue("acct", "e1", "y")
 	later := e
@@ -64,6 +65,7 @@ func TestClassify(t *testing.T) {
 }
 
 func TestClassifyOptions(t *testing.T) {
+	t.Parallel()
 	a, b := fixture.WithValue("acct", "e1", "x"), fixture.WithValue("acct", "e1", "y")
 	if v, _ := flagmigrate.Classify(a, nil, b, nil, cmpopts.IgnoreFields(flagmigrate.Event{}, "Data")); v != flagmigrate.VerdictMatch {
 		t.Errorf("ignoring Data: %v, want match", v)
@@ -76,6 +78,7 @@ func TestClassifyOptions(t *testing.T) {
 }
 
 func TestCompareOptionsConfigurable(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
 		flagmigrate.WithCompareOptions(cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "v" })))
 	f.seed(t, "old", fixture.WithValue("acct", "e1", "x"))
@@ -89,6 +92,7 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 }
 
 func TestSlogObserverHidesValues(t *testing.T) {
+	t.Parallel()
 	secret := "alice@example.com"
 	mm := flagmigrate.Comparison{
 		Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1"}, Verdict: flagmigrate.VerdictDifferent,

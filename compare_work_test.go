@@ -15,6 +15,7 @@ import (
 // is compared by go-cmp, whose work on nested lists is exponential; it is
 // cut off at a bound and reported as such instead of running for minutes.
 func TestCustomCompareOptionsAreBounded(t *testing.T) {
+	t.Parallel()
 	old, new := fixture.WithValue("acct", "e1", nil), fixture.WithValue("acct", "e1", nil)
 	old.Data, new.Data = fixture.NestedLists(16, 1, int64(1)), fixture.NestedLists(16, 1, int64(2))
 	var calls int

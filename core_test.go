@@ -60,6 +60,7 @@ func (p *memProfiles) Put(ctx context.Context, id, name string) error {
 }
 
 func TestGenericCore(t *testing.T) {
+	t.Parallel()
 	oldP, newP := newMemProfiles(), newMemProfiles()
 	obs := &migObserver{}
 	repairs := repairlog.NewMemory(0)
@@ -116,6 +117,7 @@ func TestGenericCore(t *testing.T) {
 }
 
 func TestNewMigrationErrors(t *testing.T) {
+	t.Parallel()
 	mem := memstore.New()
 	var nilStore *memstore.Store
 	flags := flagtest.New()
@@ -163,6 +165,7 @@ func TestNewMigrationErrors(t *testing.T) {
 }
 
 func TestCancelAfterAuthoritativeWrite(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason     string
 		newFault   testutil.Fault
@@ -201,6 +204,7 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 }
 
 func TestCancelledBeforeWriting(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -217,6 +221,7 @@ type failingRepairs struct{}
 func (failingRepairs) Record(context.Context, flagmigrate.RepairEntry) error { return errMigBoom }
 
 func TestUnrecordedRepairFailsTheCall(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(failingRepairs{}))
 	f.new.Set("", testutil.Fault{Err: flagmigrate.ErrConflict})
 	err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))
@@ -244,6 +249,7 @@ func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 // in flight at once (each waits at a barrier for the other: sequential
 // writes would never pass it), whatever each returns.
 func TestConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason      string
 		oldErr      error
@@ -289,6 +295,7 @@ func (panicking) FindEventByID(context.Context, string, string) (flagmigrate.Eve
 }
 
 func TestCandidatePanicIsAnError(t *testing.T) {
+	t.Parallel()
 	obs := &migObserver{}
 	old := memstore.New()
 	_ = old.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))

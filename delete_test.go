@@ -18,6 +18,7 @@ import (
 // Deletes go to both stores, whatever the write flags, the authoritative
 // one first.
 func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		flags  flagmigrate.FlagState
@@ -57,6 +58,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 // backfill.Repair applies; a failed authoritative delete fails the call
 // and leaves the other store alone.
 func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
 	e := fixture.WithValue("acct", "e1", 1)
 	f.seed(t, "old", e)
@@ -90,6 +92,7 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 }
 
 func TestEraseAccountThroughMigratingStore(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, false)))
 	f.seed(t, "old", fixture.WithValue("acct", "a", 1), fixture.WithValue("acct", "b", 2), fixture.WithValue("other", "a", 3))
 	f.seed(t, "new", fixture.WithValue("acct", "b", 2), fixture.WithValue("acct", "c", 4)) // c: only in new
@@ -152,6 +155,7 @@ func (d *kvDAO) del(k string) (int, error) {
 // entry, and one the authoritative store does not hold still clears the
 // other store.
 func TestWriteValueAndGenericDeletes(t *testing.T) {
+	t.Parallel()
 	oldD, newD := &kvDAO{m: map[string]int{}}, &kvDAO{m: map[string]int{}}
 	repairs := repairlog.NewMemory(0)
 	m, err := flagmigrate.NewMigration(oldD, newD, migFlags(fs(true, true, false, true)),

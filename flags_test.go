@@ -16,6 +16,7 @@ import (
 )
 
 func TestFlagFailuresRouteOld(t *testing.T) {
+	t.Parallel()
 	k := flagmigrate.DefaultFlagKeys()
 	allOn := func() *flagtest.Client { return migFlags(fs(true, true, true, true)) }
 	for _, tc := range []struct {
@@ -51,6 +52,7 @@ func TestFlagFailuresRouteOld(t *testing.T) {
 }
 
 func TestOnlyNeededFlagsEvaluated(t *testing.T) {
+	t.Parallel()
 	k := flagmigrate.DefaultFlagKeys()
 	for _, tc := range []struct {
 		reason string
@@ -96,6 +98,7 @@ func TestOnlyNeededFlagsEvaluated(t *testing.T) {
 }
 
 func TestRoutingCheckInterval(t *testing.T) {
+	t.Parallel()
 	k := flagmigrate.DefaultFlagKeys()
 	flags := migFlags(fs(true, false, false, true)) // reads new, writes old: dangerous
 	f := newMigFixture(t, flags)                    // default: once per minute per account
@@ -128,6 +131,7 @@ func TestRoutingCheckInterval(t *testing.T) {
 }
 
 func TestFlagKeysConfigurable(t *testing.T) {
+	t.Parallel()
 	keys := flagmigrate.FlagKeys{OldWrite: "ow", NewWrite: "nw", OldRead: "or", NewRead: "nr"}
 	flags := flagtest.New().Set("ow", false).Set("nw", true).Set("or", false).Set("nr", true)
 	f := newMigFixture(t, flags, flagmigrate.WithFlagKeys(keys), flagmigrate.WithRoutingCheck(-1))
@@ -140,6 +144,7 @@ func TestFlagKeysConfigurable(t *testing.T) {
 }
 
 func TestFlagStateRouting(t *testing.T) {
+	t.Parallel()
 	for _, r := range migRoutings {
 		wo, wn := r.flags.Writes()
 		var writes []string

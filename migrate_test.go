@@ -97,6 +97,7 @@ func (oc migOutcome) setUp(t *testing.T, f *migFixture, write bool) {
 }
 
 func TestMigratingStoreFlagCombinations(t *testing.T) {
+	t.Parallel()
 	for _, r := range migRoutings {
 		for _, oc := range migOutcomes {
 			name := fmt.Sprintf("W%v%v-R%v%v/%s", b(r.flags.OldWrite), b(r.flags.NewWrite), b(r.flags.OldRead), b(r.flags.NewRead), oc)
@@ -259,6 +260,7 @@ func checkDanger(t *testing.T, r migRouting, f *migFixture) {
 }
 
 func TestMigratingStoreValidatesOnce(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	for _, tc := range []struct {
 		reason string
@@ -289,6 +291,7 @@ func TestMigratingStoreValidatesOnce(t *testing.T) {
 }
 
 func TestMigratingStoreCanonicalisesForBothStores(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	raw := flagmigrate.Event{AccountID: "acct", ID: "e1", Type: "t", Time: fixture.Base.Add(1500), Data: map[string]any{"n": int32(3), "f": 2.0}}
 	if err := f.store.StoreEvent(t.Context(), raw); err != nil {
@@ -307,6 +310,7 @@ func TestMigratingStoreCanonicalisesForBothStores(t *testing.T) {
 }
 
 func TestMigratingStoreEmptyPagesMatch(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 	p, err := f.store.ListEvents(t.Context(), "nobody", flagmigrate.ListOptions{})
 	if err != nil || len(p.Events) != 0 {
@@ -318,6 +322,7 @@ func TestMigratingStoreEmptyPagesMatch(t *testing.T) {
 }
 
 func TestMigratingStoreMissingClassified(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		seed   string

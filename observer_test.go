@@ -15,6 +15,7 @@ import (
 )
 
 func TestStatsCounts(t *testing.T) {
+	t.Parallel()
 	stats := &flagtest.Stats{}
 	flags := migFlags(fs(true, true, true, true))
 	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), flagmigrate.Observer{})))
@@ -52,6 +53,7 @@ func TestStatsCounts(t *testing.T) {
 }
 
 func TestSlogObserver(t *testing.T) {
+	t.Parallel()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	f := newMigFixture(t, migFlags(fs(true, false, false, true)), flagmigrate.WithObserver(flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: logger})))
@@ -86,6 +88,7 @@ func TestDefaultObserverLogsMismatches(t *testing.T) {
 }
 
 func TestEnumNames(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ got, want string }{
 		{string(flagmigrate.RoleAuthoritative), "authoritative"},
 		{string(flagmigrate.RoleSecondary), "secondary"},

@@ -12,6 +12,7 @@ import (
 // line for line, in a test file of this module, where it is compiled (and,
 // in an Example, run).
 func TestReadmeSnippetsCompile(t *testing.T) {
+	t.Parallel()
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 )
 
 func TestRingRepairLogDropsTheOldest(t *testing.T) {
+	t.Parallel()
 	var dropped []string
 	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { dropped = append(dropped, e.Key) })
 	for _, k := range []string{"a", "b", "c", "d"} {
@@ -75,6 +76,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 
 // TestFullRepairLogFailsTheWrite: a strict log the caller chose says so.
 func TestFullRepairLogFailsTheWrite(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, false, false)), flagmigrate.WithRepairLog(repairlog.NewMemory(1)))
 	f.new.Set("", testutil.Fault{Err: errMigBoom})
 	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
@@ -87,6 +89,7 @@ func TestFullRepairLogFailsTheWrite(t *testing.T) {
 }
 
 func TestDurableRepairLogWithMigratingStore(t *testing.T) {
+	t.Parallel()
 	path := t.TempDir() + "/repair.jsonl"
 	l, err := repairlog.Open(path)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 // the caller gets nil, the write is recorded for repair and the observer
 // is told, in both write modes.
 func TestSecondaryPanicIsRecorded(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		opts   []flagmigrate.Option
@@ -58,6 +59,7 @@ func TestSecondaryPanicIsRecorded(t *testing.T) {
 // caller's read forever. The caller, whose context has no deadline, gets
 // the old store's event, and the comparison says the new store failed.
 func TestDualReadBoundsAHungCandidate(t *testing.T) {
+	t.Parallel()
 	f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithSecondaryTimeout(20*time.Millisecond))
 	evt := fixture.WithValue("acct", "e1", 1)
 	f.seed(t, "old", evt)

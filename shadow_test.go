@@ -167,6 +167,7 @@ func TestShadowCallerCancelDoesNotCancelShadow(t *testing.T) {
 }
 
 func TestShadowAfterClose(t *testing.T) {
+	t.Parallel()
 	f := shadowFixture(t, flagmigrate.ShadowOptions{})
 	_ = f.store.Close()
 	_ = f.store.Close() // idempotent
@@ -208,6 +209,7 @@ func TestFlushHonoursContext(t *testing.T) {
 // TestShadowCallerMayModifyResult: the caller owns what it is served, even
 // while the background comparison runs (checked by -race).
 func TestShadowCallerMayModifyResult(t *testing.T) {
+	t.Parallel()
 	f := shadowFixture(t, flagmigrate.ShadowOptions{})
 	f.new.Set("", testutil.Fault{Delay: 5 * time.Millisecond})
 	e, err := f.store.FindEventByID(t.Context(), "acct", "e1")
@@ -230,6 +232,7 @@ func TestShadowCallerMayModifyResult(t *testing.T) {
 }
 
 func TestCompareSampling(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason    string
 		rate      float64
@@ -272,6 +275,7 @@ func TestCompareSampling(t *testing.T) {
 }
 
 func TestShadowRechecksBeforeReporting(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason      string
 		healed      bool
@@ -309,6 +313,7 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 // re-read of the authoritative store is counted as a recheck, not as a
 // caller's read.
 func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
+	t.Parallel()
 	old := memstore.New()
 	if err := old.StoreEvent(t.Context(), flagmigrate.Event{AccountID: "a", ID: "1", Type: "t", Time: time.UnixMilli(1)}); err != nil {
 		t.Fatal(err)

@@ -50,6 +50,7 @@ func (b *syncBuffer) String() string {
 // flag key per interval, with the count of those held back, while every
 // failure still reaches the observers that count.
 func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
+	t.Parallel()
 	ld := testutil.NewLDClient(t, ldtestdata.DataSource())
 	write := func(s *flagmigrate.MigratingStore, id string) {
 		t.Helper()

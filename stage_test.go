@@ -79,6 +79,7 @@ func onlyOp(t *testing.T, flags *flagtest.Client) flagtest.Op {
 }
 
 func TestStagesRouteAsLaunchDarklyDocuments(t *testing.T) {
+	t.Parallel()
 	for _, st := range migStages {
 		t.Run(string(st.stage), func(t *testing.T) {
 			f, flags := stageFixture(t, st.stage)
@@ -157,6 +158,7 @@ func TestStagesRouteAsLaunchDarklyDocuments(t *testing.T) {
 }
 
 func TestStageOutcomes(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason      string
 		stage       flagmigrate.Stage
@@ -228,6 +230,7 @@ func TestStageOutcomes(t *testing.T) {
 func ptr[T any](v T) *T { return &v }
 
 func TestStageCheckRatio(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason    string
 		ratio     int
@@ -256,6 +259,7 @@ func TestStageCheckRatio(t *testing.T) {
 // TestStageFlagFailure: a stage flag that cannot be evaluated routes as
 // off, the failure is reported, and the operation is still measured.
 func TestStageFlagFailure(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		flags  *flagtest.Client
@@ -286,6 +290,7 @@ func TestStageFlagFailure(t *testing.T) {
 // LaunchDarkly's Migrator measures a failed read: both stores invoked, an
 // error on the candidate, and the observer told of the call.
 func TestStageCandidatePanic(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		stage  flagmigrate.Stage
@@ -340,6 +345,7 @@ func TestStageCandidatePanic(t *testing.T) {
 // fails, the consistency of the two original reads (both succeeded) is
 // still measured, as LaunchDarkly's Migrator measures it.
 func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
+	t.Parallel()
 	f, flags := stageFixture(t, flagmigrate.StageShadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
 	f.seed(t, "old", fixture.WithValue("acct", "e1", 1)) // not yet in new: missing in new
 	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
@@ -367,6 +373,7 @@ func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 }
 
 func TestStageNeedsStageClient(t *testing.T) {
+	t.Parallel()
 	type boolOnly struct{ flagmigrate.FlagClient }
 	_, err := flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), boolOnly{flagtest.New()}, flagmigrate.WithStageFlag("k"))
 	if !errors.Is(err, flagmigrate.ErrInvalidArgument) {

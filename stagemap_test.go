@@ -7,6 +7,7 @@ import (
 )
 
 func TestFlagStateStage(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		reason string
 		f      flagmigrate.FlagState

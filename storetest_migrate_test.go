@@ -18,6 +18,7 @@ import (
 // Every run also checks that the two stores end equal and that no dual
 // read disagreed.
 func TestMigratingStoreConformance(t *testing.T) {
+	t.Parallel()
 	type mode struct {
 		name  string
 		flags func() flagmigrate.FlagClient

@@ -28,6 +28,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/mongodao"
 	"github.com/flagmigrate/flagmigrate/repairlog"
+	"go.uber.org/goleak"
 )
 
 // The CLI is tested end to end: the built binary against the real servers
@@ -63,6 +64,13 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if binPath != "" {
 		os.RemoveAll(filepath.Dir(binPath))
+	}
+	if code == 0 {
+		// No goroutine of the in-process commands may outlive the tests.
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
