@@ -41,20 +41,6 @@ const (
 	DefaultBreakerFailures      = defaultBreakerFailures
 )
 
-// RingLog is the default repair log, for its tests.
-type RingLog = ringLog
-
-// NewRingRepairLog is the default repair log's constructor.
-func NewRingRepairLog(limit int, onDrop func(RepairEntry)) *RingLog {
-	return newRingRepairLog(limit, onDrop)
-}
-
-// Entries returns the ring's entries.
-func (r *ringLog) Entries() []RepairEntry { return r.l.Entries() }
-
-// RingDropped returns how many entries ring l dropped.
-func RingDropped(l *RingLog) int64 { return l.l.Dropped() }
-
 // Classify compares two results as a dual read does with the default
 // options (or opts), for the tests of the comparison.
 func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {

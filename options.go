@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/migration"
+	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -79,7 +80,7 @@ func (c *config) validate() error {
 	c.observer = migration.MultiObserver(c.observer) // each hook guarded
 	if c.repair == nil {
 		obs := c.observer
-		c.repair = newRingRepairLog(c.defaultRepairLimit, func(e RepairEntry) {
+		c.repair = repairlog.NewRing(c.defaultRepairLimit, func(e RepairEntry) {
 			if obs.RepairDropped != nil {
 				obs.RepairDropped(context.Background(), e)
 			}

@@ -15,28 +15,6 @@ import (
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
-func TestRingRepairLogDropsTheOldest(t *testing.T) {
-	t.Parallel()
-	var dropped []string
-	l := flagmigrate.NewRingRepairLog(2, func(e flagmigrate.RepairEntry) { dropped = append(dropped, e.Key) })
-	for _, k := range []string{"a", "b", "c", "d"} {
-		e := flagmigrate.RepairEntry{Call: flagmigrate.Call{AccountID: "acct", Key: k}, Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}
-		if err := l.Record(t.Context(), e); err != nil {
-			t.Errorf("Record(%s) = %v: a ring log never refuses", k, err)
-		}
-	}
-	var kept []string
-	for e, err := range l.RepairEntries(t.Context()) {
-		if err != nil {
-			t.Fatal(err)
-		}
-		kept = append(kept, e.Key)
-	}
-	if !slices.Equal(kept, []string{"c", "d"}) || !slices.Equal(dropped, []string{"a", "b"}) || flagmigrate.RingDropped(l) != 2 {
-		t.Errorf("kept %v, dropped %v (count %d); want the newest two kept and the oldest two dropped", kept, dropped, flagmigrate.RingDropped(l))
-	}
-}
-
 // TestDefaultRepairLogNeverFailsTheCall: without WithRepairLog, a full
 // repair log must not turn writes that landed into caller errors; the
 // overflow is reported, and the kept entries can be replayed.

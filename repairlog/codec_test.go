@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/migration"
 )
 
@@ -52,7 +52,7 @@ func TestLineFormat(t *testing.T) {
 		{"an unknown side", `{"target":"middle","source":"old"}`},
 		{"a missing side", `{"target":"new"}`},
 	} {
-		if _, err := unmarshal([]byte(tc.line)); !errors.Is(err, flagmigrate.ErrInvalidArgument) {
+		if _, err := unmarshal([]byte(tc.line)); !errors.Is(err, eventstore.ErrInvalidArgument) {
 			t.Errorf("%s: %v, want ErrInvalidArgument", tc.reason, err)
 		}
 	}
