@@ -7,6 +7,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // BenchmarkClassifyNesting classifies two events that differ in one leaf,
@@ -42,7 +43,7 @@ func BenchmarkClassifyNesting(b *testing.B) {
 		size := fixture.Nodes(old.Data) + fixture.Nodes(new.Data)
 		b.Run(fmt.Sprintf("depth=%d/width=%d", shape.depth, shape.width), func(b *testing.B) {
 			for b.Loop() {
-				if v, _ := flagmigrate.Classify(old, nil, new, nil); v != flagmigrate.VerdictDifferent {
+				if v, _ := flagmigrate.Classify(old, nil, new, nil); v != migration.VerdictDifferent {
 					b.Fatalf("verdict %v", v)
 				}
 			}

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 )
 
@@ -82,7 +83,7 @@ func BenchmarkDualReadLatency(b *testing.B) {
 	var candStart atomic.Int64
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: time.Millisecond,
 		Before: func(context.Context) error { candStart.Store(time.Now().UnixNano()); return nil }})
-	dual, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(flagmigrate.Observer{}))
+	dual, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(migration.Observer{}))
 	defer dual.Close()
 	migrator := benchMigrator(b, client, old, new, ldmigration.Concurrent)
 	ctx := context.Background()
@@ -134,7 +135,7 @@ func BenchmarkShadowAdded(b *testing.B) {
 	}
 	old := &ownTimeStore{EventStore: testutil.NewFaultStore("old", oldMem, nil).Set("", testutil.Fault{Delay: time.Millisecond, Spin: true})}
 	new := testutil.NewFaultStore("new", newMem, nil).Set("", testutil.Fault{Delay: 10 * time.Millisecond})
-	shadow, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(flagmigrate.Observer{}),
+	shadow, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), flagmigrate.WithObserver(migration.Observer{}),
 		flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{Timeout: time.Second, MaxInFlight: 256}))
 	defer shadow.Close()
 	ctx := context.Background()

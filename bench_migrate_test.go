@@ -13,6 +13,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-sdk-common/v3/ldmigration"
 	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
@@ -102,7 +103,7 @@ func BenchmarkOldOnlyOverhead(b *testing.B) {
 	if err := old.StoreEvent(context.Background(), evt); err != nil {
 		b.Fatal(err)
 	}
-	quiet := []flagmigrate.Option{flagmigrate.WithObserver(flagmigrate.Observer{})}
+	quiet := []flagmigrate.Option{flagmigrate.WithObserver(migration.Observer{})}
 	flags4, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), quiet...)
 	stage, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client), append(quiet, flagmigrate.WithStageFlag(benchStageKey))...)
 	defaults, _ := flagmigrate.NewMigratingStore(old, new, ldflags.New(client)) // slog observer, routing check
@@ -264,6 +265,6 @@ func benchShadowLatency(b *testing.B, incumbentDelay, candidateDelay time.Durati
 		compared += n
 	}
 	b.ReportMetric(float64(compared), "shadow-compared")
-	b.ReportMetric(float64(s.Dropped[flagmigrate.DropFull]), "shadow-dropped")
+	b.ReportMetric(float64(s.Dropped[migration.DropFull]), "shadow-dropped")
 	b.ReportMetric(0, "ns/op")
 }

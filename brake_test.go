@@ -22,19 +22,19 @@ import (
 // brakeObserver records brake changes.
 type brakeObserver struct {
 	mu      sync.Mutex
-	changes []flagmigrate.BrakeState
+	changes []migration.BrakeState
 }
 
-func (o *brakeObserver) BrakeChanged(_ context.Context, c flagmigrate.BrakeState) {
+func (o *brakeObserver) BrakeChanged(_ context.Context, c migration.BrakeState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.changes = append(o.changes, c)
 }
 
-func (o *brakeObserver) all() []flagmigrate.BrakeState {
+func (o *brakeObserver) all() []migration.BrakeState {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	return append([]flagmigrate.BrakeState(nil), o.changes...)
+	return append([]migration.BrakeState(nil), o.changes...)
 }
 
 // brakeFlags sets the four flags for everyone.
@@ -61,7 +61,7 @@ func newBrakeRig(t *testing.T, o flagmigrate.BrakeOptions, opts ...flagmigrate.O
 	var err error
 	r.store, err = flagmigrate.NewMigratingStore(r.old, r.new, r.flags, append([]flagmigrate.Option{
 		flagmigrate.WithBrake(o), flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(migration.ObserverOf(r.obs), r.stats.Observer())),
+		flagmigrate.WithObserver(migration.MultiObserver(migration.ObserverOf(r.obs), r.stats.Observer())),
 	}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
@@ -94,22 +94,22 @@ func TestBrakeTrips(t *testing.T) {
 		reason  string
 		plant   func(r *brakeRig)
 		op      func(r *brakeRig, i int) error
-		want    flagmigrate.BrakeReason
+		want    migration.BrakeReason
 		newCall string // the new store's operation the samples come from
 	}{
 		{"the new store fails every read", func(r *brakeRig) {
 			r.seed(t, evt, &evt)
 			r.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
 		}, func(r *brakeRig, _ int) error { _, err := r.store.FindEventByID(r.ctx, "acct-1", "e1"); return err },
-			flagmigrate.BrakeErrors, eventstore.OpFindEventByID},
+			migration.BrakeErrors, eventstore.OpFindEventByID},
 		{"the new store fails every write (its breaker skipping it counts as failing)", func(r *brakeRig) {
 			r.new.Set(eventstore.OpStoreEvent, testutil.Fault{Err: errMigBoom})
 		}, func(r *brakeRig, i int) error {
 			return r.store.StoreEvent(r.ctx, fixture.WithValue("acct-1", fmt.Sprint("w", i), i))
-		}, flagmigrate.BrakeErrors, ""},
+		}, migration.BrakeErrors, ""},
 		{"the new store answers with other data (a codec bug)", func(r *brakeRig) { r.seed(t, evt, &bug) },
 			func(r *brakeRig, _ int) error { _, err := r.store.FindEventByID(r.ctx, "acct-1", "e1"); return err },
-			flagmigrate.BrakeMismatches, eventstore.OpFindEventByID},
+			migration.BrakeMismatches, eventstore.OpFindEventByID},
 	} {
 		t.Run(tc.reason, func(t *testing.T) {
 			r := newBrakeRig(t, flagmigrate.BrakeOptions{})
@@ -259,7 +259,7 @@ func (s *flakyStore) FindEventByID(ctx context.Context, accountID, id string) (f
 func TestBrakeKeepsWritingOld(t *testing.T) {
 	t.Parallel()
 	for combo := range 16 {
-		f := flagmigrate.FlagState{OldWrite: combo&1 != 0, NewWrite: combo&2 != 0, OldRead: combo&4 != 0, NewRead: combo&8 != 0}
+		f := migration.FlagState{OldWrite: combo&1 != 0, NewWrite: combo&2 != 0, OldRead: combo&4 != 0, NewRead: combo&8 != 0}
 		t.Run(fmt.Sprintf("%+v", f), func(t *testing.T) {
 			r := newBrakeRig(t, flagmigrate.BrakeOptions{Window: 10, MinSamples: 5})
 			brakeFlags(r.flags, f.OldWrite, f.NewWrite, f.OldRead, f.NewRead)
@@ -288,7 +288,7 @@ func TestBrakeKeepsWritingOld(t *testing.T) {
 			if !wo && oldWrites != 0 {
 				t.Errorf("the brake wrote the old store %d times though its flags are off (it cannot help there)", oldWrites)
 			}
-			touchesNew := f.Authoritative() == flagmigrate.SideNew || combo&2 != 0 || f.NewRead
+			touchesNew := f.Authoritative() == migration.SideNew || combo&2 != 0 || f.NewRead
 			braked := r.store.Brakes()
 			if touchesNew != (len(braked) == 1) {
 				t.Fatalf("braked %v; the flags route to the new store: %v", braked, touchesNew)
@@ -344,7 +344,7 @@ func TestBrakeReleases(t *testing.T) {
 		r.flags.Set(flagmigrate.DefaultFlagKeys().NewRead, false) // an operator turns dual reads off
 		read(r)
 		ch := r.obs.all()
-		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != flagmigrate.ReleaseFlagChange {
+		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != migration.ReleaseFlagChange {
 			t.Fatalf("after a flag change: braked %v, changes %+v", r.store.Brakes(), ch)
 		}
 		r.flags.Set(flagmigrate.DefaultFlagKeys().NewRead, true) // and on again
@@ -377,7 +377,7 @@ func TestBrakeReleases(t *testing.T) {
 		newReads := r.new.Count(eventstore.OpFindEventByID)
 		read(r)
 		ch := r.obs.all()
-		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != flagmigrate.ReleaseCooldown ||
+		if len(r.store.Brakes()) != 0 || len(ch) != 2 || ch[1].Released != migration.ReleaseCooldown ||
 			r.new.Count(eventstore.OpFindEventByID) != newReads+1 {
 			t.Fatalf("after the cooldown: braked %v, changes %+v", r.store.Brakes(), ch)
 		}

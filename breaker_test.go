@@ -16,6 +16,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/google/go-cmp/cmp"
 	"go.uber.org/goleak"
@@ -110,9 +111,9 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 				}
 			}
 			obs.mu.Lock()
-			states := append([]flagmigrate.StoreState(nil), obs.states...)
+			states := append([]migration.StoreState(nil), obs.states...)
 			obs.mu.Unlock()
-			if len(states) != 1 || !states[0].Down || states[0].Side != flagmigrate.SideNew || states[0].Failures != 3 {
+			if len(states) != 1 || !states[0].Down || states[0].Side != migration.SideNew || states[0].Failures != 3 {
 				t.Fatalf("states %+v, want the new store down after 3 failures", states)
 			}
 
@@ -149,13 +150,13 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 				t.Errorf("%d writes to the store at once, want one probe at a time", maxIn)
 			}
 			obs.mu.Lock()
-			states = append([]flagmigrate.StoreState(nil), obs.states...)
+			states = append([]migration.StoreState(nil), obs.states...)
 			var probes, secondaries int
 			for _, c := range obs.calls {
 				switch {
-				case c.Side == flagmigrate.SideNew && c.Role == flagmigrate.RoleProbe:
+				case c.Side == migration.SideNew && c.Role == migration.RoleProbe:
 					probes++
-				case c.Side == flagmigrate.SideNew && c.Role == flagmigrate.RoleSecondary:
+				case c.Side == migration.SideNew && c.Role == migration.RoleSecondary:
 					secondaries++
 				}
 			}
@@ -261,10 +262,10 @@ func TestDownCandidateIsNotRead(t *testing.T) {
 		f.obs.mu.Lock()
 		cs := slices.Clone(f.obs.comparisons)
 		f.obs.mu.Unlock()
-		if len(cs) != 1 || cs[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(cs[0].NewErr, flagmigrate.ErrStoreDown) || cs[0].OldErr != nil {
+		if len(cs) != 1 || cs[0].Verdict != migration.VerdictErrorInNew || !errors.Is(cs[0].NewErr, flagmigrate.ErrStoreDown) || cs[0].OldErr != nil {
 			t.Errorf("shadow %v: comparisons %+v, want one error in new matching ErrStoreDown", shadow, cs)
 		}
-		if b := f.store.Brakes(); len(b) != 1 || b[0].Reason != flagmigrate.BrakeErrors || b[0].Bad != 2 {
+		if b := f.store.Brakes(); len(b) != 1 || b[0].Reason != migration.BrakeErrors || b[0].Bad != 2 {
 			t.Errorf("shadow %v: brakes %+v, want acct braked on 2 errors of the new store", shadow, b)
 		}
 	}

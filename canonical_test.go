@@ -20,11 +20,11 @@ import (
 // through StoreEvent.
 type canonSpy struct {
 	eventstore.EventStore // a memstore, without its own StoreCanonical
-	mu          sync.Mutex
-	canonical   []eventstore.Event
-	plain       int
-	takeAllocs  float64
-	canonicalOK bool // has StoreCanonical
+	mu                    sync.Mutex
+	canonical             []eventstore.Event
+	plain                 int
+	takeAllocs            float64
+	canonicalOK           bool // has StoreCanonical
 }
 
 func (s *canonSpy) StoreEvent(ctx context.Context, evt eventstore.Event) error {

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -31,28 +32,28 @@ func TestClassify(t *testing.T) {
 		reason         string
 		old, new       any
 		oldErr, newErr error
-		want           flagmigrate.Verdict
+		want           migration.Verdict
 		wantPaths      []string
 	}{
-		{"equal events", e, e, nil, nil, flagmigrate.VerdictMatch, nil},
-		{"a data field differs", e, other, nil, nil, flagmigrate.VerdictDifferent, []string{`Data["v"]`}},
-		{"the time differs", e, later, nil, nil, flagmigrate.VerdictDifferent, []string{"Time"}},
-		{"a nested field differs: the path goes down to it", nested, nested2, nil, nil, flagmigrate.VerdictDifferent,
+		{"equal events", e, e, nil, nil, migration.VerdictMatch, nil},
+		{"a data field differs", e, other, nil, nil, migration.VerdictDifferent, []string{`Data["v"]`}},
+		{"the time differs", e, later, nil, nil, migration.VerdictDifferent, []string{"Time"}},
+		{"a nested field differs: the path goes down to it", nested, nested2, nil, nil, migration.VerdictDifferent,
 			[]string{`Data["items"][1]["name"]`}},
-		{"both not found", flagmigrate.Event{}, flagmigrate.Event{}, notFound, notFound, flagmigrate.VerdictMatch, nil},
-		{"not backfilled yet", e, flagmigrate.Event{}, nil, notFound, flagmigrate.VerdictMissingInNew, nil},
-		{"only in new", flagmigrate.Event{}, e, notFound, nil, flagmigrate.VerdictMissingInOld, nil},
-		{"old fails", flagmigrate.Event{}, e, errMigBoom, nil, flagmigrate.VerdictErrorInOld, nil},
-		{"old fails while new finds nothing", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, notFound, flagmigrate.VerdictErrorInOld, nil},
-		{"both fail: old's error ranks first", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, errMigBoom, flagmigrate.VerdictErrorInOld, nil},
-		{"new fails", e, flagmigrate.Event{}, nil, errMigBoom, flagmigrate.VerdictErrorInNew, nil},
+		{"both not found", flagmigrate.Event{}, flagmigrate.Event{}, notFound, notFound, migration.VerdictMatch, nil},
+		{"not backfilled yet", e, flagmigrate.Event{}, nil, notFound, migration.VerdictMissingInNew, nil},
+		{"only in new", flagmigrate.Event{}, e, notFound, nil, migration.VerdictMissingInOld, nil},
+		{"old fails", flagmigrate.Event{}, e, errMigBoom, nil, migration.VerdictErrorInOld, nil},
+		{"old fails while new finds nothing", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, notFound, migration.VerdictErrorInOld, nil},
+		{"both fail: old's error ranks first", flagmigrate.Event{}, flagmigrate.Event{}, errMigBoom, errMigBoom, migration.VerdictErrorInOld, nil},
+		{"new fails", e, flagmigrate.Event{}, nil, errMigBoom, migration.VerdictErrorInNew, nil},
 		{"both refuse the same bad cursor", flagmigrate.Page{}, flagmigrate.Page{},
-			fmt.Errorf("a: %w", eventstore.ErrInvalidCursor), fmt.Errorf("b: %w", eventstore.ErrInvalidCursor), flagmigrate.VerdictMatch, nil},
-		{"a nil and an empty page are equal", flagmigrate.Page{}, flagmigrate.Page{Events: []flagmigrate.Event{}}, nil, nil, flagmigrate.VerdictMatch, nil},
+			fmt.Errorf("a: %w", eventstore.ErrInvalidCursor), fmt.Errorf("b: %w", eventstore.ErrInvalidCursor), migration.VerdictMatch, nil},
+		{"a nil and an empty page are equal", flagmigrate.Page{}, flagmigrate.Page{Events: []flagmigrate.Event{}}, nil, nil, migration.VerdictMatch, nil},
 		{"an event missing from a page", flagmigrate.Page{Events: []flagmigrate.Event{e, other}}, flagmigrate.Page{Events: []flagmigrate.Event{e}},
-			nil, nil, flagmigrate.VerdictDifferent, []string{"Events[1]"}},
+			nil, nil, migration.VerdictDifferent, []string{"Events[1]"}},
 		{"pages with different cursors", flagmigrate.Page{NextCursor: "a"}, flagmigrate.Page{NextCursor: "b"}, nil, nil,
-			flagmigrate.VerdictDifferent, []string{"NextCursor"}},
+			migration.VerdictDifferent, []string{"NextCursor"}},
 	} {
 		got, paths := flagmigrate.Classify(tc.old, tc.oldErr, tc.new, tc.newErr)
 		if got != tc.want {
@@ -67,12 +68,12 @@ func TestClassify(t *testing.T) {
 func TestClassifyOptions(t *testing.T) {
 	t.Parallel()
 	a, b := fixture.WithValue("acct", "e1", "x"), fixture.WithValue("acct", "e1", "y")
-	if v, _ := flagmigrate.Classify(a, nil, b, nil, cmpopts.IgnoreFields(flagmigrate.Event{}, "Data")); v != flagmigrate.VerdictMatch {
+	if v, _ := flagmigrate.Classify(a, nil, b, nil, cmpopts.IgnoreFields(flagmigrate.Event{}, "Data")); v != migration.VerdictMatch {
 		t.Errorf("ignoring Data: %v, want match", v)
 	}
 	type private struct{ x int }
 	v, paths := flagmigrate.Classify(private{1}, nil, private{2}, nil)
-	if v != flagmigrate.VerdictDifferent || len(paths) != 1 || !strings.Contains(paths[0], "comparison failed") {
+	if v != migration.VerdictDifferent || len(paths) != 1 || !strings.Contains(paths[0], "comparison failed") {
 		t.Errorf("an uncomparable type: %v %v, want a reported failure, not a panic", v, paths)
 	}
 }
@@ -86,7 +87,7 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
 	}
-	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != migration.VerdictMatch {
 		t.Errorf("verdicts %v, want match with the ignored field", v)
 	}
 }
@@ -94,9 +95,9 @@ func TestCompareOptionsConfigurable(t *testing.T) {
 func TestSlogObserverHidesValues(t *testing.T) {
 	t.Parallel()
 	secret := "alice@example.com"
-	mm := flagmigrate.Comparison{
-		Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1"}, Verdict: flagmigrate.VerdictDifferent,
-		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
+	mm := migration.Comparison{
+		Call: flagmigrate.Call{Op: eventstore.OpFindEventByID, AccountID: "acct", Key: "e1"}, Verdict: migration.VerdictDifferent,
+		Paths: []string{`Data["email"]`}, Served: migration.SideOld,
 		Old: fixture.WithValue("acct", "e1", secret), New: fixture.WithValue("acct", "e1", "bob@example.com"),
 	}
 	for _, tc := range []struct {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -21,7 +22,7 @@ func TestCustomCompareOptionsAreBounded(t *testing.T) {
 	var calls int
 	counting := cmp.FilterPath(func(cmp.Path) bool { calls++; return false }, cmp.Ignore())
 	v, paths := flagmigrate.Classify(old, nil, new, nil, cmpopts.EquateEmpty(), counting)
-	if v != flagmigrate.VerdictDifferent || len(paths) == 0 || !strings.Contains(paths[len(paths)-1], "too large") {
+	if v != migration.VerdictDifferent || len(paths) == 0 || !strings.Contains(paths[len(paths)-1], "too large") {
 		t.Errorf("verdict %v, paths %v; want different, stopped as too large", v, paths)
 	}
 	if calls > 1<<15 {
@@ -29,7 +30,7 @@ func TestCustomCompareOptionsAreBounded(t *testing.T) {
 	}
 	// Small values are compared in full, with the options.
 	v, paths = flagmigrate.Classify(fixture.WithValue("acct", "e1", []any{int64(1)}), nil, fixture.WithValue("acct", "e1", []any{int64(2)}), nil, cmpopts.EquateEmpty())
-	if v != flagmigrate.VerdictDifferent || !slices.Equal(paths, []string{`Data["v"][0]`}) {
+	if v != migration.VerdictDifferent || !slices.Equal(paths, []string{`Data["v"][0]`}) {
 		t.Errorf("a small difference with custom options: %v %v", v, paths)
 	}
 }

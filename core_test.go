@@ -91,19 +91,19 @@ func TestGenericCore(t *testing.T) {
 		id      string
 		want    string
 		wantErr error
-		verdict flagmigrate.Verdict
+		verdict migration.Verdict
 	}{
-		{"equal in both", "p1", "Ada", nil, flagmigrate.VerdictMatch},
-		{"only in old: the DAO's own not-found sentinel classifies it", "p2", "Grace", nil, flagmigrate.VerdictMissingInNew},
-		{"only in new: old's not-found is served", "p3", "", errNoProfile, flagmigrate.VerdictMissingInOld},
-		{"in neither", "p4", "", errNoProfile, flagmigrate.VerdictMatch},
+		{"equal in both", "p1", "Ada", nil, migration.VerdictMatch},
+		{"only in old: the DAO's own not-found sentinel classifies it", "p2", "Grace", nil, migration.VerdictMissingInNew},
+		{"only in new: old's not-found is served", "p3", "", errNoProfile, migration.VerdictMissingInOld},
+		{"in neither", "p4", "", errNoProfile, migration.VerdictMatch},
 	} {
 		obs.comparisons = nil
 		got, err := get(tc.id)
 		if got != tc.want || !errors.Is(err, tc.wantErr) {
 			t.Errorf("%s: Get = %q, %v; want %q, %v", tc.reason, got, err, tc.want, tc.wantErr)
 		}
-		if v := obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{tc.verdict}) {
+		if v := obs.verdicts(); !slices.Equal(v, []migration.Verdict{tc.verdict}) {
 			t.Errorf("%s: verdicts %v, want %v", tc.reason, v, tc.verdict)
 		}
 	}
@@ -111,7 +111,7 @@ func TestGenericCore(t *testing.T) {
 	if err := put("p5", "Barbara"); err != nil {
 		t.Errorf("a failing secondary fails the call: %v", err)
 	}
-	if e := repairs.Entries(); len(e) != 1 || e[0].Key != "p5" || e[0].Op != "Put" || e[0].Target != flagmigrate.SideNew {
+	if e := repairs.Entries(); len(e) != 1 || e[0].Key != "p5" || e[0].Op != "Put" || e[0].Target != migration.SideNew {
 		t.Errorf("repair entries %+v", e)
 	}
 }
@@ -195,8 +195,8 @@ func TestCancelAfterAuthoritativeWrite(t *testing.T) {
 		if inNew != tc.wantInNew || (len(entries) == 1) != tc.wantRepair || !inNew && len(entries) == 0 {
 			t.Errorf("%s: in new %v, repair entries %+v: torn silently or unexpectedly", tc.reason, inNew, entries)
 		}
-		if tc.wantRepair && !slices.ContainsFunc(entries, func(e flagmigrate.RepairEntry) bool {
-			return e.Target == flagmigrate.SideNew && e.AccountID == "acct" && e.Key == "e1"
+		if tc.wantRepair && !slices.ContainsFunc(entries, func(e migration.RepairEntry) bool {
+			return e.Target == migration.SideNew && e.AccountID == "acct" && e.Key == "e1"
 		}) {
 			t.Errorf("%s: repair entries %+v", tc.reason, entries)
 		}
@@ -218,7 +218,7 @@ func TestCancelledBeforeWriting(t *testing.T) {
 
 type failingRepairs struct{}
 
-func (failingRepairs) Record(context.Context, flagmigrate.RepairEntry) error { return errMigBoom }
+func (failingRepairs) Record(context.Context, migration.RepairEntry) error { return errMigBoom }
 
 func TestUnrecordedRepairFailsTheCall(t *testing.T) {
 	t.Parallel()
@@ -255,13 +255,13 @@ func TestConcurrentWrites(t *testing.T) {
 		oldErr      error
 		newErr      error
 		wantErr     error
-		wantRepairs []flagmigrate.RepairEntry
+		wantRepairs []migration.RepairEntry
 	}{
 		{"both succeed", nil, nil, nil, nil},
 		{"the secondary fails: recorded", nil, errMigBoom, nil,
-			[]flagmigrate.RepairEntry{{Target: flagmigrate.SideNew, Source: flagmigrate.SideOld}}},
+			[]migration.RepairEntry{{Target: migration.SideNew, Source: migration.SideOld}}},
 		{"the authoritative fails and the secondary lands: an orphan, recorded", errMigBoom, nil, errMigBoom,
-			[]flagmigrate.RepairEntry{{Target: flagmigrate.SideOld, Source: flagmigrate.SideNew, Orphan: true}}},
+			[]migration.RepairEntry{{Target: migration.SideOld, Source: migration.SideNew, Orphan: true}}},
 		{"both fail", errMigBoom, errMigBoom, errMigBoom, nil},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), flagmigrate.WithConcurrentWrites())
@@ -275,9 +275,9 @@ func TestConcurrentWrites(t *testing.T) {
 		if !errors.Is(err, tc.wantErr) || (err == nil) != (tc.wantErr == nil) {
 			t.Errorf("%s: err %v, want %v", tc.reason, err, tc.wantErr)
 		}
-		var got []flagmigrate.RepairEntry
+		var got []migration.RepairEntry
 		for _, e := range f.repairs.Entries() {
-			got = append(got, flagmigrate.RepairEntry{Target: e.Target, Source: e.Source, Orphan: e.Orphan})
+			got = append(got, migration.RepairEntry{Target: e.Target, Source: e.Source, Orphan: e.Orphan})
 			if strings.Contains(e.Error, testutil.ErrNoOverlap.Error()) {
 				t.Errorf("%s: a write waited in vain for the other: %+v", tc.reason, e)
 			}
@@ -310,7 +310,7 @@ func TestCandidatePanicIsAnError(t *testing.T) {
 			t.Errorf("the incumbent's result must be served: %v", err)
 		}
 		_ = s.Close()
-		if v := obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{flagmigrate.VerdictErrorInNew}) {
+		if v := obs.verdicts(); !slices.Equal(v, []migration.Verdict{migration.VerdictErrorInNew}) {
 			t.Errorf("verdicts %v, want error in new", v)
 		}
 		// The panic keeps its value and where it happened.

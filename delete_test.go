@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -21,7 +22,7 @@ func TestDeleteReachesBothStoresAuthoritativeFirst(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		reason string
-		flags  flagmigrate.FlagState
+		flags  migration.FlagState
 		first  string
 	}{
 		{"old writes only: the new store may hold a backfilled copy", fs(true, false, true, false), "old"},
@@ -68,7 +69,7 @@ func TestFailedSecondaryDeleteIsRepaired(t *testing.T) {
 		t.Fatalf("a failing secondary delete fails the call: %v", err)
 	}
 	entries := f.repairs.Entries()
-	if len(entries) != 1 || entries[0].Kind != flagmigrate.KindDelete || entries[0].Target != flagmigrate.SideNew || entries[0].Key != "e1" {
+	if len(entries) != 1 || entries[0].Kind != migration.KindDelete || entries[0].Target != migration.SideNew || entries[0].Key != "e1" {
 		t.Fatalf("repair entries %+v, want one delete of e1 on new", entries)
 	}
 	if !f.has("new", "acct", "e1") || f.has("old", "acct", "e1") {
@@ -172,7 +173,7 @@ func TestWriteValueAndGenericDeletes(t *testing.T) {
 		t.Errorf("WriteValue = %d, %v (old %d); want the authoritative 11", v, err, oldD.m["k"])
 	}
 	del := func(k string) (int, error) {
-		return flagmigrate.WriteValue(t.Context(), m, flagmigrate.Call{Op: "Del", AccountID: "a", Key: k, Kind: flagmigrate.KindDelete},
+		return flagmigrate.WriteValue(t.Context(), m, flagmigrate.Call{Op: "Del", AccountID: "a", Key: k, Kind: migration.KindDelete},
 			func(ctx context.Context, d *kvDAO) (int, error) { return d.del(k) })
 	}
 	newD.m["only-new"] = 5

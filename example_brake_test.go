@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // The brake takes an account whose new store keeps failing off dual reads:
@@ -25,7 +26,7 @@ func ExampleWithBrake() {
 		Set(eventstore.OpFindEventByID, testutil.Fault{Err: errors.New("throttled")})
 	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags,
 		flagmigrate.WithBrake(flagmigrate.BrakeOptions{}),
-		flagmigrate.WithObserver(flagmigrate.Observer{})) // the default logs the trip at Error
+		flagmigrate.WithObserver(migration.Observer{})) // the default logs the trip at Error
 	defer store.Close()
 	_ = store.StoreEvent(ctx, fixture.WithValue("acct-1", "e1", 1))
 

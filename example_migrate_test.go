@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -54,7 +55,7 @@ func ExampleNewMigratingStore() {
 // and reports each operation's measurements to the flag client's tracker
 // (with package ldflags, back to LaunchDarkly with TrackMigrationOp).
 func ExampleWithStageFlag() {
-	flags := flagtest.New().SetStage("events-migration", flagmigrate.StageLive)
+	flags := flagtest.New().SetStage("events-migration", migration.StageLive)
 	oldStore, newStore := memstore.New(), memstore.New()
 	store, _ := flagmigrate.NewMigratingStore(oldStore, newStore, flags, flagmigrate.WithStageFlag("events-migration"))
 	defer store.Close()
@@ -89,8 +90,8 @@ func ExampleNewMigration() {
 		Set("events-mongo-read", true).Set("events-dynamo-read", true)
 	m, err := flagmigrate.NewMigration[profiles](oldDAO, newDAO, flags,
 		flagmigrate.WithNotFound(func(err error) bool { return errors.Is(err, errNoProfile) }),
-		flagmigrate.WithObserver(flagmigrate.Observer{Compared: func(_ context.Context, c flagmigrate.Comparison) {
-			if c.Verdict != flagmigrate.VerdictMatch {
+		flagmigrate.WithObserver(migration.Observer{Compared: func(_ context.Context, c migration.Comparison) {
+			if c.Verdict != migration.VerdictMatch {
 				fmt.Println("mismatch:", c.Op, c.Key, c.Verdict)
 			}
 		}}))
@@ -173,9 +174,9 @@ func ExampleSlogObserver() {
 		},
 	}))
 	o := flagmigrate.SlogObserver(flagmigrate.SlogOptions{Logger: logger})
-	o.Compared(context.Background(), flagmigrate.Comparison{
-		Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1"}, Verdict: flagmigrate.VerdictDifferent,
-		Paths: []string{`Data["email"]`}, Served: flagmigrate.SideOld,
+	o.Compared(context.Background(), migration.Comparison{
+		Call: flagmigrate.Call{Op: "FindEventByID", AccountID: "acct-1", Key: "evt-1"}, Verdict: migration.VerdictDifferent,
+		Paths: []string{`Data["email"]`}, Served: migration.SideOld,
 		Old: "alice@example.com", New: "bob@example.com",
 	})
 	// Output:
@@ -184,8 +185,8 @@ func ExampleSlogObserver() {
 
 // A FlagState tells whether four flag values are safe together.
 func ExampleFlagState_Danger() {
-	fmt.Printf("%q\n", flagmigrate.FlagState{OldWrite: true, NewWrite: true, OldRead: true}.Danger())
-	fmt.Println(flagmigrate.FlagState{OldWrite: true, NewRead: true}.Danger())
+	fmt.Printf("%q\n", migration.FlagState{OldWrite: true, NewWrite: true, OldRead: true}.Danger())
+	fmt.Println(migration.FlagState{OldWrite: true, NewRead: true}.Danger())
 	// Output:
 	// ""
 	// new_read_not_written
@@ -196,7 +197,7 @@ func ExampleWithRepairLog() {
 	repairs := repairlog.NewMemory(1000)
 	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true)
 	store, _ := flagmigrate.NewMigratingStore(memstore.New(), brokenStore{}, flags,
-		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{}))
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(migration.Observer{}))
 	fmt.Println(store.StoreEvent(context.Background(), exampleEvent))
 	for _, e := range repairs.Entries() {
 		fmt.Printf("%s %s/%s: copy from %s to %s (%s)\n", e.Op, e.AccountID, e.Key, e.Source, e.Target, e.Error)

@@ -10,6 +10,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -28,9 +29,9 @@ func ExampleWithStoreBreaker() {
 	flags := flagtest.New().Set(k.OldWrite, true).Set(k.NewWrite, true)
 	repairs := repairlog.NewMemory(0)
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), downStore{memstore.New()}, flags,
-		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(flagmigrate.Observer{
+		flagmigrate.WithRepairLog(repairs), flagmigrate.WithObserver(migration.Observer{
 			// Print the breaker's reports.
-			StoreStateChanged: func(_ context.Context, s flagmigrate.StoreState) {
+			StoreStateChanged: func(_ context.Context, s migration.StoreState) {
 				fmt.Printf("the %v store: down=%v after %d failures\n", s.Side, s.Down, s.Failures)
 			},
 		}),

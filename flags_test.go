@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
@@ -56,7 +57,7 @@ func TestOnlyNeededFlagsEvaluated(t *testing.T) {
 	k := flagmigrate.DefaultFlagKeys()
 	for _, tc := range []struct {
 		reason string
-		flags  flagmigrate.FlagState
+		flags  migration.FlagState
 		op     func(*flagmigrate.MigratingStore) error
 		want   []string
 	}{
@@ -121,7 +122,7 @@ func TestRoutingCheckInterval(t *testing.T) {
 	var accounts []string
 	for _, d := range f.obs.dangers {
 		accounts = append(accounts, d.accountID)
-		if d.flags.Danger() != flagmigrate.DangerNewReadNotWritten || d.flags != fs(true, false, false, true) {
+		if d.flags.Danger() != migration.DangerNewReadNotWritten || d.flags != fs(true, false, false, true) {
 			t.Errorf("danger report %+v", d)
 		}
 	}
@@ -154,7 +155,7 @@ func TestFlagStateRouting(t *testing.T) {
 		if wn {
 			writes = append(writes, "new")
 		}
-		if len(writes) == 2 && r.flags.Authoritative() == flagmigrate.SideNew {
+		if len(writes) == 2 && r.flags.Authoritative() == migration.SideNew {
 			writes = []string{"new", "old"}
 		}
 		if !slices.Equal(writes, r.writes) {

@@ -23,61 +23,61 @@ var errMigBoom = errors.New("boom")
 // migObserver records everything an Observer is told.
 type migObserver struct {
 	mu          sync.Mutex
-	calls       []flagmigrate.StoreCall
-	comparisons []flagmigrate.Comparison
-	dropped     []flagmigrate.DropReason
+	calls       []migration.StoreCall
+	comparisons []migration.Comparison
+	dropped     []migration.DropReason
 	dangers     []dangerSeen
-	repairs     []flagmigrate.RepairEntry
+	repairs     []migration.RepairEntry
 	repairErrs  []error
-	repairDrops []flagmigrate.RepairEntry
-	states      []flagmigrate.StoreState
+	repairDrops []migration.RepairEntry
+	states      []migration.StoreState
 	flagErrs    []routetest.FlagFailure
 }
 
 // dangerSeen is one DangerousRouting report.
 type dangerSeen struct {
 	accountID string
-	flags     flagmigrate.FlagState
+	flags     migration.FlagState
 }
 
-func (o *migObserver) StoreCalled(_ context.Context, c flagmigrate.StoreCall) {
+func (o *migObserver) StoreCalled(_ context.Context, c migration.StoreCall) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.calls = append(o.calls, c)
 }
 
-func (o *migObserver) Compared(_ context.Context, c flagmigrate.Comparison) {
+func (o *migObserver) Compared(_ context.Context, c migration.Comparison) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.comparisons = append(o.comparisons, c)
 }
 
-func (o *migObserver) ShadowDropped(_ context.Context, _ string, r flagmigrate.DropReason) {
+func (o *migObserver) ShadowDropped(_ context.Context, _ string, r migration.DropReason) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.dropped = append(o.dropped, r)
 }
 
-func (o *migObserver) DangerousRouting(_ context.Context, accountID string, f flagmigrate.FlagState) {
+func (o *migObserver) DangerousRouting(_ context.Context, accountID string, f migration.FlagState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.dangers = append(o.dangers, dangerSeen{accountID, f})
 }
 
-func (o *migObserver) RepairRecorded(_ context.Context, e flagmigrate.RepairEntry, err error) {
+func (o *migObserver) RepairRecorded(_ context.Context, e migration.RepairEntry, err error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.repairs = append(o.repairs, e)
 	o.repairErrs = append(o.repairErrs, err)
 }
 
-func (o *migObserver) RepairDropped(_ context.Context, e flagmigrate.RepairEntry) {
+func (o *migObserver) RepairDropped(_ context.Context, e migration.RepairEntry) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.repairDrops = append(o.repairDrops, e)
 }
 
-func (o *migObserver) StoreStateChanged(_ context.Context, s flagmigrate.StoreState) {
+func (o *migObserver) StoreStateChanged(_ context.Context, s migration.StoreState) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	o.states = append(o.states, s)
@@ -89,20 +89,20 @@ func (o *migObserver) FlagFailed(_ context.Context, key, accountID string, err e
 	o.flagErrs = append(o.flagErrs, routetest.FlagFailure{Key: key, AccountID: accountID, Err: err})
 }
 
-func (o *migObserver) verdicts() []flagmigrate.Verdict {
+func (o *migObserver) verdicts() []migration.Verdict {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []flagmigrate.Verdict
+	var out []migration.Verdict
 	for _, c := range o.comparisons {
 		out = append(out, c.Verdict)
 	}
 	return out
 }
 
-func (o *migObserver) dangerKinds() []flagmigrate.Danger {
+func (o *migObserver) dangerKinds() []migration.Danger {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []flagmigrate.Danger
+	var out []migration.Danger
 	for _, d := range o.dangers {
 		out = append(out, d.flags.Danger())
 	}
@@ -116,12 +116,12 @@ func (o *migObserver) droppedCount() int {
 }
 
 // mismatches returns the comparisons that did not match.
-func (o *migObserver) mismatches() []flagmigrate.Comparison {
+func (o *migObserver) mismatches() []migration.Comparison {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	var out []flagmigrate.Comparison
+	var out []migration.Comparison
 	for _, c := range o.comparisons {
-		if c.Verdict != flagmigrate.VerdictMatch {
+		if c.Verdict != migration.VerdictMatch {
 			out = append(out, c)
 		}
 	}
@@ -129,7 +129,7 @@ func (o *migObserver) mismatches() []flagmigrate.Comparison {
 }
 
 // observer plugs o into a migration.
-func (o *migObserver) observer() flagmigrate.Observer { return migration.ObserverOf(o) }
+func (o *migObserver) observer() migration.Observer { return migration.ObserverOf(o) }
 
 // migFixture is a MigratingStore over two fault-injecting memstores that
 // record their calls in one order.
@@ -187,7 +187,7 @@ func (f *migFixture) has(side string, account, id string) bool {
 }
 
 // migFlags returns a fake client with the four default flags set for all.
-func migFlags(s flagmigrate.FlagState) *flagtest.Client {
+func migFlags(s migration.FlagState) *flagtest.Client {
 	k := flagmigrate.DefaultFlagKeys()
 	return flagtest.New().Set(k.OldWrite, s.OldWrite).Set(k.NewWrite, s.NewWrite).
 		Set(k.OldRead, s.OldRead).Set(k.NewRead, s.NewRead)

@@ -11,26 +11,27 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 )
 
 // migRouting is the expected routing of one combination of the four flags.
 type migRouting struct {
 	reason string
-	flags  flagmigrate.FlagState
+	flags  migration.FlagState
 	writes []string // stores written, in order
 	reads  []string // stores read; the first one's result is served
-	danger flagmigrate.Danger
+	danger migration.Danger
 }
 
-func fs(ow, nw, or, nr bool) flagmigrate.FlagState {
-	return flagmigrate.FlagState{OldWrite: ow, NewWrite: nw, OldRead: or, NewRead: nr}
+func fs(ow, nw, or, nr bool) migration.FlagState {
+	return migration.FlagState{OldWrite: ow, NewWrite: nw, OldRead: or, NewRead: nr}
 }
 
 const (
-	noDanger flagmigrate.Danger = ""
-	newRisk                     = flagmigrate.DangerNewReadNotWritten
-	oldRisk                     = flagmigrate.DangerOldReadNotWritten
+	noDanger migration.Danger = ""
+	newRisk                   = migration.DangerNewReadNotWritten
+	oldRisk                   = migration.DangerOldReadNotWritten
 )
 
 var (
@@ -124,7 +125,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	// and stops the write; the other's failure is recorded for repair.
 	var wantCalls []string
 	var wantErr error
-	var wantRepairs []flagmigrate.Side
+	var wantRepairs []migration.Side
 	for i, side := range r.writes {
 		wantCalls = append(wantCalls, side+"."+eventstore.OpStoreEvent)
 		if oc.fails(side, true) {
@@ -135,7 +136,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 				}
 				break
 			}
-			wantRepairs = append(wantRepairs, flagmigrate.Side(side))
+			wantRepairs = append(wantRepairs, migration.Side(side))
 		}
 	}
 	if diff := cmp.Diff(wantCalls, f.calls.Names()); diff != "" {
@@ -144,7 +145,7 @@ func testCombinationWrite(t *testing.T, r migRouting, oc migOutcome) {
 	if !errors.Is(err, wantErr) || (wantErr == nil) != (err == nil) {
 		t.Errorf("%s: StoreEvent = %v, want %v", r.reason, err, wantErr)
 	}
-	var gotRepairs []flagmigrate.Side
+	var gotRepairs []migration.Side
 	for _, e := range f.repairs.Entries() {
 		gotRepairs = append(gotRepairs, e.Target)
 		if e.Source == e.Target || e.Validate() != nil || e.AccountID != "acct" || e.Key != "e1" || e.Op != eventstore.OpStoreEvent || e.Error == "" {
@@ -208,18 +209,18 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 	if diff := cmp.Diff(wantCalls, gotCalls); diff != "" {
 		t.Errorf("%s: store calls (-want +got):\n%s", r.reason, diff)
 	}
-	var wantVerdicts []flagmigrate.Verdict
+	var wantVerdicts []migration.Verdict
 	if len(r.reads) == 2 {
-		wantVerdicts = []flagmigrate.Verdict{map[migOutcome]flagmigrate.Verdict{
-			bothOK: flagmigrate.VerdictMatch, oldFails: flagmigrate.VerdictErrorInOld,
-			newFails: flagmigrate.VerdictErrorInNew, differ: flagmigrate.VerdictDifferent,
+		wantVerdicts = []migration.Verdict{map[migOutcome]migration.Verdict{
+			bothOK: migration.VerdictMatch, oldFails: migration.VerdictErrorInOld,
+			newFails: migration.VerdictErrorInNew, differ: migration.VerdictDifferent,
 		}[oc]}
 	}
 	if diff := cmp.Diff(wantVerdicts, f.obs.verdicts()); diff != "" {
 		t.Errorf("%s: verdicts (-want +got):\n%s", r.reason, diff)
 	}
 	mm := f.obs.mismatches()
-	if len(wantVerdicts) == 1 && wantVerdicts[0] != flagmigrate.VerdictMatch {
+	if len(wantVerdicts) == 1 && wantVerdicts[0] != migration.VerdictMatch {
 		if len(mm) != 1 {
 			t.Fatalf("%s: %d mismatches handled, want 1", r.reason, len(mm))
 		}
@@ -233,7 +234,7 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 		if diff := cmp.Diff(wantPaths, mm[0].Paths); diff != "" {
 			t.Errorf("%s: mismatch paths (-want +got):\n%s", r.reason, diff)
 		}
-		if mm[0].Op != op || mm[0].AccountID != "acct" || mm[0].Served != flagmigrate.SideOld {
+		if mm[0].Op != op || mm[0].AccountID != "acct" || mm[0].Served != migration.SideOld {
 			t.Errorf("%s: mismatch %+v", r.reason, mm[0])
 		}
 	} else if len(mm) != 0 {
@@ -247,9 +248,9 @@ func testCombinationRead(t *testing.T, r migRouting, oc migOutcome, op string) {
 
 func checkDanger(t *testing.T, r migRouting, f *migFixture) {
 	t.Helper()
-	var want []flagmigrate.Danger
+	var want []migration.Danger
 	if r.danger != noDanger {
-		want = []flagmigrate.Danger{r.danger}
+		want = []migration.Danger{r.danger}
 	}
 	if diff := cmp.Diff(want, f.obs.dangerKinds()); diff != "" {
 		t.Errorf("%s: dangers reported (-want +got):\n%s", r.reason, diff)
@@ -316,7 +317,7 @@ func TestMigratingStoreEmptyPagesMatch(t *testing.T) {
 	if err != nil || len(p.Events) != 0 {
 		t.Fatalf("ListEvents = %v, %v", p, err)
 	}
-	if got := f.obs.verdicts(); !slices.Equal(got, []flagmigrate.Verdict{flagmigrate.VerdictMatch}) {
+	if got := f.obs.verdicts(); !slices.Equal(got, []migration.Verdict{migration.VerdictMatch}) {
 		t.Errorf("empty pages: verdicts %v, want [match]", got)
 	}
 }
@@ -326,10 +327,10 @@ func TestMigratingStoreMissingClassified(t *testing.T) {
 	for _, tc := range []struct {
 		reason string
 		seed   string
-		want   flagmigrate.Verdict
+		want   migration.Verdict
 	}{
-		{"an event not yet backfilled is missing in new", "old", flagmigrate.VerdictMissingInNew},
-		{"an event only the new store has is missing in old", "new", flagmigrate.VerdictMissingInOld},
+		{"an event not yet backfilled is missing in new", "old", migration.VerdictMissingInNew},
+		{"an event only the new store has is missing in old", "new", migration.VerdictMissingInOld},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, true)))
 		f.seed(t, tc.seed, fixture.WithValue("acct", "e1", 1))
@@ -337,7 +338,7 @@ func TestMigratingStoreMissingClassified(t *testing.T) {
 		if (tc.seed == "old") != (err == nil) {
 			t.Errorf("%s: FindEventByID err = %v: the old store's answer must be served", tc.reason, err)
 		}
-		if got := f.obs.verdicts(); !slices.Equal(got, []flagmigrate.Verdict{tc.want}) {
+		if got := f.obs.verdicts(); !slices.Equal(got, []migration.Verdict{tc.want}) {
 			t.Errorf("%s: verdicts %v, want %v", tc.reason, got, tc.want)
 		}
 	}

@@ -12,13 +12,14 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 func TestStatsCounts(t *testing.T) {
 	t.Parallel()
 	stats := &flagtest.Stats{}
 	flags := migFlags(fs(true, true, true, true))
-	f := newMigFixture(t, flags, flagmigrate.WithObserver(flagmigrate.MultiObserver(stats.Observer(), flagmigrate.Observer{})))
+	f := newMigFixture(t, flags, flagmigrate.WithObserver(migration.MultiObserver(stats.Observer(), migration.Observer{})))
 	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -34,17 +35,17 @@ func TestStatsCounts(t *testing.T) {
 		key    flagtest.CallKey
 		want   int64
 	}{
-		{"authoritative writes to old", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
-		{"one secondary write succeeded", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeOK}, 1},
-		{"one secondary write failed", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: flagmigrate.SideNew, Role: flagmigrate.RoleSecondary, Outcome: flagmigrate.OutcomeError}, 1},
-		{"the candidate read failed", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideNew, Role: flagmigrate.RoleCandidate, Outcome: flagmigrate.OutcomeError}, 1},
-		{"two served reads", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideOld, Role: flagmigrate.RoleAuthoritative, Outcome: flagmigrate.OutcomeOK}, 2},
+		{"authoritative writes to old", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: migration.SideOld, Role: migration.RoleAuthoritative, Outcome: migration.OutcomeOK}, 2},
+		{"one secondary write succeeded", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: migration.SideNew, Role: migration.RoleSecondary, Outcome: migration.OutcomeOK}, 1},
+		{"one secondary write failed", flagtest.CallKey{Op: eventstore.OpStoreEvent, Side: migration.SideNew, Role: migration.RoleSecondary, Outcome: migration.OutcomeError}, 1},
+		{"the candidate read failed", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: migration.SideNew, Role: migration.RoleCandidate, Outcome: migration.OutcomeError}, 1},
+		{"two served reads", flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: migration.SideOld, Role: migration.RoleAuthoritative, Outcome: migration.OutcomeOK}, 2},
 	} {
 		if got := s.Calls[tc.key].Count; got != tc.want {
 			t.Errorf("%s: %d calls, want %d", tc.reason, got, tc.want)
 		}
 	}
-	if got := s.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: flagmigrate.VerdictErrorInNew}]; got != 1 {
+	if got := s.Verdicts[flagtest.VerdictKey{Op: eventstore.OpFindEventByID, Verdict: migration.VerdictErrorInNew}]; got != 1 {
 		t.Errorf("verdicts %v", s.Verdicts)
 	}
 	if s.Repairs != 1 || s.RepairFailures != 0 || s.FlagFailures != 1 {
@@ -90,24 +91,24 @@ func TestDefaultObserverLogsMismatches(t *testing.T) {
 func TestEnumNames(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct{ got, want string }{
-		{string(flagmigrate.RoleAuthoritative), "authoritative"},
-		{string(flagmigrate.RoleSecondary), "secondary"},
-		{string(flagmigrate.RoleCandidate), "candidate"},
-		{string(flagmigrate.OutcomeNotFound), "not_found"},
-		{string(flagmigrate.OutcomeTimeout), "timeout"},
-		{string(flagmigrate.VerdictMatch), "match"},
-		{string(flagmigrate.VerdictMissingInNew), "missing_in_new"},
-		{string(flagmigrate.VerdictMissingInOld), "missing_in_old"},
-		{string(flagmigrate.VerdictDifferent), "different"},
-		{string(flagmigrate.VerdictErrorInOld), "error_in_old"},
-		{string(flagmigrate.VerdictErrorInNew), "error_in_new"},
-		{string(flagmigrate.KindWrite), "write"},
-		{string(flagmigrate.KindDelete), "delete"},
-		{string(flagmigrate.KindErase), "erase"},
-		{string(flagmigrate.DropFull), "full"},
-		{string(flagmigrate.DropClosed), "closed"},
-		{string(flagmigrate.DangerOldReadNotWritten), "old_read_not_written"},
-		{string(flagmigrate.DangerNewReadNotWritten), "new_read_not_written"},
+		{string(migration.RoleAuthoritative), "authoritative"},
+		{string(migration.RoleSecondary), "secondary"},
+		{string(migration.RoleCandidate), "candidate"},
+		{string(migration.OutcomeNotFound), "not_found"},
+		{string(migration.OutcomeTimeout), "timeout"},
+		{string(migration.VerdictMatch), "match"},
+		{string(migration.VerdictMissingInNew), "missing_in_new"},
+		{string(migration.VerdictMissingInOld), "missing_in_old"},
+		{string(migration.VerdictDifferent), "different"},
+		{string(migration.VerdictErrorInOld), "error_in_old"},
+		{string(migration.VerdictErrorInNew), "error_in_new"},
+		{string(migration.KindWrite), "write"},
+		{string(migration.KindDelete), "delete"},
+		{string(migration.KindErase), "erase"},
+		{string(migration.DropFull), "full"},
+		{string(migration.DropClosed), "closed"},
+		{string(migration.DangerOldReadNotWritten), "old_read_not_written"},
+		{string(migration.DangerNewReadNotWritten), "new_read_not_written"},
 	} {
 		if tc.got != tc.want {
 			t.Errorf("got %q, want %q", tc.got, tc.want)

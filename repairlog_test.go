@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 )
 
@@ -24,7 +25,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 	nu := testutil.NewFaultStore("new", memstore.New(), nil)
 	nu.Set("", testutil.Fault{Err: errMigBoom})
 	s, err := flagmigrate.NewMigratingStore(memstore.New(), nu, migFlags(fs(true, true, false, false)),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs.observer(), stats.Observer())), flagmigrate.WithDefaultRepairLimit(2))
+		flagmigrate.WithObserver(migration.MultiObserver(obs.observer(), stats.Observer())), flagmigrate.WithDefaultRepairLimit(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +34,7 @@ func TestDefaultRepairLogNeverFailsTheCall(t *testing.T) {
 			t.Errorf("write %d: %v, want nil: the authoritative write landed", i, err)
 		}
 	}
-	r, ok := s.RepairLog().(flagmigrate.RepairReader)
+	r, ok := s.RepairLog().(migration.RepairReader)
 	if !ok {
 		t.Fatalf("the default repair log %T cannot be read back for replay", s.RepairLog())
 	}
@@ -79,14 +80,14 @@ func TestDurableRepairLogWithMigratingStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = l.Close()
-	var got []flagmigrate.RepairEntry
+	var got []migration.RepairEntry
 	for e, err := range repairlog.ReadFile(context.Background(), path) {
 		if err != nil {
 			t.Fatal(err)
 		}
 		got = append(got, e)
 	}
-	if len(got) != 1 || got[0].Target != flagmigrate.SideOld || got[0].Source != flagmigrate.SideNew ||
+	if len(got) != 1 || got[0].Target != migration.SideOld || got[0].Source != migration.SideNew ||
 		got[0].AccountID != "acct" || got[0].Key != "e1" || got[0].Time.IsZero() {
 		t.Errorf("entries on disk: %+v", got)
 	}

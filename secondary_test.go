@@ -11,6 +11,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // TestSecondaryPanicIsRecorded: a secondary write that panics, after the
@@ -40,13 +41,13 @@ func TestSecondaryPanicIsRecorded(t *testing.T) {
 			t.Errorf("%s: StoreEvent = %v, want nil: the authoritative write landed", tc.reason, err)
 		}
 		entries := f.repairs.Entries()
-		if !slices.ContainsFunc(entries, func(e flagmigrate.RepairEntry) bool {
-			return e.Target == flagmigrate.SideNew && e.Key == "e1"
+		if !slices.ContainsFunc(entries, func(e migration.RepairEntry) bool {
+			return e.Target == migration.SideNew && e.Key == "e1"
 		}) {
 			t.Errorf("%s: repair entries %+v, want one for e1 on the new store", tc.reason, entries)
 		}
-		if !slices.ContainsFunc(f.obs.calls, func(c flagmigrate.StoreCall) bool {
-			return c.Side == flagmigrate.SideNew && c.Role == flagmigrate.RoleSecondary && c.Outcome == flagmigrate.OutcomeError
+		if !slices.ContainsFunc(f.obs.calls, func(c migration.StoreCall) bool {
+			return c.Side == migration.SideNew && c.Role == migration.RoleSecondary && c.Outcome == migration.OutcomeError
 		}) {
 			t.Errorf("%s: the observer was not told of the failed secondary write: %+v", tc.reason, f.obs.calls)
 		}
@@ -77,7 +78,7 @@ func TestDualReadBoundsAHungCandidate(t *testing.T) {
 	if err := <-ended; !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("the candidate's context ended with %v, want its deadline", err)
 	}
-	if v := f.obs.verdicts(); !slices.Equal(v, []flagmigrate.Verdict{flagmigrate.VerdictErrorInNew}) {
+	if v := f.obs.verdicts(); !slices.Equal(v, []migration.Verdict{migration.VerdictErrorInNew}) {
 		t.Errorf("verdicts %v, want one error in new", v)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"go.uber.org/goleak"
 )
 
@@ -98,7 +99,7 @@ func TestShadowLoad(t *testing.T) {
 		t.Errorf("compared %d, dropped %d; want %d and %d", compared, dropped, maxInFlight, workers*reads-maxInFlight)
 	}
 	for _, v := range f.obs.verdicts() {
-		if v != flagmigrate.VerdictErrorInNew {
+		if v != migration.VerdictErrorInNew {
 			t.Fatalf("verdict %v, want error in new", v)
 		}
 	}
@@ -129,7 +130,7 @@ func TestShadowReturnsAtOnce(t *testing.T) {
 	if err := f.store.Flush(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != migration.VerdictMatch {
 		t.Errorf("after Flush: verdicts %v, want [match]", v)
 	}
 	_ = f.store.Close() // stops the idle shadow workers
@@ -146,7 +147,7 @@ func TestShadowTimeout(t *testing.T) {
 	// match: the verdict, not a clock, shows that the timeout ended it.
 	_ = f.store.Close()
 	mm := f.obs.mismatches()
-	if len(mm) != 1 || mm[0].Verdict != flagmigrate.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
+	if len(mm) != 1 || mm[0].Verdict != migration.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
 		t.Errorf("mismatches %+v, want a timeout in new", mm)
 	}
 }
@@ -161,7 +162,7 @@ func TestShadowCallerCancelDoesNotCancelShadow(t *testing.T) {
 	}
 	cancel() // the request ends; the comparison goes on
 	_ = f.store.Close()
-	if v := f.obs.verdicts(); len(v) != 1 || v[0] != flagmigrate.VerdictMatch {
+	if v := f.obs.verdicts(); len(v) != 1 || v[0] != migration.VerdictMatch {
 		t.Errorf("verdicts %v, want [match]", v)
 	}
 }
@@ -177,7 +178,7 @@ func TestShadowAfterClose(t *testing.T) {
 	if got := f.calls.Names(); len(got) != 1 || got[0] != "old.FindEventByID" {
 		t.Errorf("after Close: calls %v, want the incumbent only", got)
 	}
-	if len(f.obs.dropped) != 1 || f.obs.dropped[0] != flagmigrate.DropClosed {
+	if len(f.obs.dropped) != 1 || f.obs.dropped[0] != migration.DropClosed {
 		t.Errorf("dropped %v, want [closed]", f.obs.dropped)
 	}
 }
@@ -225,7 +226,7 @@ func TestShadowCallerMayModifyResult(t *testing.T) {
 	p.Events[0] = flagmigrate.Event{}
 	_ = f.store.Close()
 	for _, v := range f.obs.verdicts() {
-		if v != flagmigrate.VerdictMatch {
+		if v != migration.VerdictMatch {
 			t.Errorf("verdict %v: the comparison saw the caller's changes", v)
 		}
 	}
@@ -279,10 +280,10 @@ func TestShadowRechecksBeforeReporting(t *testing.T) {
 	for _, tc := range []struct {
 		reason      string
 		healed      bool
-		wantVerdict flagmigrate.Verdict
+		wantVerdict migration.Verdict
 	}{
-		{"a write landing between the two reads is not a mismatch", true, flagmigrate.VerdictMatch},
-		{"a lasting difference is reported after the recheck", false, flagmigrate.VerdictMissingInNew},
+		{"a write landing between the two reads is not a mismatch", true, migration.VerdictMatch},
+		{"a lasting difference is reported after the recheck", false, migration.VerdictMissingInNew},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, true)), flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
 		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
@@ -333,13 +334,13 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := stats.Snapshot().Calls
-	key := func(r flagmigrate.Role) flagtest.CallKey {
-		return flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: flagmigrate.SideOld, Role: r, Outcome: flagmigrate.OutcomeOK}
+	key := func(r migration.Role) flagtest.CallKey {
+		return flagtest.CallKey{Op: eventstore.OpFindEventByID, Side: migration.SideOld, Role: r, Outcome: migration.OutcomeOK}
 	}
-	if got := calls[key(flagmigrate.RoleAuthoritative)].Count; got != 1 {
+	if got := calls[key(migration.RoleAuthoritative)].Count; got != 1 {
 		t.Errorf("authoritative reads counted: %d, want 1 (the caller's)", got)
 	}
-	if got := calls[key(flagmigrate.RoleRecheck)].Count; got != 1 {
+	if got := calls[key(migration.RoleRecheck)].Count; got != 1 {
 		t.Errorf("recheck reads counted: %d, want 1", got)
 	}
 }

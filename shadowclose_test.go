@@ -7,6 +7,7 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"go.uber.org/goleak"
 )
 
@@ -45,9 +46,9 @@ func TestShadowCloseKeepsItsBound(t *testing.T) {
 		t.Errorf("verdicts %v, want none: the worker gave up before the authoritative result came", v)
 	}
 	f.obs.mu.Lock()
-	dropped := append([]flagmigrate.DropReason(nil), f.obs.dropped...)
+	dropped := append([]migration.DropReason(nil), f.obs.dropped...)
 	f.obs.mu.Unlock()
-	if len(dropped) != 1 || dropped[0] != flagmigrate.DropTimeout {
+	if len(dropped) != 1 || dropped[0] != migration.DropTimeout {
 		t.Errorf("dropped %v, want one timeout", dropped)
 	}
 }

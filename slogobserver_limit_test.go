@@ -14,6 +14,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/launchdarkly/go-server-sdk/v7/testhelpers/ldtestdata"
 )
 
@@ -79,7 +80,7 @@ func TestMissingFlagsDoNotFloodTheLog(t *testing.T) {
 	stats := &flagtest.Stats{}
 	obs := flagmigrate.NewSlogObserverForTest(slog.New(slog.NewTextHandler(&buf, nil)), time.Minute, func() time.Time { return now })
 	s, err = flagmigrate.NewMigratingStore(memstore.New(), memstore.New(), ldflags.New(ld), flagmigrate.WithRoutingCheck(-1),
-		flagmigrate.WithObserver(flagmigrate.MultiObserver(obs, stats.Observer())))
+		flagmigrate.WithObserver(migration.MultiObserver(obs, stats.Observer())))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -20,32 +21,32 @@ const migStageKey = "events-migration"
 // migStages is LaunchDarkly's documented behaviour per stage (and its
 // Migrator's, in go-server-sdk v7 migrator.go).
 var migStages = []struct {
-	stage  flagmigrate.Stage
+	stage  migration.Stage
 	reason string
 	writes []string // in order; the first is authoritative
 	reads  []string // the first is served
 }{
-	{flagmigrate.StageOff, "off: old is authoritative for reads and writes", o, o},
-	{flagmigrate.StageDualWrite, "dualwrite: write old then new, read old", on, o},
-	{flagmigrate.StageShadow, "shadow: write old then new, read both serving old", on, on},
-	{flagmigrate.StageLive, "live: write new then old, read both serving new", no, no},
-	{flagmigrate.StageRampDown, "rampdown: write new then old, read new", no, n},
-	{flagmigrate.StageComplete, "complete: new only", n, n},
+	{migration.StageOff, "off: old is authoritative for reads and writes", o, o},
+	{migration.StageDualWrite, "dualwrite: write old then new, read old", on, o},
+	{migration.StageShadow, "shadow: write old then new, read both serving old", on, on},
+	{migration.StageLive, "live: write new then old, read both serving new", no, no},
+	{migration.StageRampDown, "rampdown: write new then old, read new", no, n},
+	{migration.StageComplete, "complete: new only", n, n},
 }
 
-func stageFixture(t *testing.T, stage flagmigrate.Stage, opts ...flagmigrate.Option) (*migFixture, *flagtest.Client) {
+func stageFixture(t *testing.T, stage migration.Stage, opts ...flagmigrate.Option) (*migFixture, *flagtest.Client) {
 	flags := flagtest.New().SetStage(migStageKey, stage)
 	f := newMigFixture(t, flags, append([]flagmigrate.Option{flagmigrate.WithStageFlag(migStageKey)}, opts...)...)
 	return f, flags
 }
 
 // origins turns store names into the tracker's sides, old before new.
-func origins(stores []string) []flagmigrate.Side {
-	var sides []flagmigrate.Side
+func origins(stores []string) []migration.Side {
+	var sides []migration.Side
 	for _, s := range stores {
-		side := flagmigrate.SideOld
+		side := migration.SideOld
 		if s == "new" {
-			side = flagmigrate.SideNew
+			side = migration.SideNew
 		}
 		sides = append(sides, side)
 	}
@@ -54,9 +55,9 @@ func origins(stores []string) []flagmigrate.Side {
 }
 
 // oldBeforeNew orders sides old before new.
-func oldBeforeNew(a, b flagmigrate.Side) int {
-	rank := func(s flagmigrate.Side) int {
-		if s == flagmigrate.SideNew {
+func oldBeforeNew(a, b migration.Side) int {
+	rank := func(s migration.Side) int {
+		if s == migration.SideNew {
 			return 1
 		}
 		return 0
@@ -65,7 +66,7 @@ func oldBeforeNew(a, b flagmigrate.Side) int {
 }
 
 // keysOf returns the sides of a latency map, old before new.
-func keysOf[V any](m map[flagmigrate.Side]V) []flagmigrate.Side {
+func keysOf[V any](m map[migration.Side]V) []migration.Side {
 	return slices.SortedFunc(maps.Keys(m), oldBeforeNew)
 }
 
@@ -161,7 +162,7 @@ func TestStageOutcomes(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		reason      string
-		stage       flagmigrate.Stage
+		stage       migration.Stage
 		setUp       func(t *testing.T, f *migFixture)
 		write       bool
 		wantErr     error
@@ -170,31 +171,31 @@ func TestStageOutcomes(t *testing.T) {
 		wantErrors  []string
 		consistent  *bool // nil: no consistency check
 	}{
-		{"live write: the new store fails, the call fails, old is not written", flagmigrate.StageLive,
+		{"live write: the new store fails, the call fails, old is not written", migration.StageLive,
 			func(t *testing.T, f *migFixture) { f.new.Set("", testutil.Fault{Err: errMigBoom}) },
 			true, errMigBoom, nil, n, n, nil},
-		{"shadow write: the new store fails, the call succeeds, the failure is tracked", flagmigrate.StageShadow,
+		{"shadow write: the new store fails, the call succeeds, the failure is tracked", migration.StageShadow,
 			func(t *testing.T, f *migFixture) { f.new.Set("", testutil.Fault{Err: errMigBoom}) },
 			true, nil, nil, on, n, nil},
-		{"shadow read of differing stores: old served, inconsistent", flagmigrate.StageShadow,
+		{"shadow read of differing stores: old served, inconsistent", migration.StageShadow,
 			func(t *testing.T, f *migFixture) {
 				f.seed(t, "old", fixture.WithValue("acct", "e1", "old"))
 				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 			}, false, nil, "old", on, nil, ptr(false)},
-		{"live read of differing stores: new served, inconsistent", flagmigrate.StageLive,
+		{"live read of differing stores: new served, inconsistent", migration.StageLive,
 			func(t *testing.T, f *migFixture) {
 				f.seed(t, "old", fixture.WithValue("acct", "e1", "old"))
 				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 			}, false, nil, "new", on, nil, ptr(false)},
-		{"live read with a failing old store: new served, old's error tracked, no consistency", flagmigrate.StageLive,
+		{"live read with a failing old store: new served, old's error tracked, no consistency", migration.StageLive,
 			func(t *testing.T, f *migFixture) {
 				f.seed(t, "new", fixture.WithValue("acct", "e1", "new"))
 				f.old.Set("", testutil.Fault{Err: errMigBoom})
 			}, false, nil, "new", on, o, nil},
-		{"shadow read not yet backfilled: not found is a result, inconsistent", flagmigrate.StageShadow,
+		{"shadow read not yet backfilled: not found is a result, inconsistent", migration.StageShadow,
 			func(t *testing.T, f *migFixture) { f.seed(t, "old", fixture.WithValue("acct", "e1", "old")) },
 			false, nil, "old", on, nil, ptr(false)},
-		{"rampdown read of a missing event: not found is not an error", flagmigrate.StageRampDown,
+		{"rampdown read of a missing event: not found is not an error", migration.StageRampDown,
 			func(*testing.T, *migFixture) {}, false, flagmigrate.ErrNotFound, nil, n, nil, nil},
 	} {
 		f, flags := stageFixture(t, tc.stage)
@@ -239,7 +240,7 @@ func TestStageCheckRatio(t *testing.T) {
 		{"check ratio 0: consistency never measured", 0, false},
 		{"check ratio 1: consistency always measured", 1, true},
 	} {
-		flags := flagtest.New().SetStage(migStageKey, flagmigrate.StageShadow).SetCheckRatio(migStageKey, tc.ratio)
+		flags := flagtest.New().SetStage(migStageKey, migration.StageShadow).SetCheckRatio(migStageKey, tc.ratio)
 		f := newMigFixture(t, flags, flagmigrate.WithStageFlag(migStageKey))
 		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
 		f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
@@ -266,7 +267,7 @@ func TestStageFlagFailure(t *testing.T) {
 		fails  int
 	}{
 		{"an unknown stage flag is off, without an error", flagtest.New(), 0},
-		{"a failed stage flag is off, and reported", flagtest.New().SetStage(migStageKey, flagmigrate.StageComplete).Fail(migStageKey, errMigBoom), 1},
+		{"a failed stage flag is off, and reported", flagtest.New().SetStage(migStageKey, migration.StageComplete).Fail(migStageKey, errMigBoom), 1},
 		{"a stage flag holding a string that names no stage is off, and reported", flagtest.New().SetValue(migStageKey, "sideways"), 1},
 		{"a stage flag holding a boolean is off, and reported", flagtest.New().Set(migStageKey, true), 1},
 	} {
@@ -280,7 +281,7 @@ func TestStageFlagFailure(t *testing.T) {
 		if len(f.obs.flagErrs) != tc.fails {
 			t.Errorf("%s: flag failures reported: %v, want %d", tc.reason, f.obs.flagErrs, tc.fails)
 		}
-		if op := onlyOp(t, tc.flags); op.Stage != flagmigrate.StageOff || !slices.Equal(op.Invoked, origins(o)) {
+		if op := onlyOp(t, tc.flags); op.Stage != migration.StageOff || !slices.Equal(op.Invoked, origins(o)) {
 			t.Errorf("%s: measured %+v, want the old store at stage off", tc.reason, op)
 		}
 	}
@@ -293,20 +294,20 @@ func TestStageCandidatePanic(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		reason string
-		stage  flagmigrate.Stage
-		side   flagmigrate.Side
+		stage  migration.Stage
+		side   migration.Side
 		opts   []flagmigrate.Option
 	}{
-		{"shadow: the new store panics", flagmigrate.StageShadow, flagmigrate.SideNew, nil},
-		{"live: the old store panics", flagmigrate.StageLive, flagmigrate.SideOld, nil},
-		{"shadow reads in the background: the new store panics", flagmigrate.StageShadow, flagmigrate.SideNew,
+		{"shadow: the new store panics", migration.StageShadow, migration.SideNew, nil},
+		{"live: the old store panics", migration.StageLive, migration.SideOld, nil},
+		{"shadow reads in the background: the new store panics", migration.StageShadow, migration.SideNew,
 			[]flagmigrate.Option{flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{})}},
 	} {
 		f, flags := stageFixture(t, tc.stage, tc.opts...)
 		f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
 		f.seed(t, "new", fixture.WithValue("acct", "e1", 1))
 		bad := f.new
-		if tc.side == flagmigrate.SideOld {
+		if tc.side == migration.SideOld {
 			bad = f.old
 		}
 		bad.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() { panic("candidate exploded") }})
@@ -331,7 +332,7 @@ func TestStageCandidatePanic(t *testing.T) {
 		}
 		var seen bool
 		for _, c := range f.obs.calls {
-			if c.Side == tc.side && c.Role == flagmigrate.RoleCandidate && c.Outcome == flagmigrate.OutcomeError && c.Err != nil {
+			if c.Side == tc.side && c.Role == migration.RoleCandidate && c.Outcome == migration.OutcomeError && c.Err != nil {
 				seen = true
 			}
 		}
@@ -346,7 +347,7 @@ func TestStageCandidatePanic(t *testing.T) {
 // still measured, as LaunchDarkly's Migrator measures it.
 func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 	t.Parallel()
-	f, flags := stageFixture(t, flagmigrate.StageShadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
+	f, flags := stageFixture(t, migration.StageShadow, flagmigrate.WithShadowReads(flagmigrate.ShadowOptions{}))
 	f.seed(t, "old", fixture.WithValue("acct", "e1", 1)) // not yet in new: missing in new
 	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{After: func() {
 		f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom}) // the recheck fails
@@ -367,7 +368,7 @@ func TestStageFailedRecheckKeepsConsistency(t *testing.T) {
 	if len(op.Failed) != 0 {
 		t.Errorf("errors %v: the original reads succeeded", op.Failed)
 	}
-	if len(f.obs.comparisons) != 1 || f.obs.comparisons[0].Verdict != flagmigrate.VerdictMissingInNew || f.obs.comparisons[0].Rechecked {
+	if len(f.obs.comparisons) != 1 || f.obs.comparisons[0].Verdict != migration.VerdictMissingInNew || f.obs.comparisons[0].Rechecked {
 		t.Errorf("comparisons %+v, want the original missing-in-new, not rechecked", f.obs.comparisons)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"github.com/flagmigrate/flagmigrate/storetest"
 )
@@ -32,7 +33,7 @@ func TestMigratingStoreConformance(t *testing.T) {
 		name := fmt.Sprintf("flags/W11-R%d%d", b(r.flags.OldRead), b(r.flags.NewRead))
 		modes = append(modes, mode{name, func() flagmigrate.FlagClient { return migFlags(r.flags) }, nil})
 	}
-	for _, st := range []flagmigrate.Stage{flagmigrate.StageDualWrite, flagmigrate.StageShadow, flagmigrate.StageLive, flagmigrate.StageRampDown} {
+	for _, st := range []migration.Stage{migration.StageDualWrite, migration.StageShadow, migration.StageLive, migration.StageRampDown} {
 		modes = append(modes, mode{"stage/" + string(st),
 			func() flagmigrate.FlagClient { return flagtest.New().SetStage(migStageKey, st) },
 			[]flagmigrate.Option{flagmigrate.WithStageFlag(migStageKey)}})
