@@ -200,8 +200,11 @@ func (w *walker) event(a, b *Event, probe bool) bool {
 		eq = w.differ(false, a.Time, b.Time, true, true)
 		w.pop()
 	}
+	if probe { // no path to keep: a probe records nothing
+		return w.value(a.Data, b.Data, true, 1)
+	}
 	w.push(pathStep{field: "Data"})
-	if !w.value(a.Data, b.Data, probe, 1) {
+	if !w.value(a.Data, b.Data, false, 1) {
 		eq = false
 	}
 	w.pop()
@@ -274,16 +277,21 @@ func (w *walker) value(a, b any, probe bool, depth int) bool {
 		case len(x) != len(y):
 			return w.differ(probe, a, b, true, true)
 		}
+		if probe {
+			for i := range x {
+				if !w.value(x[i], y[i], true, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
 		eq := true
 		for i := range x {
 			w.push(pathStep{index: i})
-			if !w.value(x[i], y[i], probe, depth+1) {
+			if !w.value(x[i], y[i], false, depth+1) {
 				eq = false
 			}
 			w.pop()
-			if !eq && probe {
-				return false
-			}
 		}
 		return eq
 	case nil, bool, string, int64, float64:
