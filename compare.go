@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -50,6 +51,9 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 	case newNF:
 		return VerdictMissingInNew, nil
 	}
+	if d, ok := any(old).(judgedDiffer[T]); ok && !quick {
+		return classifyJudged(d, new, opts)
+	}
 	if d, ok := any(old).(differ[T]); ok && quick {
 		diffs := d.Diff(new)
 		if len(diffs) == 0 {
@@ -79,6 +83,63 @@ func sameKind(a, b error) bool {
 // under the default options instead of go-cmp.
 type differ[T any] interface {
 	Diff(T) []eventstore.Difference
+}
+
+// judgedDiffer is a differ whose walk takes a judge of each difference
+// (as Event and Page have DiffFunc): comparison options are applied to the
+// differences the walk finds, each in its context, never to the whole
+// values, so their cost stays linear in the values' size.
+type judgedDiffer[T any] interface {
+	DiffFunc(T, func(eventstore.Mismatch) bool) []eventstore.Difference
+}
+
+// classifyJudged compares old and new under custom options: the linear
+// walk finds the differences, and go-cmp, with the options, judges each in
+// its context (see [eventstore.Mismatch]), within a budget. A pair the
+// walk finds equal is a match: options only make more values equal. A
+// difference the options cannot judge within the budget stays listed; if
+// all that remain are such, the verdict is VerdictNotCompared, never
+// VerdictDifferent.
+func classifyJudged[T any](old judgedDiffer[T], new T, opts cmp.Options) (Verdict, []string) {
+	undecided := 0
+	diffs := old.DiffFunc(new, func(m eventstore.Mismatch) bool {
+		same, decided := equalWithin(m.Old, m.New, opts)
+		if !decided {
+			undecided++ // listed as the walk found it
+		}
+		return same && decided
+	})
+	if len(diffs) == 0 {
+		return VerdictMatch, nil
+	}
+	paths := make([]string, len(diffs))
+	for i, x := range diffs {
+		paths[i] = x.Path
+	}
+	if undecided >= len(diffs) { // nothing but what the options could not judge
+		return migration.VerdictNotCompared, append(paths, cmpTooLarge)
+	}
+	return VerdictDifferent, paths
+}
+
+// minJudgedSteps is the least budget of one judgment: a difference in a
+// list's length is judged on the two whole lists, where go-cmp's alignment
+// of nested lists costs the most (a few milliseconds at this bound).
+const minJudgedSteps = 1 << 14
+
+// equalWithin compares a and b with go-cmp under opts, within the budget
+// of their size; decided is false when the budget ran out or go-cmp
+// panicked (an option it cannot apply).
+func equalWithin(a, b any, opts cmp.Options) (equal, decided bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			equal, decided = false, false
+		}
+	}()
+	var steps int
+	budget := max(minJudgedSteps, cmpSteps(a, b))
+	equal = cmp.Equal(a, b, cmp.Options{opts, cmpBudget(&steps, budget)})
+	return equal, steps <= budget
 }
 
 // diffByMethod calls old's Diff method on new, for values whose type is
@@ -161,7 +222,7 @@ func countNodes(v reflect.Value, limit int) int {
 	return n
 }
 
-const cmpTooLarge = "(comparison stopped: too large for go-cmp with these options)"
+const cmpTooLarge = "(not compared: too large for go-cmp with these options)"
 
 // cmpBudget is a go-cmp option that counts the nodes visited in *steps and,
 // past budget, ignores every further node, so that go-cmp finishes
@@ -174,12 +235,12 @@ func cmpBudget(steps *int, budget int) cmp.Option {
 }
 
 // diffPaths compares with go-cmp, within its budget; a comparison that
-// panics (for example on unexported fields without an option) or stops
-// is reported as a difference.
+// panics (for example on unexported fields without an option) or runs out
+// of budget is reported as not compared, never as a difference.
 func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) {
 	defer func() {
 		if r := recover(); r != nil {
-			v, paths = VerdictDifferent, []string{fmt.Sprintf("(comparison failed: %v)", r)}
+			v, paths = migration.VerdictNotCompared, []string{fmt.Sprintf("(comparison failed: %v)", r)}
 		}
 	}()
 	var steps int
@@ -188,7 +249,7 @@ func diffPaths[T any](old, new T, opts cmp.Options) (v Verdict, paths []string) 
 	equal := cmp.Equal(old, new, bounded)
 	switch {
 	case steps > budget:
-		return VerdictDifferent, []string{cmpTooLarge}
+		return migration.VerdictNotCompared, []string{cmpTooLarge}
 	case equal:
 		return VerdictMatch, nil
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/internal/brake"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // route is the routing of one call.
@@ -50,7 +51,7 @@ func (r *route) track(side Side, d time.Duration, failed bool) {
 // consistency records a comparison in the stage tracker when both reads
 // succeeded (not finding a record counts as success).
 func (r *route) consistency(oldErr, newErr error, v Verdict, notFound func(error) bool) {
-	if r.op == nil || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
+	if r.op == nil || v == migration.VerdictNotCompared || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
 		return
 	}
 	r.op.Consistency(func() bool { return v == VerdictMatch })

@@ -11,7 +11,8 @@ import (
 )
 
 // SlogObserver returns an Observer that logs through o.Logger: store calls, matching
-// comparisons and dropped shadow reads at Debug; comparisons that did not
+// comparisons and dropped shadow reads at Debug; comparisons the options
+// could not complete (not compared) at Info; comparisons that did not
 // match, dangerous combinations, repair records and flag failures at Warn
 // (a repair that could not be recorded, or that the default repair log
 // dropped, at Error). It logs keys, outcomes and the paths where two
@@ -78,6 +79,11 @@ func (o *slogObserver) StoreCalled(ctx context.Context, c StoreCall) {
 }
 
 func (o *slogObserver) Compared(ctx context.Context, c Comparison) {
+	if c.Verdict == migration.VerdictNotCompared {
+		o.log(ctx, slog.LevelInfo, "flagmigrate: not compared: the comparison options could not be applied within budget",
+			slog.String("op", c.Op), slog.String("account", c.AccountID), slog.String("key", c.Key), slog.Any("paths", c.Paths))
+		return
+	}
 	if c.Verdict == VerdictMatch {
 		o.log(ctx, slog.LevelDebug, "flagmigrate: compared", slog.String("op", c.Op), slog.String("account", c.AccountID),
 			slog.String("verdict", string(c.Verdict)), slog.Bool("shadow", c.Shadow))

@@ -70,6 +70,46 @@ func (p Page) Diff(o Page) []Difference {
 	return w.result()
 }
 
+// Mismatch is a difference that [Event.DiffFunc] found, put to its judge
+// before it is listed.
+type Mismatch struct {
+	// Path names the place, as [Difference.Path] does.
+	Path string
+	// Old and New are the two values in their context: each wrapped in
+	// copies of its containers up to the event (or the page), each
+	// container holding only what is on the path (a map the one entry, or
+	// none on the side that lacks the key; a list the one element at its
+	// index, the elements before it nil; the event the one field), so that
+	// a comparison option that looks at a field, a map key, a type or the
+	// path applies as it would to the whole values, at a cost that does
+	// not grow with the rest of them. Above 4 nested lists the wrapping
+	// stops: the value is then in the context of its 4 nearest lists.
+	Old, New any
+}
+
+// maxWrappedLists bounds the lists a Mismatch's values are wrapped in:
+// go-cmp compares one-element lists nested n deep in about 3^n steps (323
+// at 4, 26,243 at 8), so a judgment stays well under a millisecond.
+const maxWrappedLists = 4
+
+// DiffFunc is [Event.Diff] with a judge: each difference the walk finds is
+// put to same, which reports whether the two values are the same after
+// all (under comparison options of its own, say); those are left out. The
+// walk and its paths are Diff's, so that the differences that remain are
+// named as Diff names them.
+func (e Event) DiffFunc(o Event, same func(Mismatch) bool) []Difference {
+	w := walker{same: same}
+	w.event(&e, &o, false)
+	return w.result()
+}
+
+// DiffFunc is [Page.Diff] with a judge, as [Event.DiffFunc] is.
+func (p Page) DiffFunc(o Page, same func(Mismatch) bool) []Difference {
+	w := walker{same: same}
+	w.page(p.Events, o.Events, p.NextCursor, o.NextCursor)
+	return w.result()
+}
+
 // Clone returns a deep copy of p, sharing no slice or map with it.
 func (p Page) Clone() Page {
 	p.Events = slices.Clone(p.Events)
@@ -106,6 +146,7 @@ type walker struct {
 	diffs  []Difference
 	more   int // differences beyond MaxDifferences
 	visits int // nodes visited: the work done, for the test of linearity
+	same   func(Mismatch) bool
 }
 
 // result returns the differences, with a last entry counting those left out.
@@ -120,10 +161,15 @@ func (w *walker) push(s pathStep) { w.steps = append(w.steps, s) }
 func (w *walker) pop()            { w.steps = w.steps[:len(w.steps)-1] }
 
 // differ records a difference at the current path (probe walks, which
-// only ask whether there is one, record nothing) and returns false.
+// only ask whether there is one, record nothing) and returns false, or,
+// when the walk's judge finds the values the same after all, records
+// nothing and returns true.
 func (w *walker) differ(probe bool, a, b any, hasA, hasB bool) bool {
 	if probe {
 		return false
+	}
+	if w.same != nil && w.same(Mismatch{Path: w.path(), Old: w.wrap(a, hasA), New: w.wrap(b, hasB)}) {
+		return true
 	}
 	if len(w.diffs) >= MaxDifferences {
 		w.more++
@@ -131,6 +177,70 @@ func (w *walker) differ(probe bool, a, b any, hasA, hasB bool) bool {
 	}
 	w.diffs = append(w.diffs, Difference{Path: w.path(), Old: shown(a, hasA), New: shown(b, hasB)})
 	return false
+}
+
+// wrap puts v (absent unless has) in copies of its containers along the
+// current path, as [Mismatch] describes.
+func (w *walker) wrap(v any, has bool) any {
+	lists := 0
+	for i := len(w.steps) - 1; i >= 0; i-- {
+		s := w.steps[i]
+		inEvents := i > 0 && w.steps[i-1].field == "Events"
+		switch {
+		case s.isKey:
+			m := map[string]any{}
+			if has {
+				m[s.key] = v
+			}
+			v, has = m, true
+		case s.field == "Events":
+			v, has = Page{Events: asEvents(v, has)}, true
+		case s.field == "NextCursor":
+			c, _ := v.(string)
+			v, has = Page{NextCursor: c}, true
+		case s.field != "":
+			var e Event
+			switch s.field {
+			case "AccountID":
+				e.AccountID, _ = v.(string)
+			case "ID":
+				e.ID, _ = v.(string)
+			case "Type":
+				e.Type, _ = v.(string)
+			case "Time":
+				e.Time, _ = v.(time.Time)
+			case "Data":
+				e.Data, _ = v.(map[string]any)
+			}
+			v, has = e, true
+		case inEvents:
+			l := make([]Event, s.index, s.index+1)
+			if has {
+				e, _ := v.(Event)
+				l = append(l, e)
+			}
+			v, has = l, true
+		default:
+			if lists++; lists > maxWrappedLists {
+				return v
+			}
+			l := make([]any, s.index, s.index+1)
+			if has {
+				l = append(l, v)
+			}
+			v, has = l, true
+		}
+	}
+	return v
+}
+
+// asEvents is the []Event a page's events step wraps: v itself, or none.
+func asEvents(v any, has bool) []Event {
+	l, _ := v.([]Event)
+	if !has {
+		return nil
+	}
+	return l
 }
 
 // path formats the current path: Events[0].Data["v"].
@@ -188,7 +298,9 @@ func (w *walker) event(a, b *Event, probe bool) bool {
 				return false
 			}
 			w.push(pathStep{field: f.name})
-			eq = w.differ(false, f.a, f.b, true, true)
+			if !w.differ(false, f.a, f.b, true, true) {
+				eq = false
+			}
 			w.pop()
 		}
 	}
@@ -197,7 +309,9 @@ func (w *walker) event(a, b *Event, probe bool) bool {
 			return false
 		}
 		w.push(pathStep{field: "Time"})
-		eq = w.differ(false, a.Time, b.Time, true, true)
+		if !w.differ(false, a.Time, b.Time, true, true) {
+			eq = false
+		}
 		w.pop()
 	}
 	if probe { // no path to keep: a probe records nothing
@@ -338,7 +452,9 @@ func (w *walker) mapValue(x, y map[string]any, probe bool, depth int) bool {
 		yv, inY := y[k]
 		w.push(pathStep{key: k, isKey: true})
 		if !inX || !inY {
-			eq = w.differ(false, xv, yv, inX, inY)
+			if !w.differ(false, xv, yv, inX, inY) {
+				eq = false
+			}
 		} else if !w.value(xv, yv, false, depth+1) {
 			eq = false
 		}

@@ -104,6 +104,13 @@ const (
 	VerdictErrorInOld Verdict = "error_in_old"
 	// VerdictErrorInNew: the new store failed, the old one did not.
 	VerdictErrorInNew Verdict = "error_in_new"
+	// VerdictNotCompared: both returned a result, but the comparison
+	// options (flagmigrate.WithCompareOptions) could not be applied to
+	// some difference within the comparison's budget; the Comparison's
+	// Paths name those places. It is counted apart and never as a
+	// mismatch: a comparison that could not be done says nothing of the
+	// stores.
+	VerdictNotCompared Verdict = "not_compared"
 )
 
 // StoreState is a change of a store's health, as a Migration's breaker
