@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/flagmigrate/flagmigrate/eventstore"
+	"github.com/flagmigrate/flagmigrate/internal/inflight"
 	"github.com/flagmigrate/flagmigrate/migration"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -325,14 +326,65 @@ func formatPath(path cmp.Path) string {
 	return b.String()
 }
 
-// compare classifies an authoritative and a candidate result and reports
-// the verdict, with what differs, to the observer.
-func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], shadow, rechecked bool) {
+// compareSettled compares an authoritative and a candidate result of a
+// dual read, after reading both stores once more when they do not match
+// and the difference may be a write landing between the reads: always for
+// a shadow read (a write of another process may have), and for a read
+// the caller waits for when a write of the account through this Migration
+// overlapped the reads (mark). A difference that a write still overlaps
+// after the re-read is not compared: it says nothing of the stores.
+func compareSettled[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error), mark inflight.Mark, auth, cand result[T], shadow bool) {
+	verdict, paths := judge(m, rt, auth, cand)
+	if !mismatch(verdict) {
+		compare(ctx, m, call, rt, auth, cand, verdict, paths, shadow, false)
+		return
+	}
+	rechecked := false
+	if shadow || mark.Overlapped() {
+		// A re-read that fails proves nothing: the original reads, which
+		// both succeeded, are compared and measured.
+		again := m.writes.Mark(call.AccountID)
+		if a2, c2 := rereadBoth(ctx, m, call, rt, read); !m.failed(a2.err) && !m.failed(c2.err) {
+			auth, cand, mark, rechecked = a2, c2, again, true
+			verdict, paths = judge(m, rt, auth, cand)
+		}
+	}
+	if mismatch(verdict) && mark.Overlapped() {
+		verdict, paths = migration.VerdictNotCompared, append(paths, overlappedWrite)
+	}
+	compare(ctx, m, call, rt, auth, cand, verdict, paths, shadow, rechecked)
+}
+
+// overlappedWrite ends the paths of a comparison not made because a write
+// of the account overlapped the reads.
+const overlappedWrite = "(not compared: a write of the account overlapped the reads)"
+
+// mismatch reports whether v says the stores disagree.
+func mismatch(v Verdict) bool {
+	return v == VerdictDifferent || v == VerdictMissingInNew || v == VerdictMissingInOld
+}
+
+// rereadBoth reads both stores again, concurrently, without measuring the
+// reads for the stage tracker.
+func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (auth, cand result[T]) {
+	quiet := route{first: rt.first}
+	done := make(chan result[T], 1)
+	go func() { done <- candidateRead(ctx, m, call, &quiet, read) }()
+	auth.err = safely(func() error {
+		var err error
+		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleRecheck, read)
+		return err
+	})
+	return auth, <-done
+}
+
+// compare reports the verdict of an authoritative and a candidate result,
+// with what differs, to the observer, the stage tracker and the brake.
+func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, auth, cand result[T], verdict Verdict, paths []string, shadow, rechecked bool) {
 	old, new := auth, cand
 	if rt.first == SideNew {
 		old, new = cand, auth
 	}
-	verdict, paths := judge(m, rt, auth, cand)
 	rt.consistency(old.err, new.err, verdict, m.cfg.notFound)
 	c := Comparison{
 		Call: call, Verdict: verdict, Paths: paths,
@@ -349,13 +401,8 @@ func compare[S, T any](ctx context.Context, m *Migration[S], call Call, rt *rout
 	if f := m.cfg.observer.Compared; f != nil {
 		f(ctx, c)
 	}
-	if m.brake != nil {
-		switch verdict {
-		case VerdictMatch:
-			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, false)
-		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
-			m.brake.Sample(ctx, call.AccountID, BrakeMismatches, true)
-		}
+	if m.brake != nil && (verdict == VerdictMatch || mismatch(verdict)) {
+		m.brake.Sample(ctx, call.AccountID, BrakeMismatches, mismatch(verdict))
 	}
 }
 

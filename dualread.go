@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+
+	"github.com/flagmigrate/flagmigrate/internal/inflight"
+	"github.com/flagmigrate/flagmigrate/migration"
 )
 
 // dualRead reads both stores concurrently, waits for both and compares.
@@ -14,7 +17,7 @@ import (
 // another thread, which on a loaded machine may wait for a CPU, steals it:
 // then the two reads overlap and a dual read takes about as long as the
 // slower store (BenchmarkDualReadLatency).
-func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, read func(context.Context, S) (T, error)) (T, error) {
+func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt route, mark inflight.Mark, read func(context.Context, S) (T, error)) (T, error) {
 	defer rt.finish(ctx, &m.cfg.observer)
 	done := make(chan result[T], 1)
 	go func() {
@@ -27,9 +30,15 @@ func dualRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt rout
 	runtime.Gosched()
 	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	c := <-done
-	if ctx.Err() == nil {
-		compare(ctx, m, call, &rt, result[T]{v, err}, c, false, false)
+	if ctx.Err() != nil {
+		// The caller gave up: its read's result is its error, and nothing
+		// is compared; say so rather than leave no trace.
+		if f := m.cfg.observer.ShadowDropped; f != nil {
+			f(ctx, call.Op, migration.DropCanceled)
+		}
+		return v, err
 	}
+	compareSettled(ctx, m, call, &rt, read, mark, result[T]{v, err}, c, false)
 	return v, err
 }
 
@@ -47,7 +56,8 @@ func readCandidateDown[S, T any](ctx context.Context, m *Migration[S], call Call
 	v, err := timedRead(ctx, m, call, &rt, rt.first, RoleAuthoritative, read)
 	if ctx.Err() == nil {
 		skip := fmt.Errorf("%w: the %v store is down: not read", ErrStoreDown, cand)
-		compare(ctx, m, call, &rt, result[T]{v, err}, result[T]{err: skip}, false, false)
+		verdict, paths := judge(m, &rt, result[T]{v, err}, result[T]{err: skip})
+		compare(ctx, m, call, &rt, result[T]{v, err}, result[T]{err: skip}, verdict, paths, false, false)
 	}
 	return v, err
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/flagmigrate/flagmigrate/internal/brake"
 	"github.com/flagmigrate/flagmigrate/internal/breaker"
+	"github.com/flagmigrate/flagmigrate/internal/inflight"
 	"github.com/flagmigrate/flagmigrate/internal/shadow"
 )
 
@@ -25,6 +26,7 @@ type Migration[S any] struct {
 	breakers [2]*breaker.Breaker // old, new
 	probes   breaker.Probes
 	brake    *brake.Brake // nil without WithBrake
+	writes   inflight.Writes
 }
 
 // NewMigration returns a Migration between old and new, routed by flags.

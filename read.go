@@ -33,9 +33,9 @@ func Read[S, T any](ctx context.Context, m *Migration[S], call Call, read func(c
 	case rt.candidateDown:
 		return readCandidateDown(ctx, m, call, rt, read)
 	case m.shadow != nil:
-		return shadowRead(ctx, m, call, rt, read)
+		return shadowRead(ctx, m, call, rt, m.writes.Mark(call.AccountID), read)
 	}
-	return dualRead(ctx, m, call, rt, read)
+	return dualRead(ctx, m, call, rt, m.writes.Mark(call.AccountID), read)
 }
 
 type result[T any] struct {

@@ -1,6 +1,10 @@
 package flagmigrate
 
-import "context"
+import (
+	"context"
+
+	"github.com/flagmigrate/flagmigrate/internal/inflight"
+)
 
 // shadowRead hands the candidate read to a bounded background worker, then
 // serves the authoritative read and returns its result at once; the worker
@@ -18,7 +22,7 @@ import "context"
 // which never blocks the caller and, in the usual case of a slower
 // candidate, wakes nobody. A caller who gives up still leaves the candidate
 // read to finish, bounded by the shadow timeout, uncompared.
-func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv route, read func(context.Context, S) (T, error)) (T, error) {
+func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv route, mark inflight.Mark, read func(context.Context, S) (T, error)) (T, error) {
 	rt := &rtv
 	ep, reason := m.shadow.Acquire()
 	if ep == nil {
@@ -53,18 +57,7 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 		if got.gaveUp {
 			return // the caller gave up: nothing to compare
 		}
-		a, rechecked := got.result, false
-		switch v, _ := judge(m, rt, a, c); v {
-		case VerdictDifferent, VerdictMissingInNew, VerdictMissingInOld:
-			// A write landing between the two reads may be the
-			// difference: read both again to confirm it.
-			// A recheck that fails proves nothing: the original reads,
-			// which both succeeded, are compared and measured.
-			if a2, c2 := rereadBoth(sctx, m, call, rt, read); !m.failed(a2.err) && !m.failed(c2.err) {
-				a, c, rechecked = a2, c2, true
-			}
-		}
-		compare(sctx, m, call, rt, a, c, true, rechecked)
+		compareSettled(sctx, m, call, rt, read, mark, got.result, c, true)
 	})
 	// The worker always gets an answer, even if the read panics.
 	sent := shadowAuth[T]{gaveUp: true}
@@ -80,18 +73,4 @@ func shadowRead[S, T any](ctx context.Context, m *Migration[S], call Call, rtv r
 type shadowAuth[T any] struct {
 	result result[T]
 	gaveUp bool
-}
-
-// rereadBoth reads both stores again, concurrently, without measuring the
-// reads for the stage tracker.
-func rereadBoth[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (auth, cand result[T]) {
-	quiet := route{first: rt.first}
-	done := make(chan result[T], 1)
-	go func() { done <- candidateRead(ctx, m, call, &quiet, read) }()
-	auth.err = safely(func() error {
-		var err error
-		auth.v, err = timedRead(ctx, m, call, &quiet, rt.first, RoleRecheck, read)
-		return err
-	})
-	return auth, <-done
 }

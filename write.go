@@ -75,6 +75,10 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 	if call.Kind != KindWrite {
 		rt.both = true // a delete reaches both stores: either may hold a copy
 	}
+	if rt.both {
+		// Dual reads of the account that overlap it know to look again.
+		defer m.writes.Begin(call.AccountID).End()
+	}
 	first, second := rt.first, otherSide(rt.first)
 	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).Down() {
 		return writeConcurrently(ctx, m, call, rt, auth, other)

@@ -32,8 +32,9 @@ type Observer struct {
 	// panic in it is recovered.
 	Compared func(ctx context.Context, c Comparison)
 	// ShadowDropped reports a dual read whose candidate read was not run,
-	// or not compared because the authoritative read outlasted the shadow
-	// timeout (DropTimeout).
+	// or not compared: because the authoritative read outlasted the shadow
+	// timeout (DropTimeout), or because the caller's context ended a read
+	// that waits for both stores (DropCanceled).
 	ShadowDropped func(ctx context.Context, op string, reason DropReason)
 	// DangerousRouting reports a legal but dangerous flag combination
 	// (flags.Danger() says which) seen for an account.

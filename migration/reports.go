@@ -68,7 +68,7 @@ type Comparison struct {
 	Rechecked bool
 }
 
-// DropReason says why a shadow read was not run.
+// DropReason says why a dual read compared nothing.
 type DropReason string
 
 // Drop reasons.
@@ -81,6 +81,10 @@ const (
 	// read had not finished within the shadow timeout; nothing was
 	// compared.
 	DropTimeout DropReason = "timeout"
+	// DropCanceled: a dual read the caller waits for (not a shadow read)
+	// ended with the caller's context before both stores answered;
+	// nothing was compared.
+	DropCanceled DropReason = "canceled"
 )
 
 // Verdict classifies a dual read: how the new store's result compares with
