@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/flagtest"
@@ -164,6 +166,96 @@ func TestFlagStateRouting(t *testing.T) {
 		ro, rn := r.flags.Reads()
 		if got := len(r.reads); got != b(ro)+b(rn) || (got == 1 && (r.reads[0] == "new") != rn) {
 			t.Errorf("%s: Reads() = %v, %v, want %v", r.reason, ro, rn, r.reads)
+		}
+	}
+}
+
+// panicFlags is a flag client whose evaluations panic, as a faulty
+// provider's may (neither OpenFeature nor LaunchDarkly recovers them).
+type panicFlags struct{}
+
+func (panicFlags) BoolFlag(context.Context, string, string, bool) (bool, error) {
+	panic("provider bug")
+}
+
+func (panicFlags) StageFlag(context.Context, string, string, bool) (migration.Stage, flagmigrate.StageTracker, error) {
+	panic("provider bug")
+}
+
+// TestPanickingFlagClientRoutesOld: in both modes, a flag client that
+// panics never reaches the caller: the call goes to the old store, and the
+// failure is reported through FlagFailed as a *migration.PanicError.
+func TestPanickingFlagClientRoutesOld(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		reason string
+		opts   []flagmigrate.Option
+	}{
+		{"four flags", []flagmigrate.Option{flagmigrate.WithRoutingCheck(-1)}},
+		{"a stage flag", []flagmigrate.Option{flagmigrate.WithStageFlag(migStageKey)}},
+	} {
+		f := newMigFixture(t, panicFlags{}, tc.opts...)
+		if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+			t.Fatalf("%s: %v", tc.reason, err)
+		}
+		if diff := cmp.Diff([]string{"old.StoreEvent", "old.FindEventByID"}, f.calls.Names()); diff != "" {
+			t.Errorf("%s: calls (-want +got):\n%s", tc.reason, diff)
+		}
+		if len(f.obs.flagErrs) == 0 {
+			t.Errorf("%s: no flag failure reported", tc.reason)
+		}
+		for _, e := range f.obs.flagErrs {
+			var pe *migration.PanicError
+			if !errors.As(e.Err, &pe) || pe.Value != "provider bug" || e.AccountID != "acct" {
+				t.Errorf("%s: flag failure %+v, want a *migration.PanicError for acct", tc.reason, e)
+			}
+		}
+	}
+}
+
+// panicTracker is a stage tracker whose every method panics.
+type panicTracker struct{}
+
+func (panicTracker) Measure(migration.Side, time.Duration, bool) { panic("tracker bug") }
+func (panicTracker) Consistency(func() bool)                     { panic("tracker bug") }
+func (panicTracker) Finish(context.Context) error                { panic("tracker bug") }
+
+// shadowFlags routes every call at the shadow stage, measured by a
+// tracker that panics.
+type shadowFlags struct{}
+
+func (shadowFlags) BoolFlag(context.Context, string, string, bool) (bool, error) { return false, nil }
+func (shadowFlags) StageFlag(context.Context, string, string, bool) (migration.Stage, flagmigrate.StageTracker, error) {
+	return migration.StageShadow, panicTracker{}, nil
+}
+
+// TestPanickingStageTrackerIsContained: a tracker that panics in Measure,
+// Consistency and Finish costs the caller nothing: the calls go where the
+// stage says, and each panic is reported as a flag failure.
+func TestPanickingStageTrackerIsContained(t *testing.T) {
+	t.Parallel()
+	f := newMigFixture(t, shadowFlags{}, flagmigrate.WithStageFlag(migStageKey))
+	if err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"old.StoreEvent", "new.StoreEvent"}, f.calls.Names()[:2]); diff != "" {
+		t.Errorf("calls (-want +got):\n%s", diff)
+	}
+	f.obs.mu.Lock()
+	defer f.obs.mu.Unlock()
+	// A write: two Measures and Finish; a dual read: two Measures, Consistency, Finish.
+	if got := len(f.obs.flagErrs); got != 7 {
+		t.Errorf("%d flag failures reported, want 7: %+v", got, f.obs.flagErrs)
+	}
+	for _, e := range f.obs.flagErrs {
+		if !strings.Contains(e.Err.Error(), "tracker bug") {
+			t.Errorf("flag failure %v, want the tracker's panic", e.Err)
 		}
 	}
 }

@@ -2,9 +2,11 @@ package flagmigrate
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"math"
 	"math/rand/v2"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +46,18 @@ func (m *Migration[S]) writeRoute(ctx context.Context, accountID string) route {
 
 func (r *route) track(side Side, d time.Duration, failed bool) {
 	if r.op != nil {
+		defer r.contain("Measure")
 		r.op.Measure(side, d, failed)
+	}
+}
+
+// contain recovers a panic of the stage tracker's method: a flag client's
+// fault, reported as a flag failure (a *migration.PanicError), never the
+// caller's. It is deferred.
+func (r *route) contain(method string) {
+	if p := recover(); p != nil {
+		err := fmt.Errorf("flagmigrate: the stage tracker's %s: %w", method, &migration.PanicError{Value: p, Stack: debug.Stack()})
+		r.stage.cfg.flagFailed(context.Background(), r.stage.key, "", err)
 	}
 }
 
@@ -54,6 +67,7 @@ func (r *route) consistency(oldErr, newErr error, v Verdict, notFound func(error
 	if r.op == nil || v == migration.VerdictNotCompared || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
 		return
 	}
+	defer r.contain("Consistency")
 	r.op.Consistency(func() bool { return v == VerdictMatch })
 }
 
@@ -62,6 +76,7 @@ func (r *route) finish(ctx context.Context, obs *Observer) {
 	if r.op == nil {
 		return
 	}
+	defer r.contain("Finish")
 	if err := r.op.Finish(ctx); err != nil && obs.FlagFailed != nil {
 		obs.FlagFailed(ctx, r.stage.key, "", err)
 	}
@@ -86,8 +101,8 @@ func newFlagRouter(client FlagClient, cfg *config) *flagRouter {
 // pair evaluates two flags; ok is false (and the failure reported) when
 // either cannot be evaluated.
 func (r *flagRouter) pair(ctx context.Context, accountID, k1, k2 string) (v1, v2, ok bool) {
-	v1, err1 := r.client.BoolFlag(ctx, k1, accountID, false)
-	v2, err2 := r.client.BoolFlag(ctx, k2, accountID, false)
+	v1, err1 := r.boolFlag(ctx, k1, accountID)
+	v2, err2 := r.boolFlag(ctx, k2, accountID)
 	if err1 != nil {
 		r.cfg.flagFailed(ctx, k1, accountID, err1)
 	}
@@ -95,6 +110,18 @@ func (r *flagRouter) pair(ctx context.Context, accountID, k1, k2 string) (v1, v2
 		r.cfg.flagFailed(ctx, k2, accountID, err2)
 	}
 	return v1, v2, err1 == nil && err2 == nil
+}
+
+// boolFlag evaluates one flag, off unless it evaluates to true; a flag
+// client that panics fails the evaluation (a *migration.PanicError), so
+// that the call goes to the old store and the caller never sees the panic.
+func (r *flagRouter) boolFlag(ctx context.Context, key, accountID string) (v bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = false, &migration.PanicError{Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return r.client.BoolFlag(ctx, key, accountID, false)
 }
 
 func (r *flagRouter) write(ctx context.Context, accountID string) route {
@@ -192,12 +219,23 @@ type stageRouter struct {
 }
 
 func (r *stageRouter) route(ctx context.Context, accountID string, write bool) (Stage, route) {
-	stage, tracker, err := r.client.StageFlag(ctx, r.key, accountID, write)
+	stage, tracker, err := r.stageFlag(ctx, accountID, write)
 	if err != nil {
 		r.cfg.flagFailed(ctx, r.key, accountID, err)
 		stage = StageOff
 	}
 	return stage, route{first: SideOld, stage: r, op: tracker}
+}
+
+// stageFlag evaluates the migration flag; a flag client that panics fails
+// the evaluation (a *migration.PanicError), which routes the call as off.
+func (r *stageRouter) stageFlag(ctx context.Context, accountID string, write bool) (stage Stage, tracker StageTracker, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			stage, tracker, err = StageOff, nil, &migration.PanicError{Value: p, Stack: debug.Stack()}
+		}
+	}()
+	return r.client.StageFlag(ctx, r.key, accountID, write)
 }
 
 func (r *stageRouter) write(ctx context.Context, accountID string) route {
