@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"time"
 
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/open-feature/go-sdk/openfeature"
@@ -30,6 +31,7 @@ var _ Evaluator = (*openfeature.Client)(nil)
 type Flags struct {
 	of      Evaluator
 	context func(ctx context.Context, accountID string) openfeature.EvaluationContext
+	timeout time.Duration // each evaluation's bound; negative: none
 }
 
 var (
@@ -65,7 +67,7 @@ func New(of Evaluator, opts ...Option) (*Flags, error) {
 	if v := reflect.ValueOf(of); v.Kind() == reflect.Pointer && v.IsNil() {
 		return nil, ErrNoEvaluator
 	}
-	c := &Flags{of: of}
+	c := &Flags{of: of, timeout: DefaultEvaluationTimeout}
 	for _, o := range opts {
 		if o != nil {
 			o(c)
@@ -100,7 +102,10 @@ func (c *Flags) evalContext(ctx context.Context, accountID string) openfeature.E
 // flag key for the account, returning defaultValue and an [*EvalError]
 // when OpenFeature cannot evaluate the flag.
 func (c *Flags) BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error) {
-	d, err := c.of.BooleanValueDetails(ctx, key, defaultValue, c.evalContext(ctx, accountID))
+	ec := c.evalContext(ctx, accountID)
+	d, err := evaluate(ctx, c.timeout, key, func(ctx context.Context) (openfeature.BooleanEvaluationDetails, error) {
+		return c.of.BooleanValueDetails(ctx, key, defaultValue, ec)
+	})
 	if err != nil {
 		return defaultValue, newEvalError(key, d.ErrorCode, err)
 	}

@@ -73,7 +73,9 @@ func newOFClientFor(t *testing.T, p openfeature.FeatureProvider, opts ...openfea
 	if err := api.SetProviderAndWait(t.Context(), p); err != nil {
 		t.Fatalf("OpenFeature provider: %v", err)
 	}
-	c, err := openfeatureflags.New(api.NewClient(), opts...)
+	// Unbounded: the in-memory provider never blocks, and a test must not
+	// depend on the wall clock (TestEvaluationIsBounded tests the bound).
+	c, err := openfeatureflags.New(api.NewClient(), append([]openfeatureflags.Option{openfeatureflags.WithEvaluationTimeout(-1)}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

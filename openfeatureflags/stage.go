@@ -51,9 +51,17 @@ const (
 // [MetadataCheckRatio].
 func (c *Flags) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	ec := c.evalContext(ctx, accountID)
-	d, err := c.of.StringValueDetails(ctx, key, string(migration.StageOff), ec)
+	d, err := evaluate(ctx, c.timeout, key, func(ctx context.Context) (openfeature.StringEvaluationDetails, error) {
+		return c.of.StringValueDetails(ctx, key, string(migration.StageOff), ec)
+	})
 	stage := migration.StageOff
 	var stageErr error
+	if err != nil && d.ErrorCode != openfeature.FlagNotFoundCode && d.ErrorCode != openfeature.TypeMismatchCode {
+		// A flag that is not there, or holds no string, routes as off
+		// without an error, as a LaunchDarkly migration flag does; any
+		// other failure (the provider's, a timeout, a panic) is reported.
+		stageErr = newEvalError(key, d.ErrorCode, err)
+	}
 	if err == nil {
 		if s, ok := parseStage(d.Value); ok {
 			stage = s

@@ -68,7 +68,7 @@ func TestStatusOverOpenFeature(t *testing.T) {
 	if err := api.SetProviderAndWait(t.Context(), p); err != nil {
 		t.Fatalf("OpenFeature provider: %v", err)
 	}
-	client, err := openfeatureflags.New(api.NewClient())
+	client, err := openfeatureflags.New(api.NewClient(), openfeatureflags.WithEvaluationTimeout(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
