@@ -30,8 +30,12 @@ type RepairStats struct {
 // event from the store that has it (entry.Source) and writes it to the one
 // that lacks it (entry.Target), idempotently: replaying a log twice writes
 // nothing the second time. old and new are the migration's two stores.
-// A delete or erase entry (entry.Kind) is done again on its target (which
-// must be a [eventstore.EventDeleter]). A write entry of an event deleted
+// A delete entry (entry.Kind) is done again on its target (which must be
+// a [eventstore.EventDeleter]). An erase entry deletes on its target the
+// account's events that its source does not hold (the target must also be
+// an [eventstore.EventScanner]): the source did the erasure, and holds
+// only what was written to the account after it, which a repair must not
+// erase, however many times it runs. A write entry of an event deleted
 // since copies nothing: the source no longer has it (MissingInSource), or
 // the target's tombstone refuses it (DeletedSince); so a log replayed after
 // deletes never brings a deleted event back.
@@ -76,7 +80,7 @@ func Repair(ctx context.Context, entries iter.Seq2[migration.RepairEntry, error]
 			continue
 		}
 		if e.Kind != migration.KindWrite && e.Kind != "" {
-			switch err := replayDelete(ctx, e, store(e.Target)); {
+			switch err := replayDelete(ctx, e, store(e.Source), store(e.Target)); {
 			case err == nil:
 				st.Deleted++
 			case errors.Is(err, errors.ErrUnsupported), errors.Is(err, eventstore.ErrInvalidArgument):

@@ -143,3 +143,54 @@ func (s unreadableEvent) FindEventByID(ctx context.Context, accountID, id string
 	}
 	return s.EventStore.FindEventByID(ctx, accountID, id)
 }
+
+// TestRepairOfAnErasureKeepsLaterWrites: an erasure whose secondary store
+// was down is recorded for repair; writes to the account after it reach
+// both stores. Repairing the erasure, twice, erases on the secondary what
+// the erasure covered and nothing written since (before: every event of
+// the account at repair time, acknowledged writes included).
+func TestRepairOfAnErasureKeepsLaterWrites(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	old, nu := memstore.New(), memstore.New()
+	for _, s := range []*memstore.Store{old, nu} {
+		for _, id := range []string{"before-1", "before-2"} {
+			if err := s.StoreEvent(ctx, fixture.WithValue("acct", id, 1)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	// The erasure reached the old store only; the new store was down.
+	if _, err := old.EraseAccount(ctx, "acct"); err != nil {
+		t.Fatal(err)
+	}
+	log := repairlog.NewMemory(0)
+	erase := migration.RepairEntry{Call: migration.Call{Op: eventstore.OpEraseAccount, AccountID: "acct", Kind: migration.KindErase},
+		Target: migration.SideNew, Source: migration.SideOld, Time: time.Now()}
+	if err := log.Record(ctx, erase); err != nil {
+		t.Fatal(err)
+	}
+	// Writes acknowledged after the erasure, in both stores.
+	for _, s := range []*memstore.Store{old, nu} {
+		if err := s.StoreEvent(ctx, fixture.WithValue("acct", "after", 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for run := range 2 {
+		st, err := backfill.Repair(ctx, log.RepairEntries(ctx), old, nu, nil)
+		if err != nil || st.Deleted != 1 {
+			t.Fatalf("repair %d: %+v, %v; want the erasure replayed", run, st, err)
+		}
+		for _, id := range []string{"before-1", "before-2"} {
+			if _, err := nu.FindEventByID(ctx, "acct", id); !errors.Is(err, eventstore.ErrNotFound) {
+				t.Errorf("repair %d: %s on the new store: %v, want erased", run, id, err)
+			}
+			if err := nu.StoreEvent(ctx, fixture.WithValue("acct", id, 1)); !errors.Is(err, eventstore.ErrDeleted) {
+				t.Errorf("repair %d: storing %s again: %v, want its tombstone to refuse it", run, id, err)
+			}
+		}
+		if _, err := nu.FindEventByID(ctx, "acct", "after"); err != nil {
+			t.Errorf("repair %d: the write made after the erasure is gone from the new store: %v", run, err)
+		}
+	}
+}
