@@ -36,4 +36,6 @@ type SecondaryError struct {
 }
 
 // Error names the store and its error.
-func (e *SecondaryError) Error() string { return fmt.Sprintf("the %s store's write failed: %v", e.Side, e.Err) }
+func (e *SecondaryError) Error() string {
+	return fmt.Sprintf("the %s store's write failed: %v", e.Side, e.Err)
+}

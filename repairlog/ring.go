@@ -18,7 +18,9 @@ import (
 // The oldest entry goes rather than the newest: when the log overflows an
 // operator must run a backfill or verify anyway, and a replay right after
 // the outage then covers the latest writes, the ones most likely read next.
-type Ring struct{ l memlog.Log[migration.RepairEntry] }
+type Ring struct {
+	l memlog.Log[migration.RepairEntry]
+}
 
 var (
 	_ migration.RepairLog    = (*Ring)(nil)
