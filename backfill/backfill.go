@@ -137,7 +137,7 @@ type Progress struct {
 	// events the checkpoint counted are not in it.
 	Rate float64
 	// Total is about how many events the run scans in all (the source's
-	// estimate, see [Counter]; writes may go on), or -1 when the source
+	// estimate, see [eventstore.EventCounter]; writes may go on), or -1 when the source
 	// cannot count them.
 	Total int64
 	// Remaining is the estimated time left, or -1 when unknown.
@@ -154,13 +154,11 @@ type Conflict struct {
 	Source, Destination eventstore.Event
 }
 
-// Counter is an optional capability of a store, used for the totals of
-// [Run]'s and [Verify]'s progress: about how many events a scan of one
-// account ("" for all) yields. memstore counts exactly; mongodao and
-// dynamodao give their servers' estimates for a whole store.
-type Counter interface {
-	CountEvents(ctx context.Context, accountID string) (int64, error)
-}
+// Counter is [eventstore.EventCounter], which [Run]'s and [Verify]'s
+// progress use for their totals.
+//
+// Deprecated: use [eventstore.EventCounter].
+type Counter = eventstore.EventCounter
 
 // ErrJobMismatch reports a checkpoint saved by a run of another shape
 // (other accounts or segment).
@@ -555,7 +553,7 @@ func storeAll(ctx context.Context, dst eventstore.EventStore, events []eventstor
 
 // count asks the source how many events the run will scan, or -1.
 func (r *runner) count(ctx context.Context) int64 {
-	c, ok := r.src.(Counter)
+	c, ok := r.src.(eventstore.EventCounter)
 	if !ok || r.opts.Progress == nil {
 		return -1
 	}

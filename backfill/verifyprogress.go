@@ -14,7 +14,7 @@ type VerifyProgress struct {
 	// both stores.
 	Read int64
 	// Total is about how many Read will reach (both stores' estimates,
-	// see [Counter]), or -1 when a store cannot count.
+	// see [eventstore.EventCounter]), or -1 when a store cannot count.
 	Total int64
 	// Matching, MissingInDestination, MissingInSource, Different and
 	// Unreadable are the report's counts so far.
@@ -60,7 +60,7 @@ func countBoth(ctx context.Context, accounts []string, stores ...eventstore.Even
 	}
 	var total int64
 	for _, s := range stores {
-		c, ok := s.(Counter)
+		c, ok := s.(eventstore.EventCounter)
 		if !ok {
 			return -1
 		}

@@ -12,7 +12,7 @@ import (
 
 // CountEvents returns about how many events one account ("" for the whole
 // table) holds, for a backfill's or a verify's progress (it implements
-// backfill.Counter). The whole table's count is DescribeTable's ItemCount,
+// eventstore.EventCounter). The whole table's count is DescribeTable's ItemCount,
 // which AWS updates about every six hours: an estimate, read without a
 // scan. An account's count is a Query with Select COUNT on its partition
 // key (it reads the account's items, as the scan that follows will).

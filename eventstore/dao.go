@@ -206,6 +206,15 @@ type BatchFinder interface {
 	FindEvents(ctx context.Context, keys []EventKey) ([]Event, error)
 }
 
+// EventCounter is an optional capability of a store, used for the totals
+// of backfill's and verify's progress: how many events a scan of one
+// account yields (exactly), or of the whole store ("": an estimate a
+// store's server may keep, such as MongoDB's or DynamoDB's item count).
+// All stores in this module implement it; package storetest checks it.
+type EventCounter interface {
+	CountEvents(ctx context.Context, accountID string) (int64, error)
+}
+
 // EventValidator is an optional capability: a store that holds only some
 // valid events (a MongoDB layout whose IDs are ObjectIDs, say) refuses the
 // others before anything is written. [MigratingStore] asks both of its stores

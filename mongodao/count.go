@@ -8,7 +8,7 @@ import (
 
 // CountEvents returns about how many events one account ("" for the whole
 // collection) holds, for a backfill's or a verify's progress (it implements
-// backfill.Counter). The whole collection's count is MongoDB's estimate from
+// eventstore.EventCounter). The whole collection's count is MongoDB's estimate from
 // its metadata (EstimatedDocumentCount: no scan, and every document counts,
 // readable or not); an account's is a CountDocuments on the account's
 // field, which its index serves. Either is an estimate while writes go on.

@@ -75,6 +75,7 @@ func Run(t *testing.T, newStore NewStore) {
 		{"DeleteBadArguments", testDeleteBadArguments},
 		{"ConcurrentDeleteAndStore", testConcurrentDeleteAndStore},
 		{"PurgeTombstones", testPurgeTombstones},
+		{"Count", testCount},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStore) })
 	}
@@ -863,5 +864,36 @@ func testBatchFind(t *testing.T, newStore NewStore) {
 	}
 	if len(got) != len(want) {
 		t.Errorf("FindEvents returned %d events, want %d (no duplicates)", len(got), len(want))
+	}
+}
+
+// testCount: a store that is an [eventstore.EventCounter] counts an
+// account's events exactly (none for an unknown account), and gives the
+// whole store's count as an estimate that is never negative.
+func testCount(t *testing.T, newStore NewStore) {
+	s := newStore(t)
+	c, ok := s.(eventstore.EventCounter)
+	if !ok {
+		t.Skipf("%T is not an EventCounter", s)
+	}
+	for i := range 3 {
+		fixture.Store(t, s, fixture.Nth("acct-a", fmt.Sprintf("e%d", i), i))
+	}
+	fixture.Store(t, s, fixture.Nth("acct-b", "e0", 0))
+	for _, tc := range []struct {
+		reason  string
+		account string
+		want    int64
+	}{
+		{"an account's events", "acct-a", 3},
+		{"another account's", "acct-b", 1},
+		{"an account with none", "acct-none", 0},
+	} {
+		if n, err := c.CountEvents(t.Context(), tc.account); err != nil || n != tc.want {
+			t.Errorf("%s: CountEvents(%q) = %d, %v; want %d", tc.reason, tc.account, n, err, tc.want)
+		}
+	}
+	if n, err := c.CountEvents(t.Context(), ""); err != nil || n < 0 {
+		t.Errorf("the whole store: CountEvents = %d, %v; want an estimate", n, err)
 	}
 }
