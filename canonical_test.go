@@ -24,7 +24,6 @@ type canonSpy struct {
 	canonical             []eventstore.Event
 	plain                 int
 	takeAllocs            float64
-	canonicalOK           bool // has StoreCanonical
 }
 
 func (s *canonSpy) StoreEvent(ctx context.Context, evt eventstore.Event) error {
