@@ -280,3 +280,29 @@ func (g *gateStore) StoreCanonical(ctx context.Context, c eventstore.Canonical) 
 	}
 	return g.StoreEvent(ctx, e)
 }
+
+// TestFailingReadsTakeTheStoreDown: a candidate store that fails its reads
+// is taken as down after Failures of them, as one that fails its writes
+// is, so read-heavy traffic stops waiting for it; a read its caller
+// cancels says nothing of the store.
+func TestFailingReadsTakeTheStoreDown(t *testing.T) {
+	t.Parallel()
+	f := newMigFixture(t, migFlags(fs(true, true, true, true)),
+		flagmigrate.WithStoreBreaker(flagmigrate.BreakerOptions{Failures: 3, Backoff: time.Hour}))
+	f.seed(t, "old", fixture.WithValue("acct", "e1", 1))
+	f.new.Set(eventstore.OpFindEventByID, testutil.Fault{Err: errMigBoom})
+	for range 5 {
+		if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.obs.mu.Lock()
+	states := slices.Clone(f.obs.states)
+	f.obs.mu.Unlock()
+	if len(states) != 1 || !states[0].Down || states[0].Side != migration.SideNew || states[0].Failures != 3 {
+		t.Fatalf("states %+v, want the new store down after 3 failed reads", states)
+	}
+	if n := f.new.Count(eventstore.OpFindEventByID); n != 3 {
+		t.Errorf("the new store was read %d times, want 3: not once it is down", n)
+	}
+}

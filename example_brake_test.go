@@ -16,7 +16,9 @@ import (
 
 // The brake takes an account whose new store keeps failing off dual reads:
 // after the minimum sample its reads are served by the old store alone,
-// until its flags change.
+// until its flags change. (The store's breaker takes it as down after five
+// failed reads: the dual reads after those compare it as failed without
+// reading it, which the brake counts as errors too.)
 func ExampleWithBrake() {
 	ctx := context.Background()
 	flags := flagtest.New().Set("events-mongo-write", true).Set("events-dynamo-write", true).
@@ -43,6 +45,6 @@ func ExampleWithBrake() {
 	fmt.Println("braked after the flag change:", len(store.Brakes()))
 	// Output:
 	// acct-1 errors 49 of 50
-	// new store reads: 49
+	// new store reads: 5
 	// braked after the flag change: 0
 }

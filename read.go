@@ -46,11 +46,15 @@ type result[T any] struct {
 // candidateRead reads the non-authoritative store, turning a panic into an
 // error: it runs on a goroutine of its own.
 func candidateRead[S, T any](ctx context.Context, m *Migration[S], call Call, rt *route, read func(context.Context, S) (T, error)) (c result[T]) {
+	side := otherSide(rt.first)
 	c.err = safely(func() error {
 		var err error
-		c.v, err = timedRead(ctx, m, call, rt, otherSide(rt.first), RoleCandidate, read)
+		c.v, err = timedRead(ctx, m, call, rt, side, RoleCandidate, read)
 		return err
 	})
+	// A store that fails its reads is as down as one that fails its
+	// writes: read-heavy traffic takes it down as soon.
+	m.feedBreaker(ctx, side, c.err, false)
 	return c
 }
 

@@ -29,6 +29,20 @@ func (m *Migration[S]) observe(ctx context.Context, call Call, rt *route, side S
 	}
 }
 
+// feedBreaker gives the side's breaker ([WithStoreBreaker]) the answer of
+// a secondary write, a probe or a candidate read, and reports a change of
+// the store's state. A call its caller canceled says nothing of the store.
+func (m *Migration[S]) feedBreaker(ctx context.Context, side Side, err error, probe bool) {
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	if change := m.breaker(side).Done(err, probe); change != nil {
+		if f := m.cfg.observer.StoreStateChanged; f != nil {
+			f(ctx, *change)
+		}
+	}
+}
+
 func outcomeOf(err error, notFound func(error) bool) Outcome {
 	switch {
 	case err == nil:

@@ -142,11 +142,7 @@ func writeSecondary[S any](ctx context.Context, m *Migration[S], call Call, rt *
 		err = nil // deleted meanwhile: both stores agree it is gone
 	}
 	m.observe(sctx, call, rt, side, role, start, err)
-	if change := m.breaker(side).Done(err, role == RoleProbe); change != nil {
-		if f := m.cfg.observer.StoreStateChanged; f != nil {
-			f(ctx, *change)
-		}
-	}
+	m.feedBreaker(ctx, side, err, role == RoleProbe)
 	return err
 }
 
