@@ -306,9 +306,10 @@ func WithShadowReads(o ShadowOptions) Option {
 // BreakerOptions configure how a Migration skips a secondary store that is
 // known to be down ([WithStoreBreaker]).
 type BreakerOptions struct {
-	// Failures is how many consecutive secondary writes must fail (an
-	// error or a timeout; a conflict or an invalid write shows the store
-	// answering) before the store is taken as down. 0 means
+	// Failures is how many consecutive calls of the store as the
+	// secondary (writes, and candidate reads of dual reads) must fail (an
+	// error or a timeout; a conflict, an invalid write or a record not
+	// found shows the store answering) before the store is taken as down. 0 means
 	// 5; a negative value disables the breaker, so
 	// that every write waits for the store as long as its timeout.
 	Failures int
@@ -323,8 +324,8 @@ type BreakerOptions struct {
 
 // Defaults of [BreakerOptions].
 const (
-	// defaultBreakerFailures is how many consecutive failed writes take a
-	// store as down.
+	// defaultBreakerFailures is how many consecutive failed secondary calls
+	// take a store as down.
 	defaultBreakerFailures = 5
 	// defaultBreakerBackoff is the wait before the first probe of a store
 	// taken as down.
@@ -341,7 +342,7 @@ const (
 // default; a MongoDB driver with no server to select waits that long),
 // so a service whose callers see no error is nevertheless down. With it,
 // each store has a circuit breaker: after Failures consecutive failed
-// writes the store is taken as down, and writes that would go to it are
+// secondary writes or candidate reads the store is taken as down, and writes that would go to it are
 // not sent; they go straight to the repair log (their entry's error
 // matches [ErrStoreDown]), so a write while the store is down costs the
 // authoritative write and a repair record. One write per Backoff (doubling
