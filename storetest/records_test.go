@@ -40,7 +40,9 @@ type flawed struct {
 	m    map[recordstore.Key]recordstore.Record // records and tombstones (Deleted)
 }
 
-func newFlawed(f flaw) *flawed { return &flawed{flaw: f, m: make(map[recordstore.Key]recordstore.Record)} }
+func newFlawed(f flaw) *flawed {
+	return &flawed{flaw: f, m: make(map[recordstore.Key]recordstore.Record)}
+}
 
 func (s *flawed) Get(ctx context.Context, accountID, id string) (recordstore.Record, error) {
 	if err := ctx.Err(); err != nil {
