@@ -52,6 +52,9 @@ func classify[T any](old T, oldErr error, new T, newErr error, opts cmp.Options,
 	case newNF:
 		return VerdictMissingInNew, nil
 	}
+	if c, ok := any(old).(classifier[T]); ok {
+		return c.Classify(new)
+	}
 	if d, ok := any(old).(judgedDiffer[T]); ok && !quick {
 		return classifyJudged(d, new, opts)
 	}
@@ -84,6 +87,14 @@ func sameKind(a, b error) bool {
 // under the default options instead of go-cmp.
 type differ[T any] interface {
 	Diff(T) []eventstore.Difference
+}
+
+// classifier is a result type that classifies itself against the other
+// store's result (old.Classify(new)), as a versioned record does: it can
+// say behind (another version) apart from different (the same version,
+// other content), which no diff can. Comparison options do not apply.
+type classifier[T any] interface {
+	Classify(T) (migration.Verdict, []string)
 }
 
 // judgedDiffer is a differ whose walk takes a judge of each difference

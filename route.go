@@ -64,7 +64,7 @@ func (r *route) contain(method string) {
 // consistency records a comparison in the stage tracker when both reads
 // succeeded (not finding a record counts as success).
 func (r *route) consistency(oldErr, newErr error, v Verdict, notFound func(error) bool) {
-	if r.op == nil || v == migration.VerdictNotCompared || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
+	if r.op == nil || v == migration.VerdictNotCompared || v == migration.VerdictBehind || (oldErr != nil && !notFound(oldErr)) || (newErr != nil && !notFound(newErr)) {
 		return
 	}
 	defer r.contain("Consistency")

@@ -84,7 +84,7 @@ func (o *slogObserver) Compared(ctx context.Context, c Comparison) {
 			slog.String("op", c.Op), slog.String("account", c.AccountID), slog.String("key", c.Key), slog.Any("paths", c.Paths))
 		return
 	}
-	if c.Verdict == VerdictMatch {
+	if c.Verdict == VerdictMatch || c.Verdict == migration.VerdictBehind {
 		o.log(ctx, slog.LevelDebug, "flagmigrate: compared", slog.String("op", c.Op), slog.String("account", c.AccountID),
 			slog.String("verdict", string(c.Verdict)), slog.Bool("shadow", c.Shadow))
 		return

@@ -27,7 +27,7 @@ func Write[S any](ctx context.Context, m *Migration[S], call Call, write func(ct
 	if m == nil || write == nil {
 		return argError("Write: nil migration or write function")
 	}
-	return writeBoth(ctx, m, call, write, write)
+	return writeBoth(ctx, m, call, write, write, false)
 }
 
 // WriteValue is [Write] for a write that returns a value (as LaunchDarkly's
@@ -53,13 +53,39 @@ func WriteValue[S, T any](ctx context.Context, m *Migration[S], call Call, write
 		_, err := write(ctx, s)
 		return err
 	}
-	err := writeBoth(ctx, m, call, auth, other)
+	err := writeBoth(ctx, m, call, auth, other, false)
+	return v, err
+}
+
+// WriteThen is [Write] for a write whose second store's write depends on
+// the first's result, as a versioned record's does: write runs on the
+// authoritative store, and then, when the flags route the call to both,
+// then runs on the other store with write's value (the version the
+// authoritative store assigned, say), with everything Write does for the
+// second write (a detached context, its timeout, the breaker, the repair
+// log). It returns write's value and error. The two writes are always one
+// after the other, even with [WithConcurrentWrites]. For a call of Kind
+// [KindDelete] whose authoritative write finds nothing, then runs with the
+// zero T, as the other store may still hold a copy.
+func WriteThen[S, T any](ctx context.Context, m *Migration[S], call Call, write func(ctx context.Context, store S) (T, error), then func(ctx context.Context, store S, v T) error) (T, error) {
+	var v T
+	if m == nil || write == nil || then == nil {
+		return v, argError("WriteThen: nil migration or write function")
+	}
+	auth := func(ctx context.Context, s S) error {
+		var err error
+		v, err = write(ctx, s)
+		return err
+	}
+	other := func(ctx context.Context, s S) error { return then(ctx, s, v) }
+	err := writeBoth(ctx, m, call, auth, other, true)
 	return v, err
 }
 
 // writeBoth is Write with the authoritative store's write (auth) apart from
-// the other's (other), so that WriteValue can keep the first one's value.
-func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, other func(ctx context.Context, store S) error) error {
+// the other's (other), so that WriteValue can keep the first one's value;
+// sequential writes one after the other even with WithConcurrentWrites.
+func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, other func(ctx context.Context, store S) error, sequential bool) error {
 	switch call.Kind {
 	case "":
 		call.Kind = KindWrite
@@ -80,7 +106,7 @@ func writeBoth[S any](ctx context.Context, m *Migration[S], call Call, auth, oth
 		defer m.writes.Begin(call.AccountID).End()
 	}
 	first, second := rt.first, otherSide(rt.first)
-	if rt.both && m.cfg.concurrentWrites && !m.breaker(second).Down() {
+	if rt.both && m.cfg.concurrentWrites && !sequential && !m.breaker(second).Down() {
 		return writeConcurrently(ctx, m, call, rt, auth, other)
 	}
 	start := time.Now()

@@ -108,6 +108,12 @@ const (
 	VerdictErrorInOld Verdict = "error_in_old"
 	// VerdictErrorInNew: the new store failed, the old one did not.
 	VerdictErrorInNew Verdict = "error_in_new"
+	// VerdictBehind: both stores hold the record, at different versions:
+	// one has not yet received the latest write of a record that changes
+	// (it is in flight, or the repair log holds it). It says nothing of
+	// either store and is never counted as a mismatch; a record that stays
+	// behind is what verify reports, after its re-check.
+	VerdictBehind Verdict = "behind"
 	// VerdictNotCompared: both returned a result, but the comparison
 	// options (flagmigrate.WithCompareOptions) could not be applied to
 	// some difference within the comparison's budget; the Comparison's
