@@ -8,8 +8,8 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/migration"
-	"github.com/flagmigrate/flagmigrate/recordstore"
 	"github.com/flagmigrate/flagmigrate/records"
+	"github.com/flagmigrate/flagmigrate/recordstore"
 )
 
 // A settings service's records, dual-written and dual-read: an update is a

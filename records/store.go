@@ -38,7 +38,9 @@ func (s *MigratingStore) Get(ctx context.Context, accountID, id string) (records
 		return recordstore.Record{}, err
 	}
 	return flagmigrate.Read(ctx, s.m, flagmigrate.Call{Op: recordstore.OpGet, AccountID: accountID, Key: id},
-		func(ctx context.Context, st recordstore.Store) (recordstore.Record, error) { return st.Get(ctx, accountID, id) })
+		func(ctx context.Context, st recordstore.Store) (recordstore.Record, error) {
+			return st.Get(ctx, accountID, id)
+		})
 }
 
 // List returns one page of an account's live records in ID order, as
@@ -49,7 +51,9 @@ func (s *MigratingStore) List(ctx context.Context, accountID string, opts record
 		return recordstore.Page{}, err
 	}
 	return flagmigrate.Read(ctx, s.m, flagmigrate.Call{Op: recordstore.OpList, AccountID: accountID},
-		func(ctx context.Context, st recordstore.Store) (recordstore.Page, error) { return st.List(ctx, accountID, opts) })
+		func(ctx context.Context, st recordstore.Store) (recordstore.Page, error) {
+			return st.List(ctx, accountID, opts)
+		})
 }
 
 // CompareAndSet stores data under the key if its live version is expected

@@ -14,8 +14,8 @@ import (
 	"github.com/flagmigrate/flagmigrate/flagtest"
 	"github.com/flagmigrate/flagmigrate/memstore"
 	"github.com/flagmigrate/flagmigrate/migration"
-	"github.com/flagmigrate/flagmigrate/recordstore"
 	"github.com/flagmigrate/flagmigrate/records"
+	"github.com/flagmigrate/flagmigrate/recordstore"
 	"github.com/flagmigrate/flagmigrate/repairlog"
 	"go.uber.org/goleak"
 )
