@@ -48,3 +48,35 @@ func ExampleMigratingStore() {
 	// compared: behind [Version]
 	// served light version 2
 }
+
+// countLogin is the README's snippet: a service's read-modify-write.
+func countLogin(ctx context.Context, oldRecords, newRecords recordstore.Store, flags *flagtest.Client) error {
+	store, err := records.NewMigratingStore(oldRecords, newRecords, flags, flagmigrate.WithStageFlag("settings-migration"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	// A read-modify-write: retried on a version conflict, versioned by the authoritative store.
+	_, err = store.Update(ctx, "acct-1", "settings", func(cur recordstore.Record, exists bool) (map[string]any, error) {
+		n, _ := cur.Data["logins"].(int64)
+		return map[string]any{"logins": n + 1}, nil
+	})
+	return err
+}
+
+// Update is a read-modify-write that retries when another write wins:
+// here three logins counted at the dual-write stage, in both stores.
+func ExampleMigratingStore_Update() {
+	ctx := context.Background()
+	flags := flagtest.New().SetStage("settings-migration", migration.StageDualWrite)
+	oldStore, newStore := memstore.NewRecordStore(), memstore.NewRecordStore()
+	for range 3 {
+		if err := countLogin(ctx, oldStore, newStore, flags); err != nil {
+			fmt.Println(err)
+		}
+	}
+	o, _ := oldStore.Get(ctx, "acct-1", "settings")
+	n, _ := newStore.Get(ctx, "acct-1", "settings")
+	fmt.Println(o.Data["logins"], o.Version, n.Data["logins"], n.Version)
+	// Output: 3 3 3 3
+}
