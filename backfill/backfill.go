@@ -34,16 +34,21 @@ type Options struct {
 	Accounts []string
 	// Segment and Segments select one of Segments disjoint parts of a
 	// whole-store copy (see eventstore.ScanOptions), so that many processes
-	// can share a large copy, each with its own checkpoint.
+	// can share a large copy, each with its own checkpoint. Segments is at
+	// most [MaxSegments].
 	Segment, Segments int
-	// BatchSize is how many events one worker looks up and writes at once.
+	// BatchSize is how many events one worker looks up and writes at once:
+	// 0 for DefaultBatchSize, at most [MaxBatchSize].
 	BatchSize int
-	// Workers is how many batches are in flight at once.
+	// Workers is how many batches are in flight at once: 0 for
+	// DefaultWorkers, at most [MaxWorkers].
 	Workers int
-	// Rate limits the copy to this many events per second; 0 is unlimited.
+	// Rate limits the copy to this many events per second: 0 is unlimited,
+	// else a finite number up to [MaxRate].
 	Rate float64
 	// MaxRetries is how often a failing batch is retried, with exponential
-	// backoff and jitter, before the run stops with its error.
+	// backoff and jitter, before the run stops with its error: 0 for
+	// DefaultMaxRetries, at most [MaxRetriesLimit].
 	MaxRetries int
 	// Checkpoint, when set, is loaded to resume and saved as the run goes.
 	Checkpoint CheckpointStore
@@ -204,6 +209,9 @@ func newRunner(src eventstore.EventScanner, dst flagmigrate.EventStore, opts Opt
 	if src == nil || dst == nil {
 		return nil, fmt.Errorf("backfill: %w: source and destination are required", flagmigrate.ErrInvalidArgument)
 	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	if opts.BatchSize == 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -220,8 +228,6 @@ func newRunner(src eventstore.EventScanner, dst flagmigrate.EventStore, opts Opt
 		opts.CheckpointEvery = DefaultCheckpointEvery
 	}
 	switch {
-	case opts.BatchSize < 0 || opts.Workers < 0 || opts.MaxRetries < 0 || opts.Rate < 0:
-		return nil, fmt.Errorf("backfill: %w: negative batch size, workers, retries or rate", flagmigrate.ErrInvalidArgument)
 	case len(opts.Accounts) > 0 && opts.Segments > 1:
 		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", flagmigrate.ErrInvalidArgument)
 	}

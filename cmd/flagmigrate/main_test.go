@@ -450,6 +450,18 @@ func TestHelpShowsExamples(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "-checkpoint") {
 		t.Errorf("help backfill: exit %d\n%s", r.code, r.stdout)
 	}
+	// The bounds the usage errors name are documented where the flags are.
+	for cmd, bounds := range map[string][]string{
+		"backfill": {"events per batch, 1 to 10000", "batches in flight, 1 to 256", "up to 1000000 (0: unlimited)", "N up to 1000000"},
+		"verify":   {"1 to 1000000", "up to 1000000 (0: unlimited)"},
+	} {
+		r := cli(t, "help", cmd)
+		for _, b := range bounds {
+			if !strings.Contains(r.stdout, b) {
+				t.Errorf("help %s does not document the bound %q:\n%s", cmd, b, r.stdout)
+			}
+		}
+	}
 }
 
 // TestAWSConfigChain runs the CLI with the AWS configuration in the

@@ -5,9 +5,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/backfill"
 )
 
 // A usage error is refused before any store is opened: exit status 2, one
@@ -66,15 +69,19 @@ func (c *check) fail(format string, args ...any) {
 	}
 }
 
-func (c *check) atLeast(name string, v, lo int) {
-	if v < lo {
-		c.fail("--%s %d: want at least %d", name, v, lo)
+// between refuses an integer flag outside lo..hi, naming the bounds the
+// help documents.
+func (c *check) between(name string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.fail("--%s %d: want %d to %d", name, v, lo, hi)
 	}
 }
 
-func (c *check) nonNegative(name string, v float64) {
-	if v < 0 {
-		c.fail("--%s %v: want 0 or more", name, v)
+// rate refuses a rate flag that is not a number from 0 (unlimited) to
+// backfill.MaxRate: NaN, infinities and negatives too.
+func (c *check) rate(name string, v float64) {
+	if math.IsNaN(v) || v < 0 || v > backfill.MaxRate {
+		c.fail("--%s %v: want a number from 0 (unlimited) to %d", name, v, backfill.MaxRate)
 	}
 }
 
