@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 )
 
 // A usage error is refused before any store is opened: exit status 2, one
@@ -112,9 +113,11 @@ func (c *check) code() int {
 var packagePrefix = regexp.MustCompile(`(^|: )(?:backfill|repairlog|flagmigrate|mongodao|dynamodao|memstore)(?: verify(?: lookup| scan)?)?: `)
 
 // message is err's first line without the library's package prefixes, for
-// "flagmigrate CMD: " to go before.
+// "flagmigrate CMD: " to go before. The whole message is redacted before
+// its first line is taken, so that a credential quoted over several lines
+// (a credential_process's output) goes with the reason that follows it.
 func message(err error) string {
-	s := err.Error()
+	s := redact.String(err.Error())
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}
