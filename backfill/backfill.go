@@ -169,8 +169,67 @@ type Counter interface {
 }
 
 // ErrJobMismatch reports a checkpoint saved by a run of another shape
-// (other accounts or segment).
+// (other accounts or segment). [Run] returns it as a [*JobMismatchError].
 var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
+
+// JobMismatchError is a checkpoint saved by a run of another shape: it
+// names the checkpoint (its String, such as a [FileCheckpoint]'s path) and
+// both jobs. It matches [ErrJobMismatch] with [errors.Is].
+type JobMismatchError struct {
+	// Checkpoint names the checkpoint store, "" when it has no name.
+	Checkpoint string
+	// Saved is the job that saved the checkpoint, Run the job of this run
+	// (see [Checkpoint].Job).
+	Saved, Run string
+}
+
+// Error implements error.
+func (e *JobMismatchError) Error() string {
+	where := ""
+	if e.Checkpoint != "" {
+		where = " " + e.Checkpoint
+	}
+	return fmt.Sprintf("backfill: checkpoint%s belongs to another job: saved by %q, this run is %q", where, e.Saved, e.Run)
+}
+
+// Is makes errors.Is(err, ErrJobMismatch) true.
+func (e *JobMismatchError) Is(target error) bool { return target == ErrJobMismatch }
+
+// CheckCheckpoint reports, without reading either store, whether [Run]
+// would start with opts: the options' bounds (see [MaxBatchSize]), and
+// opts.Checkpoint (when set) loaded and of this run's job. It returns the
+// error Run would return: [flagmigrate.ErrInvalidArgument], a
+// [*JobMismatchError], or the checkpoint's load error. A command checks it
+// before it connects to the stores.
+func CheckCheckpoint(ctx context.Context, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	if opts.Checkpoint == nil {
+		return nil
+	}
+	_, err := loadCheckpoint(ctx, opts.Checkpoint, jobID(opts))
+	return err
+}
+
+// loadCheckpoint returns the checkpoint a run of job resumes from.
+func loadCheckpoint(ctx context.Context, cp CheckpointStore, job string) (Checkpoint, error) {
+	resume := Checkpoint{Job: job}
+	saved, ok, err := cp.Load(ctx)
+	switch {
+	case err != nil:
+		return resume, fmt.Errorf("backfill: loading checkpoint: %w", err)
+	case ok && saved.Job != job:
+		name := ""
+		if s, isStringer := cp.(fmt.Stringer); isStringer {
+			name = s.String()
+		}
+		return resume, &JobMismatchError{Checkpoint: name, Saved: saved.Job, Run: job}
+	case ok && !saved.Done: // a finished run's checkpoint starts a new pass
+		return saved, nil
+	}
+	return resume, nil
+}
 
 // Run copies events from src to dst: idempotent (identical events are
 // skipped, conflicting ones reported and never overwritten, a second run
@@ -278,14 +337,9 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	r.start = time.Now()
 	resume := Checkpoint{Job: r.job}
 	if cp := r.opts.Checkpoint; cp != nil {
-		saved, ok, err := cp.Load(ctx)
-		switch {
-		case err != nil:
-			return Stats{}, fmt.Errorf("backfill: loading checkpoint: %w", err)
-		case ok && saved.Job != r.job:
-			return Stats{}, fmt.Errorf("%w: saved %q, this run %q", ErrJobMismatch, saved.Job, r.job)
-		case ok && !saved.Done: // a finished run's checkpoint starts a new pass
-			resume = saved
+		var err error
+		if resume, err = loadCheckpoint(ctx, cp, r.job); err != nil {
+			return Stats{}, err
 		}
 	}
 	r.add(resume.Stats)

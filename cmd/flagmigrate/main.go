@@ -205,6 +205,9 @@ func parse(fs *flag.FlagSet, args []string, c *common, stdout, stderr io.Writer)
 			ck.fail("--accounts %q: an empty account ID", c.accounts)
 		}
 	}
+	if p := accountsProblem(c.accountList()); p != "" {
+		ck.fail("--accounts: %s", p)
+	}
 	return ck.code()
 }
 
@@ -252,7 +255,7 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		batch       = fs.Int("batch", backfill.DefaultBatchSize, fmt.Sprintf("events per batch, 1 to %d", backfill.MaxBatchSize))
 		workers     = fs.Int("workers", backfill.DefaultWorkers, fmt.Sprintf("batches in flight, 1 to %d (memory holds up to about 2 x workers x batch events)", backfill.MaxWorkers))
 		rate        = fs.Float64("rate", 0, fmt.Sprintf("at most this many events per second, up to %d (0: unlimited)", backfill.MaxRate))
-		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended)")
+		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended); its directory must exist, and a file there must be this command's checkpoint")
 		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
 		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
 		createWait  = fs.Duration("create-timeout", 5*time.Minute, "with --create-table: how long CreateTable and its wait for the table to be ACTIVE may take (a table with an index can take minutes on AWS)")
@@ -293,6 +296,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *checkpoint != "" {
 		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
+		// Checked before any store is opened: one line, no partial report
+		// of a run that cannot start.
+		if p := checkpointProblem(ctx, *checkpoint, false, &opts); p != "" {
+			return usageError(stderr, "backfill", "--checkpoint %s: %s", *checkpoint, p)
+		}
 	}
 	var conflicts []backfill.Conflict
 	opts.OnConflict = func(cf backfill.Conflict) {
