@@ -33,16 +33,21 @@ type Options struct {
 	Accounts []string
 	// Segment and Segments select one of Segments disjoint parts of a
 	// whole-store copy (see eventstore.ScanOptions), so that many processes
-	// can share a large copy, each with its own checkpoint.
+	// can share a large copy, each with its own checkpoint. Segments is at
+	// most [MaxSegments].
 	Segment, Segments int
-	// BatchSize is how many events one worker looks up and writes at once.
+	// BatchSize is how many events one worker looks up and writes at once:
+	// 0 for DefaultBatchSize, at most [MaxBatchSize].
 	BatchSize int
-	// Workers is how many batches are in flight at once.
+	// Workers is how many batches are in flight at once: 0 for
+	// DefaultWorkers, at most [MaxWorkers].
 	Workers int
-	// Rate limits the copy to this many events per second; 0 is unlimited.
+	// Rate limits the copy to this many events per second: 0 is unlimited,
+	// else a finite number up to [MaxRate].
 	Rate float64
 	// MaxRetries is how often a failing batch is retried, with exponential
-	// backoff and jitter, before the run stops with its error.
+	// backoff and jitter, before the run stops with its error: 0 for
+	// DefaultMaxRetries, at most [MaxRetriesLimit].
 	MaxRetries int
 	// Checkpoint, when set, is loaded to resume and saved as the run goes.
 	Checkpoint CheckpointStore
@@ -161,8 +166,67 @@ type Conflict struct {
 type Counter = eventstore.EventCounter
 
 // ErrJobMismatch reports a checkpoint saved by a run of another shape
-// (other accounts or segment).
+// (other accounts or segment). [Run] returns it as a [*JobMismatchError].
 var ErrJobMismatch = errors.New("backfill: checkpoint belongs to another job")
+
+// JobMismatchError is a checkpoint saved by a run of another shape: it
+// names the checkpoint (its String, such as a [FileCheckpoint]'s path) and
+// both jobs. It matches [ErrJobMismatch] with [errors.Is].
+type JobMismatchError struct {
+	// Checkpoint names the checkpoint store, "" when it has no name.
+	Checkpoint string
+	// Saved is the job that saved the checkpoint, Run the job of this run
+	// (see [Checkpoint].Job).
+	Saved, Run string
+}
+
+// Error implements error.
+func (e *JobMismatchError) Error() string {
+	where := ""
+	if e.Checkpoint != "" {
+		where = " " + e.Checkpoint
+	}
+	return fmt.Sprintf("backfill: checkpoint%s belongs to another job: saved by %q, this run is %q", where, e.Saved, e.Run)
+}
+
+// Is makes errors.Is(err, ErrJobMismatch) true.
+func (e *JobMismatchError) Is(target error) bool { return target == ErrJobMismatch }
+
+// CheckCheckpoint reports, without reading either store, whether [Run]
+// would start with opts: the options' bounds (see [MaxBatchSize]), and
+// opts.Checkpoint (when set) loaded and of this run's job. It returns the
+// error Run would return: [flagmigrate.ErrInvalidArgument], a
+// [*JobMismatchError], or the checkpoint's load error. A command checks it
+// before it connects to the stores.
+func CheckCheckpoint(ctx context.Context, opts Options) error {
+	if err := opts.validate(); err != nil {
+		return err
+	}
+	if opts.Checkpoint == nil {
+		return nil
+	}
+	_, err := loadCheckpoint(ctx, opts.Checkpoint, jobID(opts))
+	return err
+}
+
+// loadCheckpoint returns the checkpoint a run of job resumes from.
+func loadCheckpoint(ctx context.Context, cp CheckpointStore, job string) (Checkpoint, error) {
+	resume := Checkpoint{Job: job}
+	saved, ok, err := cp.Load(ctx)
+	switch {
+	case err != nil:
+		return resume, fmt.Errorf("backfill: loading checkpoint: %w", err)
+	case ok && saved.Job != job:
+		name := ""
+		if s, isStringer := cp.(fmt.Stringer); isStringer {
+			name = s.String()
+		}
+		return resume, &JobMismatchError{Checkpoint: name, Saved: saved.Job, Run: job}
+	case ok && !saved.Done: // a finished run's checkpoint starts a new pass
+		return saved, nil
+	}
+	return resume, nil
+}
 
 // Run copies events from src to dst: idempotent (identical events are
 // skipped, conflicting ones reported and never overwritten, a second run
@@ -201,6 +265,9 @@ func newRunner(src eventstore.EventScanner, dst eventstore.EventStore, opts Opti
 	if src == nil || dst == nil {
 		return nil, fmt.Errorf("backfill: %w: source and destination are required", eventstore.ErrInvalidArgument)
 	}
+	if err := opts.validate(); err != nil {
+		return nil, err
+	}
 	if opts.BatchSize == 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -217,8 +284,6 @@ func newRunner(src eventstore.EventScanner, dst eventstore.EventStore, opts Opti
 		opts.CheckpointEvery = DefaultCheckpointEvery
 	}
 	switch {
-	case opts.BatchSize < 0 || opts.Workers < 0 || opts.MaxRetries < 0 || opts.Rate < 0:
-		return nil, fmt.Errorf("backfill: %w: negative batch size, workers, retries or rate", eventstore.ErrInvalidArgument)
 	case len(opts.Accounts) > 0 && opts.Segments > 1:
 		return nil, fmt.Errorf("backfill: %w: accounts and segments exclude each other", eventstore.ErrInvalidArgument)
 	}
@@ -269,14 +334,9 @@ func (r *runner) run(ctx context.Context) (Stats, error) {
 	r.start = time.Now()
 	resume := Checkpoint{Job: r.job}
 	if cp := r.opts.Checkpoint; cp != nil {
-		saved, ok, err := cp.Load(ctx)
-		switch {
-		case err != nil:
-			return Stats{}, fmt.Errorf("backfill: loading checkpoint: %w", err)
-		case ok && saved.Job != r.job:
-			return Stats{}, fmt.Errorf("%w: saved %q, this run %q", ErrJobMismatch, saved.Job, r.job)
-		case ok && !saved.Done: // a finished run's checkpoint starts a new pass
-			resume = saved
+		var err error
+		if resume, err = loadCheckpoint(ctx, cp, r.job); err != nil {
+			return Stats{}, err
 		}
 	}
 	r.add(resume.Stats)

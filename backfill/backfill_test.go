@@ -294,6 +294,7 @@ type gatedStore struct {
 	*memstore.Store
 	started chan struct{} // closed when the first batch write begins
 	resume  chan struct{} // closed by the test
+	until   time.Time     // the test's deadline: a hang detector, not a measurement
 	once    sync.Once
 }
 
@@ -303,7 +304,7 @@ func (g *gatedStore) StoreEvents(ctx context.Context, events []flagmigrate.Event
 	case <-g.resume:
 	case <-ctx.Done():
 		return nil, ctx.Err()
-	case <-time.After(testutil.Patience): // a deadlock guard, not a measurement
+	case <-time.After(time.Until(g.until)): // a deadlock guard at the test's deadline
 		return nil, testutil.ErrGateShut
 	}
 	return g.Store.StoreEvents(ctx, events)
@@ -316,7 +317,7 @@ func (g *gatedStore) StoreEvents(ctx context.Context, events []flagmigrate.Event
 func TestConcurrentDualWrites(t *testing.T) {
 	const overlapWrites = 50
 	src := seed(t, 4, 200)
-	dst := &gatedStore{Store: memstore.New(), started: make(chan struct{}), resume: make(chan struct{})}
+	dst := &gatedStore{Store: memstore.New(), started: make(chan struct{}), resume: make(chan struct{}), until: testutil.Deadline(t)}
 	ctx, cancel := context.WithCancel(t.Context())
 	var wg sync.WaitGroup
 	var writeErrs, rounds atomic.Int64

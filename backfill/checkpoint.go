@@ -50,6 +50,9 @@ type FileCheckpoint struct {
 // NewFileCheckpoint returns a CheckpointStore writing to path.
 func NewFileCheckpoint(path string) *FileCheckpoint { return &FileCheckpoint{Path: path} }
 
+// String is the file's path: errors about the checkpoint name it.
+func (f *FileCheckpoint) String() string { return f.Path }
+
 // Load implements [CheckpointStore].
 func (f *FileCheckpoint) Load(context.Context) (Checkpoint, bool, error) {
 	f.mu.Lock()

@@ -31,16 +31,19 @@ var diffKinds = [...]DiffKind{MissingInDestination, MissingInSource, Different}
 type VerifyOptions struct {
 	// Accounts, when set, verifies only these accounts.
 	Accounts []string
-	// BatchSize is how many events are looked up at once (whole-store runs).
+	// BatchSize is how many events are looked up at once (whole-store
+	// runs): 0 for DefaultBatchSize, at most [MaxBatchSize].
 	BatchSize int
 	// MaxReported caps Report.Differences (the counts stay exact); 0 means
-	// 100. When there are more, the sample keeps some of each kind found.
+	// 100, at most [MaxReportedLimit]. When there are more, the sample
+	// keeps some of each kind found.
 	MaxReported int
 	// ShowValues puts both values of each differing field in the report.
 	// Off by default: events can hold personal data.
 	ShowValues bool
 	// Rate limits the events read, from both stores together, to this many
-	// per second, to spare stores that serve traffic; 0 is unlimited.
+	// per second, to spare stores that serve traffic: 0 is unlimited, else
+	// a finite number up to [MaxRate].
 	Rate float64
 	// Progress, when set, is called every ProgressEvery (default
 	// [DefaultProgressEvery]) while events are read, and once at the end,
@@ -161,6 +164,9 @@ func Verify(ctx context.Context, src, dst eventstore.EventStore, opts VerifyOpti
 	if !ok1 || !ok2 {
 		return Report{}, fmt.Errorf("backfill: %w: verify needs two stores that implement eventstore.EventScanner", eventstore.ErrInvalidArgument)
 	}
+	if err := opts.validate(); err != nil {
+		return Report{}, err
+	}
 	if opts.BatchSize <= 0 {
 		opts.BatchSize = DefaultBatchSize
 	}
@@ -169,9 +175,6 @@ func Verify(ctx context.Context, src, dst eventstore.EventStore, opts VerifyOpti
 	}
 	if opts.ProgressEvery <= 0 {
 		opts.ProgressEvery = DefaultProgressEvery
-	}
-	if opts.Rate < 0 {
-		return Report{}, fmt.Errorf("backfill: %w: verify with a negative rate", eventstore.ErrInvalidArgument)
 	}
 	v := &verifier{opts: opts, r: Report{Accounts: map[string]*AccountCounts{}}, pace: newVerifyPace(ctx, opts, src, dst)}
 	err := v.run(ctx, ss, ds, src, dst)

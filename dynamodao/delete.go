@@ -71,16 +71,16 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 // calls of 25 puts (unprocessed items retried as in StoreEvents), and
 // queries again until no event is left, so that events stored meanwhile go
 // too.
+// An account ID that [eventstore.ValidateAccountID] refuses matches
+// [eventstore.ErrInvalidArgument], before the server is asked.
 func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	const op = "EraseAccount"
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if accountID == "" {
-		return nil, argError(op, "empty account ID")
-	}
-	if eventstore.ValidateAccountID(accountID) != nil {
-		return nil, nil // no event can have this account
+	// Refused before the server is asked, as MigratingStore refuses it.
+	if err := eventstore.ValidateAccountID(accountID); err != nil {
+		return nil, argError(op, "%v", err)
 	}
 	return scanids.Erase(ctx, s, accountID, func(ctx context.Context, ids []string) (int, error) {
 		if err := s.putTombstones(ctx, op, accountID, ids); err != nil {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -169,16 +167,9 @@ func newOutageRig(t testing.TB) *outageRig {
 	if err := r.mongo.EnsureIndexes(ctx); err != nil {
 		t.Fatal(err)
 	}
-	client := newDynamoClient(t, testutil.DynamoEndpoint(t), 2*time.Second)
 	table := testutil.UniqueTableName(t)
-	if err := dynamodao.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_, _ = client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)})
-	})
+	createTable(t, testutil.DynamoEndpoint(t), table)
+	client := newDynamoClient(t, testutil.DynamoEndpoint(t), 2*time.Second)
 	if r.dyn, err = dynamodao.New(client, table, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -237,10 +228,10 @@ func never() bool { return false }
 // MongoDB down (or back), bounded by a hang detector.
 func (r *outageRig) writeUntil(t testing.TB, phase string, down bool) written {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second) // a hang detector, not a measure
+	deadline := testutil.Deadline(t) // a hang detector, not a measure: the test's own deadline
 	w := r.writeRound(phase, 0, func() bool { return r.obs.isDown() == down || time.Now().After(deadline) })
 	if r.obs.isDown() != down {
-		t.Fatalf("phase %s: the breaker did not report MongoDB down=%v within a minute", phase, down)
+		t.Fatalf("phase %s: the breaker did not report MongoDB down=%v by the test's deadline", phase, down)
 	}
 	return w
 }

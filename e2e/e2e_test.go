@@ -40,7 +40,6 @@ const (
 	accountsPerWorker = 3
 	historyPerWorker  = 10 // events in the authoritative store only, before the traffic
 	minPhase          = 2 * time.Second
-	maxPhase          = 30 * time.Second
 	secondaryTimeout  = 2 * time.Second
 	shadowTimeout     = time.Second
 )
@@ -69,10 +68,8 @@ func TestDynamoDiesWhileSecondary(t *testing.T) {
 	}
 
 	const table = "events"
-	client := newDynamoClient(t, dyn.Endpoint, time.Second)
-	if err := dynamodao.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
+	createTable(t, dyn.Endpoint, table)
+	client := newDynamoClient(t, dyn.Endpoint, time.Second) // the traffic's: fails fast while the server is down
 	dynStore, err := dynamodao.New(client, table, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -100,18 +97,9 @@ func TestMongoDiesWhileSecondary(t *testing.T) {
 	fdb := startFerretDB(t)
 	ctx := t.Context()
 
-	client := newDynamoClient(t, testutil.DynamoEndpoint(t), 2*time.Second)
 	table := testutil.UniqueTableName(t)
-	if err := dynamodao.CreateTable(ctx, client, table); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
-			t.Errorf("DeleteTable %s: %v", table, err)
-		}
-	})
+	createTable(t, testutil.DynamoEndpoint(t), table)
+	client := newDynamoClient(t, testutil.DynamoEndpoint(t), 2*time.Second)
 	dynStore, err := dynamodao.New(client, table, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -227,8 +215,9 @@ func runScenario(t *testing.T, sc scenario) {
 	t.Cleanup(stop) // when a Fatal below cuts the run short
 	phase := func(p int, name string) {
 		start := time.Now()
-		if !tf.runPhase(p, minPhase, maxPhase) {
-			t.Errorf("phase %q: the workers did not write their quota of %d events each within %v", name, quotas[p], maxPhase)
+		// No bound but the test's own: a loaded machine writes slowly.
+		if !tf.runPhase(p, minPhase, time.Until(testutil.Deadline(t))) {
+			t.Errorf("phase %q: the workers did not write their quota of %d events each before the test's deadline", name, quotas[p])
 		}
 		t.Logf("phase %-10s %5.1fs  (%s)", name, time.Since(start).Seconds(), tf.ops.String())
 	}
@@ -400,16 +389,16 @@ func runScenario(t *testing.T, sc scenario) {
 // store's own client, and returns when it did.
 func waitRecovered(t *testing.T, probe func(context.Context) error) time.Time {
 	t.Helper()
-	deadline := time.Now().Add(readyTimeout)
+	deadline := testutil.Deadline(t)
 	for {
-		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second) // one probe; failed probes are retried
 		err := probe(ctx)
 		cancel()
 		if err == nil {
 			return time.Now()
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("the restarted server does not answer its client within %v: %v", readyTimeout, err)
+			t.Fatalf("the restarted server does not answer its client by the test's deadline: %v", err)
 		}
 		time.Sleep(pollEvery) // bounded readiness poll
 	}

@@ -27,12 +27,9 @@ import (
 // data directory and port. The shared servers of scripts/servers are never
 // touched.
 
-const (
-	// readyTimeout bounds the wait for a server (re)start.
-	readyTimeout = 30 * time.Second
-	// pollEvery is the pause of the bounded readiness polls.
-	pollEvery = 20 * time.Millisecond
-)
+// pollEvery is the pause of the readiness polls, which are bounded by
+// the test's deadline (testutil.Deadline), never by a fixed time.
+const pollEvery = 20 * time.Millisecond
 
 // toolEnv returns $name, the path of a server program exported by
 // scripts/servers. When it is unset, the test is skipped, or fails under
@@ -70,6 +67,7 @@ type process struct {
 	argv   []string
 	dir    string              // logs
 	ready  func(run int) error // nil once the run-th start answers
+	until  time.Time           // the test's deadline, which bounds each start
 	mu     sync.Mutex          // guards cmd, exited, runs
 	cmd    *exec.Cmd
 	exited chan struct{} // closed when cmd has exited
@@ -81,7 +79,8 @@ func (p *process) logPath(run int) string {
 	return filepath.Join(p.dir, fmt.Sprintf("%s.%d.log", p.name, run))
 }
 
-// start starts the program and polls p.ready (bounded) until it answers. It
+// start starts the program and polls p.ready until it answers, at most
+// until the test's deadline. It
 // returns an error, with the end of the log, when the program exits or does
 // not answer in time.
 func (p *process) start() error {
@@ -109,7 +108,6 @@ func (p *process) start() error {
 	p.cmd, p.exited = cmd, exited
 	p.mu.Unlock()
 
-	deadline := time.Now().Add(readyTimeout)
 	for {
 		select {
 		case <-exited:
@@ -120,9 +118,9 @@ func (p *process) start() error {
 		if err == nil {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if time.Now().After(p.until) {
 			p.kill()
-			return fmt.Errorf("%s did not answer within %v (%v):\n%s", p.name, readyTimeout, err, p.tail(run))
+			return fmt.Errorf("%s did not answer by the test's deadline (%v):\n%s", p.name, err, p.tail(run))
 		}
 		time.Sleep(pollEvery) // bounded readiness poll
 	}
@@ -158,7 +156,7 @@ func (p *process) tail(run int) string {
 // newProcess returns a process whose logs go to a directory of the test; it
 // is killed when the test ends.
 func newProcess(t testing.TB, name string, argv []string, ready func(run int) error) *process {
-	p := &process{name: name, argv: argv, dir: t.TempDir(), ready: ready}
+	p := &process{name: name, argv: argv, dir: t.TempDir(), ready: ready, until: testutil.Deadline(t)}
 	t.Cleanup(p.kill)
 	return p
 }

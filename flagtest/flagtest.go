@@ -224,22 +224,38 @@ func (c *Client) BoolFlag(_ context.Context, key, accountID string, defaultValue
 	return defaultValue, fmt.Errorf("flagtest: flag %q is not boolean", key)
 }
 
-// StageFlag implements [flagmigrate.StageFlagClient]: an unknown flag is
-// off without an error; a failed flag (see [Client.Fail]) and a value that
-// is no stage are off with an error. Its tracker keeps the measurement for
-// [Client.MigrationOps] when it finishes.
+// StageFlag implements [flagmigrate.StageFlagClient], answering as the
+// real adapters do (package ldflags on LaunchDarkly's MigrationVariation,
+// package openfeatureflags): an unknown flag, and a flag holding a value
+// that is not a string (such as true), are off without an error, the
+// flag's default; a string that names no stage and a failed flag (see
+// [Client.Fail]) are off with an error. Its tracker keeps the measurement
+// for [Client.MigrationOps] when it finishes.
 func (c *Client) StageFlag(_ context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
 	f, v, err := c.lookup(key, accountID)
 	stage := migration.StageOff
 	if err == nil && v != nil {
 		var ok bool
-		if stage, ok = asStage(v); !ok {
-			stage, err = migration.StageOff, fmt.Errorf("flagtest: flag %q holds %v, which names no stage", key, v)
+		switch stage, ok = asStage(v); {
+		case ok:
+		case !isString(v):
+			stage = migration.StageOff // the default, as for the wrong type
+		default:
+			stage, err = migration.StageOff, fmt.Errorf("flagtest: flag %q holds %q, which names no stage", key, v)
 		}
 	}
 	t := &tracker{client: c, op: Op{Key: key, AccountID: accountID, Write: write, Stage: stage, Latency: map[migration.Side]time.Duration{}}}
 	t.sampled = c.sample(f)
 	return stage, t, err
+}
+
+// isString reports whether v is a string value (a Stage is one).
+func isString(v any) bool {
+	switch v.(type) {
+	case string, migration.Stage:
+		return true
+	}
+	return false
 }
 
 func asStage(v any) (migration.Stage, bool) {

@@ -35,7 +35,17 @@ func ldSource(t *testing.T, s routetest.Setup) routetest.Flags {
 		td.Update(fb)
 	}
 	if s.StageKey != "" {
-		td.Update(stageFlag(td, s.StageKey, s.Stage, s.StageFor))
+		fb := stageFlag(td, s.StageKey, s.Stage, s.StageFor)
+		// A value that is no stage is one more variation, after the stages.
+		var vals []ldvalue.Value
+		for _, st := range routetest.AllStages {
+			vals = append(vals, ldvalue.String(string(st)))
+		}
+		for acct, v := range s.StageValueFor {
+			vals = append(vals, ldvalue.CopyArbitraryValue(v))
+			fb = fb.Variations(vals...).VariationIndexForKey(ldflags.AccountKind, acct, len(vals)-1)
+		}
+		td.Update(fb)
 	}
 	return ldflags.New(testutil.NewLDClient(t, td))
 }

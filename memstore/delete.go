@@ -25,13 +25,15 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 	return nil
 }
 
-// EraseAccount implements [eventstore.EventDeleter] under one lock.
+// EraseAccount implements [eventstore.EventDeleter] under one lock. An
+// account ID that [eventstore.ValidateAccountID] refuses matches
+// [eventstore.ErrInvalidArgument].
 func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if accountID == "" {
-		return nil, fmt.Errorf("memstore: %w: erase: empty account ID", eventstore.ErrInvalidArgument)
+	if err := eventstore.ValidateAccountID(accountID); err != nil {
+		return nil, fmt.Errorf("memstore: %w: erase: %v", eventstore.ErrInvalidArgument, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

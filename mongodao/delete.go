@@ -188,15 +188,15 @@ func (s *Store) DeleteEvent(ctx context.Context, accountID, id string) error {
 // account holds no event. Documents of the account that are not readable
 // events (see [eventstore.ErrUnreadable]) are left, since no event ID can
 // be read from them: find them with a scan and remove them by hand.
+// An account ID that [eventstore.ValidateAccountID] refuses matches
+// [eventstore.ErrInvalidArgument], before the server is asked.
 func (s *Store) EraseAccount(ctx context.Context, accountID string) ([]string, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if accountID == "" {
-		return nil, fmt.Errorf("mongodao: erase: %w: empty account ID", eventstore.ErrInvalidArgument)
-	}
-	if eventstore.ValidateAccountID(accountID) != nil {
-		return nil, nil // no event can have this account
+	// Refused before the server is asked, as MigratingStore refuses it.
+	if err := eventstore.ValidateAccountID(accountID); err != nil {
+		return nil, fmt.Errorf("mongodao: erase: %w: %v", eventstore.ErrInvalidArgument, err)
 	}
 	return scanids.Erase(ctx, s, accountID, func(ctx context.Context, ids []string) (int, error) {
 		for lo := 0; lo < len(ids); lo += s.findBatch {

@@ -22,11 +22,14 @@ func ofSource(t *testing.T, s routetest.Setup) routetest.Flags {
 		flags[key] = targetedFlag(key, v, s.BoolsFor[key], nil)
 	}
 	if s.StageKey != "" {
-		byAcct := map[string]string{}
+		byAcct := map[string]any{}
 		for acct, st := range s.StageFor {
 			byAcct[acct] = string(st)
 		}
-		flags[s.StageKey] = targetedFlag(s.StageKey, string(s.Stage), byAcct, nil)
+		for acct, v := range s.StageValueFor {
+			byAcct[acct] = v
+		}
+		flags[s.StageKey] = targetedFlag[any](s.StageKey, string(s.Stage), byAcct, nil)
 	}
 	client, _ := newOFClient(t, flags)
 	return client

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -23,6 +24,8 @@ import (
 //   - a deleted event is absent from FindEventByID, ListEvents, ScanEvents
 //     and FindEvents;
 //   - EraseAccount deletes all of the account's events and returns their IDs;
+//     an account ID that eventstore.ValidateAccountID refuses (empty, not
+//     UTF-8, with a NUL, too long) matches eventstore.ErrInvalidArgument;
 //   - a store racing a delete of its key returns nil or ErrDeleted, and the
 //     key ends deleted, whatever the interleaving.
 
@@ -220,8 +223,20 @@ func testDeleteBadArguments(t *testing.T, newStore NewStore) {
 			t.Errorf("%s: DeleteEvent = %v, want ErrInvalidArgument", tc.reason, err)
 		}
 	}
-	if _, err := d.EraseAccount(t.Context(), ""); !errors.Is(err, eventstore.ErrInvalidArgument) {
-		t.Errorf("EraseAccount(\"\") = %v, want ErrInvalidArgument", err)
+	// An account ID no event can have is refused as MigratingStore refuses
+	// it (eventstore.ValidateAccountID), not taken as an empty account: a
+	// caller with a mangled ID learns of it instead of "0 events erased".
+	for _, tc := range []struct {
+		account, reason string
+	}{
+		{"", "an empty account ID"},
+		{"a\xffb", "an account ID that is not UTF-8"},
+		{"a\x00b", "an account ID with a NUL byte"},
+		{strings.Repeat("a", eventstore.MaxKeyBytes+1), "an account ID longer than eventstore.MaxKeyBytes"},
+	} {
+		if ids, err := d.EraseAccount(t.Context(), tc.account); !errors.Is(err, eventstore.ErrInvalidArgument) || len(ids) != 0 {
+			t.Errorf("%s: EraseAccount = %v, %v; want ErrInvalidArgument", tc.reason, ids, err)
+		}
 	}
 }
 

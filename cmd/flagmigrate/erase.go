@@ -36,7 +36,8 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		"the repair log's entries (rewritten under its lock), a backfill checkpoint's position,\n"+
 		"a verify report's differences. Safe to run again.\n\n"+
 		"Exit status: 0 when the account is erased everywhere; 1 when a store or a file failed\n"+
-		"(run it again); 2 for a usage error; 130 when interrupted.")
+		"(run it again); 2 for a usage error, such as a file that does not exist or is not of its\n"+
+		"kind (nothing is erased then); 130 when interrupted.")
 	var (
 		account     = fs.String("account", "", "the account ID to erase")
 		oldURL      = fs.String("old", "", "URL of the migration's old (incumbent) store (default $"+envOld+")")
@@ -46,9 +47,9 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		checkpoints fileList
 		reports     fileList
 	)
-	fs.Var(&logs, "repair-log", "a repair log file to remove the account's entries from (repeatable)")
-	fs.Var(&checkpoints, "checkpoint", "a backfill checkpoint file to clear of the account (repeatable)")
-	fs.Var(&reports, "report", "a verify JSON report to remove the account's differences from (repeatable)")
+	fs.Var(&logs, "repair-log", "a repair log file to remove the account's entries from (repeatable; it must exist)")
+	fs.Var(&checkpoints, "checkpoint", "a backfill checkpoint file to clear of the account (repeatable; it must exist)")
+	fs.Var(&reports, "report", "a verify JSON report to remove the account's differences from (repeatable; it must exist)")
 	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
 		return code
 	}
@@ -64,6 +65,23 @@ func runErase(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	if err := eventstore.ValidateAccountID(*account); err != nil {
 		return usageError(stderr, "erase", "--account: %v", message(err))
+	}
+	// Every file is checked before anything is erased: a mistyped path
+	// must not leave the account in a file after it left the stores.
+	for _, f := range []struct {
+		flag    string
+		paths   []string
+		problem func(string) string
+	}{
+		{"repair-log", logs, repairLogProblem},
+		{"checkpoint", checkpoints, func(p string) string { return checkpointProblem(ctx, p, true, nil) }},
+		{"report", reports, reportProblem},
+	} {
+		for _, p := range f.paths {
+			if problem := f.problem(p); problem != "" {
+				return usageError(stderr, "erase", "--%s %s: %s", f.flag, p, problem)
+			}
+		}
 	}
 	old, err := openStore(ctx, *oldURL, asDestination, dynamoSettings{}, *timeout)
 	if err != nil {

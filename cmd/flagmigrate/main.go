@@ -205,6 +205,9 @@ func parse(fs *flag.FlagSet, args []string, c *common, stdout, stderr io.Writer)
 			ck.fail("--accounts %q: an empty account ID", c.accounts)
 		}
 	}
+	if p := accountsProblem(c.accountList()); p != "" {
+		ck.fail("--accounts: %s", p)
+	}
 	return ck.code()
 }
 
@@ -248,11 +251,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var c common
 	c.register(fs)
 	var (
-		segment     = fs.String("segment", "", "I/N: copy only segment I of N (0-based), for N processes sharing one copy")
-		batch       = fs.Int("batch", backfill.DefaultBatchSize, "events per batch")
-		workers     = fs.Int("workers", backfill.DefaultWorkers, "batches in flight")
-		rate        = fs.Float64("rate", 0, "at most this many events per second (0: unlimited)")
-		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended)")
+		segment     = fs.String("segment", "", fmt.Sprintf("I/N: copy only segment I of N (0-based, N up to %d), for N processes sharing one copy", backfill.MaxSegments))
+		batch       = fs.Int("batch", backfill.DefaultBatchSize, fmt.Sprintf("events per batch, 1 to %d", backfill.MaxBatchSize))
+		workers     = fs.Int("workers", backfill.DefaultWorkers, fmt.Sprintf("batches in flight, 1 to %d (memory holds up to about 2 x workers x batch events)", backfill.MaxWorkers))
+		rate        = fs.Float64("rate", 0, fmt.Sprintf("at most this many events per second, up to %d (0: unlimited)", backfill.MaxRate))
+		checkpoint  = fs.String("checkpoint", "", "checkpoint file: resume from it, save to it (recommended); its directory must exist, and a file there must be this command's checkpoint")
 		dryRun      = fs.Bool("dry-run", false, "look everything up, write nothing")
 		createTable = fs.Bool("create-table", false, "create a missing DynamoDB destination table")
 		createWait  = fs.Duration("create-timeout", 5*time.Minute, "with --create-table: how long CreateTable and its wait for the table to be ACTIVE may take (a table with an index can take minutes on AWS)")
@@ -263,9 +266,9 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		return code
 	}
 	ck := check{cmd: "backfill", stderr: stderr}
-	ck.atLeast("batch", *batch, 1)
-	ck.atLeast("workers", *workers, 1)
-	ck.nonNegative("rate", *rate)
+	ck.between("batch", *batch, 1, backfill.MaxBatchSize)
+	ck.between("workers", *workers, 1, backfill.MaxWorkers)
+	ck.rate("rate", *rate)
 	pf.check(&ck)
 	ck.positiveDuration("create-timeout", *createWait)
 	ck.exclusive("segment", *segment != "", "accounts", c.accounts != "")
@@ -293,6 +296,11 @@ func runBackfill(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	}
 	if *checkpoint != "" {
 		opts.Checkpoint = backfill.NewFileCheckpoint(*checkpoint)
+		// Checked before any store is opened: one line, no partial report
+		// of a run that cannot start.
+		if p := checkpointProblem(ctx, *checkpoint, false, &opts); p != "" {
+			return usageError(stderr, "backfill", "--checkpoint %s: %s", *checkpoint, p)
+		}
 	}
 	var conflicts []backfill.Conflict
 	opts.OnConflict = func(cf backfill.Conflict) {
@@ -375,8 +383,8 @@ func parseSegment(s string) (int, int, error) {
 	a, b, ok := strings.Cut(s, "/")
 	i, err1 := strconv.Atoi(a)
 	n, err2 := strconv.Atoi(b)
-	if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-		return 0, 0, fmt.Errorf("%q: want I/N with 0 <= I < N", s)
+	if !ok || err1 != nil || err2 != nil || n < 1 || n > backfill.MaxSegments || i < 0 || i >= n {
+		return 0, 0, fmt.Errorf("%q: want I/N with 0 <= I < N <= %d", s, backfill.MaxSegments)
 	}
 	return i, n, nil
 }
@@ -389,8 +397,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		jsonOut     = fs.String("json", "", "also write the report as JSON to this file; - for standard output, which then holds the JSON only (the human summary goes to standard error)")
 		htmlOut     = fs.String("html", "", "also write the report as a self-contained HTML page to this file: a row per account, those that differ marked")
 		showValues  = fs.Bool("show-values", false, "show the differing values (events may hold personal data)")
-		maxReported = fs.Int("max-reported", 100, "list at most this many differences, some of each kind (counts stay exact)")
-		rate        = fs.Float64("rate", 0, "read at most this many events per second from both stores together (0: unlimited)")
+		maxReported = fs.Int("max-reported", 100, fmt.Sprintf("list at most this many differences, some of each kind (counts stay exact), 1 to %d", backfill.MaxReportedLimit))
+		rate        = fs.Float64("rate", 0, fmt.Sprintf("read at most this many events per second from both stores together, up to %d (0: unlimited)", backfill.MaxRate))
 	)
 	var pf progressFlags
 	pf.register(fs)
@@ -398,8 +406,8 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return code
 	}
 	ck := check{cmd: "verify", stderr: stderr}
-	ck.atLeast("max-reported", *maxReported, 1)
-	ck.nonNegative("rate", *rate)
+	ck.between("max-reported", *maxReported, 1, backfill.MaxReportedLimit)
+	ck.rate("rate", *rate)
 	pf.check(&ck)
 	if code := ck.code(); code >= 0 {
 		return code

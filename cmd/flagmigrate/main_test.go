@@ -89,11 +89,16 @@ func cli(t *testing.T, args ...string) result {
 // caller's AWS_* variables, no instance metadata lookups, shared config and
 // credentials files that do not exist, and then env (NAME=VALUE) on top.
 // Nothing it does can reach AWS unless a test asks for it.
+//
+// The run has no time bound of its own: a slow machine makes it slow, not
+// failed. It is killed only at testutil.Deadline, just before the suite's
+// own go test -timeout, so that a hung run fails its test by name.
 func cliEnv(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := cliContext(t)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary(t), args...)
+	cmd.WaitDelay = time.Second // its pipes, once it is killed
 	none := filepath.Join(t.TempDir(), "none")
 	cmd.Env = []string{"AWS_EC2_METADATA_DISABLED=true", "AWS_CONFIG_FILE=" + none, "AWS_SHARED_CREDENTIALS_FILE=" + none}
 	for _, kv := range os.Environ() {
@@ -106,12 +111,21 @@ func cliEnv(t *testing.T, env []string, args ...string) result {
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
 	r := result{stdout: out.String(), stderr: errb.String()}
+	if ctx.Err() != nil {
+		t.Fatalf("flagmigrate %v still running at the test's deadline; killed:\n%s\n%s", args, r.stdout, r.stderr)
+	}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
 	} else if err != nil {
 		t.Fatalf("running flagmigrate %v: %v", args, err)
 	}
 	return r
+}
+
+// cliContext bounds a run of the CLI by a test: by the suite's own
+// deadline only (testutil.Deadline), never by a shorter fixed time.
+func cliContext(t *testing.T) (context.Context, context.CancelFunc) {
+	return testutil.DeadlineContext(t.Context(), t)
 }
 
 var resultLine = regexp.MustCompile(`backfill result: scanned=(\d+) copied=(\d+) skipped=(\d+) conflicts=(\d+) errors=(\d+)`)
@@ -316,17 +330,24 @@ func TestInterruptSavesCheckpoint(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// Interrupt once the run has saved some progress (polled, bounded).
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	// Interrupt once the run has saved some progress. No clock decides:
+	// the poll ends when progress is saved, or when the run exits without
+	// having been interrupted (which fails the test: it was too fast to
+	// interrupt, or it failed).
+	for {
 		if cp, ok, _ := backfill.NewFileCheckpoint(cp).Load(t.Context()); ok && cp.Stats.Copied > 0 {
 			break
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no progress saved within 30s:\n%s", errb.String())
+		select {
+		case err := <-exited:
+			t.Fatalf("the backfill exited (%v) before it saved any progress to interrupt:\n%s", err, errb.String())
+		case <-time.After(20 * time.Millisecond): // the poll's pace, not a bound
 		}
 	}
 	_ = cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
+	err := <-exited
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != exitInterrupted {
 		t.Fatalf("after SIGINT: %v, want exit %d\n%s", err, exitInterrupted, errb.String())
 	}
@@ -458,6 +479,18 @@ func TestHelpShowsExamples(t *testing.T) {
 	r = cli(t, "help", "backfill")
 	if r.code != 0 || !strings.Contains(r.stdout, "-checkpoint") {
 		t.Errorf("help backfill: exit %d\n%s", r.code, r.stdout)
+	}
+	// The bounds the usage errors name are documented where the flags are.
+	for cmd, bounds := range map[string][]string{
+		"backfill": {"events per batch, 1 to 10000", "batches in flight, 1 to 256", "up to 1000000 (0: unlimited)", "N up to 1000000"},
+		"verify":   {"1 to 1000000", "up to 1000000 (0: unlimited)"},
+	} {
+		r := cli(t, "help", cmd)
+		for _, b := range bounds {
+			if !strings.Contains(r.stdout, b) {
+				t.Errorf("help %s does not document the bound %q:\n%s", cmd, b, r.stdout)
+			}
+		}
 	}
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -107,7 +106,7 @@ func terminal(t *testing.T, waitFor string, args ...string) (int, string) {
 	if err != nil {
 		t.Fatalf("script (util-linux) is needed to run the CLI under a pseudo-terminal: %v", err)
 	}
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	ctx, cancel := cliContext(t) // no bound of its own
 	defer cancel()
 	line := shellQuote(binary(t))
 	for _, a := range args {

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,6 +16,8 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/ldflags"
 	"github.com/flagmigrate/flagmigrate/migration"
+	"github.com/launchdarkly/go-sdk-common/v3/ldreason"
+	"github.com/launchdarkly/go-sdk-common/v3/ldvalue"
 	ldclient "github.com/launchdarkly/go-server-sdk/v7"
 	"github.com/launchdarkly/go-server-sdk/v7/ldcomponents"
 	"github.com/launchdarkly/go-server-sdk/v7/ldfiledata"
@@ -87,6 +90,12 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	if len(ids) == 0 {
 		return usageError(stderr, "status", "--accounts or --accounts-file is required")
 	}
+	if p := accountsProblem(splitAccounts(*accounts)); p != "" {
+		return usageError(stderr, "status", "--accounts: %s", p)
+	}
+	if p := accountsProblem(ids[len(splitAccounts(*accounts)):]); p != "" {
+		return usageError(stderr, "status", "--accounts-file: %s", p)
+	}
 
 	client, err := statusClient(sdkKey, *flagsFile, *timeout)
 	if err != nil {
@@ -94,7 +103,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return exitFailed
 	}
 	defer client.Close()
-	out := statusOf(ctx, ldflags.New(client), *stageFlag, fk, ids)
+	out := statusOf(ctx, ldStatusFlags{Flags: ldflags.New(client), client: client}, *stageFlag, fk, ids)
 	dangers := 0
 	for _, st := range out {
 		if st.Danger != "" {
@@ -128,7 +137,9 @@ func newStatusFlagSet() *flag.FlagSet {
 		"stores its writes and reads go to, and the dangerous combinations. The flags come from\n" +
 		"where the service takes them: LaunchDarkly with the SDK key in $" + envSDKKey + " (no\n" +
 		"analytics events are sent), or a LaunchDarkly flags file (--flags-file). Accounts are\n" +
-		"evaluated as the library does: a context of kind \"account\" keyed by the account ID.\n\n" +
+		"evaluated as the library does: a context of kind \"account\" keyed by the account ID.\n" +
+		"A flag that is missing, fails, or holds a value of the wrong type (a boolean flag holding\n" +
+		"\"yes\", a migration flag holding true) is off for the service: status warns of each.\n\n" +
 		"Exit status: 0; 4 when an account's flags are dangerous (a store read that is not\n" +
 		"written); 1 when the flags cannot be loaded; 2 for a usage error.")
 	fs.Usage = func() {
@@ -169,6 +180,60 @@ func statusClient(sdkKey, flagsFile string, timeout time.Duration) (*ldclient.LD
 type statusFlags interface {
 	flagmigrate.FlagClient
 	flagmigrate.StageFlagClient
+}
+
+// ldStatusFlags evaluates the flags as package ldflags does for the
+// service, and also tells apart what LaunchDarkly serves as the default
+// without an error: a flag holding a value of the wrong type (a boolean
+// flag holding "yes", a migration flag holding true) and a migration flag
+// that does not exist. Each is an error here, so that status warns of it
+// rather than showing a plain "off".
+type ldStatusFlags struct {
+	*ldflags.Flags
+	client *ldclient.LDClient
+}
+
+// BoolFlag implements [flagmigrate.FlagClient].
+func (f ldStatusFlags) BoolFlag(ctx context.Context, key, accountID string, defaultValue bool) (bool, error) {
+	v, err := f.Flags.BoolFlag(ctx, key, accountID, defaultValue)
+	if err != nil {
+		return v, err
+	}
+	if raw, _ := f.raw(ctx, key, accountID); !raw.IsNull() && raw.Type() != ldvalue.BoolType {
+		return defaultValue, fmt.Errorf("holds %s, not a boolean", shortJSON(raw))
+	}
+	return v, nil
+}
+
+// StageFlag implements [flagmigrate.StageFlagClient].
+func (f ldStatusFlags) StageFlag(ctx context.Context, key, accountID string, write bool) (migration.Stage, flagmigrate.StageTracker, error) {
+	stage, t, err := f.Flags.StageFlag(ctx, key, accountID, write)
+	if err != nil {
+		return stage, t, err
+	}
+	switch raw, kind := f.raw(ctx, key, accountID); {
+	case kind == ldreason.EvalErrorFlagNotFound:
+		return stage, t, errors.New("unknown flag")
+	case !raw.IsNull() && raw.Type() != ldvalue.StringType:
+		return stage, t, fmt.Errorf("holds %s, not a stage", shortJSON(raw))
+	}
+	return stage, t, nil
+}
+
+// raw is the flag's value for the account whatever its type, and the
+// evaluation's error kind ("" when none).
+func (f ldStatusFlags) raw(ctx context.Context, key, accountID string) (ldvalue.Value, ldreason.EvalErrorKind) {
+	v, detail, _ := f.client.JSONVariationDetailCtx(ctx, key, ldflags.AccountContext(accountID), ldvalue.Null())
+	return v, detail.Reason.GetErrorKind()
+}
+
+// shortJSON is a value as JSON, cut to a length a warning can show.
+func shortJSON(v ldvalue.Value) string {
+	s := v.JSONString()
+	if len(s) > 60 {
+		s = strings.ToValidUTF8(s[:60], "") + "..."
+	}
+	return s
 }
 
 // statusOf is the route of each account: by the migration flag stageFlag

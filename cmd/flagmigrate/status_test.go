@@ -104,6 +104,10 @@ func TestStatusFromAFlagsFile(t *testing.T) {
 // TestStatusUsage: status's usage errors, before any flag is loaded.
 func TestStatusUsage(t *testing.T) {
 	path := writeFlags(t, flagJSON("events-mongo-write", "a"))
+	badAccounts := filepath.Join(t.TempDir(), "accounts.txt")
+	if err := os.WriteFile(badAccounts, []byte("a\n\xfe\xff\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		reason string
 		env    []string
@@ -114,6 +118,8 @@ func TestStatusUsage(t *testing.T) {
 		{"no account", nil, []string{"status", "--flags-file", path}, "--accounts or --accounts-file is required"},
 		{"a missing accounts file", nil, []string{"status", "--flags-file", path, "--accounts-file", filepath.Join(t.TempDir(), "none")}, "--accounts-file"},
 		{"three flag keys", nil, []string{"status", "--flags-file", path, "--accounts", "a", "--flag-keys", "a,b,c"}, "--flag-keys"},
+		{"an account ID that is not UTF-8", nil, []string{"status", "--flags-file", path, "--accounts", "a,\xff"}, "--accounts: account 2 is not valid UTF-8"},
+		{"an accounts file with an ID that is not UTF-8", nil, []string{"status", "--flags-file", path, "--accounts-file", badAccounts}, "--accounts-file: account 2 is not valid UTF-8"},
 		{"stage and flag keys", nil, []string{"status", "--flags-file", path, "--accounts", "a", "--flag-keys", "a,b,c,d", "--stage-flag", "m"}, "--stage-flag and --flag-keys exclude each other"},
 	} {
 		r := cliEnv(t, tc.env, tc.args...)
@@ -135,5 +141,53 @@ func TestStatusNeverPrintsTheSDKKey(t *testing.T) {
 	r := cliEnv(t, []string{envSDKKey + "=" + key}, "status", "--flags-file", writeFlags(t, flagJSON("events-mongo-write", "a")), "--accounts", key)
 	if r.code != exitOK || strings.Contains(r.stdout+r.stderr, key) || !strings.Contains(r.stdout, "REDACTED") {
 		t.Errorf("status with the key as an account: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// TestStatusWarnsOfValuesOfTheWrongType: a flag holding a value that is
+// not a boolean (or, for --stage-flag, not a string) is off for the
+// service, as LaunchDarkly serves it; status says so with a warning
+// naming the flag and the value, instead of showing a plain "off". So does
+// a --stage-flag that does not exist (a mistyped key).
+func TestStatusWarnsOfValuesOfTheWrongType(t *testing.T) {
+	variations := func(key, vals string) string {
+		return fmt.Sprintf(`%q: {"key": %q, "on": true, "version": 1, "salt": "s", "variations": %s, "offVariation": 0, "fallthrough": {"variation": 0}}`, key, key, vals)
+	}
+	path := writeFlags(t,
+		variations("events-mongo-write", `["yes", "no"]`),
+		variations("events-dynamo-write", `[1, 0]`),
+		flagJSON("events-mongo-read", "a"),
+		flagJSON("events-dynamo-read"),
+		variations("events-migration", `[true, "live"]`),
+		variations("events-migration-text", `["sideways", "live"]`),
+	)
+	for _, tc := range []struct {
+		reason string
+		args   []string
+		want   []string // warnings on stderr
+	}{
+		{"boolean flags holding a string and a number", nil, []string{
+			`warning: account "a": flag events-mongo-write: holds "yes", not a boolean (taken as off)`,
+			`warning: account "a": flag events-dynamo-write: holds 1, not a boolean (taken as off)`,
+		}},
+		{"a stage flag holding true", []string{"--stage-flag", "events-migration"}, []string{
+			`warning: account "a": flag events-migration: holds true, not a stage (taken as off)`,
+		}},
+		{"a stage flag holding a string that names no stage", []string{"--stage-flag", "events-migration-text"}, []string{
+			`warning: account "a": flag events-migration-text:`, `(taken as off)`,
+		}},
+		{"a stage flag that does not exist", []string{"--stage-flag", "events-migratoin"}, []string{
+			`warning: account "a": flag events-migratoin: unknown flag (taken as off)`,
+		}},
+	} {
+		r := cli(t, append([]string{"status", "--flags-file", path, "--accounts", "a"}, tc.args...)...)
+		for _, w := range tc.want {
+			if !strings.Contains(r.stderr, w) {
+				t.Errorf("%s: exit %d, stderr lacks %q:\n%s", tc.reason, r.code, w, r.stderr)
+			}
+		}
+		if !strings.Contains(r.stdout, "off ") {
+			t.Errorf("%s: the route is not off:\n%s", tc.reason, r.stdout)
+		}
 	}
 }

@@ -5,9 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/flagmigrate/flagmigrate/backfill"
+	"github.com/flagmigrate/flagmigrate/internal/redact"
 )
 
 // A usage error is refused before any store is opened: exit status 2, one
@@ -66,15 +70,19 @@ func (c *check) fail(format string, args ...any) {
 	}
 }
 
-func (c *check) atLeast(name string, v, lo int) {
-	if v < lo {
-		c.fail("--%s %d: want at least %d", name, v, lo)
+// between refuses an integer flag outside lo..hi, naming the bounds the
+// help documents.
+func (c *check) between(name string, v, lo, hi int) {
+	if v < lo || v > hi {
+		c.fail("--%s %d: want %d to %d", name, v, lo, hi)
 	}
 }
 
-func (c *check) nonNegative(name string, v float64) {
-	if v < 0 {
-		c.fail("--%s %v: want 0 or more", name, v)
+// rate refuses a rate flag that is not a number from 0 (unlimited) to
+// backfill.MaxRate: NaN, infinities and negatives too.
+func (c *check) rate(name string, v float64) {
+	if math.IsNaN(v) || v < 0 || v > backfill.MaxRate {
+		c.fail("--%s %v: want a number from 0 (unlimited) to %d", name, v, backfill.MaxRate)
 	}
 }
 
@@ -105,9 +113,11 @@ func (c *check) code() int {
 var packagePrefix = regexp.MustCompile(`(^|: )(?:backfill|repairlog|flagmigrate|mongodao|dynamodao|memstore)(?: verify(?: lookup| scan)?)?: `)
 
 // message is err's first line without the library's package prefixes, for
-// "flagmigrate CMD: " to go before.
+// "flagmigrate CMD: " to go before. The whole message is redacted before
+// its first line is taken, so that a credential quoted over several lines
+// (a credential_process's output) goes with the reason that follows it.
 func message(err error) string {
-	s := err.Error()
+	s := redact.String(err.Error())
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]
 	}

@@ -2,7 +2,9 @@
 // userinfo (user:password@) of anything that looks like a URL, found by
 // scanning the text, so that it works on URLs that do not parse (a
 // password with a stray %, a mistyped or missing scheme) and on URLs inside
-// other URLs or query-escaped (an endpoint parameter). The CLI and the
+// other URLs or query-escaped (an endpoint parameter); and AWS secrets in
+// the forms an error may quote them (a credential_process's output, a
+// secret access key or session token after its name). The CLI and the
 // examples wrap everything they print in [Writer].
 package redact
 
@@ -31,7 +33,11 @@ var ats = []string{"@", "%40"}
 
 // String returns s with the userinfo of every URL-like token replaced by
 // [Mask], and every secret (at least 4 bytes long; see [Secrets]) replaced
-// wherever it appears, also in its Go-quoted and query-escaped forms.
+// wherever it appears, also in its Go-quoted and query-escaped forms. AWS
+// credentials go too: the output of a credential_process that an AWS SDK
+// error quotes ("process output: ..."), and the value after a secret
+// access key's or a session token's name (SecretAccessKey, SessionToken,
+// aws_secret_access_key, aws_session_token, AWS_SECRET_ACCESS_KEY, ...).
 func String(s string, secrets ...string) string {
 	for _, sec := range secrets {
 		if len(sec) < minSecret {
@@ -41,7 +47,7 @@ func String(s string, secrets ...string) string {
 			s = strings.ReplaceAll(s, form, Mask)
 		}
 	}
-	return scan(escapeErrors(s))
+	return scan(escapeErrors(credentialValues(processOutputs(s))))
 }
 
 // escapeMsg is how url.EscapeError (used by net/url and the MongoDB

@@ -36,6 +36,21 @@ func TestString(t *testing.T) {
 		{"an escape error quotes a piece of the password", `error parsing uri: invalid password: invalid URL escape "%zz"`, []string{"%zz"},
 			"error parsing uri: invalid password: invalid URL escape (REDACTED)"},
 		{"a URL without credentials is kept", "http://127.0.0.1:8000/x?y=z", nil, "http://127.0.0.1:8000/x?y=z"},
+		{"a credential_process's malformed output, quoted by the AWS SDK",
+			`process provider error: parse failed of process output: {"Version": 1, "AccessKeyId": "AKIAEXAMPLE", "SecretAccessKey": "wJalrXUtn/K7MDENG", "SessionToken": "FwoGZX+Iv==",` + "\n" + `, error: unexpected end of JSON input`,
+			[]string{"wJalrXUtn/K7MDENG", "FwoGZX+Iv==", "AKIAEXAMPLE"},
+			"process provider error: parse failed of process output: REDACTED, error: unexpected end of JSON input"},
+		{"a credential_process's output that is no JSON at all", "parse failed of process output: wJalrXUtn/K7MDENG, error: invalid character 'w' looking for beginning of value",
+			[]string{"wJalrXUtn/K7MDENG"}, "parse failed of process output: REDACTED, error: invalid character 'w' looking for beginning of value"},
+		{"a credential_process's output cut short", "parse failed of process output: {\"SecretAccessKey\": \"wJalrXUtn/K7MDENG",
+			[]string{"wJalrXUtn/K7MDENG"}, "parse failed of process output: REDACTED"},
+		{"credentials as JSON elsewhere", `{"AccessKeyId":"AKIAEXAMPLE","SecretAccessKey":"wJalrXUtn/K7MDENG","SessionToken":"FwoGZX+Iv=="}`,
+			[]string{"wJalrXUtn/K7MDENG", "FwoGZX+Iv=="}, `{"AccessKeyId":"AKIAEXAMPLE","SecretAccessKey":"REDACTED","SessionToken":"REDACTED"}`},
+		{"credentials as a shared credentials file writes them", "aws_secret_access_key = wJalrXUtn/K7MDENG\naws_session_token=FwoGZX+Iv==",
+			[]string{"wJalrXUtn/K7MDENG", "FwoGZX+Iv=="}, "aws_secret_access_key = REDACTED\naws_session_token=REDACTED"},
+		{"credentials as the environment holds them", "AWS_SECRET_ACCESS_KEY=wJalrXUtn/K7MDENG AWS_SESSION_TOKEN=FwoGZX+Iv== AWS_REGION=eu-west-1",
+			[]string{"wJalrXUtn/K7MDENG", "FwoGZX+Iv=="}, "AWS_SECRET_ACCESS_KEY=REDACTED AWS_SESSION_TOKEN=REDACTED AWS_REGION=eu-west-1"},
+		{"a key named without a value is kept", "missing SecretAccessKey in process output", nil, "missing SecretAccessKey in process output"},
 	} {
 		got := redact.String(tc.in)
 		for _, s := range tc.secrets {

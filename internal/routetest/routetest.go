@@ -38,6 +38,9 @@ type Setup struct {
 	StageKey string                     // "" for no stage flag
 	Stage    migration.Stage            // for everyone
 	StageFor map[string]migration.Stage
+	// StageValueFor are accounts whose stage flag holds a value that is no
+	// stage at all, of another type than a string (such as true).
+	StageValueFor map[string]any
 }
 
 // Flags is what an adapter gives: a client for both routing modes.
@@ -220,6 +223,7 @@ func Stages(t *testing.T, build Build) {
 			"acct-rampdown":  migration.StageRampDown,
 			"acct-complete":  migration.StageComplete,
 		},
+		StageValueFor: map[string]any{"acct-true": true},
 	}
 	rows := []row{
 		{"an account the flag does not target is off: old only", "acct-plain",
@@ -234,6 +238,20 @@ func Stages(t *testing.T, build Build) {
 			[]string{newW, oldW}, []string{newR}, false},
 		{"complete: new only", "acct-complete",
 			[]string{newW}, []string{newR}, false},
+		{"a stage flag holding true, no stage: off, as for an unknown flag", "acct-true",
+			[]string{oldW}, []string{oldR}, false},
 	}
-	check(t, NewFixture(t, build(t, setup), flagmigrate.WithStageFlag(setup.StageKey)), rows)
+	flags := build(t, setup)
+	check(t, NewFixture(t, flags, flagmigrate.WithStageFlag(setup.StageKey)), rows)
+	// Every flag source answers a value of another type than a string as
+	// LaunchDarkly's MigrationVariation does: off, without an error (it is
+	// the flag's default, as for a flag that does not exist).
+	for acct, v := range setup.StageValueFor {
+		for _, write := range []bool{false, true} {
+			stage, _, err := flags.StageFlag(t.Context(), setup.StageKey, acct, write)
+			if stage != migration.StageOff || err != nil {
+				t.Errorf("a stage flag holding %v (write %v): StageFlag = %q, %v; want off and no error", v, write, stage, err)
+			}
+		}
+	}
 }

@@ -20,9 +20,6 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// setupTimeout bounds connecting to a server and cleaning up after a test.
-const setupTimeout = 10 * time.Second
-
 // MongoURI returns $MONGODB_URI. When it is unset, the test is skipped, or
 // fails when CI is true.
 func MongoURI(t testing.TB) string {
@@ -63,21 +60,24 @@ func SkipOrFail(t testing.TB, msg string) {
 func MongoClient(t testing.TB) *mongo.Client {
 	t.Helper()
 	uri := MongoURI(t)
+	// No bound shorter than the test's own: a loaded machine's server is
+	// slow, not gone (the outage tests use clients of their own).
+	wait := time.Until(Deadline(t))
 	opts := options.Client().ApplyURI(uri).
-		SetConnectTimeout(5 * time.Second).
-		SetServerSelectionTimeout(5 * time.Second)
+		SetConnectTimeout(wait).
+		SetServerSelectionTimeout(wait)
 	client, err := mongo.Connect(opts)
 	if err != nil {
 		t.Fatalf("connect to MongoDB at %s: %v", uri, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		ctx, cancel := DeadlineContext(context.Background(), t)
 		defer cancel()
 		if err := client.Disconnect(ctx); err != nil {
 			t.Errorf("disconnect from MongoDB: %v", err)
 		}
 	})
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	ctx, cancel := DeadlineContext(context.Background(), t)
 	defer cancel()
 	if err := client.Ping(ctx, nil); err != nil {
 		t.Fatalf("ping MongoDB at %s: %v", uri, err)
@@ -91,7 +91,7 @@ func FreshCollection(t testing.TB) *mongo.Collection {
 	t.Helper()
 	db := MongoClient(t).Database(uniqueName(t, 63))
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+		ctx, cancel := DeadlineContext(context.Background(), t)
 		defer cancel()
 		if err := db.Drop(ctx); err != nil {
 			t.Errorf("drop database %s: %v", db.Name(), err)
@@ -110,7 +110,7 @@ func DynamoClient(t testing.TB) *dynamodb.Client {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(transport.CloseIdleConnections)
 	client := LocalDynamoClient(t, endpoint, &http.Client{Transport: transport}, 200*time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), setupTimeout)
+	ctx, cancel := DeadlineContext(context.Background(), t)
 	defer cancel()
 	if _, err := client.ListTables(ctx, &dynamodb.ListTablesInput{Limit: aws.Int32(1)}); err != nil {
 		t.Fatalf("DynamoDB at %s does not answer: %v", endpoint, err)

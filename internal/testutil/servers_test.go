@@ -54,7 +54,7 @@ func TestDynamoSmoke(t *testing.T) {
 		t.Fatalf("CreateTable: %v", err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := DeadlineContext(context.Background(), t)
 		defer cancel()
 		if _, err := client.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(table)}); err != nil {
 			t.Errorf("DeleteTable: %v", err)
@@ -64,8 +64,8 @@ func TestDynamoSmoke(t *testing.T) {
 		o.MinDelay = 50 * time.Millisecond
 		o.MaxDelay = time.Second
 	})
-	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, 30*time.Second); err != nil {
-		t.Fatalf("table %s not active: %v", table, err)
+	if err := waiter.Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(table)}, time.Until(Deadline(t))); err != nil {
+		t.Fatalf("table %s not active by the test's deadline: %v", table, err)
 	}
 
 	item := map[string]types.AttributeValue{
