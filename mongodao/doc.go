@@ -104,7 +104,10 @@
 //
 // RFC 3339 strings are written with three fraction digits in
 // Layout.TimeOffset ("Z" by default, or a fixed "+hh:mm"/"-hh:mm"), so a
-// dual write keeps the collection's format. Strings do not sort as times in
+// dual write keeps the collection's format. The store never rewrites a
+// stored time (events are immutable, and a soft delete sets only its own
+// fields), so every document keeps the offset it had: only new documents
+// take the declared one. Strings do not sort as times in
 // every form (".5" and ".500", "Z" and "+00:00", and above all different
 // offsets), so ListEvents does not trust the server's order within a
 // second: it asks for the page's window, bounded to the second, sorted by
