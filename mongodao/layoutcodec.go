@@ -18,7 +18,8 @@ import (
 // encode appends the document of the canonical event c in layout l (not the
 // default one) to dst. c has passed l.validateEvent. Without an _id of the
 // event's, the driver adds an ObjectID _id on insert.
-func (l Layout) encode(dst []byte, c eventstore.Event) ([]byte, error) {
+// h is l.hints(), which the store computes once.
+func (l Layout) encode(dst []byte, c eventstore.Event, h *hint) ([]byte, error) {
 	id, err := l.encodeID(c.ID)
 	if err != nil {
 		return nil, err
@@ -39,7 +40,6 @@ func (l Layout) encode(dst []byte, c eventstore.Event) ([]byte, error) {
 	if dst, err = appendScalar(dst, l.Time, l.timeValue(c.Time)); err != nil {
 		return nil, err
 	}
-	h := l.hints()
 	switch {
 	case c.Data == nil:
 	case l.Data == DataRest:
@@ -83,13 +83,13 @@ func appendScalar(dst []byte, key string, v any) ([]byte, error) {
 
 // decode reads a document of layout l (not the default one) as a canonical
 // event, or returns a [*eventstore.UnreadableError] naming its _id and the
-// field. truncated reports a time read truncated to the millisecond.
-func (l Layout) decode(raw bson.Raw) (e eventstore.Event, truncated bool, err error) {
+// field. truncated reports a time read truncated to the millisecond. h is
+// l.hints(), which the store computes once.
+func (l Layout) decode(raw bson.Raw, h *hint) (e eventstore.Event, truncated bool, err error) {
 	var (
 		hasAccount, hasID, hasType bool
 		hasTime                    bool
 		rest                       map[string]any
-		h                          = l.hints()
 	)
 	err = forEach(raw, func(key string, v bsoncore.Value) error {
 		var ok bool

@@ -57,6 +57,7 @@ type Store struct {
 	layout    Layout
 	tombs     *mongo.Collection // the tombstones (delete.go), read from the primary
 	counts    *readCounts
+	hints     *hint         // the layout's data declarations (layoutfields.go)
 	owned     *mongo.Client // the client OpenURL made, which Close disconnects
 }
 
@@ -90,11 +91,14 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	if err := o.Layout.validate(); err != nil {
 		return nil, err
 	}
+	// The store keeps its own copy: a caller that changes its Layout's
+	// slices afterwards does not change the store's.
+	o.Layout.Constants, o.Layout.Types, o.Layout.UUIDs = slices.Clone(o.Layout.Constants), slices.Clone(o.Layout.Types), slices.Clone(o.Layout.UUIDs)
 	// A duplicate key is resolved by reading the stored document back. The
 	// read must see the write that took the key: not a secondary that lags,
 	// nor a majority snapshot that does not hold it yet.
 	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
-	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout, counts: &readCounts{},
+	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout, counts: &readCounts{}, hints: o.Layout.hints(),
 		tombs: coll.Database().Collection(coll.Name()+TombstoneSuffix,
 			options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))}
 	if s.scanBatch == 0 {
@@ -121,7 +125,7 @@ func (s *Store) encode(c eventstore.Event) ([]byte, error) {
 	if err := s.layout.validateEvent(c); err != nil {
 		return nil, err
 	}
-	return s.layout.encode(make([]byte, 0, docBufSize), c)
+	return s.layout.encode(make([]byte, 0, docBufSize), c, s.hints)
 }
 
 // decode reads a stored document as a canonical event.
@@ -129,7 +133,7 @@ func (s *Store) decode(raw bson.Raw) (eventstore.Event, error) {
 	if s.layout.IsDefault() {
 		return decodeEvent(raw)
 	}
-	e, truncated, err := s.layout.decode(raw)
+	e, truncated, err := s.layout.decode(raw, s.hints)
 	if truncated {
 		s.counts.truncated.Add(1)
 	}
