@@ -71,3 +71,21 @@ func ExampleOpenURL() {
 	// events deleted truncate
 	// mongodao: flagmigrate: invalid argument: store URL mongodb://user:xxxxx@127.0.0.1:27017/app?deleted=deleted: idformat, timeformat, nestedlists, timeprecision, timeoffset, deleted, deletedat, const, numtype, uuid and uuidrep need a layout: account, id, type, time and data
 }
+
+// A layout of a collection as a Node.js service leaves it: times with its
+// offset and microseconds, soft deletes, and the fields its framework
+// reads. Its String is the store URL's parameters.
+func ExampleLayout() {
+	layout := mongodao.Layout{
+		Account: "tenant", ID: "_id", Type: "evt", Time: "ts", Data: "attrs",
+		TimeFormat:    mongodao.TimeRFC3339,
+		TimeOffset:    "-05:00",
+		TimePrecision: mongodao.TimeTruncate, // lossy: counted in Store.ReadCounts
+		SoftDelete:    mongodao.SoftDelete{Field: "deleted", At: "deletedAt"},
+		Constants:     []mongodao.Constant{{Field: "_class", Value: "com.acme.Event"}, {Field: "schemaVersion", Value: int32(2)}},
+		Types:         []mongodao.FieldType{{Path: "attrs.count", Type: mongodao.BSONInt32}},
+	}
+	fmt.Println(layout)
+	// Output:
+	// account=tenant&id=_id&type=evt&time=ts&data=attrs&idformat=string&timeformat=rfc3339&timeprecision=truncate&timeoffset=-05:00&deleted=deleted&deletedat=deletedAt&const=_class:string:com.acme.Event&const=schemaVersion:int32:2&numtype=attrs.count:int32
+}

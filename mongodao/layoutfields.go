@@ -258,7 +258,7 @@ func (l Layout) validateExtras(seen map[string]string) error {
 	paths := map[string]string{}
 	for _, t := range l.Types {
 		if t.Type != BSONInt32 && t.Type != BSONInt64 && t.Type != BSONDouble {
-			return fmt.Errorf("Types: path %s: type %q: want int32, int64 or double", t.Path, t.Type)
+			return fmt.Errorf("the number type of path %s (Types): type %q: want int32, int64 or double", t.Path, t.Type)
 		}
 		if err := l.checkDataPath(t.Path, paths, "Types"); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package storetest_test
 
 import (
+	"fmt"
 	"regexp"
 	"testing"
 
@@ -32,4 +33,14 @@ func TestIDMapsKeepOrderAndDistinctness(t *testing.T) {
 			t.Errorf("UUIDIDs = %q, not a UUID in canonical form", u)
 		}
 	}
+}
+
+// A store whose IDs are UUIDs runs the suite through UUIDIDs, which gives
+// each of the suite's keys a UUID in the same order.
+func ExampleUUIDIDs() {
+	fmt.Println(storetest.UUIDIDs("acct", "a-001"))
+	fmt.Println(storetest.UUIDIDs("acct", "a-002"))
+	// Output:
+	// 492008aa-612d-3030-3100-000000000000
+	// 492008aa-612d-3030-3200-000000000000
 }
