@@ -31,7 +31,7 @@ func (s *Store) CountEvents(ctx context.Context, accountID string) (int64, error
 	if !ok {
 		return 0, nil
 	}
-	n, err := s.coll.CountDocuments(ctx, filter)
+	n, err := s.coll.CountDocuments(ctx, s.live(filter))
 	if err != nil {
 		return 0, mapError(ctx, err, "counting account %q", accountID)
 	}

@@ -121,7 +121,8 @@ func (s *Store) batchUndoIfDeleted(ctx context.Context, canon []eventstore.Event
 	return errs, nil
 }
 
-// removeDocs deletes the documents of the account's ids.
+// removeDocs deletes the documents of the account's ids; in a layout with
+// soft deletes, it marks them instead (markDeleted).
 func (s *Store) removeDocs(ctx context.Context, accountID string, ids []string) error {
 	var filter bson.D
 	if s.layout.IsDefault() {
@@ -141,6 +142,9 @@ func (s *Store) removeDocs(ctx context.Context, accountID string, ids []string) 
 			return nil // no document can hold these IDs
 		}
 		filter = bson.D{{Key: s.layout.ID, Value: bson.D{{Key: "$in", Value: in}}}, {Key: s.layout.Account, Value: accountID}}
+		if s.layout.SoftDelete.Field != "" {
+			return mapError(ctx, s.markDeleted(ctx, filter), "soft-delete %d events of account %q", len(ids), accountID)
+		}
 	}
 	_, err := s.coll.DeleteMany(ctx, filter)
 	return mapError(ctx, err, "delete %d events of account %q", len(ids), accountID)
@@ -217,9 +221,18 @@ var _ eventstore.TombstonePurger = (*Store)(nil)
 // PurgeTombstones implements [eventstore.TombstonePurger] with one
 // DeleteMany on the tombstone collection's at field (not indexed: it scans
 // the collection, which is small next to the events').
+//
+// In a layout with soft deletes it returns an error matching
+// [errors.ErrUnsupported] and purges nothing: there the soft-deleted
+// documents are the application's tombstones, which keep their keys deleted
+// for good, so a purge could not free a key as the contract says.
 func (s *Store) PurgeTombstones(ctx context.Context, before time.Time) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
+	}
+	if s.layout.SoftDelete.Field != "" {
+		return 0, fmt.Errorf("mongodao: purge tombstones: %w: in a layout with soft deletes (deleted=%s), soft-deleted documents keep their keys deleted for good",
+			errors.ErrUnsupported, s.layout.SoftDelete.Field)
 	}
 	res, err := s.tombs.DeleteMany(ctx, bson.D{{Key: "at", Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
 	if err != nil {

@@ -8,6 +8,13 @@
 //	...
 //	err = store.EnsureIndexes(ctx) // once, at start-up or deployment
 //
+// or, from a store URL that also declares the collection's layout (see
+// [ParseURL]), with a client of the store's own:
+//
+//	store, err := mongodao.OpenURL(ctx, "mongodb://HOST/app?collection=events", nil)
+//	...
+//	defer store.Close(ctx)
+//
 // # Document shape (the default layout)
 //
 // With the zero [Layout], one document per event:
@@ -80,11 +87,94 @@
 //     in numeric ID order, and an account scan is in numeric order (verify
 //     --accounts, which merges two ID-ordered scans, needs string or ObjectID
 //     IDs). ObjectID hex and strings sort as the contract says.
-//   - With TimeRFC3339, ListEvents compares strings: it finds the documents
-//     written in the store's own form (UTC, three fraction digits); others are
-//     read by point reads and scans but may be out of order in a list.
+//   - With IDUUID, IDs are binary UUIDs: subtype 4 sorts as the canonical
+//     strings do; the legacy subtype-3 byte orders of Java and C# do not, so
+//     their scans and ties in lists are in byte order, as for IDInt.
+//
+// # Time precision and offsets
+//
+// Events hold milliseconds. A stored time finer than that (an RFC 3339
+// string with microseconds) makes its document unreadable, with an error
+// that names the setting: Layout.TimePrecision [TimeTruncate]
+// (timeprecision=truncate) reads it truncated to the millisecond. That is
+// lossy and declared: the event, its dual reads and its copies hold the
+// truncated time; re-storing it into the collection finds the document
+// equal and leaves it as it is; [Store.ReadCounts] counts the documents so
+// read.
+//
+// RFC 3339 strings are written with three fraction digits in
+// Layout.TimeOffset ("Z" by default, or a fixed "+hh:mm"/"-hh:mm"), so a
+// dual write keeps the collection's format. The store never rewrites a
+// stored time (events are immutable, and a soft delete sets only its own
+// fields), so every document keeps the offset it had: only new documents
+// take the declared one. Strings do not sort as times in
+// every form (".5" and ".500", "Z" and "+00:00", and above all different
+// offsets), so ListEvents does not trust the server's order within a
+// second: it asks for the page's window, bounded to the second, sorted by
+// (time, id) on the list index, and orders the documents by (Time, ID)
+// itself, reading on until the second after the page's last event. Within
+// one offset that costs at most a second's documents more than the page. A
+// string of another offset than the declared one fails the page with an
+// error matching [eventstore.ErrInvalidArgument] that names
+// timeoffset=mixed; declare [TimeOffsetMixed] for such a collection: writes
+// then use UTC, and each page reads a day's documents beyond its last event
+// (no offset is a day or more), which on real MongoDB is a range of the
+// list index but may be many documents for busy accounts. Point reads and
+// scans read any offset in every case.
+//
+// # Soft deletes
+//
+// Layout.SoftDelete (deleted=FIELD, or deleted=FIELD:TYPE:VALUE; the value
+// is true by default) declares the application's soft deletes: a document
+// whose FIELD equals the value is absent. FindEventByID and FindEvents
+// answer as for a missing event; ListEvents and an account's CountEvents
+// filter it out on the server ({FIELD: {$ne: value}}, checked on the
+// documents the index selects: on real MongoDB add FIELD at the end of the
+// list index, {account: 1, time: 1, id: 1, FIELD: 1}, to check it on index
+// keys when many documents are soft-deleted); scans read it and pass over
+// it, counted in [Store.ReadCounts], so backfill and verify neither copy
+// nor compare it. A delete through the store (DeleteEvent, EraseAccount)
+// writes the marker, and SoftDelete.At (deletedat=FIELD) set to the time
+// of the delete in the layout's time format, with one $set of those fields
+// only: the document and its other fields stay for the application, and a
+// document already soft-deleted keeps its time. The tombstone rules hold:
+// the delete first writes its tombstone, a store that loses the race
+// soft-deletes its document again, and a store of a soft-deleted key is
+// refused with [flagmigrate.ErrDeleted], tombstone or not, so no copy brings
+// it back. Since the soft-deleted documents keep their keys for good,
+// PurgeTombstones is unsupported in such a layout.
+//
+// # Fields you keep
+//
+// Events are never replaced: a store of a key that is taken compares and
+// changes nothing, and the only update is a soft delete's $set of its
+// marker fields, so fields the layout does not map stay as the application
+// wrote them. Layout.Constants (const=FIELD:TYPE:VALUE) are written on every
+// insert with their declared BSON type (const=_class:string:com.acme.Event,
+// const=schemaVersion:int32:2); reads ignore them, and under data=* they are
+// not Data (an event whose Data holds such a key is refused). Numbers in
+// Data are written as int64 or double unless Layout.Types
+// (numtype=payload.count:int32) declares a field's type: an integer there
+// is written as an int32 when it fits, or a double (up to 2^53).
+//
+// # UUIDs
+//
+// Java and .NET drivers store UUIDs as BSON binary, which has no JSON-like
+// form. Declared, they read as their canonical string
+// ("6ba7b810-9dad-11d1-80b4-00c04fd430c8") and are written back as the
+// same binary: the ID with IDFormat [IDUUID] (idformat=uuid), and data
+// fields with Layout.UUIDs (uuid=payload.ref, a dotted path through
+// embedded documents). Layout.UUIDRepresentation (uuidrep=) says which
+// binary: subtype 4 in standard byte order (the default, what current
+// drivers write), or subtype 3 in the byte order of the legacy Java
+// (javalegacy), C# (csharplegacy) or Python (pythonlegacy: standard order)
+// drivers. A string at such a data path that is not a canonical UUID (upper
+// case, say) stays a string, so every event round-trips exactly; a binary
+// of another subtype makes the document unreadable, naming uuidrep.
 //
 // # Indexes
+//
+// Which index serves which query (field names are the layout's):
 //
 //   - Default layout: _id (every collection has it): FindEventByID is a point
 //     read on _id, FindEvents an $in on _id, StoreEvent's idempotence rests on
@@ -98,7 +188,10 @@
 //     (account, id) order and StoreEvent's idempotence; {account: 1, time: 1,
 //     id: 1} serves ListEvents.
 //
-// (Field names are the layout's.) EnsureIndexes creates the missing ones;
+// In a layout with soft deletes, the marker condition rides on these
+// queries (see Soft deletes); with RFC 3339 times, ListEvents's sort on
+// (time, id) is the list index's order too. EnsureIndexes creates the
+// missing ones;
 // [Store.CheckIndexes] only lists them, each with the exact createIndex to
 // run, for a collection you do not want changed.
 //
@@ -124,7 +217,8 @@
 //     its 24 hexadecimal digits.
 //   - time must be of the layout's time format; account and type must be
 //     strings, and the ID of the layout's ID format.
-//   - binary, regular expressions, JavaScript, timestamps, DBPointer and
+//   - binary (but UUIDs a layout declares, see UUIDs), regular expressions,
+//     JavaScript, timestamps, DBPointer and
 //     MinKey/MaxKey have no JSON-like form, and NaN, infinities and values
 //     the canonical form refuses (keys starting with "$" or holding ".",
 //     numbers beyond DynamoDB's range, ...) cannot be migrated.
@@ -161,7 +255,9 @@
 //
 // # Deletes
 //
-// The store implements [eventstore.EventDeleter] in every layout. A
+// The store implements [eventstore.EventDeleter] in every layout (in one
+// with soft deletes, a delete marks the documents instead of removing them:
+// see Soft deletes). A
 // delete inserts a tombstone {_id: {a, i}, at} into the collection named
 // by the events' collection and [TombstoneSuffix], then removes the key's
 // documents; StoreEvent inserts first, then looks for a tombstone and, if

@@ -26,11 +26,18 @@ const (
 	// integral doubles read); Event.ID is its decimal form, without a sign
 	// for positive numbers and without leading zeros.
 	IDInt
+	// IDUUID stores the ID as a BSON binary UUID, in the byte order and
+	// subtype of Layout.UUIDRepresentation (subtype 4 by default); Event.ID
+	// is its canonical form, 36 lowercase characters
+	// ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx").
+	IDUUID
 )
 
-// String returns the name ParseURL reads: string, objectid or int.
+// String returns the name ParseURL reads: string, objectid, int or uuid.
 func (f IDFormat) String() string {
 	switch f {
+	case IDUUID:
+		return "uuid"
 	case IDString:
 		return "string"
 	case IDObjectID:
@@ -54,9 +61,10 @@ const (
 	// TimeUnix stores seconds since the Unix epoch as a number; an event
 	// whose time is not a whole second cannot be stored.
 	TimeUnix
-	// TimeRFC3339 stores an RFC 3339 string: written in UTC with three
-	// fraction digits ("2006-01-02T15:04:05.000Z"); read with any offset and
-	// up to millisecond precision.
+	// TimeRFC3339 stores an RFC 3339 string: written with three fraction
+	// digits in Layout.TimeOffset ("2006-01-02T15:04:05.000Z" by default);
+	// read with any offset, up to millisecond precision unless
+	// Layout.TimePrecision is [TimeTruncate].
 	TimeRFC3339
 )
 
@@ -82,11 +90,15 @@ const DataRest = "*"
 // Layout declares how an existing collection stores events: which document
 // field holds each Event field, and how IDs and times are encoded. The zero
 // Layout is the store's own shape (see the package documentation); any other
-// Layout must name Account, ID, Type, Time and Data.
+// Layout must name Account, ID, Type, Time and Data, and only such a Layout
+// may set the other fields.
 //
 // Each Event field is read from exactly one document field. Fields the
 // layout does not map are ignored when reading and absent when writing
-// (unless Data is [DataRest], which gathers them).
+// (unless Data is [DataRest], which gathers them), except the Constants,
+// written on every insert. Stored events are never replaced: the only
+// update the store makes to a document is a soft delete, which sets the
+// marker fields alone, so every other field of the document is kept.
 type Layout struct {
 	// Account is the field of Event.AccountID, a BSON string.
 	Account string
@@ -110,10 +122,48 @@ type Layout struct {
 	// Off, nested lists are plain nested arrays both ways and the wrapper keys
 	// mean nothing. The default layout always wraps.
 	WrapNestedLists bool
+
+	// TimePrecision says what to do with a stored time finer than a
+	// millisecond (an RFC 3339 string with more than three fraction
+	// digits): refuse the document as unreadable ([TimeExact], the
+	// default) or read it truncated ([TimeTruncate], lossy; see
+	// [Store.ReadCounts]).
+	TimePrecision TimePrecision
+	// TimeOffset is, for [TimeRFC3339], the offset of the collection's
+	// strings: "" or "Z" (UTC), a fixed "+hh:mm" or "-hh:mm", or
+	// [TimeOffsetMixed]. Writes use it ("Z" for mixed); ListEvents relies
+	// on it to order strings as times (see the package documentation) and
+	// refuses a page holding a string of another offset.
+	TimeOffset string
+	// SoftDelete declares the collection's soft deletes: documents that
+	// carry the marker read as absent, and DeleteEvent sets the marker
+	// instead of removing the document. The zero SoftDelete: none.
+	SoftDelete SoftDelete
+	// Constants are top-level fields with fixed values that every insert
+	// writes (such as _class or schemaVersion), in the order given. Reads
+	// ignore them (and leave them out of Data under [DataRest]).
+	Constants []Constant
+	// Types declares the BSON number type of data fields: a value at such a
+	// path is written as that type (an int32 stays an int32) instead of the
+	// default (int64 for integers, double otherwise).
+	Types []FieldType
+	// UUIDs are the data fields that hold BSON binary UUIDs: such a value
+	// reads as its canonical string form, and a string of that form is
+	// written back as the binary UUID (in UUIDRepresentation).
+	UUIDs []string
+	// UUIDRepresentation is the subtype and byte order of the binary UUIDs
+	// of an [IDUUID] ID and of the UUIDs paths.
+	UUIDRepresentation UUIDRepresentation
 }
 
-// IsDefault reports whether l is the store's own shape (the zero Layout).
-func (l Layout) IsDefault() bool { return l == Layout{} }
+// IsDefault reports whether l is the store's own shape (the zero Layout):
+// it names none of the five fields.
+func (l Layout) IsDefault() bool {
+	return l.Account == "" && l.ID == "" && l.Type == "" && l.Time == "" && l.Data == "" &&
+		l.IDFormat == IDString && l.TimeFormat == TimeDate && !l.WrapNestedLists &&
+		l.TimePrecision == TimeExact && l.TimeOffset == "" && l.SoftDelete.isZero() &&
+		len(l.Constants) == 0 && len(l.Types) == 0 && len(l.UUIDs) == 0 && l.UUIDRepresentation == UUIDStandard
+}
 
 // idIsKey reports whether the event ID is the document's _id.
 func (l Layout) idIsKey() bool { return l.ID == fieldKey }
@@ -128,17 +178,47 @@ func (l Layout) String() string {
 	if l.WrapNestedLists {
 		s += "&nestedlists=wrap"
 	}
+	if l.TimePrecision != TimeExact {
+		s += "&timeprecision=" + l.TimePrecision.String()
+	}
+	if l.TimeOffset != "" {
+		s += "&timeoffset=" + l.TimeOffset
+	}
+	if l.SoftDelete.Field != "" {
+		s += "&deleted=" + l.SoftDelete.Field
+		if l.SoftDelete.Value != nil {
+			s += ":" + typedText(l.SoftDelete.Value)
+		}
+	}
+	if l.SoftDelete.At != "" {
+		s += "&deletedat=" + l.SoftDelete.At
+	}
+	for _, c := range l.Constants {
+		s += "&const=" + c.Field + ":" + typedText(c.Value)
+	}
+	for _, t := range l.Types {
+		s += "&numtype=" + t.Path + ":" + string(t.Type)
+	}
+	for _, p := range l.UUIDs {
+		s += "&uuid=" + p
+	}
+	if l.UUIDRepresentation != UUIDStandard {
+		s += "&uuidrep=" + l.UUIDRepresentation.String()
+	}
 	return s
 }
 
 // validate checks a non-default layout. Errors match
 // [eventstore.ErrInvalidArgument].
 func (l Layout) validate() error {
-	if l.IsDefault() {
-		return nil
-	}
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("mongodao: %w: layout: %s", eventstore.ErrInvalidArgument, fmt.Sprintf(format, args...))
+	}
+	if l.Account == "" && l.ID == "" && l.Type == "" && l.Time == "" && l.Data == "" {
+		if l.IsDefault() {
+			return nil
+		}
+		return bad("time precision, offsets, soft deletes, constants, types and UUIDs need a layout (Account, ID, Type, Time and Data)")
 	}
 	seen := map[string]string{}
 	for _, f := range []struct{ name, field string }{
@@ -159,11 +239,17 @@ func (l Layout) validate() error {
 		}
 		seen[f.field] = f.name
 	}
-	if l.IDFormat < IDString || l.IDFormat > IDInt {
+	if l.IDFormat < IDString || l.IDFormat > IDUUID {
 		return bad("unknown IDFormat %d", l.IDFormat)
 	}
 	if l.TimeFormat < TimeDate || l.TimeFormat > TimeRFC3339 {
 		return bad("unknown TimeFormat %d", l.TimeFormat)
+	}
+	if err := l.validateTime(); err != nil {
+		return bad("%v", err)
+	}
+	if err := l.validateExtras(seen); err != nil {
+		return bad("%v", err)
 	}
 	return nil
 }
@@ -192,6 +278,9 @@ func (l Layout) validateEvent(c eventstore.Event) error {
 			if k == fieldKey || k == l.Account || k == l.ID || k == l.Type || k == l.Time {
 				return &eventstore.ValidationError{Field: "Data." + k, Reason: "is a field the layout maps to another Event field (Data is every other field)"}
 			}
+			if l.ownsField(k) {
+				return &eventstore.ValidationError{Field: "Data." + k, Reason: "is a field the layout keeps for itself (a constant or the soft-delete marker)"}
+			}
 		}
 	}
 	return nil
@@ -216,6 +305,12 @@ func (l Layout) encodeID(id string) (any, error) {
 			return nil, fmt.Errorf("%q is not an integer in decimal (no sign for positives, no leading zeros, within int64)", id)
 		}
 		return n, nil
+	case IDUUID:
+		b, err := l.UUIDRepresentation.encode(id)
+		if err != nil {
+			return nil, err
+		}
+		return b, nil
 	}
 	return id, nil
 }
@@ -228,7 +323,7 @@ func (l Layout) timeValue(t time.Time) any {
 	case TimeUnix:
 		return t.Unix()
 	case TimeRFC3339:
-		return t.UTC().Format(dataTimeLayout)
+		return l.formatTime(t)
 	}
 	return bson.NewDateTimeFromTime(t)
 }

@@ -365,12 +365,39 @@ func TestParseURL(t *testing.T) {
 		{"a misspelt layout parameter is refused with the list", "mongodb://h/app?acount=a", nil, "unknown parameter acount: neither a layout parameter (collection, account, id"},
 		{"a layout must be complete", "mongodb://h/app?account=a&id=i", nil, "missing: type, time, data"},
 		{"formats need a layout", "mongodb://h/app?idformat=objectid", nil, "need a layout"},
-		{"an unknown ID format", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&idformat=uuid", nil, "idformat=uuid"},
+		{"an unknown ID format", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&idformat=guid", nil, "idformat=guid"},
 		{"an unknown time format", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&timeformat=iso", nil, "timeformat=iso"},
 		{"a layout parameter twice", "mongodb://h/app?collection=a&collection=b", nil, "given 2 times"},
 		{"no database", "mongodb://h/?collection=a", nil, "want mongodb://HOST/DATABASE"},
 		{"an invalid layout", "mongodb://h/app?account=a&id=a&type=t&time=s&data=d", nil, "both name field"},
 		{"the password never shows", "mongodb://user:s3cret@h/app?acount=a", nil, "user:xxxxx@h"},
+		{"time precision, offset, soft deletes, constants, types and UUIDs",
+			"mongodb://h/app?account=tenant&id=_id&type=evt&time=ts&data=attrs&timeformat=rfc3339&timeprecision=truncate&timeoffset=-05:00" +
+				"&deleted=state:string:gone&deletedat=deletedAt&const=_class:string:com.acme:Event&const=schemaVersion:int32:2" +
+				"&numtype=attrs.count:int32&numtype=attrs.ratio:double&uuid=attrs.ref&idformat=uuid&uuidrep=csharplegacy",
+			&mongodao.URL{ClientURI: "mongodb://h/app", Database: "app", Collection: "events",
+				Layout: mongodao.Layout{Account: "tenant", ID: "_id", Type: "evt", Time: "ts", Data: "attrs",
+					IDFormat: mongodao.IDUUID, TimeFormat: mongodao.TimeRFC3339, TimePrecision: mongodao.TimeTruncate, TimeOffset: "-05:00",
+					SoftDelete: mongodao.SoftDelete{Field: "state", Value: "gone", At: "deletedAt"},
+					Constants:  []mongodao.Constant{{Field: "_class", Value: "com.acme:Event"}, {Field: "schemaVersion", Value: int32(2)}},
+					Types:      []mongodao.FieldType{{Path: "attrs.count", Type: mongodao.BSONInt32}, {Path: "attrs.ratio", Type: mongodao.BSONDouble}},
+					UUIDs:      []string{"attrs.ref"}, UUIDRepresentation: mongodao.UUIDCSharpLegacy}}, ""},
+		{"a soft-delete marker without a value is true", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&deleted=deleted",
+			&mongodao.URL{ClientURI: "mongodb://h/app", Database: "app", Collection: "events",
+				Layout: mongodao.Layout{Account: "a", ID: "i", Type: "t", Time: "s", Data: "d", SoftDelete: mongodao.SoftDelete{Field: "deleted"}}}, ""},
+		{"settings need a layout", "mongodb://h/app?deleted=deleted", nil, "need a layout"},
+		{"an unknown time precision", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&timeformat=rfc3339&timeprecision=round", nil, "timeprecision=round: want exact or truncate"},
+		{"truncation of dates", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&timeprecision=truncate", nil, "RFC 3339 strings only"},
+		{"an offset that is none", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&timeformat=rfc3339&timeoffset=CET", nil, `TimeOffset "CET"`},
+		{"a marker value of no type", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&deleted=deleted:yes", nil, "deleted=deleted:yes"},
+		{"a marker value that is not its type", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&deleted=deleted:bool:yes", nil, "want bool:true or bool:false"},
+		{"a constant without a type", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&const=_class", nil, "const=_class: want const=FIELD:TYPE:VALUE"},
+		{"a constant of an unknown type", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&const=_class:text:x", nil, `unknown type "text"`},
+		{"an int32 constant out of range", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&const=v:int32:3000000000", nil, "not an int32"},
+		{"a number type without a type", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&numtype=d.n", nil, "numtype=d.n: want numtype=PATH:TYPE"},
+		{"a number type outside the data", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&numtype=n:int32", nil, "not inside the data field d"},
+		{"an empty UUID path", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&uuid=", nil, "parameter uuid is empty"},
+		{"an unknown UUID representation", "mongodb://h/app?account=a&id=i&type=t&time=s&data=d&idformat=uuid&uuidrep=java", nil, "uuidrep=java: want standard"},
 	}
 	for _, tc := range tests {
 		got, err := mongodao.ParseURL(tc.raw)
@@ -386,6 +413,19 @@ func TestParseURL(t *testing.T) {
 		}
 		if d := cmp.Diff(tc.want, got, cmp.AllowUnexported(mongodao.URL{}), cmpopts.IgnoreFields(mongodao.URL{}, "redacted")); d != "" {
 			t.Errorf("%s (-want +got):\n%s", tc.reason, d)
+		}
+	}
+}
+
+func TestLayoutStringIsItsURL(t *testing.T) {
+	for _, l := range []mongodao.Layout{appLayout, payloadLayout, nodeLayout, mixedLayout, uuidLayout} {
+		u, err := mongodao.ParseURL("mongodb://h/app?" + l.String())
+		if err != nil {
+			t.Errorf("ParseURL(String() of %v): %v", l, err)
+			continue
+		}
+		if d := cmp.Diff(l, u.Layout, cmpopts.EquateEmpty()); d != "" {
+			t.Errorf("ParseURL(String()) (-layout +parsed):\n%s", d)
 		}
 	}
 }

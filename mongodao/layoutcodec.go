@@ -18,7 +18,8 @@ import (
 // encode appends the document of the canonical event c in layout l (not the
 // default one) to dst. c has passed l.validateEvent. Without an _id of the
 // event's, the driver adds an ObjectID _id on insert.
-func (l Layout) encode(dst []byte, c eventstore.Event) ([]byte, error) {
+// h is l.hints(), which the store computes once.
+func (l Layout) encode(dst []byte, c eventstore.Event, h *hint) ([]byte, error) {
 	id, err := l.encodeID(c.ID)
 	if err != nil {
 		return nil, err
@@ -48,14 +49,17 @@ func (l Layout) encode(dst []byte, c eventstore.Event) ([]byte, error) {
 		}
 		slices.Sort(keys)
 		for _, k := range keys {
-			if dst, err = appendValue(dst, k, c.Data[k], false, l.WrapNestedLists); err != nil {
+			if dst, err = l.appendHinted(dst, k, c.Data[k], h.kid(k)); err != nil {
 				return nil, err
 			}
 		}
 	default:
-		if dst, err = appendMap(dst, l.Data, c.Data, l.WrapNestedLists); err != nil {
+		if dst, err = l.appendHintedMap(dst, l.Data, c.Data, h); err != nil {
 			return nil, err
 		}
+	}
+	for _, k := range l.Constants {
+		dst = appendTyped(dst, k.Field, k.Value)
 	}
 	return bsoncore.AppendDocumentEnd(dst, doc)
 }
@@ -71,21 +75,23 @@ func appendScalar(dst []byte, key string, v any) ([]byte, error) {
 		return bsoncore.AppendObjectIDElement(dst, key, x), nil
 	case bson.DateTime:
 		return bsoncore.AppendDateTimeElement(dst, key, int64(x)), nil
+	case bson.Binary:
+		return bsoncore.AppendBinaryElement(dst, key, x.Subtype, x.Data), nil
 	}
 	return nil, fmt.Errorf("mongodao: %T is not an encoded ID or time", v) // encodeID and timeValue return only the above
 }
 
 // decode reads a document of layout l (not the default one) as a canonical
 // event, or returns a [*eventstore.UnreadableError] naming its _id and the
-// field.
-func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
+// field. truncated reports a time read truncated to the millisecond. h is
+// l.hints(), which the store computes once.
+func (l Layout) decode(raw bson.Raw, h *hint) (e eventstore.Event, truncated bool, err error) {
 	var (
-		e                          eventstore.Event
 		hasAccount, hasID, hasType bool
 		hasTime                    bool
 		rest                       map[string]any
 	)
-	err := forEach(raw, func(key string, v bsoncore.Value) error {
+	err = forEach(raw, func(key string, v bsoncore.Value) error {
 		var ok bool
 		var err error
 		switch key {
@@ -105,7 +111,7 @@ func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
 			}
 			hasType = true
 		case l.Time:
-			if e.Time, err = l.readTime(v); err != nil {
+			if e.Time, truncated, err = l.readTime(v); err != nil {
 				return fieldErr(key, err)
 			}
 			hasTime = true
@@ -114,7 +120,7 @@ func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
 			switch v.Type {
 			case bsoncore.TypeNull, bsoncore.TypeUndefined:
 			case bsoncore.TypeEmbeddedDocument:
-				m, err := decodeMap(v.Data, l.WrapNestedLists)
+				m, err := l.decodeHintedMap(v.Data, h)
 				if err != nil {
 					return atPath(key, err)
 				}
@@ -123,10 +129,10 @@ func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
 				return fieldErr(key, notA(v, "document"))
 			}
 		default:
-			if l.Data != DataRest {
-				return nil // a field the layout does not map
+			if l.Data != DataRest || l.ownsField(key) {
+				return nil // a field the layout does not map, or keeps for itself
 			}
-			x, err := decodeValue(v, l.WrapNestedLists)
+			x, err := l.decodeHinted(v, h.kid(key))
 			if err != nil {
 				return atPath(key, err)
 			}
@@ -149,16 +155,16 @@ func (l Layout) decode(raw bson.Raw) (eventstore.Event, error) {
 		}
 	}
 	if err != nil {
-		return eventstore.Event{}, unreadable(raw, err)
+		return eventstore.Event{}, false, unreadable(raw, err)
 	}
 	if rest != nil {
 		e.Data = rest
 	}
 	c, err := e.Canonical()
 	if err != nil {
-		return eventstore.Event{}, unreadable(raw, fromValidation(err, l))
+		return eventstore.Event{}, false, unreadable(raw, fromValidation(err, l))
 	}
-	return c, nil
+	return c, truncated, nil
 }
 
 // readID reads an ID of the layout's format.
@@ -176,6 +182,12 @@ func (l Layout) readID(v bsoncore.Value) (string, error) {
 			return "", err
 		}
 		return strconv.FormatInt(n, 10), nil
+	case IDUUID:
+		sub, data, ok := v.BinaryOK()
+		if !ok {
+			return "", notA(v, "binary UUID")
+		}
+		return l.UUIDRepresentation.decode(sub, data)
 	}
 	s, ok := v.StringValueOK()
 	if !ok {
@@ -202,41 +214,46 @@ func integral(v bsoncore.Value) (int64, error) {
 }
 
 // readTime reads a time of the layout's format; Event.Canonical then checks
-// its range.
-func (l Layout) readTime(v bsoncore.Value) (time.Time, error) {
+// its range. truncated reports a time finer than a millisecond read
+// truncated, as Layout.TimePrecision allows.
+func (l Layout) readTime(v bsoncore.Value) (t time.Time, truncated bool, err error) {
 	switch l.TimeFormat {
 	case TimeUnixMilli:
 		ms, err := integral(v)
 		if err != nil {
-			return time.Time{}, err
+			return time.Time{}, false, err
 		}
-		return time.UnixMilli(ms).UTC(), nil
+		return time.UnixMilli(ms).UTC(), false, nil
 	case TimeUnix:
 		s, err := integral(v)
 		if err != nil {
-			return time.Time{}, err
+			return time.Time{}, false, err
 		}
 		if s > math.MaxInt64/1000 || s < math.MinInt64/1000 {
-			return time.Time{}, fmt.Errorf("%d seconds is out of range", s)
+			return time.Time{}, false, fmt.Errorf("%d seconds is out of range", s)
 		}
-		return time.UnixMilli(s * 1000).UTC(), nil
+		return time.UnixMilli(s * 1000).UTC(), false, nil
 	case TimeRFC3339:
 		s, ok := v.StringValueOK()
 		if !ok {
-			return time.Time{}, notA(v, "string")
+			return time.Time{}, false, notA(v, "string")
 		}
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
-			return time.Time{}, fmt.Errorf("%q is not an RFC 3339 time", s)
+			return time.Time{}, false, fmt.Errorf("%q is not an RFC 3339 time", s)
 		}
 		if t.Nanosecond()%int(time.Millisecond) != 0 {
-			return time.Time{}, fmt.Errorf("%q is finer than a millisecond", s)
+			if l.TimePrecision != TimeTruncate {
+				return time.Time{}, false, fmt.Errorf("%q is finer than a millisecond, the precision of events: "+
+					"declare timeprecision=truncate (Layout.TimePrecision: mongodao.TimeTruncate) to read such times truncated to the millisecond (lossy)", s)
+			}
+			return t.Truncate(time.Millisecond).UTC(), true, nil
 		}
-		return t.UTC(), nil
+		return t.UTC(), false, nil
 	}
 	ms, ok := v.DateTimeOK()
 	if !ok {
-		return time.Time{}, notA(v, "date")
+		return time.Time{}, false, notA(v, "date")
 	}
-	return time.UnixMilli(ms).UTC(), nil
+	return time.UnixMilli(ms).UTC(), false, nil
 }

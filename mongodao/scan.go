@@ -83,6 +83,10 @@ func (s *Store) ScanEvents(ctx context.Context, opts eventstore.ScanOptions) ite
 		defer closeCursor(ctx, cur)
 		dups := s.dupFinder(yield)
 		for cur.Next(ctx) {
+			if s.layout.SoftDelete.isMarked(cur.Current) {
+				s.counts.softDeleted.Add(1)
+				continue // absent, counted
+			}
 			evt, err := s.decode(cur.Current)
 			if opts.Segments > 1 && s.segmentOf(cur.Current, evt, err, opts.Segments) != opts.Segment {
 				continue // another segment's

@@ -46,8 +46,9 @@ type Options struct {
 
 // Store is a [eventstore.EventStore] on one MongoDB collection. It also
 // implements [eventstore.EventScanner], [eventstore.BatchStorer] and
-// [eventstore.BatchFinder]. It is safe for concurrent use and holds no
-// resources of its own: the caller owns the client.
+// [eventstore.BatchFinder]. It is safe for concurrent use. A store made by
+// [New] holds no resources of its own: the caller owns the client; one made
+// by [OpenURL] owns its client, which [Store.Close] disconnects.
 type Store struct {
 	coll      *mongo.Collection
 	primary   *mongo.Collection // coll, read from the primary with read concern "local"
@@ -55,6 +56,9 @@ type Store struct {
 	findBatch int
 	layout    Layout
 	tombs     *mongo.Collection // the tombstones (delete.go), read from the primary
+	counts    *readCounts
+	hints     *hint         // the layout's data declarations (layoutfields.go)
+	owned     *mongo.Client // the client OpenURL made, which Close disconnects
 }
 
 var (
@@ -87,11 +91,14 @@ func New(coll *mongo.Collection, opts *Options) (*Store, error) {
 	if err := o.Layout.validate(); err != nil {
 		return nil, err
 	}
+	// The store keeps its own copy: a caller that changes its Layout's
+	// slices afterwards does not change the store's.
+	o.Layout.Constants, o.Layout.Types, o.Layout.UUIDs = slices.Clone(o.Layout.Constants), slices.Clone(o.Layout.Types), slices.Clone(o.Layout.UUIDs)
 	// A duplicate key is resolved by reading the stored document back. The
 	// read must see the write that took the key: not a secondary that lags,
 	// nor a majority snapshot that does not hold it yet.
 	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
-	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout,
+	s := &Store{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, findBatch: o.FindBatchSize, layout: o.Layout, counts: &readCounts{}, hints: o.Layout.hints(),
 		tombs: coll.Database().Collection(coll.Name()+TombstoneSuffix,
 			options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))}
 	if s.scanBatch == 0 {
@@ -118,7 +125,7 @@ func (s *Store) encode(c eventstore.Event) ([]byte, error) {
 	if err := s.layout.validateEvent(c); err != nil {
 		return nil, err
 	}
-	return s.layout.encode(make([]byte, 0, docBufSize), c)
+	return s.layout.encode(make([]byte, 0, docBufSize), c, s.hints)
 }
 
 // decode reads a stored document as a canonical event.
@@ -126,7 +133,11 @@ func (s *Store) decode(raw bson.Raw) (eventstore.Event, error) {
 	if s.layout.IsDefault() {
 		return decodeEvent(raw)
 	}
-	return s.layout.decode(raw)
+	e, truncated, err := s.layout.decode(raw, s.hints)
+	if truncated {
+		s.counts.truncated.Add(1)
+	}
+	return e, err
 }
 
 // keyFilter selects the document of one key, or returns false when id
@@ -191,6 +202,8 @@ func (s *Store) StoreCanonical(ctx context.Context, canonical eventstore.Canonic
 func (s *Store) compareStored(ctx context.Context, c eventstore.Event, dupErr error) error {
 	stored, err := s.find(ctx, s.primary, c.AccountID, c.ID)
 	switch {
+	case errors.Is(err, errSoftDeleted):
+		return deletedError(c.AccountID, c.ID)
 	case errors.Is(err, eventstore.ErrUnreadable):
 		return conflict(c, err)
 	case errors.Is(err, eventstore.ErrNotFound) && ctx.Err() == nil && s.layout.idIsKey():
@@ -229,6 +242,9 @@ func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id 
 		if err != nil {
 			return eventstore.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 		}
+		if s.layout.SoftDelete.isMarked(raw) {
+			return eventstore.Event{}, softDeleted(accountID, id)
+		}
 		return s.decode(raw)
 	}
 	// The key is not _id: two documents may hold it (a collection without
@@ -239,7 +255,12 @@ func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id 
 	}
 	defer closeCursor(ctx, cur)
 	var first bson.Raw
+	marked := false
 	for cur.Next(ctx) {
+		if s.layout.SoftDelete.isMarked(cur.Current) {
+			marked = true
+			continue
+		}
 		if first != nil {
 			return eventstore.Event{}, duplicate(first, cur.Current, eventstore.EventKey{AccountID: accountID, ID: id})
 		}
@@ -248,7 +269,10 @@ func (s *Store) find(ctx context.Context, coll *mongo.Collection, accountID, id 
 	if err := cur.Err(); err != nil {
 		return eventstore.Event{}, mapError(ctx, err, "find account %q event %q", accountID, id)
 	}
-	if first == nil {
+	switch {
+	case first == nil && marked:
+		return eventstore.Event{}, softDeleted(accountID, id)
+	case first == nil:
 		return eventstore.Event{}, notFound(accountID, id)
 	}
 	return s.decode(first)
@@ -291,6 +315,9 @@ func (s *Store) findEvents(ctx context.Context, coll *mongo.Collection, keys []e
 		}
 		defer closeCursor(ctx, cur)
 		for cur.Next(ctx) {
+			if s.layout.SoftDelete.isMarked(cur.Current) {
+				continue // absent
+			}
 			evt, err := s.decode(cur.Current)
 			if err != nil {
 				return err
@@ -426,6 +453,8 @@ func (s *Store) compareStoredBatch(ctx context.Context, canon []eventstore.Event
 	for _, i := range dups {
 		st, ok := byKey[canon[i].Key()]
 		switch {
+		case !ok && s.layout.SoftDelete.Field != "":
+			errs[i] = s.compareStored(ctx, canon[i], errs[i]) // perhaps soft-deleted
 		case !ok && s.layout.idIsKey():
 			errs[i] = fmt.Errorf("mongodao: store account %q event %q: %w: another account holds this _id (in this layout, IDs are unique across accounts) (%w)",
 				canon[i].AccountID, canon[i].ID, eventstore.ErrConflict, errs[i])

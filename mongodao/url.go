@@ -18,7 +18,11 @@ const DefaultCollection = "events"
 // LayoutParams are the query parameters of a store URL that [ParseURL]
 // takes for itself; every other parameter must be a connection-string
 // option of the driver.
-var LayoutParams = []string{"collection", "account", "id", "type", "time", "data", "idformat", "timeformat", "nestedlists"}
+var LayoutParams = []string{"collection", "account", "id", "type", "time", "data", "idformat", "timeformat", "nestedlists",
+	"timeprecision", "timeoffset", "deleted", "deletedat", "const", "numtype", "uuid", "uuidrep"}
+
+// repeatable are the layout parameters that may be given more than once.
+var repeatable = []string{"const", "numtype", "uuid"}
 
 // URL is a parsed MongoDB store URL (see [ParseURL]).
 type URL struct {
@@ -57,9 +61,24 @@ func (u *URL) NewStore(client *mongo.Client) (*Store, error) {
 //   - collection: the collection (default "events");
 //   - account, id, type, time, data: the fields of the Event fields; all five
 //     or none (none: the store's own layout); data=* is every unmapped field;
-//   - idformat: string (default), objectid or int;
+//   - idformat: string (default), objectid, int or uuid (a binary UUID);
 //   - timeformat: date (default), unixms, unix or rfc3339;
-//   - nestedlists: native (default) or wrap (for FerretDB v1).
+//   - nestedlists: native (default) or wrap (for FerretDB v1);
+//   - timeprecision: exact (default: a time finer than a millisecond is
+//     unreadable) or truncate (read truncated, lossy), for rfc3339;
+//   - timeoffset: Z (default), +hh:mm, -hh:mm or mixed: the offset of the
+//     collection's rfc3339 strings, written and listed by;
+//   - deleted=FIELD or deleted=FIELD:TYPE:VALUE: the soft-delete marker
+//     (value true by default); deletedat=FIELD: the time of a soft delete;
+//   - const=FIELD:TYPE:VALUE, repeatable: a field every insert writes;
+//   - numtype=PATH:TYPE, repeatable: the number type (int32, int64, double)
+//     of a data field, such as payload.count;
+//   - uuid=PATH, repeatable: a data field that holds binary UUIDs;
+//   - uuidrep: standard (default, subtype 4), javalegacy, csharplegacy or
+//     pythonlegacy (subtype 3), for idformat=uuid and uuid=.
+//
+// TYPE is string, bool, int32, int64 or double (const=_class:string:com.acme.Event,
+// const=schemaVersion:int32:2).
 //
 // Every other parameter goes to the driver, which must know it: a parameter
 // that is neither (a misspelt acount=) is refused with the list of layout
@@ -99,7 +118,16 @@ func ParseURL(raw string) (*URL, error) {
 		return "", nil
 	}
 	vals := map[string]string{}
+	multi := map[string][]string{}
 	for _, p := range LayoutParams {
+		if slices.Contains(repeatable, p) {
+			multi[p] = q[p]
+			q.Del(p)
+			if slices.Contains(multi[p], "") {
+				return nil, bad("parameter %s is empty", p)
+			}
+			continue
+		}
 		if vals[p], err = one(p); err != nil {
 			return nil, err
 		}
@@ -116,9 +144,12 @@ func ParseURL(raw string) (*URL, error) {
 			n++
 		}
 	}
+	extras := vals["idformat"] != "" || vals["timeformat"] != "" || vals["nestedlists"] != "" ||
+		vals["timeprecision"] != "" || vals["timeoffset"] != "" || vals["deleted"] != "" || vals["deletedat"] != "" ||
+		vals["uuidrep"] != "" || len(multi["const"]) > 0 || len(multi["numtype"]) > 0 || len(multi["uuid"]) > 0
 	switch {
-	case n == 0 && (vals["idformat"] != "" || vals["timeformat"] != "" || vals["nestedlists"] != ""):
-		return nil, bad("idformat, timeformat and nestedlists need a layout: account, id, type, time and data")
+	case n == 0 && extras:
+		return nil, bad("idformat, timeformat, nestedlists, timeprecision, timeoffset, deleted, deletedat, const, numtype, uuid and uuidrep need a layout: account, id, type, time and data")
 	case n > 0 && slices.Contains(fields, ""):
 		var missing []string
 		for i, name := range []string{"account", "id", "type", "time", "data"} {
@@ -134,8 +165,10 @@ func ParseURL(raw string) (*URL, error) {
 		l.IDFormat = IDObjectID
 	case "int":
 		l.IDFormat = IDInt
+	case "uuid":
+		l.IDFormat = IDUUID
 	default:
-		return nil, bad("idformat=%s: want string, objectid or int", vals["idformat"])
+		return nil, bad("idformat=%s: want string, objectid, int or uuid", vals["idformat"])
 	}
 	switch vals["timeformat"] {
 	case "", "date":
@@ -154,6 +187,9 @@ func ParseURL(raw string) (*URL, error) {
 		l.WrapNestedLists = true
 	default:
 		return nil, bad("nestedlists=%s: want native or wrap", vals["nestedlists"])
+	}
+	if err := parseLayoutExtras(&l, vals, multi); err != nil {
+		return nil, bad("%v", err)
 	}
 	if err := l.validate(); err != nil {
 		return nil, fmt.Errorf("%w (store URL %s)", err, u.Redacted())
@@ -207,4 +243,60 @@ func redactErr(err error) string {
 		return ue.Error()
 	}
 	return err.Error()
+}
+
+// parseLayoutExtras reads the parameters of time precision and offsets,
+// soft deletes, constants, number types and UUIDs into l.
+func parseLayoutExtras(l *Layout, vals map[string]string, multi map[string][]string) error {
+	switch v := vals["timeprecision"]; v {
+	case "", "exact":
+	case "truncate":
+		l.TimePrecision = TimeTruncate
+	default:
+		return fmt.Errorf("timeprecision=%s: want exact or truncate", v)
+	}
+	l.TimeOffset = vals["timeoffset"]
+	if v := vals["deleted"]; v != "" {
+		field, typed, hasValue := strings.Cut(v, ":")
+		l.SoftDelete.Field = field
+		if hasValue {
+			x, err := parseTyped(typed)
+			if err != nil {
+				return fmt.Errorf("deleted=%s: %v", v, err)
+			}
+			l.SoftDelete.Value = x
+		}
+	}
+	l.SoftDelete.At = vals["deletedat"]
+	for _, c := range multi["const"] {
+		field, typed, ok := strings.Cut(c, ":")
+		if !ok {
+			return fmt.Errorf("const=%s: want const=FIELD:TYPE:VALUE", c)
+		}
+		x, err := parseTyped(typed)
+		if err != nil {
+			return fmt.Errorf("const=%s: %v", c, err)
+		}
+		l.Constants = append(l.Constants, Constant{Field: field, Value: x})
+	}
+	for _, t := range multi["numtype"] {
+		i := strings.LastIndex(t, ":")
+		if i < 0 {
+			return fmt.Errorf("numtype=%s: want numtype=PATH:TYPE", t)
+		}
+		l.Types = append(l.Types, FieldType{Path: t[:i], Type: BSONType(t[i+1:])})
+	}
+	l.UUIDs = multi["uuid"]
+	switch v := vals["uuidrep"]; v {
+	case "", "standard":
+	case "javalegacy":
+		l.UUIDRepresentation = UUIDJavaLegacy
+	case "csharplegacy":
+		l.UUIDRepresentation = UUIDCSharpLegacy
+	case "pythonlegacy":
+		l.UUIDRepresentation = UUIDPythonLegacy
+	default:
+		return fmt.Errorf("uuidrep=%s: want standard, javalegacy, csharplegacy or pythonlegacy", v)
+	}
+	return nil
 }

@@ -295,7 +295,11 @@ func testPurgeTombstones(t *testing.T, newStore NewStore) {
 	e := fixture.Event("acct", "purged", fixture.Base, nil)
 	fixture.Store(t, s, e)
 	mustDelete(t, d, "acct", "purged")
-	if n, err := p.PurgeTombstones(t.Context(), time.Now().Add(-time.Hour)); err != nil || n != 0 {
+	n, err := p.PurgeTombstones(t.Context(), time.Now().Add(-time.Hour))
+	if errors.Is(err, errors.ErrUnsupported) {
+		t.Skipf("%v does not purge tombstones: %v", s, err)
+	}
+	if err != nil || n != 0 {
 		t.Errorf("purging the tombstones older than an hour ago = %d, %v; want none", n, err)
 	}
 	if err := s.StoreEvent(t.Context(), e); !errors.Is(err, eventstore.ErrDeleted) {

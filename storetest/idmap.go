@@ -44,6 +44,16 @@ func HexIDs(accountID, id string) string {
 	return hex.EncodeToString(b)
 }
 
+// UUIDIDs maps a key to a UUID in canonical form (36 lowercase
+// characters): the 12 bytes of [HexIDs], then 4 zero bytes, grouped 8-4-4-4-12.
+// Like HexIDs it is injective on the suite's keys and preserves bytewise
+// order within an account, for a store whose IDs are UUIDs (a MongoDB
+// layout with binary UUID keys).
+func UUIDIDs(accountID, id string) string {
+	h := HexIDs(accountID, id) + "00000000"
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
 // RunWith runs the suite as [Run] does, adapted by opts.
 func RunWith(t *testing.T, newStore NewStore, opts Options) {
 	t.Helper()

@@ -75,7 +75,7 @@ func TestStoreURLLayoutParameters(t *testing.T) {
 		reason, query, want string
 	}{
 		{"a misspelt layout parameter", "collection=" + coll.Name() + "&acount=accountId",
-			"unknown parameter acount: neither a layout parameter (collection, account, id, type, time, data, idformat, timeformat, nestedlists)"},
+			"unknown parameter acount: neither a layout parameter (collection, account, id, type, time, data, idformat, timeformat, nestedlists, timeprecision, timeoffset, deleted, deletedat, const, numtype, uuid, uuidrep)"},
 		{"half a layout", "collection=" + coll.Name() + "&account=accountId&id=_id", "missing: type, time, data"},
 		{"an unknown time format", "collection=" + coll.Name() + "&account=a&id=_id&type=k&time=t&data=*&timeformat=iso", "timeformat=iso"},
 	} {

@@ -15,7 +15,6 @@ import (
 	"github.com/flagmigrate/flagmigrate"
 	"github.com/flagmigrate/flagmigrate/dynamodao"
 	"github.com/flagmigrate/flagmigrate/mongodao"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
@@ -46,9 +45,23 @@ const storeURLHelp = `Store URLs:
       mongodb://HOST/DB?collection=COLL&account=accountId&id=_id&type=kind&time=createdAt&data=payload
         account, id, type, time, data  the fields of the event's account ID, ID,
                      type, time and data (all five; data=* is every other field)
-        idformat     string (default), objectid or int
+        idformat     string (default), objectid, int or uuid (binary UUID)
         timeformat   date (default), unixms, unix or rfc3339
         nestedlists  native (default) or wrap (for FerretDB v1)
+        timeprecision  exact (default) or truncate: read rfc3339 times finer
+                     than a millisecond truncated (lossy)
+        timeoffset   Z (default), +hh:mm, -hh:mm or mixed: the offset of the
+                     rfc3339 strings, written with and listed by
+        deleted=FIELD[:TYPE:VALUE]  soft deletes: documents whose FIELD is
+                     VALUE (default true) are absent; deletes set it
+        deletedat    the field a delete sets to its time
+        const=FIELD:TYPE:VALUE  a field every insert writes (repeatable;
+                     TYPE string, bool, int32, int64 or double)
+        numtype=PATH:TYPE  the BSON number type of a data field, such as
+                     payload.count:int32 (repeatable)
+        uuid=PATH    a data field holding binary UUIDs (repeatable)
+        uuidrep      standard (default, subtype 4), javalegacy, csharplegacy
+                     or pythonlegacy (subtype 3)
   dynamodb://TABLE[?region=R][&profile=P][&endpoint=URL][&creds=local]
       The AWS configuration chain, as the AWS CLI's: region from region=, else
       AWS_REGION or the profile (us-east-1 only for a non-AWS endpoint); profile
@@ -76,45 +89,42 @@ func openStore(ctx context.Context, raw string, mode openMode, ds dynamoSettings
 	}
 }
 
+// openMongo opens a mongodb:// store with [mongodao.OpenURL] (which refuses
+// unknown parameters by name), then checks that the server answers within
+// timeout and prepares or checks the collection for mode.
 func openMongo(ctx context.Context, u *url.URL, mode openMode, timeout time.Duration) (*store, error) {
-	mu, err := mongodao.ParseURL(u.String())
+	s, err := mongodao.OpenURL(ctx, u.String(), &mongodao.URLOptions{Client: func(o *options.ClientOptions) {
+		o.SetServerSelectionTimeout(timeout).SetConnectTimeout(timeout)
+	}})
 	if err != nil {
 		return nil, err
 	}
-	name := fmt.Sprintf("MongoDB %s (%s.%s)", u.Host, mu.Database, mu.Collection)
-	if !mu.Layout.IsDefault() {
-		name += " in the layout " + mu.Layout.String()
-	}
-	client, err := mongo.Connect(options.Client().ApplyURI(mu.ClientURI).SetServerSelectionTimeout(timeout).SetConnectTimeout(timeout))
-	if err != nil {
-		return nil, fmt.Errorf("bad store URL %q: %v", u.Redacted(), err)
+	coll := s.Collection()
+	name := fmt.Sprintf("MongoDB %s (%s.%s)", u.Host, coll.Database().Name(), coll.Name())
+	if !s.Layout().IsDefault() {
+		name += " in the layout " + s.Layout().String()
 	}
 	closeClient := func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = client.Disconnect(ctx)
+		_ = s.Close(ctx)
 	}
 	pctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if err := client.Ping(pctx, nil); err != nil {
+	if err := coll.Database().Client().Ping(pctx, nil); err != nil {
 		closeClient()
 		return nil, fmt.Errorf("cannot reach %s: %v", name, firstLine(err))
 	}
 	if mode == asSource {
-		names, err := client.Database(mu.Database).ListCollectionNames(pctx, map[string]any{"name": mu.Collection})
+		names, err := coll.Database().ListCollectionNames(pctx, map[string]any{"name": coll.Name()})
 		if err != nil {
 			closeClient()
 			return nil, fmt.Errorf("%s: listing collections: %v", name, firstLine(err))
 		}
-		if !slices.Contains(names, mu.Collection) {
+		if !slices.Contains(names, coll.Name()) {
 			closeClient()
-			return nil, fmt.Errorf("%s: collection %q does not exist in database %q", name, mu.Collection, mu.Database)
+			return nil, fmt.Errorf("%s: collection %q does not exist in database %q", name, coll.Name(), coll.Database().Name())
 		}
-	}
-	s, err := mu.NewStore(client)
-	if err != nil {
-		closeClient()
-		return nil, fmt.Errorf("%s: %v", name, err)
 	}
 	var warnings []string
 	if mode == asDestination {
