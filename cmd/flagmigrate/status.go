@@ -54,7 +54,7 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		flagsFile = fs.String("flags-file", "", "a LaunchDarkly flags file (JSON or YAML, as package ldfiledata reads it) instead of $"+envSDKKey)
 		stageFlag = fs.String("stage-flag", "", "the service routes by this LaunchDarkly migration flag (WithStageFlag), not by the four flags")
 		keys      = fs.String("flag-keys", "", "the four flag keys OLDWRITE,NEWWRITE,OLDREAD,NEWREAD, if the service changed them (WithFlagKeys)")
-		jsonOut   = fs.Bool("json", false, "print JSON (one array) instead of the table")
+		jsonOut   = fs.String("json", "", "also write the routes as JSON (one array) to this file; - for standard output, which then holds the JSON only (as verify's --json)")
 		timeout   = fs.Duration("timeout", 10*time.Second, "how long to wait for the flags")
 	)
 	if code := parseFlags(fs, args, stdout, stderr); code >= 0 {
@@ -110,11 +110,18 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			dangers++
 		}
 	}
-	if *jsonOut {
-		b, _ := json.MarshalIndent(out, "", "  ")
-		fmt.Fprintf(stdout, "%s\n", b)
-	} else {
+	if *jsonOut != "-" {
 		printStatus(stdout, out)
+	}
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(out, "", "  ")
+		b = append(b, '\n')
+		if *jsonOut == "-" {
+			_, _ = stdout.Write(b)
+		} else if err := os.WriteFile(*jsonOut, b, 0o644); err != nil {
+			fmt.Fprintf(stderr, "flagmigrate status: writing %s: %v\n", *jsonOut, message(err))
+			return exitFailed
+		}
 	}
 	for _, st := range out {
 		if st.Danger != "" {

@@ -58,7 +58,7 @@ func TestStatusFromAFlagsFile(t *testing.T) {
 	if err := os.WriteFile(accounts, []byte("# accounts of the first wave\na-ramp\na-done  # moved\n\na-danger\nnobody\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r := cli(t, "status", "--flags-file", path, "--accounts", "a-off,a-dual,a-shadow", "--accounts-file", accounts, "--json")
+	r := cli(t, "status", "--flags-file", path, "--accounts", "a-off,a-dual,a-shadow", "--accounts-file", accounts, "--json", "-")
 	var got []accountStatus
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
 		t.Fatalf("status --json: exit %d, not JSON (%v):\n%s\n%s", r.code, err, r.stdout, r.stderr)
@@ -72,6 +72,14 @@ func TestStatusFromAFlagsFile(t *testing.T) {
 		if g.Account != w.account || g.Stage != w.stage || g.Writes != w.writes || g.Reads != w.reads || g.Danger != w.danger || len(g.Problems) != 0 {
 			t.Errorf("account %s: %+v, want %+v", w.account, g, w)
 		}
+	}
+	// --json FILE, as verify's: the table on standard output, the same JSON in the file.
+	file := filepath.Join(t.TempDir(), "status.json")
+	r2 := cli(t, "status", "--flags-file", path, "--accounts", "a-off,a-dual,a-shadow", "--accounts-file", accounts, "--json", file)
+	b, err := os.ReadFile(file)
+	var fromFile []accountStatus
+	if err != nil || json.Unmarshal(b, &fromFile) != nil || len(fromFile) != len(got) || !strings.Contains(r2.stdout, "a-shadow") || strings.HasPrefix(r2.stdout, "[") {
+		t.Errorf("status --json FILE: %v; file %s; stdout %s", err, b, r2.stdout)
 	}
 	if !strings.Contains(r.stderr, `warning: account "a-danger": the new store is read but not written`) {
 		t.Errorf("no danger warning:\n%s", r.stderr)
@@ -93,7 +101,7 @@ func TestStatusFromAFlagsFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(stage), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r = cli(t, "status", "--flags-file", path, "--stage-flag", "events-migration", "--accounts", "a,b", "--json")
+	r = cli(t, "status", "--flags-file", path, "--stage-flag", "events-migration", "--accounts", "a,b", "--json", "-")
 	got = nil
 	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil || r.code != exitOK || len(got) != 2 ||
 		got[0].Stage != "live" || got[0].Reads != "new (old compared)" || got[1].Stage != "off" {
