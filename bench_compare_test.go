@@ -8,6 +8,8 @@ import (
 	"github.com/flagmigrate/flagmigrate/eventstore"
 	"github.com/flagmigrate/flagmigrate/internal/fixture"
 	"github.com/flagmigrate/flagmigrate/migration"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // BenchmarkClassifyNesting classifies two events that differ in one leaf,
@@ -50,4 +52,50 @@ func BenchmarkClassifyNesting(b *testing.B) {
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(size), "ns/node")
 		})
 	}
+}
+
+// BenchmarkCustomOptions compares events nested as deep as validation
+// allows, equal and differing at the leaf, with the default comparison and
+// with user options (a map entry ignored, a tolerance on numbers), in one
+// run; it reports each one's time per comparison and the ratio of the
+// options' to the default's.
+//
+//	go test -run '^$' -bench CustomOptions .
+func BenchmarkCustomOptions(b *testing.B) {
+	deep := func(leaf any) flagmigrate.Event {
+		e := fixture.WithValue("acct", "e1", nil)
+		e.Data = fixture.NestedLists(eventstore.MaxDataDepth-1, 1, map[string]any{"n": leaf, "ignored": "x"})
+		return fixture.Canonical(b, e)
+	}
+	a, same, other := deep(1.5), deep(1.5), deep(2.5)
+	optionSets := []struct {
+		name string
+		opts []cmp.Option
+	}{
+		{"default", nil},
+		{"ignore-key", []cmp.Option{cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "ignored" })}},
+		{"approx", []cmp.Option{cmpopts.EquateApprox(1e-9, 0)}},
+	}
+	for _, pair := range []struct {
+		name string
+		new  flagmigrate.Event
+		want migration.Verdict
+	}{{"equal", same, migration.VerdictMatch}, {"leaf-differs", other, migration.VerdictDifferent}} {
+		var fns []func()
+		for _, o := range optionSets {
+			fns = append(fns, func() {
+				if v, _ := flagmigrate.Classify(a, nil, pair.new, nil, o.opts...); v != pair.want {
+					b.Fatalf("%s %s: %v", pair.name, o.name, v)
+				}
+			})
+		}
+		ns, _ := interleave(b.N, fns)
+		for i, o := range optionSets {
+			b.ReportMetric(ns[i]/1e3, pair.name+"-"+o.name+"-µs/op")
+			if i > 0 {
+				b.ReportMetric(ns[i]/ns[0], pair.name+"-"+o.name+"/default")
+			}
+		}
+	}
+	b.ReportMetric(0, "ns/op")
 }
