@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/flagmigrate/flagmigrate"
+	"github.com/flagmigrate/flagmigrate/eventstore"
 )
 
 // Bounds of [Options] and [VerifyOptions]. [Run] and [Verify] refuse a
 // value past its bound with an error matching
-// [github.com/flagmigrate/flagmigrate.ErrInvalidArgument] before they read
+// [eventstore.ErrInvalidArgument] before they read
 // anything, as the flagmigrate command refuses its flags with a usage
 // error: a batch of a billion events or a hundred million workers would
 // only run the process out of memory.
@@ -36,7 +36,7 @@ const (
 // checkCount refuses an option v outside 0..hi (0 takes the default).
 func checkCount(name string, v, hi int, bound string) error {
 	if v < 0 || v > hi {
-		return fmt.Errorf("backfill: %w: %s %d: want 0 (the default) to %d (%s)", flagmigrate.ErrInvalidArgument, name, v, hi, bound)
+		return fmt.Errorf("backfill: %w: %s %d: want 0 (the default) to %d (%s)", eventstore.ErrInvalidArgument, name, v, hi, bound)
 	}
 	return nil
 }
@@ -44,7 +44,7 @@ func checkCount(name string, v, hi int, bound string) error {
 // checkRate refuses a rate that is not a finite number from 0 to MaxRate.
 func checkRate(name string, r float64) error {
 	if math.IsNaN(r) || r < 0 || r > MaxRate {
-		return fmt.Errorf("backfill: %w: %s %v: want a number from 0 (unlimited) to %d (MaxRate)", flagmigrate.ErrInvalidArgument, name, r, MaxRate)
+		return fmt.Errorf("backfill: %w: %s %v: want a number from 0 (unlimited) to %d (MaxRate)", eventstore.ErrInvalidArgument, name, r, MaxRate)
 	}
 	return nil
 }
