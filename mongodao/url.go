@@ -15,11 +15,13 @@ import (
 // DefaultCollection is the collection of a store URL without collection=.
 const DefaultCollection = "events"
 
-// LayoutParams are the query parameters of a store URL that [ParseURL]
-// takes for itself; every other parameter must be a connection-string
-// option of the driver.
-var LayoutParams = []string{"collection", "account", "id", "type", "time", "data", "idformat", "timeformat", "nestedlists",
-	"timeprecision", "timeoffset", "deleted", "deletedat", "const", "numtype", "uuid", "uuidrep"}
+// LayoutParams returns the query parameters of a store URL that
+// [ParseURL] takes for itself; every other parameter must be a
+// connection-string option of the driver.
+func LayoutParams() []string {
+	return []string{"collection", "account", "id", "type", "time", "data", "idformat", "timeformat", "nestedlists",
+		"timeprecision", "timeoffset", "deleted", "deletedat", "const", "numtype", "uuid", "uuidrep"}
+}
 
 // repeatable are the layout parameters that may be given more than once.
 var repeatable = []string{"const", "numtype", "uuid"}
@@ -119,7 +121,7 @@ func ParseURL(raw string) (*URL, error) {
 	}
 	vals := map[string]string{}
 	multi := map[string][]string{}
-	for _, p := range LayoutParams {
+	for _, p := range LayoutParams() {
 		if slices.Contains(repeatable, p) {
 			multi[p] = q[p]
 			q.Del(p)
@@ -216,7 +218,7 @@ func ParseURL(raw string) (*URL, error) {
 		}
 		slices.Sort(unknown)
 		return nil, bad("unknown parameter %s: neither a layout parameter (%s) nor a MongoDB connection-string option",
-			strings.Join(unknown, ", "), strings.Join(LayoutParams, ", "))
+			strings.Join(unknown, ", "), strings.Join(LayoutParams(), ", "))
 	}
 	u.RawQuery = q.Encode()
 	out.ClientURI = u.String()
