@@ -80,6 +80,13 @@ func TestConcurrentDualReadsAndWritesOnHealthyStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
+	// The bad account's events exist before the run, so that each of its
+	// reads finds the wrong data, whatever the goroutines' schedule.
+	for i := range 20 {
+		if err := store.StoreEvent(context.Background(), fixture.WithValue("acct-bad", fmt.Sprintf("e%d", i), 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	var wg sync.WaitGroup
 	for a := range accounts + 1 {
 		acct := fmt.Sprintf("acct-%03d", a)
