@@ -265,7 +265,7 @@ func (s *RecordStore) PurgeTombstones(ctx context.Context, before time.Time) (in
 }
 
 // CreateRecordTableInput returns the CreateTable request of the record
-// table schema (see the package documentation, "Records"): partition key
+// table schema (see [RecordStore]): partition key
 // pk (S), sort key sk (S), no index; on-demand billing unless
 // [WithProvisionedThroughput].
 func CreateRecordTableInput(table string, opts ...TableOption) *dynamodb.CreateTableInput {

@@ -31,6 +31,14 @@ type RecordOptions struct {
 	// ScanBatchSize is how many records each round trip of Scan fetches
 	// when ScanOptions.BatchSize is 0. Zero means DefaultScanBatchSize.
 	ScanBatchSize int
+	// InsertOnly selects the insert-only layout: one document per version,
+	// {_id: {a, i, v}, data | del, at, seg}, the key's state its highest
+	// version, every write an insert (see [RecordStore]). It needs nothing
+	// of the server but a unique _id, so its writes are atomic also where
+	// updates are not (FerretDB v1); the default layout, one document per
+	// key written by conditional updates, needs a server that applies an
+	// update atomically (MongoDB).
+	InsertOnly bool
 }
 
 // RecordStore is a [recordstore.Store] on a MongoDB collection of its own,
@@ -76,13 +84,29 @@ type RecordOptions struct {
 // [recordstore.BatchPutter], [recordstore.Counter] and
 // [recordstore.TombstonePurger], and is safe for concurrent use.
 //
+// # The insert-only layout
+//
+// With RecordOptions.InsertOnly, a key has one document per version,
+// {_id: {a, i, v}, data | del, at, seg}, and its state is the document
+// with the highest version: PutIfNewer inserts its version (a duplicate
+// key: that version is there, stale; a higher version present: stale);
+// CompareAndSet reads the highest and inserts version expected+1 (a
+// duplicate key: another writer took it). Every write is thus an insert,
+// atomic on any server with a unique _id, FerretDB v1 included, at the
+// price of a read per write and of a document per version: versions are
+// kept (each is the proof that its version was taken), and only
+// PurgeTombstones removes them, those of deleted keys. Reads take
+// the highest version of a key: Get is a point range on _id read
+// backwards, List and Scan a range in _id order.
+//
 // A collection that an application already keeps, with a version field of
 // its own (Mongoose's __v), is not supported yet: the store reads and
 // writes only its own layout.
 type RecordStore struct {
-	coll      *mongo.Collection
-	primary   *mongo.Collection // coll, read from the primary with read concern "local"
-	scanBatch int
+	coll       *mongo.Collection
+	primary    *mongo.Collection // coll, read from the primary with read concern "local"
+	scanBatch  int
+	insertOnly bool // the insert-only layout (records_versioned.go)
 }
 
 var (
@@ -112,7 +136,7 @@ func NewRecordStore(coll *mongo.Collection, opts *RecordOptions) (*RecordStore, 
 	// A conflict's current version is read after the failed write: from
 	// the primary, so that it sees that write's outcome.
 	primary := coll.Clone(options.Collection().SetReadPreference(readpref.Primary()).SetReadConcern(readconcern.Local()))
-	return &RecordStore{coll: coll, primary: primary, scanBatch: o.ScanBatchSize}, nil
+	return &RecordStore{coll: coll, primary: primary, scanBatch: o.ScanBatchSize, insertOnly: o.InsertOnly}, nil
 }
 
 // Collection returns the collection the store reads and writes.
@@ -126,7 +150,11 @@ func (s *RecordStore) Get(ctx context.Context, accountID, id string) (recordstor
 	if recordstore.ValidateKey(accountID, id) != nil {
 		return recordstore.Record{}, recNotFound(accountID, id)
 	}
-	r, found, err := s.get(ctx, s.coll, accountID, id)
+	get := s.get
+	if s.insertOnly {
+		get = s.vHighest
+	}
+	r, found, err := get(ctx, s.coll, accountID, id)
 	switch {
 	case err != nil:
 		return recordstore.Record{}, err
@@ -202,6 +230,9 @@ func (s *RecordStore) CompareAndSet(ctx context.Context, accountID, id string, e
 	if err != nil {
 		return recordstore.Record{}, err
 	}
+	if s.insertOnly {
+		return s.vCompareAndWrite(ctx, c, expected)
+	}
 	conflict := func(current int64) error {
 		return &recordstore.ConflictError{AccountID: accountID, ID: id, Expected: expected, Current: current}
 	}
@@ -265,6 +296,12 @@ func (s *RecordStore) CompareAndDelete(ctx context.Context, accountID, id string
 		return 0, err
 	}
 	t := recordstore.Record{AccountID: accountID, ID: id, Version: expected + 1, Deleted: true}
+	if s.insertOnly {
+		if _, err := s.vCompareAndWrite(ctx, t, expected); err != nil {
+			return 0, err
+		}
+		return t.Version, nil
+	}
 	ok, err := s.replaceIf(ctx, t, liveFilter(accountID, id, expected))
 	switch {
 	case err != nil:
@@ -304,6 +341,9 @@ func (s *RecordStore) PutIfNewer(ctx context.Context, rec recordstore.Record) (r
 }
 
 func (s *RecordStore) putIfNewer(ctx context.Context, c recordstore.Record) (recordstore.PutOutcome, error) {
+	if s.insertOnly {
+		return s.vPutIfNewer(ctx, c)
+	}
 	doc, err := encodeRecord(c, time.Now())
 	if err != nil {
 		return "", err
@@ -473,6 +513,9 @@ func decodeRecord(raw bson.Raw) (recordstore.Record, error) {
 // recMapError maps a driver error of a record operation: the caller's
 // context error as it is, else the driver's error wrapped with %w.
 func recMapError(ctx context.Context, err error, format string, args ...any) error {
+	if err == nil {
+		return nil
+	}
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		return ctxErr
 	}

@@ -24,11 +24,13 @@ func benchRecord(account string, i int) recordstore.Record {
 // with upsert filtered on {_id, v: {$lt: v}} that matches), PutIfNewer
 // stale (the filter does not match, the upsert's insert is a duplicate
 // key, and the store tries once more), and an unconditional replace with
-// upsert filtered on _id alone, of the same document:
+// upsert filtered on _id alone, of the same document; and PutIfNewer in
+// the insert-only layout (an insert, then a count of higher versions):
 //
 //	scripts/servers run -- go test -run '^$' -bench RecordPut ./mongodao
 func BenchmarkRecordPut(b *testing.B) {
 	s := newRecordStore(b)
+	io := newRecordStoreWith(b, &mongodao.RecordOptions{InsertOnly: true})
 	ctx := b.Context()
 	top := benchRecord("stale", 0)
 	top.Version = math.MaxInt64
@@ -38,6 +40,11 @@ func BenchmarkRecordPut(b *testing.B) {
 	benchpair.Compare(b,
 		benchpair.Variant{Name: "conditional", Fn: func(b *testing.B, i int) {
 			if out, err := s.PutIfNewer(ctx, benchRecord("cond", i)); err != nil || out != recordstore.Applied {
+				b.Fatal(out, err)
+			}
+		}},
+		benchpair.Variant{Name: "insertonly", Fn: func(b *testing.B, i int) {
+			if out, err := io.PutIfNewer(ctx, benchRecord("cond", i)); err != nil || out != recordstore.Applied {
 				b.Fatal(out, err)
 			}
 		}},

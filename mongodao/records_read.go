@@ -2,12 +2,14 @@ package mongodao
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"math"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 
 	"github.com/flagmigrate/flagmigrate/recordstore"
 )
@@ -36,6 +38,20 @@ func (s *RecordStore) List(ctx context.Context, accountID string, opts recordsto
 	q, err := opts.Query(accountID)
 	if err != nil {
 		return recordstore.Page{}, err
+	}
+	if s.insertOnly {
+		var page recordstore.Page
+		for r, err := range s.vScan(ctx, bson.D{{Key: fieldKey, Value: vAccountRange(accountID, q.After)}}, q.Limit+1, false) {
+			if err != nil {
+				return recordstore.Page{}, err
+			}
+			if len(page.Records) == q.Limit {
+				page.NextCursor = q.NextCursor(page.Records[q.Limit-1].ID)
+				break
+			}
+			page.Records = append(page.Records, r)
+		}
+		return page, nil
 	}
 	filter := bson.D{{Key: fieldKey, Value: accountRange(accountID, q.After)}, notDeleted}
 	cur, err := s.coll.Find(ctx, filter, options.Find().SetSort(bson.D{{Key: fieldKey, Value: 1}}).SetLimit(int64(q.Limit+1)))
@@ -81,6 +97,11 @@ func (s *RecordStore) Scan(ctx context.Context, opts recordstore.ScanOptions) it
 			return
 		}
 		filter := bson.D{}
+		accountRange, afterKey := accountRange, func(k recordstore.Key) bson.D { return keyDoc(k.AccountID, k.ID) }
+		if s.insertOnly {
+			accountRange = vAccountRange
+			afterKey = func(k recordstore.Key) bson.D { return vKeyDoc(k.AccountID, k.ID, math.MaxInt64) }
+		}
 		switch a := opts.AccountID; {
 		case a != "":
 			after := ""
@@ -94,9 +115,9 @@ func (s *RecordStore) Scan(ctx context.Context, opts recordstore.ScanOptions) it
 			}
 			filter = append(filter, bson.E{Key: fieldKey, Value: accountRange(a, after)})
 		case opts.After != nil:
-			filter = append(filter, bson.E{Key: fieldKey, Value: bson.D{{Key: "$gt", Value: keyDoc(opts.After.AccountID, opts.After.ID)}}})
+			filter = append(filter, bson.E{Key: fieldKey, Value: bson.D{{Key: "$gt", Value: afterKey(*opts.After)}}})
 		}
-		if !opts.Tombstones {
+		if !opts.Tombstones && !s.insertOnly {
 			filter = append(filter, notDeleted)
 		}
 		if opts.Segments > 1 {
@@ -105,6 +126,14 @@ func (s *RecordStore) Scan(ctx context.Context, opts recordstore.ScanOptions) it
 		batch := opts.BatchSize
 		if batch == 0 {
 			batch = s.scanBatch
+		}
+		if s.insertOnly {
+			for r, err := range s.vScan(ctx, filter, batch, opts.Tombstones) {
+				if !yield(r, err) {
+					return
+				}
+			}
+			return
 		}
 		find := options.Find().SetSort(bson.D{{Key: fieldKey, Value: 1}}).SetBatchSize(int32(min(batch, math.MaxInt32)))
 		cur, err := s.coll.Find(ctx, filter, find)
@@ -131,6 +160,18 @@ func (s *RecordStore) CountRecords(ctx context.Context, accountID string) (int64
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
+	if s.insertOnly {
+		var n int64
+		for _, err := range s.Scan(ctx, recordstore.ScanOptions{AccountID: accountID}) {
+			if err != nil && !errors.Is(err, recordstore.ErrUnreadable) {
+				return 0, err
+			}
+			if err == nil {
+				n++
+			}
+		}
+		return n, nil
+	}
 	filter := bson.D{notDeleted}
 	if accountID != "" {
 		filter = append(filter, bson.E{Key: fieldKey, Value: accountRange(accountID, "")})
@@ -149,9 +190,46 @@ func (s *RecordStore) PurgeTombstones(ctx context.Context, before time.Time) (in
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	res, err := s.coll.DeleteMany(ctx, bson.D{{Key: recDeleted, Value: true}, {Key: recDeletedAt, Value: bson.D{{Key: "$lt", Value: before.UTC()}}}})
+	old := bson.D{{Key: recDeleted, Value: true}, {Key: recDeletedAt, Value: bson.D{{Key: "$lt", Value: before.UTC()}}}}
+	if s.insertOnly {
+		return s.vPurge(ctx, old)
+	}
+	res, err := s.coll.DeleteMany(ctx, old)
 	if err != nil {
 		return 0, recMapError(ctx, err, "purge tombstones")
 	}
 	return int(res.DeletedCount), nil
+}
+
+// vPurge removes, for each old tombstone of the insert-only layout, the
+// tombstone and every version below it: a version above it (a record
+// written after the delete) stays.
+func (s *RecordStore) vPurge(ctx context.Context, old bson.D) (int, error) {
+	cur, err := s.coll.Find(ctx, old, options.Find().SetProjection(bson.D{{Key: fieldKey, Value: 1}}))
+	if err != nil {
+		return 0, recMapError(ctx, err, "find old tombstones")
+	}
+	type tomb struct {
+		a, i string
+		v    int64
+	}
+	var found []tomb
+	for cur.Next(ctx) {
+		kv := cur.Current.Lookup(fieldKey)
+		a, i, v, err := readVersionedKey(bsoncore.Value{Type: bsoncore.Type(kv.Type), Data: kv.Value})
+		if err == nil {
+			found = append(found, tomb{a, i, v})
+		}
+	}
+	err = cur.Err()
+	closeCursor(ctx, cur)
+	if err != nil {
+		return 0, recMapError(ctx, err, "find old tombstones")
+	}
+	for n, t := range found {
+		if err := s.vRemove(ctx, t.a, t.i, 0, t.v); err != nil {
+			return n, err
+		}
+	}
+	return len(found), nil
 }

@@ -15,7 +15,12 @@ import (
 
 func newRecordStore(t testing.TB) *mongodao.RecordStore {
 	t.Helper()
-	s, err := mongodao.NewRecordStore(testutil.FreshCollection(t), nil)
+	return newRecordStoreWith(t, nil)
+}
+
+func newRecordStoreWith(t testing.TB, opts *mongodao.RecordOptions) *mongodao.RecordStore {
+	t.Helper()
+	s, err := mongodao.NewRecordStore(testutil.FreshCollection(t), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +35,15 @@ func TestRecordConformance(t *testing.T) {
 			"single-document update atomically"
 	}
 	storetest.RunRecordsWith(t, func(t *testing.T) recordstore.Store { return newRecordStore(t) }, opts)
+}
+
+// TestInsertOnlyRecordConformance: the insert-only layout needs no
+// atomic update, so it passes the whole suite, concurrent subtests
+// included, on FerretDB too.
+func TestInsertOnlyRecordConformance(t *testing.T) {
+	storetest.RunRecords(t, func(t *testing.T) recordstore.Store {
+		return newRecordStoreWith(t, &mongodao.RecordOptions{InsertOnly: true})
+	})
 }
 
 // isFerretDB reports whether the test server is FerretDB (its buildInfo
