@@ -129,7 +129,7 @@ func TestDeadSecondaryIsSkipped(t *testing.T) {
 				if err != nil {
 					t.Errorf("write 4: %v", err)
 				}
-			case <-time.After(10 * time.Second): // a hang detector
+			case <-testutil.DeadlinePassed(t): // a hang detector: the probe is held until release
 				close(release)
 				t.Fatal("write 4 waits for the store that is down")
 			}

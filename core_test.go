@@ -265,7 +265,7 @@ func TestConcurrentWrites(t *testing.T) {
 		{"both fail", errMigBoom, errMigBoom, errMigBoom, nil},
 	} {
 		f := newMigFixture(t, migFlags(fs(true, true, true, false)), flagmigrate.WithConcurrentWrites())
-		both := testutil.NewBarrier(2)
+		both := testutil.NewBarrier(t, 2)
 		f.old.Set("", testutil.Fault{Before: both.Wait, Err: tc.oldErr})
 		f.new.Set("", testutil.Fault{Before: both.Wait, Err: tc.newErr})
 		err := f.store.StoreEvent(t.Context(), fixture.WithValue("acct", "e1", 1))

@@ -27,8 +27,9 @@ func shadowFixture(t *testing.T, so flagmigrate.ShadowOptions, opts ...flagmigra
 }
 
 // served runs reads on workers goroutines and waits for them; it fails the
-// test if they are still waiting after testutil.Patience (a deadlock guard:
-// a caller that waits for a held candidate never returns).
+// test if they are still waiting at the test's deadline (testutil.Deadline,
+// a deadlock guard: a caller that waits for a held candidate never returns,
+// since the candidate is let go only after served returned).
 func served(t *testing.T, workers int, reads func(w int) []error) []error {
 	t.Helper()
 	done := make(chan []error, workers)
@@ -36,14 +37,13 @@ func served(t *testing.T, workers int, reads func(w int) []error) []error {
 		go func() { done <- reads(w) }()
 	}
 	var errs []error
-	timeout := time.NewTimer(testutil.Patience)
-	defer timeout.Stop()
+	hung := testutil.DeadlinePassed(t)
 	for range workers {
 		select {
 		case e := <-done:
 			errs = append(errs, e...)
-		case <-timeout.C:
-			t.Fatalf("callers still waiting after %v: they wait for the candidate", testutil.Patience)
+		case <-hung:
+			t.Fatal("callers still waiting at the test's deadline: they wait for the held candidate")
 		}
 	}
 	return errs
@@ -57,7 +57,7 @@ func TestShadowLoad(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	const workers, reads, maxInFlight = 16, 25, 4
 	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute, MaxInFlight: maxInFlight})
-	gate := testutil.NewGate()
+	gate := testutil.NewGate(t)
 	f.new.Set("", testutil.Fault{Before: gate.Wait, Err: errMigBoom})
 
 	errs := served(t, workers, func(w int) []error {
@@ -110,7 +110,7 @@ func TestShadowLoad(t *testing.T) {
 func TestShadowReturnsAtOnce(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute})
-	gate := testutil.NewGate()
+	gate := testutil.NewGate(t)
 	f.new.Set("", testutil.Fault{Before: gate.Wait})
 	for _, err := range served(t, 1, func(int) []error {
 		_, err := f.store.FindEventByID(t.Context(), "acct", "e1")
@@ -139,13 +139,14 @@ func TestShadowReturnsAtOnce(t *testing.T) {
 func TestShadowTimeout(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: 20 * time.Millisecond})
-	f.new.Set("", testutil.Fault{Delay: 10 * time.Second})
+	// The candidate answers only when its context ends: were the timeout
+	// ignored, Close would wait for it until the test's deadline. The
+	// verdict, not a clock, shows that the timeout ended it.
+	f.new.Set("", testutil.Fault{Before: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
 	}
-	// Were the timeout ignored, the candidate would answer after 10 s and
-	// match: the verdict, not a clock, shows that the timeout ended it.
-	_ = f.store.Close()
+	closes(t, f.store)
 	mm := f.obs.mismatches()
 	if len(mm) != 1 || mm[0].Verdict != migration.VerdictErrorInNew || !errors.Is(mm[0].NewErr, context.DeadlineExceeded) {
 		t.Errorf("mismatches %+v, want a timeout in new", mm)
@@ -186,7 +187,7 @@ func TestShadowAfterClose(t *testing.T) {
 func TestFlushHonoursContext(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{Timeout: time.Minute})
-	gate := testutil.NewGate()
+	gate := testutil.NewGate(t)
 	f.new.Set("", testutil.Fault{Before: gate.Wait})
 	if _, err := f.store.FindEventByID(t.Context(), "acct", "e1"); err != nil {
 		t.Fatal(err)
@@ -345,8 +346,10 @@ func TestShadowRecheckIsNotCountedAsCallerRead(t *testing.T) {
 	}
 }
 
-// closeWithin fails the test if Close does not return within d.
-func closeWithin(t *testing.T, s *flagmigrate.MigratingStore, d time.Duration) {
+// closes fails the test if Close has not returned by the test's deadline
+// (testutil.Deadline): a Close that waits for a read that never ends hangs,
+// and fails the test by name rather than the binary by its timeout.
+func closes(t *testing.T, s *flagmigrate.MigratingStore) {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- s.Close() }()
@@ -355,8 +358,8 @@ func closeWithin(t *testing.T, s *flagmigrate.MigratingStore, d time.Duration) {
 		if err != nil {
 			t.Errorf("Close: %v", err)
 		}
-	case <-time.After(d):
-		t.Fatalf("Close still waiting after %v", d)
+	case <-testutil.DeadlinePassed(t):
+		t.Fatal("Close still waiting at the test's deadline")
 	}
 }
 
@@ -377,7 +380,7 @@ func TestShadowIncumbentPanic(t *testing.T) {
 	if got != "incumbent exploded" {
 		t.Errorf("recovered %v, want the incumbent's panic", got)
 	}
-	closeWithin(t, f.store, 5*time.Second)
+	closes(t, f.store)
 	if v := f.obs.verdicts(); len(v) != 0 {
 		t.Errorf("verdicts %v, want none: there is no authoritative result to compare", v)
 	}
@@ -392,14 +395,16 @@ func TestShadowIncumbentPanic(t *testing.T) {
 func TestShadowCallerGivesUp(t *testing.T) {
 	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
 	f := shadowFixture(t, flagmigrate.ShadowOptions{})
-	f.old.Set("", testutil.Fault{Delay: time.Second})
+	// The authoritative read lasts until the caller gives up, however
+	// long the machine takes to get there.
+	f.old.Set("", testutil.Fault{Before: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
 	f.new.Set("", testutil.Fault{Delay: 10 * time.Millisecond})
 	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
 	defer cancel()
 	if _, err := f.store.FindEventByID(ctx, "acct", "e1"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("err %v, want the caller's deadline", err)
 	}
-	closeWithin(t, f.store, 5*time.Second)
+	closes(t, f.store)
 	if v := f.obs.verdicts(); len(v) != 0 {
 		t.Errorf("verdicts %v, want none", v)
 	}

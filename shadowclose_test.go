@@ -34,7 +34,7 @@ func TestShadowCloseKeepsItsBound(t *testing.T) {
 	case <-closed:
 	case err := <-read:
 		t.Fatalf("the authoritative read returned (%v) while held", err)
-	case <-time.After(10 * time.Second): // a hang detector, far beyond the 20ms bound
+	case <-testutil.DeadlinePassed(t): // a hang detector: the authoritative read is held until release
 		close(release)
 		t.Fatal("Close still waiting for the caller's authoritative read")
 	}

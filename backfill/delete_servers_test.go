@@ -99,7 +99,7 @@ func TestBackfillNeverResurrectsDeletesOnRealServers(t *testing.T) {
 		t.Fatal(err)
 	}
 	ms := dualWriting(t, old, nu)
-	gate := testutil.NewGate()
+	gate := testutil.NewGate(t)
 	defer gate.Open()
 	dst := gatedStorer{Store: nu, gate: gate}
 
@@ -201,7 +201,7 @@ func TestRepairNeverResurrectsDeletesOnRealServers(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	gate := testutil.NewGate()
+	gate := testutil.NewGate(t)
 	defer gate.Open()
 	target := gatedFirstStore{Store: nu, gate: gate, once: new(sync.Once)}
 	type result struct {

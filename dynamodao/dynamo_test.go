@@ -133,7 +133,7 @@ func TestCreateTableProvisioned(t *testing.T) {
 	t.Cleanup(func() {
 		c.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: &table})
 	})
-	if err := dynamodao.CreateTable(t.Context(), c, table, dynamodao.WithProvisionedThroughput(5, 5), dynamodao.WithWaitTimeout(time.Minute)); err != nil {
+	if err := dynamodao.CreateTable(t.Context(), c, table, dynamodao.WithProvisionedThroughput(5, 5), dynamodao.WithWaitTimeout(time.Until(testutil.Deadline(t)))); err != nil {
 		t.Fatal(err)
 	}
 }

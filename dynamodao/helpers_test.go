@@ -44,13 +44,16 @@ func client(t testing.TB) *dynamodb.Client {
 func freshTable(t testing.TB, c *dynamodb.Client) string {
 	t.Helper()
 	name := testutil.UniqueTableName(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// A loaded machine makes CreateTable slow, not failed: it may take up
+	// to the test's own deadline, as may its wait for ACTIVE.
+	ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 	defer cancel()
-	if err := dynamodao.CreateTable(ctx, c, name); err != nil {
+	deadline, _ := ctx.Deadline()
+	if err := dynamodao.CreateTable(ctx, c, name, dynamodao.WithWaitTimeout(time.Until(deadline))); err != nil {
 		t.Fatalf("CreateTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 		defer cancel()
 		if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
 			t.Logf("DeleteTable(%s): %v", name, err)

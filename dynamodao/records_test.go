@@ -22,13 +22,15 @@ func newRecordStore(t testing.TB, wrap func(dynamodao.RecordAPI) dynamodao.Recor
 	t.Helper()
 	c := client(t)
 	name := testutil.UniqueTableName(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	// As freshTable: slow on a loaded machine, bounded by the test's deadline.
+	ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 	defer cancel()
-	if err := dynamodao.CreateRecordTable(ctx, c, name); err != nil {
+	deadline, _ := ctx.Deadline()
+	if err := dynamodao.CreateRecordTable(ctx, c, name, dynamodao.WithWaitTimeout(time.Until(deadline))); err != nil {
 		t.Fatalf("CreateRecordTable(%s): %v", name, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 		defer cancel()
 		if _, err := c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(name)}); err != nil {
 			t.Logf("DeleteTable(%s): %v", name, err)
@@ -174,7 +176,7 @@ func TestCreateRecordTableIsIdempotentAndChecked(t *testing.T) {
 	}
 	other := testutil.UniqueTableName(t)
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 		defer cancel()
 		_, _ = c.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(other)})
 	})

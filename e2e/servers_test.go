@@ -277,7 +277,7 @@ func newMongoClient(t *testing.T, uri string) *mongo.Client {
 		t.Fatalf("connect to %s: %v", uri, err)
 	}
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		ctx, cancel := testutil.DeadlineContext(context.Background(), t)
 		defer cancel()
 		if err := client.Disconnect(ctx); err != nil {
 			t.Errorf("disconnect from %s: %v", uri, err)

@@ -2,14 +2,12 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/flagmigrate/flagmigrate/internal/testutil"
 )
@@ -36,7 +34,9 @@ func chromium(t *testing.T) string {
 // fresh profile.
 func browse(t *testing.T, path string, extra ...string) (stdout string, console []string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	// A chromium that never exits is killed at the test's own deadline: a
+	// loaded machine makes it slow, not failed.
+	ctx, cancel := testutil.DeadlineContext(t.Context(), t)
 	defer cancel()
 	args := append([]string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--disable-default-apps",

@@ -4,37 +4,41 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"testing"
 	"time"
 )
 
-// Patience is how long a Barrier or Gate waits before giving up, so that a
-// test whose calls never overlap fails instead of hanging. It is a deadlock
-// guard, not a measurement: a correct run never comes near it.
-const Patience = 30 * time.Second
+// A Barrier or Gate gives up at its test's [Deadline], so that a test whose
+// calls never overlap fails by name instead of hanging until the binary's
+// timeout. It is a deadlock guard, not a measurement: a correct run never
+// comes near it, however loaded the machine.
 
 // ErrNoOverlap is returned by [Barrier.Wait] when the other calls did not
-// arrive within [Patience]: they were not in flight at the same time.
+// arrive by the test's [Deadline]: they were not in flight at the same time.
 var ErrNoOverlap = errors.New("testutil: the other calls never arrived at the barrier")
 
-// ErrGateShut is returned by [Gate.Wait] when the gate stayed shut for
-// [Patience].
+// ErrGateShut is returned by [Gate.Wait] and [Gate.Held] when the gate
+// stayed shut until the test's [Deadline].
 var ErrGateShut = errors.New("testutil: the gate was never opened")
 
 // Barrier lets n calls go on only once all n have arrived: proof, without
 // a clock, that they were in flight at the same time. Use its Wait as a
 // [Fault]'s Before.
 type Barrier struct {
+	giveUp  time.Time // the test's Deadline
 	mu      sync.Mutex
 	n       int
 	arrived int
 	all     chan struct{}
 }
 
-// NewBarrier returns a barrier for n calls.
-func NewBarrier(n int) *Barrier { return &Barrier{n: n, all: make(chan struct{})} }
+// NewBarrier returns a barrier for n calls of the test t.
+func NewBarrier(t testing.TB, n int) *Barrier {
+	return &Barrier{giveUp: Deadline(t), n: n, all: make(chan struct{})}
+}
 
 // Wait arrives at the barrier and waits for the others; it returns ctx's
-// error if ctx ends first, and ErrNoOverlap after [Patience].
+// error if ctx ends first, and ErrNoOverlap at the test's [Deadline].
 func (b *Barrier) Wait(ctx context.Context) error {
 	b.mu.Lock()
 	b.arrived++
@@ -42,7 +46,7 @@ func (b *Barrier) Wait(ctx context.Context) error {
 		close(b.all)
 	}
 	b.mu.Unlock()
-	t := time.NewTimer(Patience)
+	t := time.NewTimer(time.Until(b.giveUp))
 	defer t.Stop()
 	select {
 	case <-b.all:
@@ -58,6 +62,7 @@ func (b *Barrier) Wait(ctx context.Context) error {
 // candidate read in flight while the test checks that the caller was
 // served. Use its Wait as a [Fault]'s Before.
 type Gate struct {
+	giveUp  time.Time // the test's Deadline
 	open    chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
@@ -65,8 +70,10 @@ type Gate struct {
 	arrival chan struct{} // a token after each arrival
 }
 
-// NewGate returns a shut gate.
-func NewGate() *Gate { return &Gate{open: make(chan struct{}), arrival: make(chan struct{}, 1)} }
+// NewGate returns a shut gate for the test t.
+func NewGate(t testing.TB) *Gate {
+	return &Gate{giveUp: Deadline(t), open: make(chan struct{}), arrival: make(chan struct{}, 1)}
+}
 
 // Open lets every held and later call through. It is idempotent.
 func (g *Gate) Open() { g.once.Do(func() { close(g.open) }) }
@@ -79,9 +86,9 @@ func (g *Gate) Waiting() int {
 }
 
 // Held waits until the gate holds at least n calls, and returns
-// ErrGateShut if it does not within [Patience].
+// ErrGateShut if it does not by the test's [Deadline].
 func (g *Gate) Held(n int) error {
-	t := time.NewTimer(Patience)
+	t := time.NewTimer(time.Until(g.giveUp))
 	defer t.Stop()
 	for g.Waiting() < n {
 		select {
@@ -94,7 +101,7 @@ func (g *Gate) Held(n int) error {
 }
 
 // Wait holds the call until the gate opens; it returns ctx's error if ctx
-// ends first, and ErrGateShut after [Patience].
+// ends first, and ErrGateShut at the test's [Deadline].
 func (g *Gate) Wait(ctx context.Context) error {
 	g.mu.Lock()
 	g.waiting++
@@ -108,7 +115,7 @@ func (g *Gate) Wait(ctx context.Context) error {
 		g.waiting--
 		g.mu.Unlock()
 	}()
-	t := time.NewTimer(Patience)
+	t := time.NewTimer(time.Until(g.giveUp))
 	defer t.Stop()
 	select {
 	case <-g.open:

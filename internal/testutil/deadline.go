@@ -38,3 +38,19 @@ func Deadline(t testing.TB) time.Time {
 func DeadlineContext(parent context.Context, t testing.TB) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(parent, Deadline(t))
 }
+
+// DeadlinePassed returns a channel that receives at [Deadline]: the hang
+// detector of a test that waits for a channel, as in
+//
+//	select {
+//	case <-done:
+//	case <-testutil.DeadlinePassed(t):
+//		t.Fatal("still waiting for ...")
+//	}
+//
+// Its timer is stopped when the test ends.
+func DeadlinePassed(t testing.TB) <-chan time.Time {
+	timer := time.NewTimer(time.Until(Deadline(t)))
+	t.Cleanup(func() { timer.Stop() })
+	return timer.C
+}
