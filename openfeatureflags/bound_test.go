@@ -46,15 +46,21 @@ func (stuckEvaluator) Track(context.Context, string, openfeature.EvaluationConte
 func TestEvaluationIsBounded(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
-		reason string
-		panics bool
-		want   error
+		reason  string
+		panics  bool
+		timeout time.Duration
+		want    error
 	}{
-		{"a provider that never answers", false, openfeatureflags.ErrEvaluationTimeout},
-		{"a provider that panics", true, openfeatureflags.ErrProviderPanic},
+		// Stuck until released: it times out, however short the bound.
+		{"a provider that never answers", false, time.Millisecond, openfeatureflags.ErrEvaluationTimeout},
+		// Bounded, so on a goroutine of its own, whose panic must not
+		// crash the process; the bound is long, so that a loaded machine
+		// cannot turn the panic into a timeout.
+		{"a provider that panics", true, time.Hour, openfeatureflags.ErrProviderPanic},
+		{"a provider that panics, unbounded (on the caller)", true, -1, openfeatureflags.ErrProviderPanic},
 	} {
 		ev := stuckEvaluator{release: make(chan struct{}), panics: tc.panics}
-		flags, err := openfeatureflags.New(ev, openfeatureflags.WithEvaluationTimeout(time.Millisecond))
+		flags, err := openfeatureflags.New(ev, openfeatureflags.WithEvaluationTimeout(tc.timeout))
 		if err != nil {
 			t.Fatal(err)
 		}
