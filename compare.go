@@ -23,18 +23,9 @@ func defaultCompareOptions() []cmp.Option {
 	return []cmp.Option{cmpopts.EquateEmpty()}
 }
 
-// classifyDefault compares the results of one read on the old and the new store
-// as a dual read does, with [defaultCompareOptions] unless opts are given,
-// and returns the verdict and, for [VerdictDifferent], the differing paths.
-func classifyDefault[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
-	quick := len(opts) == 0
-	if quick {
-		opts = defaultCompareOptions()
-	}
-	return classify(old, oldErr, new, newErr, opts, quick, func(err error) bool { return errors.Is(err, ErrNotFound) })
-}
-
-// classify is classifyDefault with the options and not-found test of a Migration.
+// classify compares the results of one read on the old and the new store
+// with a Migration's options and not-found test, and returns the verdict
+// and, for [VerdictDifferent], the differing paths.
 // With quick (default options), results whose type has a Diff method
 // ([differ], as Event and Page have) compare by it, in time linear in their
 // size; custom options, and other types, go to go-cmp, bounded by a budget.

@@ -1,6 +1,7 @@
 package flagmigrate
 
 import (
+	"errors"
 	"log/slog"
 	"time"
 
@@ -44,7 +45,11 @@ const (
 // Classify compares two results as a dual read does with the default
 // options (or opts), for the tests of the comparison.
 func Classify[T any](old T, oldErr error, new T, newErr error, opts ...cmp.Option) (Verdict, []string) {
-	return classifyDefault(old, oldErr, new, newErr, opts...)
+	quick := len(opts) == 0
+	if quick {
+		opts = defaultCompareOptions()
+	}
+	return classify(old, oldErr, new, newErr, opts, quick, func(err error) bool { return errors.Is(err, ErrNotFound) })
 }
 
 // WithRoutingCheckEveryCall checks the flag combination on every call, for
